@@ -1,0 +1,53 @@
+# Clinic Portal. `make demo` runs it; `make test` checks it. Both set up .venv on first use.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint format bench install run worker clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
+		{ echo "Python 3.12 or newer is needed (found $$($(PYTHON) --version)); set PYTHON=/path/to/python3.13"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+demo: install
+	$(BIN)/clinicportal migrate --verbosity 0
+	$(BIN)/clinicportal demo_load
+	@echo
+	@echo "Office console:  http://$(HOST):$(PORT)/office/   (logins above)"
+	@echo "Patient portal:  http://$(HOST):$(PORT)/p/clearview/"
+	@echo "Stop with Ctrl-C."
+	@trap 'kill 0' EXIT INT TERM; \
+		$(BIN)/clinicportal db_worker --verbosity 0 & \
+		$(BIN)/clinicportal runserver $(HOST):$(PORT) --noreload
+
+test: install node_modules/axe-core/axe.min.js
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/patient_search.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Clinic Portal: a secure patient portal with its practice console."""

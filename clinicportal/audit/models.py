@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise TypeError("Audit events are append-only.")
+
+    def delete(self) -> NoReturn:
+        raise TypeError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """One recorded action: who, acting for whom, did what to which object, when, from where.
+
+    Append-only: rows are written by services in the same transaction as the change they
+    describe, and never updated or deleted (the database refuses it too; see migration 0002).
+    """
+
+    class Action(models.TextChoices):
+        STAFF_LOGIN = "staff.login", "Staff signed in"
+        STAFF_LOGOUT = "staff.logout", "Staff signed out"
+        PRACTICE_CREATED = "practice.created", "Practice created"
+        PRACTICE_UPDATED = "practice.updated", "Practice settings changed"
+        PATIENT_CREATED = "patient.created", "Patient created"
+        PATIENT_UPDATED = "patient.updated", "Patient changed"
+        PATIENT_VIEWED = "patient.viewed", "Patient chart viewed"
+        CHART_FILE_UPLOADED = "chart_file.uploaded", "Chart file uploaded"
+        CHART_FILE_VIEWED = "chart_file.viewed", "Chart file viewed"
+        CHART_FILE_DOWNLOADED = "chart_file.downloaded", "Chart file downloaded"
+
+    practice = models.ForeignKey(
+        "practices.Practice", on_delete=models.PROTECT, related_name="audit_events"
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A snapshot of the actor's name, so the trail reads true after renames.
+    actor_name = models.CharField(max_length=200, blank=True)
+    acting_for = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=50, choices=Action.choices)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["practice", "-at"], name="audit_practice_at"),
+            models.Index(fields=["patient", "-at"], name="audit_patient_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("Audit events are append-only.")

@@ -1,0 +1,37 @@
+"""Record audit events. Called by other services inside their own transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.core.context import StaffActor
+
+if TYPE_CHECKING:
+    from clinicportal.patients.models import Patient
+
+
+def audit_record(
+    *,
+    actor: StaffActor,
+    action: AuditEvent.Action,
+    target: models.Model | None = None,
+    patient: Patient | None = None,
+) -> AuditEvent:
+    """Append one event for ``actor`` doing ``action`` to ``target`` (about ``patient``)."""
+    object_id = ""
+    if target is not None:
+        object_id = str(getattr(target, "public_id", None) or target.pk)
+    return AuditEvent.objects.create(
+        practice=actor.practice,
+        actor_user=actor.user,
+        actor_name=actor.staff.display_name,
+        patient=patient,
+        action=action,
+        object_type=target._meta.label_lower if target is not None else "",
+        object_id=object_id,
+        ip=actor.ip,
+        user_agent=actor.user_agent,
+    )

@@ -1,0 +1,45 @@
+"""Who is acting, from where: passed from views into services for the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from clinicportal.accounts.models import User
+    from clinicportal.practices.models import Practice, StaffMember
+
+USER_AGENT_MAX = 300
+
+
+@dataclass(frozen=True)
+class StaffActor:
+    """A staff member acting in their own practice, with the request's address and browser."""
+
+    user: User
+    staff: StaffMember
+    ip: str | None = None
+    user_agent: str = ""
+
+    @property
+    def practice(self) -> Practice:
+        return self.staff.practice
+
+    @property
+    def is_admin(self) -> bool:
+        return self.staff.is_admin
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """Return the client's address as the web server saw it.
+
+    REMOTE_ADDR only: behind a proxy, the proxy must set it (gunicorn's --forwarded-allow-ips),
+    since a client-supplied X-Forwarded-For cannot be trusted.
+    """
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def user_agent(request: HttpRequest) -> str:
+    return str(request.META.get("HTTP_USER_AGENT", ""))[:USER_AGENT_MAX]

@@ -1,0 +1,208 @@
+"""The demo practice, and bulk patients for benchmarks."""
+
+from __future__ import annotations
+
+import datetime
+import random
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import escape
+from faker import Faker
+
+from clinicportal.accounts.models import User
+from clinicportal.content.services import blob_put_bytes
+from clinicportal.core.context import StaffActor
+from clinicportal.patients.models import ChartFile, Patient
+from clinicportal.patients.search import name_key, phone_key
+from clinicportal.patients.services import PatientDetails, chart_file_add_generated, patient_create
+from clinicportal.practices.models import Practice, StaffMember
+from clinicportal.practices.services import practice_create, staff_create
+
+DEMO_SLUG = "clearview"
+DEMO_NAME = "Clearview Eye Care"
+DEMO_PATIENTS = 50
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    username: str
+    password: str
+
+
+# Demo only: fixed so that README.md can list them. Never used outside `make demo`.
+DEMO_LOGINS = (
+    DemoLogin("admin", "clearview.admin", "violet-harbor-lantern-42"),
+    DemoLogin("staff", "clearview.staff", "copper-meadow-signal-17"),
+)
+
+_DOCUMENTS = (
+    ("Visit summary", "Comprehensive eye exam"),
+    ("Spectacle prescription", "Glasses prescription"),
+    ("Contact lens prescription", "Contact lens fitting"),
+    ("Visual field report", "Humphrey 24-2 visual field"),
+    ("OCT report", "Retinal OCT scan"),
+)
+
+
+def render_pdf(title: str, lines: list[str]) -> bytes:
+    """Render a small real PDF with WeasyPrint."""
+    from weasyprint import HTML
+
+    body = "".join(f"<p>{escape(line)}</p>" for line in lines)
+    html = (
+        "<html><head><style>@page{size:Letter;margin:2cm} body{font-family:sans-serif}</style>"
+        "</head>"
+        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return HTML(string=html).write_pdf()
+
+
+def demo_load() -> tuple[Practice, list[DemoLogin], int]:
+    """Create or refresh the demo practice; return it, its logins and how many patients it has.
+
+    Safe to run again: the practice, logins and patients are created once; the demo
+    passwords are reset so the README's logins always work.
+    """
+    practice = Practice.objects.filter(slug=DEMO_SLUG).first()
+    admin_login, staff_login = DEMO_LOGINS
+    if practice is None:
+        practice, _ = practice_create(
+            name=DEMO_NAME,
+            slug=DEMO_SLUG,
+            address="120 Harbor Street\nPortland, ME 04101",
+            phone="(207) 555-0142",
+            admin_username=admin_login.username,
+            admin_email="admin@clearview.example",
+            admin_name="Dana Whitfield",
+            admin_password=admin_login.password,
+        )
+    if not User.objects.filter(username=staff_login.username).exists():
+        staff_create(
+            practice=practice,
+            username=staff_login.username,
+            email="frontdesk@clearview.example",
+            display_name="Sam Ortega",
+            role=StaffMember.Role.STAFF,
+            password=staff_login.password,
+        )
+    for login in DEMO_LOGINS:
+        user = User.objects.get(username=login.username)
+        if not user.check_password(login.password):
+            user.set_password(login.password)
+            user.save(update_fields=["password"])
+    admin = StaffMember.objects.select_related("user", "practice").get(
+        user__username=admin_login.username
+    )
+    if not practice.patients.exists():
+        _demo_patients(StaffActor(user=admin.user, staff=admin), DEMO_PATIENTS)
+    return practice, list(DEMO_LOGINS), practice.patients.count()
+
+
+def _demo_patients(actor: StaffActor, count: int) -> None:
+    fake = Faker("en_US")
+    Faker.seed(2026)
+    rng = random.Random(2026)
+    today = timezone.localdate()
+    with transaction.atomic():
+        for _ in range(count):
+            first, last = fake.first_name(), fake.last_name()
+            patient = patient_create(
+                actor=actor,
+                details=PatientDetails(
+                    first_name=first,
+                    last_name=last,
+                    date_of_birth=fake.date_of_birth(minimum_age=2, maximum_age=92),
+                    email=f"{first}.{last}@example.com".lower(),
+                    phone=f"(207) 555-{rng.randint(0, 9999):04d}",
+                    address_line1=fake.street_address(),
+                    city=fake.city(),
+                    region="ME",
+                    postal_code=f"04{rng.randint(0, 999):03d}",
+                ),
+            )
+            for title, description in rng.sample(_DOCUMENTS, k=rng.randint(1, 2)):
+                visit = today - datetime.timedelta(days=rng.randint(1, 700))
+                lines = [
+                    f"Patient: {patient.full_name}",
+                    f"Date of birth: {patient.date_of_birth:%m/%d/%Y}",
+                    f"Date: {visit:%m/%d/%Y}",
+                    "Visual acuity: OD 20/20, OS 20/25 (corrected).",
+                    "Intraocular pressure: 15 / 16 mmHg.",
+                    "Plan: routine follow-up in 12 months.",
+                ]
+                chart_file_add_generated(
+                    actor=actor,
+                    patient=patient,
+                    data=render_pdf(f"{DEMO_NAME} · {title}", lines),
+                    content_type="application/pdf",
+                    filename=f"{visit:%Y-%m-%d} {title}.pdf",
+                    description=description,
+                    document_date=visit,
+                )
+
+
+def patients_generate(*, practice: Practice, count: int, batch: int = 5000, seed: int = 1) -> int:
+    """Add ``count`` patients, each with one chart file, to ``practice``, fast.
+
+    For benchmarks: rows are bulk-inserted (no per-row audit) and every chart file points at
+    one stored PDF, as content-addressed storage would.
+    """
+    staff = StaffMember.objects.filter(practice=practice).select_related("user").first()
+    blob = blob_put_bytes(
+        practice=practice,
+        data=render_pdf("Generated chart file", ["For benchmarks."]),
+        content_type="application/pdf",
+    )
+    fake = Faker("en_US")
+    Faker.seed(seed)
+    rng = random.Random(seed)
+    first_names = [fake.first_name() for _ in range(500)]
+    last_names = [fake.last_name() for _ in range(1000)]
+    today = timezone.localdate()
+    made = 0
+    while made < count:
+        size = min(batch, count - made)
+        patients = []
+        for _ in range(size):
+            first, last = rng.choice(first_names), rng.choice(last_names)
+            phone = f"({rng.randint(200, 989)}) 555-{rng.randint(0, 9999):04d}"
+            patients.append(
+                Patient(
+                    practice=practice,
+                    public_id=uuid.uuid4(),
+                    first_name=first,
+                    last_name=last,
+                    first_name_key=name_key(first),
+                    last_name_key=name_key(last),
+                    date_of_birth=today - datetime.timedelta(days=rng.randint(365, 90 * 365)),
+                    phone=phone,
+                    phone_digits=phone_key(phone),
+                    email=f"{first}.{last}{rng.randint(1, 999)}@example.com".lower(),
+                )
+            )
+        with transaction.atomic():
+            Patient.objects.bulk_create(patients, batch_size=1000)
+            saved = Patient.objects.filter(
+                public_id__in=[p.public_id for p in patients]
+            ).values_list("id", flat=True)
+            ChartFile.objects.bulk_create(
+                [
+                    ChartFile(
+                        practice=practice,
+                        patient_id=patient_id,
+                        blob=blob,
+                        filename="Generated chart file.pdf",
+                        description="Generated for benchmarks",
+                        document_date=today,
+                        uploaded_by=staff.user if staff else None,
+                    )
+                    for patient_id in saved
+                ],
+                batch_size=1000,
+            )
+        made += size
+    return made

@@ -1,0 +1,18 @@
+"""Small response helpers shared by the office and the portal."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+
+PROGRESS_HEADER = "X-Upload-Progress"
+
+
+def redirect_after_upload(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect after a successful upload.
+
+    The progress bar posts with XMLHttpRequest, which would follow a redirect itself and use up
+    the page's one-time messages; it gets the address as JSON and goes there instead.
+    """
+    if request.headers.get(PROGRESS_HEADER) == "1":
+        return JsonResponse({"location": url})
+    return HttpResponseRedirect(url)

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from clinicportal.core.demo import demo_load
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo practice Clearview Eye Care with its logins and patients."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        practice, logins, patients = demo_load()
+        self.stdout.write(f"Demo practice: {practice.name} ({patients} patients)")
+        for login in logins:
+            self.stdout.write(
+                f"  office {login.role:<5}  username {login.username:<16} password {login.password}"
+            )

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+_SECTIONS = (
+    ("patient", "patients"),
+    ("chart_file", "patients"),
+    ("tasks", "tasks"),
+    ("billing", "billing"),
+    ("settings", "admin"),
+)
+
+
+def nav(request: HttpRequest) -> dict[str, str]:
+    """Name the office section the current page belongs to, for the navigation's aria-current."""
+    match = request.resolver_match
+    if match is None or match.namespace != "office":
+        return {}
+    for prefix, section in _SECTIONS:
+        if (match.url_name or "").startswith(prefix):
+            return {"nav": section}
+    return {}

@@ -1,0 +1,41 @@
+from functools import partial
+
+from django.urls import path
+
+from clinicportal.office import views
+
+app_name = "office"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.StaffLoginView.as_view(), name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("patients/", views.patient_list, name="patients"),
+    path("patients/new/", views.patient_create, name="patient_create"),
+    path("patients/<uuid:patient_id>/", views.patient_detail, name="patient"),
+    path("patients/<uuid:patient_id>/edit/", views.patient_edit, name="patient_edit"),
+    path(
+        "patients/<uuid:patient_id>/files/upload/",
+        views.chart_file_upload,
+        name="chart_file_upload",
+    ),
+    path(
+        "patients/<uuid:patient_id>/files/<uuid:file_id>/",
+        views.chart_file_preview,
+        name="chart_file_preview",
+    ),
+    path(
+        "patients/<uuid:patient_id>/files/<uuid:file_id>/inline",
+        partial(views.chart_file_content, download=False),
+        name="chart_file_inline",
+    ),
+    path(
+        "patients/<uuid:patient_id>/files/<uuid:file_id>/download",
+        partial(views.chart_file_content, download=True),
+        name="chart_file_download",
+    ),
+    path("tasks/", views.tasks, name="tasks"),
+    path("billing/", views.billing, name="billing"),
+    path("settings/", views.settings_index, name="settings"),
+    path("settings/website/", views.settings_website, name="settings_website"),
+]

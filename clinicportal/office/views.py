@@ -1,0 +1,223 @@
+"""Office console pages. Each parses input, calls one selector or service, and renders."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinicportal.content.sniff import by_content_type
+from clinicportal.core.context import StaffActor, client_ip, user_agent
+from clinicportal.core.files import stored_file_response
+from clinicportal.core.http import redirect_after_upload
+from clinicportal.core.pagination import CappedPaginator
+from clinicportal.office.auth import StaffRequest, admin_required, staff_required
+from clinicportal.office.forms import ChartFileUploadForm, PatientForm, PracticeForm, StaffLoginForm
+from clinicportal.patients import selectors as patient_selectors
+from clinicportal.patients import services as patient_services
+from clinicportal.practices.selectors import staff_member_for_user
+from clinicportal.practices.services import practice_update, staff_record_login, staff_record_logout
+
+PATIENTS_PER_PAGE = 25
+
+
+class StaffLoginView(LoginView):
+    template_name = "office/login.html"
+    authentication_form = StaffLoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        staff = staff_member_for_user(form.get_user().pk)
+        if staff is not None:
+            staff_record_login(actor=_actor_for(self.request, staff))
+        return response
+
+
+def _actor_for(request: HttpRequest, staff: Any) -> StaffActor:
+    return StaffActor(
+        user=staff.user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
+    )
+
+
+@require_POST
+@staff_required
+def logout_view(request: StaffRequest) -> HttpResponse:
+    staff_record_logout(actor=request.actor)
+    logout(request)
+    messages.info(request, "You have signed out.")
+    return redirect("office:login")
+
+
+@staff_required
+def home(request: StaffRequest) -> HttpResponse:
+    return redirect("office:patients")
+
+
+@staff_required
+def patient_list(request: StaffRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    patients = patient_selectors.patient_search(actor=request.actor, text=query)
+    page = CappedPaginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "office/patient_list.html", {"page": page, "query": query})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def patient_create(request: StaffRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = patient_services.patient_create(actor=request.actor, details=form.details())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{patient.full_name} was added.")
+            return redirect("office:patient", patient_id=patient.public_id)
+    return render(request, "office/patient_form.html", {"form": form, "patient": None})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def patient_edit(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    initial = {name: getattr(patient, name) for name in PatientForm.base_fields}
+    form = PatientForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient_services.patient_update(
+                actor=request.actor, patient=patient, details=form.details()
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "The patient's details were saved.")
+            return redirect("office:patient", patient_id=patient.public_id)
+    return render(request, "office/patient_form.html", {"form": form, "patient": patient})
+
+
+@staff_required
+def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    patient_services.patient_record_view(actor=request.actor, patient=patient)
+    chart_files = patient_selectors.chart_files_for_patient(actor=request.actor, patient=patient)
+    return render(
+        request, "office/patient_detail.html", {"patient": patient, "chart_files": chart_files}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def chart_file_upload(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    form = ChartFileUploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                created = patient_services.chart_files_upload(
+                    actor=request.actor,
+                    patient=patient,
+                    uploads=form.cleaned_data["uploads"],
+                    document_date=form.cleaned_data["document_date"],
+                    description=form.cleaned_data["description"],
+                )
+            except ValidationError as exc:
+                form.add_error("uploads", exc)
+            else:
+                count = len(created)
+                messages.success(
+                    request, f"{count} file{'s' if count != 1 else ''} added to the chart."
+                )
+                url = reverse("office:patient", args=[patient.public_id]) + "#files"
+                return redirect_after_upload(request, url)
+        status = 400
+    return render(
+        request,
+        "office/chart_file_upload.html",
+        {"patient": patient, "form": form, "max_bytes": settings.CLINICPORTAL_UPLOAD_MAX_BYTES},
+        status=status,
+    )
+
+
+@staff_required
+def chart_file_preview(
+    request: StaffRequest, patient_id: uuid.UUID, file_id: uuid.UUID
+) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    chart_file = patient_selectors.chart_file_get(
+        actor=request.actor, patient=patient, public_id=file_id
+    )
+    file_type = by_content_type(chart_file.blob.content_type)
+    return render(
+        request,
+        "office/chart_file_preview.html",
+        {"patient": patient, "chart_file": chart_file, "file_type": file_type},
+    )
+
+
+@xframe_options_sameorigin
+@staff_required
+def chart_file_content(
+    request: StaffRequest, patient_id: uuid.UUID, file_id: uuid.UUID, download: bool
+) -> HttpResponseBase:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    chart_file = patient_selectors.chart_file_get(
+        actor=request.actor, patient=patient, public_id=file_id
+    )
+    try:
+        path = patient_services.chart_file_open(
+            actor=request.actor, chart_file=chart_file, download=download
+        )
+    except FileNotFoundError:
+        raise Http404("The stored file is missing or damaged.") from None
+    return stored_file_response(
+        path=path,
+        content_type=chart_file.blob.content_type,
+        filename=chart_file.filename,
+        download=download,
+    )
+
+
+@staff_required
+def tasks(request: StaffRequest) -> HttpResponse:
+    return render(request, "office/tasks.html")
+
+
+@staff_required
+def billing(request: StaffRequest) -> HttpResponse:
+    return render(request, "office/billing.html")
+
+
+@admin_required
+def settings_index(request: StaffRequest) -> HttpResponse:
+    return redirect("office:settings_website")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def settings_website(request: StaffRequest) -> HttpResponse:
+    practice = request.actor.practice
+    initial = {name: getattr(practice, name) for name in PracticeForm.base_fields}
+    form = PracticeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            practice_update(actor=request.actor, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "The practice settings were saved.")
+            return redirect("office:settings_website")
+    portal_url = request.build_absolute_uri(practice.portal_path())
+    return render(request, "office/settings_website.html", {"form": form, "portal_url": portal_url})

@@ -1,0 +1,108 @@
+"""Reads of patients and chart files, always scoped to the acting staff member's practice."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from clinicportal.core.context import StaffActor
+from clinicportal.patients.models import ChartFile, Patient
+from clinicportal.patients.search import PatientQuery, parse_query
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """Search results in groups shown one after another: last-name matches, then first-name ones.
+
+    Each group is a query set that an index walks in order, so a page costs the same whether a
+    prefix matches ten patients or ten thousand. Groups never share a patient.
+    """
+
+    groups: tuple[tuple[str, QuerySet[Patient]], ...]
+
+    def count_up_to(self, limit: int) -> int:
+        """Return how many patients match, counting no further than ``limit``."""
+        total = 0
+        for _, group in self.groups:
+            if total >= limit:
+                break
+            total += group.order_by()[: limit - total].count()
+        return total
+
+    def count(self) -> int:
+        return sum(group.count() for _, group in self.groups)
+
+    def __getitem__(self, window: slice) -> list[Patient]:
+        start, stop = window.start or 0, window.stop
+        rows: list[Patient] = []
+        for label, group in self.groups:
+            if stop <= 0:
+                break
+            if start > 0:
+                size = group.order_by()[:stop].count()
+                if start >= size:
+                    start, stop = start - size, stop - size
+                    continue
+            page = list(group[start:stop])
+            for patient in page:
+                patient.matched_on = label  # type: ignore[attr-defined]
+            rows.extend(page)
+            stop -= start + len(page)
+            start = 0
+        return rows
+
+
+def patient_search(*, actor: StaffActor, text: str) -> SearchResults:
+    """Return the practice's patients matching the search box text, in name order."""
+    patients = Patient.objects.filter(practice=actor.practice)
+    query = parse_query(text)
+    if query.is_empty:
+        return SearchResults((("", patients),))
+    if len(query.names) == 1:
+        (name,) = query.names
+        by_last = patients.filter(last_name_key__startswith=name)
+        by_first = (
+            patients.filter(first_name_key__startswith=name)
+            .exclude(last_name_key__startswith=name)
+            .order_by("first_name_key", "last_name_key", "id")
+        )
+        return SearchResults((("", by_last), ("first name", by_first)))
+    return SearchResults((("", patients.filter(_match(query))),))
+
+
+def _match(query: PatientQuery) -> Q:
+    if query.date_of_birth is not None:
+        return Q(date_of_birth=query.date_of_birth)
+    if query.phone_prefix:
+        return Q(phone_digits__startswith=query.phone_prefix)
+    first, second = query.names
+    # "smith, jo" and "jo smith" both find Jo Smith.
+    return Q(last_name_key__startswith=first, first_name_key__startswith=second) | Q(
+        first_name_key__startswith=first, last_name_key__startswith=second
+    )
+
+
+def patient_get(*, actor: StaffActor, public_id: uuid.UUID) -> Patient:
+    """Return the practice's patient with this id, or 404 (also when it is another practice's)."""
+    try:
+        return Patient.objects.get(practice=actor.practice, public_id=public_id)
+    except Patient.DoesNotExist:
+        raise Http404("No such patient.") from None
+
+
+def chart_files_for_patient(*, actor: StaffActor, patient: Patient) -> QuerySet[ChartFile]:
+    """Return the patient's chart files, newest document first."""
+    return ChartFile.objects.filter(practice=actor.practice, patient=patient).select_related(
+        "blob", "uploaded_by__staff_member"
+    )
+
+
+def chart_file_get(*, actor: StaffActor, patient: Patient, public_id: uuid.UUID) -> ChartFile:
+    """Return one of the patient's chart files, or 404."""
+    try:
+        return chart_files_for_patient(actor=actor, patient=patient).get(public_id=public_id)
+    except ChartFile.DoesNotExist:
+        raise Http404("No such file.") from None

@@ -1,0 +1,197 @@
+"""Writes to patients and their chart files. Each runs in one transaction with its audit row."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.content.blobstore import get_blob_store
+from clinicportal.content.models import Blob
+from clinicportal.content.services import (
+    blob_put_bytes,
+    blob_put_upload,
+    display_filename,
+    upload_validate,
+)
+from clinicportal.content.sniff import FileType
+from clinicportal.content.uploads import HashedUpload
+from clinicportal.core.context import StaffActor
+from clinicportal.patients.models import ChartFile, Patient
+from clinicportal.patients.search import name_key, phone_key
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """What staff enter about a patient."""
+
+    first_name: str
+    last_name: str
+    date_of_birth: datetime.date
+    email: str = ""
+    phone: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+
+
+def _apply(patient: Patient, details: PatientDetails) -> None:
+    for field in fields(details):
+        value = getattr(details, field.name)
+        setattr(patient, field.name, value.strip() if isinstance(value, str) else value)
+    patient.last_name_key = name_key(patient.last_name)
+    patient.first_name_key = name_key(patient.first_name)
+    patient.phone_digits = phone_key(patient.phone)
+
+
+def patient_create(*, actor: StaffActor, details: PatientDetails) -> Patient:
+    """Add a patient to the actor's practice."""
+    patient = Patient(practice=actor.practice)
+    _apply(patient, details)
+    patient.full_clean()
+    with transaction.atomic():
+        patient.save()
+        audit_record(
+            actor=actor, action=AuditEvent.Action.PATIENT_CREATED, target=patient, patient=patient
+        )
+    return patient
+
+
+def patient_update(*, actor: StaffActor, patient: Patient, details: PatientDetails) -> Patient:
+    """Change a patient's details."""
+    if patient.practice_id != actor.practice.pk:
+        raise PermissionError("Patient of another practice.")
+    _apply(patient, details)
+    patient.full_clean()
+    with transaction.atomic():
+        patient.save()
+        audit_record(
+            actor=actor, action=AuditEvent.Action.PATIENT_UPDATED, target=patient, patient=patient
+        )
+    return patient
+
+
+def patient_record_view(*, actor: StaffActor, patient: Patient) -> None:
+    """Record that the actor opened the patient's chart."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action=AuditEvent.Action.PATIENT_VIEWED, target=patient, patient=patient
+        )
+
+
+def chart_files_upload(
+    *,
+    actor: StaffActor,
+    patient: Patient,
+    uploads: Sequence[HashedUpload],
+    document_date: datetime.date,
+    description: str,
+) -> list[ChartFile]:
+    """Add uploaded files to the patient's chart: all of them, or none if any is refused."""
+    if patient.practice_id != actor.practice.pk:
+        raise PermissionError("Patient of another practice.")
+    if not uploads:
+        raise ValidationError("Please choose at least one file.", code="required")
+    accepted: list[tuple[HashedUpload, FileType]] = []
+    errors: list[ValidationError] = []
+    for upload in uploads:
+        try:
+            accepted.append((upload, upload_validate(upload)))
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise ValidationError(errors)
+    created = []
+    with transaction.atomic():
+        for upload, file_type in accepted:
+            blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=file_type)
+            created.append(
+                _chart_file_create(
+                    actor=actor,
+                    patient=patient,
+                    blob=blob,
+                    filename=upload.name or "",
+                    description=description,
+                    document_date=document_date,
+                )
+            )
+    return created
+
+
+def chart_file_add_generated(
+    *,
+    actor: StaffActor,
+    patient: Patient,
+    data: bytes,
+    content_type: str,
+    filename: str,
+    description: str,
+    document_date: datetime.date,
+) -> ChartFile:
+    """Add a file the system made (a rendered PDF, demo content) to the patient's chart."""
+    if patient.practice_id != actor.practice.pk:
+        raise PermissionError("Patient of another practice.")
+    with transaction.atomic():
+        blob = blob_put_bytes(practice=actor.practice, data=data, content_type=content_type)
+        return _chart_file_create(
+            actor=actor,
+            patient=patient,
+            blob=blob,
+            filename=filename,
+            description=description,
+            document_date=document_date,
+        )
+
+
+def _chart_file_create(
+    *,
+    actor: StaffActor,
+    patient: Patient,
+    blob: Blob,
+    filename: str,
+    description: str,
+    document_date: datetime.date,
+) -> ChartFile:
+    chart_file = ChartFile(
+        practice=actor.practice,
+        patient=patient,
+        blob=blob,
+        filename=display_filename(filename),
+        description=description.strip(),
+        document_date=document_date,
+        uploaded_by=actor.user,
+    )
+    chart_file.full_clean()
+    chart_file.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CHART_FILE_UPLOADED,
+        target=chart_file,
+        patient=patient,
+    )
+    return chart_file
+
+
+def chart_file_open(*, actor: StaffActor, chart_file: ChartFile, download: bool) -> str:
+    """Record the actor viewing or downloading a chart file; return the stored file's path.
+
+    Raises FileNotFoundError when the stored content is missing or not the recorded size, so a
+    damaged file is never served as if whole.
+    """
+    blob = chart_file.blob
+    store = get_blob_store()
+    if not store.size_matches(blob.storage_name, blob.size):
+        raise FileNotFoundError(blob.storage_name)
+    action = (
+        AuditEvent.Action.CHART_FILE_DOWNLOADED if download else AuditEvent.Action.CHART_FILE_VIEWED
+    )
+    with transaction.atomic():
+        audit_record(actor=actor, action=action, target=chart_file, patient=chart_file.patient)
+    return str(store.path(blob.storage_name))

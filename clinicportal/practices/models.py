@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+    "Use 1 to 50 lowercase letters, digits and hyphens; start and end with a letter or digit.",
+)
+
+
+class Practice(models.Model):
+    """The tenant: one clinic, with its own portal at ``/p/<slug>/``."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
+    address = models.TextField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    forms_enabled = models.BooleanField("Forms", default=False)
+    schedule_enabled = models.BooleanField("Schedule", default=False)
+    pay_bills_enabled = models.BooleanField("Pay Bills", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def portal_path(self) -> str:
+        return f"/p/{self.slug}/"
+
+
+class StaffMember(models.Model):
+    """An office user's membership of their one practice."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        STAFF = "staff", "Staff"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_member"
+    )
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    display_name = models.CharField(max_length=150)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.practice.slug})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN

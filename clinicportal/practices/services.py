@@ -1,0 +1,104 @@
+"""Create practices and their staff; change practice settings."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+
+from clinicportal.accounts.models import User
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.core.context import StaffActor
+from clinicportal.practices.models import Practice, StaffMember
+
+
+def staff_create(
+    *,
+    practice: Practice,
+    username: str,
+    email: str,
+    display_name: str,
+    role: StaffMember.Role,
+    password: str,
+) -> StaffMember:
+    """Add an office login to ``practice``; the password is stored only as an Argon2id hash."""
+    user = User(username=username.strip(), email=email.strip())
+    user.full_clean(exclude=["password"])
+    validate_password(password, user)
+    user.set_password(password)
+    with transaction.atomic():
+        user.save()
+        member = StaffMember(
+            practice=practice, user=user, role=role, display_name=display_name.strip()
+        )
+        member.full_clean()
+        member.save()
+    return member
+
+
+def practice_create(
+    *,
+    name: str,
+    slug: str,
+    address: str = "",
+    phone: str = "",
+    admin_username: str,
+    admin_email: str,
+    admin_name: str,
+    admin_password: str,
+) -> tuple[Practice, StaffMember]:
+    """Create a practice with its first admin, in one transaction."""
+    practice = Practice(
+        name=name.strip(), slug=slug.strip(), address=address.strip(), phone=phone.strip()
+    )
+    practice.full_clean()
+    with transaction.atomic():
+        practice.save()
+        admin = staff_create(
+            practice=practice,
+            username=admin_username,
+            email=admin_email,
+            display_name=admin_name,
+            role=StaffMember.Role.ADMIN,
+            password=admin_password,
+        )
+        actor = StaffActor(user=admin.user, staff=admin)
+        audit_record(actor=actor, action=AuditEvent.Action.PRACTICE_CREATED, target=practice)
+    return practice, admin
+
+
+def practice_update(
+    *,
+    actor: StaffActor,
+    name: str,
+    address: str,
+    phone: str,
+    forms_enabled: bool,
+    schedule_enabled: bool,
+    pay_bills_enabled: bool,
+) -> Practice:
+    """Change the actor's practice details and feature toggles (admins only)."""
+    if not actor.is_admin:
+        raise PermissionError("Only admins change practice settings.")
+    practice = actor.practice
+    practice.name = name.strip()
+    practice.address = address.strip()
+    practice.phone = phone.strip()
+    practice.forms_enabled = forms_enabled
+    practice.schedule_enabled = schedule_enabled
+    practice.pay_bills_enabled = pay_bills_enabled
+    practice.full_clean()
+    with transaction.atomic():
+        practice.save()
+        audit_record(actor=actor, action=AuditEvent.Action.PRACTICE_UPDATED, target=practice)
+    return practice
+
+
+def staff_record_login(*, actor: StaffActor) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action=AuditEvent.Action.STAFF_LOGIN)
+
+
+def staff_record_logout(*, actor: StaffActor) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action=AuditEvent.Action.STAFF_LOGOUT)

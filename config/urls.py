@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from clinicportal.core import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("office/", include("clinicportal.office.urls")),
+    path("p/<slug:practice_slug>/", include("clinicportal.portal.urls")),
+]

@@ -1,0 +1,157 @@
+"""A person at the front desk: signs in, adds a patient, uploads a chart file, previews it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from clinicportal.patients.models import ChartFile, Patient
+from tests.conftest import PASSWORD, PDF_BYTES, png_bytes
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, axe, username: str = "bob") -> None:
+    page.goto("/office/login/")
+    axe.check(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    axe.check(page)
+
+
+def test_staff_sign_in_and_add_a_patient(page, axe, bob):
+    sign_in(page, axe)
+    page.get_by_role("link", name="Add patient").click()
+    axe.check(page)
+    # A mistake first: the form says what is wrong and keeps what was typed.
+    page.get_by_label("First name").fill("Rosalind")
+    page.get_by_role("button", name="Add patient").click()
+    expect(page.locator(".form-errors")).to_be_visible()
+    expect(page.get_by_label("First name")).to_have_value("Rosalind")
+    axe.check(page)
+    page.get_by_label("Last name").fill("Franklin")
+    page.get_by_label("Date of birth").fill("1920-07-25")
+    page.get_by_label("Phone").fill("(207) 555-0120")
+    page.get_by_role("button", name="Add patient").click()
+    expect(page.get_by_role("heading", name="Rosalind Franklin")).to_be_visible()
+    axe.check(page)
+    assert Patient.objects.filter(last_name="Franklin", practice=bob.practice).exists()
+    page.get_by_role("link", name="← Patients").click()
+    page.get_by_label("Search by name, date of birth or phone").fill("frank")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="Franklin, Rosalind")).to_be_visible()
+    axe.check(page)
+
+
+def test_upload_shows_progress_then_the_file_previews_inline(
+    page, axe, bob, patient_a, tmp_path: Path
+):
+    big = tmp_path / "Field test.pdf"
+    big.write_bytes(PDF_BYTES + b"%" + b"0" * (3 * 1024 * 1024))
+    sign_in(page, axe)
+    page.goto(f"/office/patients/{patient_a.public_id}/")
+    axe.check(page)
+    page.get_by_role("link", name="Upload files").click()
+    axe.check(page)
+    page.get_by_label("Files").set_input_files(str(big))
+    page.get_by_label("Description").fill("Visual field test")
+    # Slow the upload down like a clinic's connection so the progress bar can be seen.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 1_000_000},
+    )
+    page.get_by_role("button", name="Upload").click()
+    progress = page.locator("progress#upload-progress")
+    expect(progress).to_be_visible()
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#upload-progress').value;"
+        " return v > 0 && v < 100; }"
+    )
+    axe.check(page)
+    page.wait_for_url(
+        re.compile(rf"/office/patients/{patient_a.public_id}/(#files)?$"), timeout=30_000
+    )
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    expect(page.get_by_text("1 file added to the chart.")).to_be_visible()
+    axe.check(page)
+    chart_file = ChartFile.objects.get(patient=patient_a)
+    assert chart_file.blob.size == big.stat().st_size
+
+    with page.expect_response(re.compile(r"/inline$")) as inline:
+        page.get_by_role("link", name="Field test.pdf", exact=True).click()
+    assert inline.value.status == 200
+    assert inline.value.headers["content-type"] == "application/pdf"
+    expect(page.locator("iframe.preview-frame")).to_be_visible()
+    expect(page.get_by_role("heading", name="Field test.pdf")).to_be_visible()
+    axe.check(page)
+
+
+def test_a_refused_upload_says_why_in_place(page, axe, bob, patient_a, tmp_path: Path):
+    bad = tmp_path / "setup.pdf"
+    bad.write_bytes(b"MZ\x90\x00 not a pdf at all")
+    sign_in(page, axe)
+    page.goto(f"/office/patients/{patient_a.public_id}/files/upload/")
+    axe.check(page)
+    page.get_by_label("Files").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_text("“setup.pdf” is not a file type we accept")).to_be_visible()
+    expect(page.locator(".form-errors")).to_be_focused()
+    axe.check(page)
+    assert not ChartFile.objects.exists()
+
+
+def test_an_image_previews_inline(page, axe, bob, patient_a, tmp_path: Path):
+    image = tmp_path / "fundus.png"
+    image.write_bytes(png_bytes(64, 48))
+    sign_in(page, axe)
+    page.goto(f"/office/patients/{patient_a.public_id}/files/upload/")
+    axe.check(page)
+    page.get_by_label("Files").set_input_files(str(image))
+    page.get_by_label("Description").fill("Fundus photo")
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(re.compile(rf"/office/patients/{patient_a.public_id}/(#files)?$"))
+    axe.check(page)
+    page.get_by_role("link", name="fundus.png", exact=True).click()
+    expect(page.get_by_role("heading", name="fundus.png")).to_be_visible()
+    img = page.get_by_role("img", name="Fundus photo")
+    expect(img).to_be_visible()
+    assert img.evaluate("el => el.naturalWidth") == 64
+    axe.check(page)
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_the_console_works_on_a_phone_with_the_keyboard(page, axe, alice, patient_a):
+    page.goto("/office/login/")
+    axe.check(page)
+    # The username field has focus on arrival; everything else is reached with Tab.
+    expect(page.get_by_label("Username")).to_be_focused()
+    page.keyboard.type("alice")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    # The skip link is the first stop, then the navigation.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent") == "Admin":
+            break
+    expect(page.get_by_role("link", name="Admin")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-portal-url]")).to_have_text(re.compile(r"^http://.+/p/clinic-x/$"))
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360

@@ -1,0 +1,162 @@
+"""Shared fixtures: practice X (admin alice, staff bob) and practice Y (staff carol).
+
+Patients A and B belong to X; patient C belongs to Y. Every view test checks that staff of the
+other practice get 404 and that anonymous visitors are sent to the office login.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from clinicportal.core.context import StaffActor
+from clinicportal.patients.models import Patient
+from clinicportal.patients.services import PatientDetails, patient_create
+from clinicportal.practices.models import Practice, StaffMember
+from clinicportal.practices.services import practice_create, staff_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_and_private_storage(settings, tmp_path: Path) -> None:
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2idHasher"]
+    settings.CLINICPORTAL_STORAGE_DIR = tmp_path / "storage"
+
+
+def make_practice(slug: str, name: str, admin_username: str) -> tuple[Practice, StaffMember]:
+    return practice_create(
+        name=name,
+        slug=slug,
+        address="1 Main Street\nPortland, ME 04101",
+        phone="(207) 555-0100",
+        admin_username=admin_username,
+        admin_email=f"{admin_username}@example.com",
+        admin_name=admin_username.capitalize(),
+        admin_password=PASSWORD,
+    )
+
+
+@pytest.fixture
+def practice_x(db) -> Practice:
+    practice, _ = make_practice("clinic-x", "Clinic X Eye Care", "alice")
+    return practice
+
+
+@pytest.fixture
+def alice(practice_x: Practice) -> StaffMember:
+    """Admin of practice X."""
+    return StaffMember.objects.select_related("user", "practice").get(user__username="alice")
+
+
+@pytest.fixture
+def bob(practice_x: Practice) -> StaffMember:
+    """Staff (not admin) of practice X."""
+    return staff_create(
+        practice=practice_x,
+        username="bob",
+        email="bob@example.com",
+        display_name="Bob Front Desk",
+        role=StaffMember.Role.STAFF,
+        password=PASSWORD,
+    )
+
+
+@pytest.fixture
+def practice_y(db) -> Practice:
+    practice, _ = make_practice("clinic-y", "Clinic Y Family Practice", "yvonne")
+    return practice
+
+
+@pytest.fixture
+def carol(practice_y: Practice) -> StaffMember:
+    """Staff of practice Y: an outsider to practice X."""
+    return staff_create(
+        practice=practice_y,
+        username="carol",
+        email="carol@example.com",
+        display_name="Carol Outsider",
+        role=StaffMember.Role.STAFF,
+        password=PASSWORD,
+    )
+
+
+def actor(member: StaffMember) -> StaffActor:
+    return StaffActor(user=member.user, staff=member, ip="127.0.0.1", user_agent="pytest")
+
+
+def add_patient(member: StaffMember, first: str, last: str, **extra) -> Patient:
+    details = PatientDetails(
+        first_name=first,
+        last_name=last,
+        date_of_birth=extra.pop("date_of_birth", datetime.date(1980, 4, 2)),
+        **extra,
+    )
+    return patient_create(actor=actor(member), details=details)
+
+
+@pytest.fixture
+def patient_a(alice: StaffMember) -> Patient:
+    return add_patient(alice, "Ada", "Lovelace", phone="(207) 555-0134", email="ada@example.com")
+
+
+@pytest.fixture
+def patient_b(alice: StaffMember) -> Patient:
+    return add_patient(alice, "Blaise", "Pascal", date_of_birth=datetime.date(1962, 6, 19))
+
+
+@pytest.fixture
+def patient_c(carol: StaffMember) -> Patient:
+    return add_patient(carol, "Charles", "Babbage")
+
+
+def login(client: Client, member: StaffMember) -> Client:
+    client.force_login(member.user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice: StaffMember) -> Client:
+    return login(Client(), alice)
+
+
+@pytest.fixture
+def bob_client(bob: StaffMember) -> Client:
+    return login(Client(), bob)
+
+
+@pytest.fixture
+def carol_client(carol: StaffMember) -> Client:
+    return login(Client(), carol)
+
+
+# Small real files of each kind, made in memory.
+PDF_BYTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def png_bytes(width: int = 4, height: int = 3) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (11, 92, 171)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def make_upload() -> Callable[..., io.BytesIO]:
+    def _make(name: str, data: bytes) -> io.BytesIO:
+        handle = io.BytesIO(data)
+        handle.name = name
+        return handle
+
+    return _make

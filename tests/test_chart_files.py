@@ -1,0 +1,268 @@
+"""Uploading, listing, previewing and downloading chart files."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.content.blobstore import get_blob_store
+from clinicportal.content.models import Blob
+from clinicportal.patients.models import ChartFile
+from tests.conftest import PDF_BYTES, png_bytes
+
+
+def upload(client, patient, *files, description="Referral letter", date="2026-11-20"):
+    return client.post(
+        reverse("office:chart_file_upload", args=[patient.public_id]),
+        {"uploads": list(files), "document_date": date, "description": description},
+    )
+
+
+def named(name: str, data: bytes) -> io.BytesIO:
+    handle = io.BytesIO(data)
+    handle.name = name
+    return handle
+
+
+def stored_files(settings) -> list[Path]:
+    root = Path(settings.CLINICPORTAL_STORAGE_DIR)
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_staff_upload_a_pdf_and_it_is_stored_by_its_hash(bob_client, bob, patient_a, settings):
+    response = upload(bob_client, patient_a, named("referral.pdf", PDF_BYTES))
+    assert response.status_code == 302
+    chart_file = ChartFile.objects.get()
+    assert (chart_file.filename, chart_file.description) == ("referral.pdf", "Referral letter")
+    assert str(chart_file.document_date) == "2026-11-20"
+    sha = hashlib.sha256(PDF_BYTES).hexdigest()
+    assert (chart_file.blob.sha256, chart_file.blob.size) == (sha, len(PDF_BYTES))
+    assert chart_file.blob.content_type == "application/pdf"
+    path = get_blob_store().path(chart_file.blob.storage_name)
+    assert path.name == sha
+    assert path.read_bytes() == PDF_BYTES
+    assert path.stat().st_mode & 0o077 == 0
+    assert not list((Path(settings.CLINICPORTAL_STORAGE_DIR) / "tmp").iterdir())
+    assert AuditEvent.objects.filter(action="chart_file.uploaded", patient=patient_a).count() == 1
+
+
+def test_several_files_upload_at_once_and_list_with_date_filename_description(
+    bob_client, patient_a
+):
+    upload(bob_client, patient_a, named("a.pdf", PDF_BYTES), named("photo.png", png_bytes()))
+    html = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    assert ChartFile.objects.count() == 2
+    for text in (
+        '<th scope="col">Date</th>',
+        '<th scope="col">Filename</th>',
+        "11/20/2026",
+        "a.pdf",
+        "photo.png",
+    ):
+        assert text in html
+
+
+def test_the_same_content_is_stored_once(bob_client, patient_a, patient_b, settings):
+    upload(bob_client, patient_a, named("one.pdf", PDF_BYTES))
+    upload(bob_client, patient_b, named("two.pdf", PDF_BYTES))
+    assert ChartFile.objects.count() == 2
+    assert Blob.objects.count() == 1
+    assert len([p for p in stored_files(settings) if "blobs" in p.parts]) == 1
+
+
+def test_the_type_comes_from_the_content_not_the_name(bob_client, patient_a, settings):
+    response = upload(
+        bob_client, patient_a, named("innocent.pdf", b"MZ\x90\x00\x03\x00\x00\x00binary")
+    )
+    assert response.status_code == 400
+    assert "not a file type we accept" in response.content.decode()
+    png_named_txt = upload(bob_client, patient_a, named("notes.txt", png_bytes()))
+    assert png_named_txt.status_code == 302
+    assert ChartFile.objects.get().blob.content_type == "image/png"
+
+
+def test_html_is_refused_even_when_it_looks_like_text(bob_client, patient_a):
+    # Plain text is allowed, but it is always served as text/plain with nosniff and a sandbox.
+    upload(bob_client, patient_a, named("page.html", b"<script>alert(1)</script>"))
+    chart_file = ChartFile.objects.get()
+    assert chart_file.blob.content_type == "text/plain"
+    response = bob_client.get(
+        reverse("office:chart_file_inline", args=[patient_a.public_id, chart_file.public_id])
+    )
+    assert response["Content-Type"] == "text/plain"
+    assert "sandbox" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.pdf", b"", "is empty"),
+        ("tool.exe", b"MZ\x90\x00" + b"\x00" * 100, "not a file type we accept"),
+        ("archive.zip", None, "not a file type we accept"),
+    ],
+)
+def test_refused_uploads_say_why_and_store_nothing(
+    bob_client, patient_a, settings, name, data, message
+):
+    if data is None:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("hello.txt", "hi")
+        data = buffer.getvalue()
+    response = upload(bob_client, patient_a, named(name, data))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert name in response.content.decode()
+    assert ChartFile.objects.count() == 0
+    assert Blob.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_a_file_over_the_limit_is_refused(bob_client, patient_a, settings):
+    settings.CLINICPORTAL_UPLOAD_MAX_BYTES = 1000
+    response = upload(bob_client, patient_a, named("big.pdf", PDF_BYTES + b"0" * 2000))
+    assert response.status_code == 400
+    assert "larger than the 1000" in response.content.decode()
+    assert ChartFile.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_one_bad_file_stores_none_of_the_batch(bob_client, patient_a, settings):
+    response = upload(
+        bob_client, patient_a, named("ok.pdf", PDF_BYTES), named("bad.bin", b"\x00\x01\x02")
+    )
+    assert response.status_code == 400
+    assert ChartFile.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_no_file_chosen_is_explained(bob_client, patient_a):
+    response = bob_client.post(
+        reverse("office:chart_file_upload", args=[patient_a.public_id]),
+        {"document_date": "2026-11-20", "description": "kept"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Please choose at least one file." in html
+    assert 'value="kept"' in html
+
+
+def test_hostile_filenames_are_display_text_only(bob_client, patient_a, settings):
+    upload(bob_client, patient_a, named("..\\..\\<img src=x onerror=alert(1)>\x07.pdf", PDF_BYTES))
+    chart_file = ChartFile.objects.get()
+    assert chart_file.filename == "<img src=x onerror=alert(1)>.pdf"
+    html = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;.pdf" in html
+    assert all(p.is_relative_to(settings.CLINICPORTAL_STORAGE_DIR) for p in stored_files(settings))
+
+
+@pytest.fixture
+def pdf_file(bob_client, patient_a):
+    upload(bob_client, patient_a, named("Exam résumé.pdf", PDF_BYTES))
+    return ChartFile.objects.get()
+
+
+def test_download_streams_the_file_with_safe_headers_and_is_recorded(
+    bob_client, bob, patient_a, pdf_file
+):
+    url = reverse("office:chart_file_download", args=[patient_a.public_id, pdf_file.public_id])
+    response = bob_client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF_BYTES
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "filename*=utf-8''Exam%20r%C3%A9sum%C3%A9.pdf" in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "no-store, private"
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    event = AuditEvent.objects.get(action="chart_file.downloaded")
+    assert (event.actor_user, event.patient, event.object_id) == (
+        bob.user,
+        patient_a,
+        str(pdf_file.public_id),
+    )
+
+
+def test_inline_view_is_framed_only_by_us_and_recorded(bob_client, patient_a, pdf_file):
+    url = reverse("office:chart_file_inline", args=[patient_a.public_id, pdf_file.public_id])
+    response = bob_client.get(url)
+    assert response["Content-Disposition"].startswith("inline;")
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+    assert AuditEvent.objects.filter(action="chart_file.viewed").count() == 1
+
+
+def test_images_are_served_inline_in_a_sandbox(bob_client, patient_a):
+    upload(bob_client, patient_a, named("eye.png", png_bytes()))
+    chart_file = ChartFile.objects.get()
+    preview = bob_client.get(
+        reverse("office:chart_file_preview", args=[patient_a.public_id, chart_file.public_id])
+    )
+    assert b"<img src=" in preview.content
+    response = bob_client.get(
+        reverse("office:chart_file_inline", args=[patient_a.public_id, chart_file.public_id])
+    )
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Security-Policy"].endswith("sandbox")
+
+
+def test_the_pdf_preview_embeds_the_inline_view(bob_client, patient_a, pdf_file):
+    html = bob_client.get(
+        reverse("office:chart_file_preview", args=[patient_a.public_id, pdf_file.public_id])
+    ).content.decode()
+    inline = reverse("office:chart_file_inline", args=[patient_a.public_id, pdf_file.public_id])
+    assert f'<iframe class="preview-frame" src="{inline}"' in html
+
+
+def test_damaged_content_is_not_served(bob_client, patient_a, pdf_file):
+    path = get_blob_store().path(pdf_file.blob.storage_name)
+    path.write_bytes(PDF_BYTES[:10])
+    url = reverse("office:chart_file_download", args=[patient_a.public_id, pdf_file.public_id])
+    assert bob_client.get(url).status_code == 404
+    path.unlink()
+    assert bob_client.get(url).status_code == 404
+
+
+def test_x_accel_redirect_hands_the_transfer_to_nginx(bob_client, patient_a, pdf_file, settings):
+    settings.CLINICPORTAL_X_ACCEL_PREFIX = "/_protected/"
+    url = reverse("office:chart_file_download", args=[patient_a.public_id, pdf_file.public_id])
+    response = bob_client.get(url)
+    assert response["X-Accel-Redirect"] == f"/_protected/{pdf_file.blob.storage_name}"
+    assert response.content == b""
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_patient_page_runs_the_same_number_of_queries_for_1_or_12_files(bob_client, patient_a):
+    url = reverse("office:patient", args=[patient_a.public_id])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert bob_client.get(url).status_code == 200
+        return len(queries)
+
+    upload(bob_client, patient_a, named("first.pdf", PDF_BYTES))
+    one = count()
+    for i in range(11):
+        upload(bob_client, patient_a, named(f"f{i}.pdf", PDF_BYTES + str(i).encode()))
+    assert count() == one
+
+
+def test_the_progress_bar_is_told_where_to_go_next(bob_client, patient_a):
+    response = bob_client.post(
+        reverse("office:chart_file_upload", args=[patient_a.public_id]),
+        {"uploads": [named("a.pdf", PDF_BYTES)], "document_date": "2026-11-20"},
+        headers={"X-Upload-Progress": "1"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "location": reverse("office:patient", args=[patient_a.public_id]) + "#files"
+    }

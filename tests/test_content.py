@@ -1,0 +1,121 @@
+"""Type sniffing from content, and the blob store's integrity checks."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from clinicportal.content import sniff
+from clinicportal.content.blobstore import get_blob_store
+from clinicportal.content.services import blob_put_bytes, display_filename
+from tests.conftest import PDF_BYTES, png_bytes
+
+
+def docx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def gif_bytes() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("P", (2, 2)).save(out, format="GIF")
+    return out.getvalue()
+
+
+def tiff_bytes() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(out, format="TIFF")
+    return out.getvalue()
+
+
+def jpeg_bytes() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (PDF_BYTES, "application/pdf"),
+        (png_bytes(), "image/png"),
+        (jpeg_bytes(), "image/jpeg"),
+        (gif_bytes(), "image/gif"),
+        (tiff_bytes(), "image/tiff"),
+        (HEIC_HEAD, "image/heic"),
+        ("Visit notes: patient doing well. Café ✓\n".encode(), "text/plain"),
+        (docx_bytes(), sniff.DOCX.content_type),
+    ],
+)
+def test_allowed_types_are_recognised_from_their_content(tmp_path: Path, data, expected):
+    path = tmp_path / "upload"
+    path.write_bytes(data)
+    found = sniff.sniff(data[: sniff.HEAD_BYTES], path)
+    assert found is not None and found.content_type == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"MZ\x90\x00\x03",  # a Windows program
+        b"\x7fELF\x02\x01\x01",  # a Linux program
+        b"PK\x03\x04not really a zip",
+        b"text with a \x00 NUL byte",
+        b"\x1b[31mterminal escapes\x1b[0m",
+    ],
+)
+def test_other_content_is_refused(tmp_path: Path, data):
+    path = tmp_path / "upload"
+    path.write_bytes(data)
+    assert sniff.sniff(data, path) is None
+
+
+def test_display_filenames_never_carry_folders_or_control_characters():
+    assert display_filename("../../etc/passwd") == "passwd"
+    assert display_filename("C:\\Users\\me\\scan.pdf") == "scan.pdf"
+    assert display_filename("bell\x07\x1b.pdf") == "bell.pdf"
+    assert display_filename("..") == "file"
+
+
+def test_scrub_reports_damaged_and_missing_content(practice_x):
+    good = blob_put_bytes(practice=practice_x, data=PDF_BYTES, content_type="application/pdf")
+    damaged = blob_put_bytes(practice=practice_x, data=png_bytes(), content_type="image/png")
+    missing = blob_put_bytes(practice=practice_x, data=b"plain text", content_type="text/plain")
+    store = get_blob_store()
+    store.path(damaged.storage_name).write_bytes(b"\x89PNG but not the same")
+    store.path(missing.storage_name).unlink()
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("scrub", stdout=out)
+    report = out.getvalue()
+    assert f"DAMAGED {damaged.storage_name} does not match its hash" in report
+    assert f"DAMAGED {missing.storage_name} is missing" in report
+    assert good.storage_name not in report
+    assert "Checked 3 stored files: 2 damaged" in report
+
+
+def test_scrub_passes_on_whole_content_and_lists_unreferenced_files(practice_x):
+    blob_put_bytes(practice=practice_x, data=PDF_BYTES, content_type="application/pdf")
+    stray = get_blob_store().path("blobs/999/ab/abcdef")
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"left over")
+    out = io.StringIO()
+    call_command("scrub", stdout=out)
+    assert "UNREFERENCED blobs/999/ab/abcdef" in out.getvalue()
+    assert "0 damaged, 1 not referenced" in out.getvalue()

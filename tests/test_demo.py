@@ -1,0 +1,53 @@
+"""The demo practice loads once, with real PDFs, and the generator adds patients in bulk."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.management import call_command
+from pypdf import PdfReader
+
+from clinicportal.accounts.models import User
+from clinicportal.content.blobstore import get_blob_store
+from clinicportal.core.demo import DEMO_LOGINS
+from clinicportal.patients.models import ChartFile, Patient
+from clinicportal.practices.models import Practice
+
+
+def test_demo_load_twice_makes_one_practice_with_readable_pdfs(db):
+    first = io.StringIO()
+    call_command("demo_load", stdout=first)
+    counts = (
+        Practice.objects.count(),
+        Patient.objects.count(),
+        ChartFile.objects.count(),
+        User.objects.count(),
+    )
+    call_command("demo_load", stdout=io.StringIO())
+    assert (
+        Practice.objects.count(),
+        Patient.objects.count(),
+        ChartFile.objects.count(),
+        User.objects.count(),
+    ) == counts
+    practice = Practice.objects.get(slug="clearview")
+    assert practice.name == "Clearview Eye Care"
+    assert counts[1] == 50
+    assert counts[2] >= 50
+    for login in DEMO_LOGINS:
+        assert login.username in first.getvalue() and login.password in first.getvalue()
+        assert User.objects.get(username=login.username).check_password(login.password)
+    chart_file = ChartFile.objects.select_related("patient", "blob").earliest("pk")
+    reader = PdfReader(get_blob_store().path(chart_file.blob.storage_name))
+    assert chart_file.patient.full_name in reader.pages[0].extract_text()
+
+
+def test_generate_patients_adds_patients_with_files(db):
+    call_command("demo_load", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("generate_patients", "300", "--practice", "clearview", stdout=out)
+    assert Patient.objects.count() == 350
+    assert "Added 300 patients" in out.getvalue()
+    generated = ChartFile.objects.filter(description="Generated for benchmarks")
+    assert generated.count() == 300
+    assert generated.values("blob").distinct().count() == 1

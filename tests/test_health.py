@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_healthz_answers_while_the_process_is_up(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_checks_the_database_and_storage(client, db):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "storage": "ok"}
+
+
+def test_readyz_is_503_when_storage_is_unreachable(client, db, settings, tmp_path: Path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the storage folder should be")
+    settings.CLINICPORTAL_STORAGE_DIR = blocker
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["storage"] == "unreachable"
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(tmp_path: Path):
+    # A real process whose database URL points at a closed port on this machine.
+    script = (
+        "import django, json; django.setup(); from django.test import Client; "
+        "r = Client().get('/readyz'); print(r.status_code, json.dumps(r.json()))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "CLINICPORTAL_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none?connect_timeout=2",
+        "ALLOWED_HOSTS": "testserver",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    status, _, body = result.stdout.strip().rpartition("\n")[2].partition(" ")
+    assert status == "503", result.stderr
+    assert json.loads(body) == {"status": "unavailable", "database": "unreachable", "storage": "ok"}

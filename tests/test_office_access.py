@@ -1,0 +1,166 @@
+"""Who may open which office page: staff of the practice only, admins for Admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from clinicportal.audit.models import AuditEvent
+from tests.conftest import PASSWORD, PDF_BYTES
+
+
+def patient_urls(patient, chart_file) -> list[str]:
+    p, f = patient.public_id, chart_file.public_id
+    return [
+        reverse("office:patient", args=[p]),
+        reverse("office:patient_edit", args=[p]),
+        reverse("office:chart_file_upload", args=[p]),
+        reverse("office:chart_file_preview", args=[p, f]),
+        reverse("office:chart_file_inline", args=[p, f]),
+        reverse("office:chart_file_download", args=[p, f]),
+    ]
+
+
+@pytest.fixture
+def chart_file_a(alice, patient_a):
+    from clinicportal.patients.services import chart_file_add_generated
+    from tests.conftest import actor
+
+    return chart_file_add_generated(
+        actor=actor(alice),
+        patient=patient_a,
+        data=PDF_BYTES,
+        content_type="application/pdf",
+        filename="exam.pdf",
+        description="Exam",
+        document_date=patient_a.created_at.date(),
+    )
+
+
+def test_it_sends_anonymous_visitors_to_the_login(db, patient_a, chart_file_a):
+    client = Client()
+    general = [
+        reverse(name)
+        for name in (
+            "office:home",
+            "office:patients",
+            "office:patient_create",
+            "office:tasks",
+            "office:billing",
+            "office:settings",
+            "office:settings_website",
+        )
+    ]
+    for url in general + patient_urls(patient_a, chart_file_a):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/office/login/?next="), url
+
+
+def test_staff_of_another_practice_get_404_for_every_patient_page(
+    carol_client, patient_a, chart_file_a
+):
+    for url in patient_urls(patient_a, chart_file_a):
+        assert carol_client.get(url).status_code == 404, url
+    response = carol_client.post(
+        reverse("office:patient_edit", args=[patient_a.public_id]),
+        {"first_name": "Hacked", "last_name": "X", "date_of_birth": "1970-01-01"},
+    )
+    assert response.status_code == 404
+    patient_a.refresh_from_db()
+    assert patient_a.first_name == "Ada"
+
+
+def test_unknown_and_foreign_ids_give_the_same_404_page(carol_client, patient_a, patient_c):
+    import uuid
+
+    foreign = carol_client.get(reverse("office:patient", args=[patient_a.public_id]))
+    unknown = carol_client.get(reverse("office:patient", args=[uuid.uuid4()]))
+    assert foreign.status_code == unknown.status_code == 404
+    assert foreign.content == unknown.content
+
+
+def test_a_file_of_another_patient_is_404_under_this_patient(alice_client, patient_b, chart_file_a):
+    url = reverse("office:chart_file_download", args=[patient_b.public_id, chart_file_a.public_id])
+    assert alice_client.get(url).status_code == 404
+
+
+def test_patients_of_another_practice_are_not_listed(carol_client, patient_a, patient_c):
+    response = carol_client.get(reverse("office:patients"))
+    assert b"Babbage" in response.content
+    assert b"Lovelace" not in response.content
+    response = carol_client.get(reverse("office:patients"), {"q": "Lovelace"})
+    assert b"Lovelace, Ada" not in response.content
+    assert b"No patients match" in response.content
+
+
+def test_only_admins_see_and_open_admin(alice_client, bob_client):
+    assert b'href="/office/settings/"' in alice_client.get(reverse("office:patients")).content
+    assert b'href="/office/settings/"' not in bob_client.get(reverse("office:patients")).content
+    assert bob_client.get(reverse("office:settings_website")).status_code == 403
+    assert alice_client.get(reverse("office:settings_website")).status_code == 200
+
+
+def test_the_console_has_its_navigation(alice_client):
+    html = alice_client.get(reverse("office:patients")).content.decode()
+    for label in ("Patients", "Tasks", "Billing", "Admin"):
+        assert f">{label}</a>" in html
+    assert 'aria-current="page">Patients' in html
+
+
+def test_staff_sign_in_with_their_password_and_it_is_recorded(bob, client):
+    response = client.post(reverse("office:login"), {"username": "bob", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("office:home")
+    assert AuditEvent.objects.filter(actor_user=bob.user, action="staff.login").count() == 1
+    assert bob.user.password.startswith("argon2$argon2id$")
+
+
+def test_a_wrong_password_is_refused_kindly(bob, client):
+    response = client.post(reverse("office:login"), {"username": "bob", "password": "nope"})
+    assert response.status_code == 200
+    assert b"do not match" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_user_without_staff_membership_cannot_sign_in(db, client):
+    from clinicportal.accounts.models import User
+
+    User.objects.create_user(username="drifter", password=PASSWORD)
+    response = client.post(reverse("office:login"), {"username": "drifter", "password": PASSWORD})
+    assert response.status_code == 200
+    assert b"not active" in response.content
+
+
+def test_a_new_session_starts_at_sign_in(bob, client):
+    client.get(reverse("office:login"))
+    client.cookies["sessionid"] = "attacker-chosen"
+    client.post(reverse("office:login"), {"username": "bob", "password": PASSWORD})
+    assert client.cookies["sessionid"].value != "attacker-chosen"
+
+
+def test_sign_out_needs_post_and_ends_the_session(bob_client, bob):
+    assert bob_client.get(reverse("office:logout")).status_code == 405
+    response = bob_client.post(reverse("office:logout"))
+    assert response.status_code == 302
+    assert bob_client.get(reverse("office:patients")).status_code == 302
+    assert AuditEvent.objects.filter(actor_user=bob.user, action="staff.logout").exists()
+
+
+def test_a_deactivated_staff_member_is_signed_out(bob_client, bob):
+    bob.is_active = False
+    bob.save()
+    response = bob_client.get(reverse("office:patients"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/office/login/")
+
+
+def test_pages_carry_a_strict_content_security_policy(alice_client):
+    response = alice_client.get(reverse("office:patients"))
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"

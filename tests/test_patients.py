@@ -1,0 +1,187 @@
+"""Creating, editing and finding patients."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.patients.models import Patient
+from clinicportal.patients.search import parse_query
+from tests.conftest import add_patient
+
+VALID = {
+    "first_name": "Grace",
+    "last_name": "Hopper",
+    "date_of_birth": "1906-12-09",
+    "email": "grace@example.com",
+    "phone": "+1 (207) 555-0199",
+    "address_line1": "1 Navy Way",
+    "city": "Arlington",
+    "region": "VA",
+    "postal_code": "22202",
+}
+
+
+def test_staff_add_a_patient_and_it_is_recorded(bob_client, bob):
+    response = bob_client.post(reverse("office:patient_create"), VALID)
+    patient = Patient.objects.get(last_name="Hopper")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("office:patient", args=[patient.public_id])
+    assert patient.practice == bob.practice
+    assert patient.phone_digits == "2075550199"
+    event = AuditEvent.objects.get(action="patient.created")
+    assert (event.actor_user, event.patient, event.practice) == (bob.user, patient, bob.practice)
+    assert event.ip == "127.0.0.1"
+
+
+def test_a_form_with_mistakes_says_what_is_wrong_and_keeps_what_was_typed(bob_client):
+    data = {**VALID, "last_name": "", "email": "not-an-email", "date_of_birth": "2999-01-01"}
+    response = bob_client.post(reverse("office:patient_create"), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "This field is required." in html
+    assert "Enter a valid email address." in html
+    assert "cannot be in the future" in html
+    assert 'value="Grace"' in html
+    assert 'value="not-an-email"' in html
+    assert Patient.objects.count() == 0
+
+
+def test_an_impossible_date_is_refused(bob_client):
+    response = bob_client.post(
+        reverse("office:patient_create"), {**VALID, "date_of_birth": "1980-02-31"}
+    )
+    assert "Enter a valid date." in response.content.decode()
+    assert Patient.objects.count() == 0
+
+
+def test_names_with_markup_show_as_text(bob_client):
+    bob_client.post(
+        reverse("office:patient_create"), {**VALID, "first_name": "<img src=x onerror=alert(1)>"}
+    )
+    html = bob_client.get(reverse("office:patients")).content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_staff_edit_a_patient(bob_client, patient_a):
+    url = reverse("office:patient_edit", args=[patient_a.public_id])
+    assert 'value="Lovelace"' in bob_client.get(url).content.decode()
+    response = bob_client.post(url, {**VALID, "first_name": "Augusta Ada", "last_name": "King"})
+    assert response.status_code == 302
+    patient_a.refresh_from_db()
+    assert (patient_a.first_name, patient_a.last_name, patient_a.last_name_key) == (
+        "Augusta Ada",
+        "King",
+        "king",
+    )
+    assert AuditEvent.objects.filter(action="patient.updated", patient=patient_a).exists()
+
+
+def test_a_bad_edit_changes_nothing(bob_client, patient_a):
+    url = reverse("office:patient_edit", args=[patient_a.public_id])
+    response = bob_client.post(url, {**VALID, "first_name": ""})
+    assert response.status_code == 200
+    patient_a.refresh_from_db()
+    assert patient_a.first_name == "Ada"
+
+
+def test_viewing_a_patient_shows_the_sections_and_is_recorded(bob_client, bob, patient_a):
+    html = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    for section in ("Files", "Online Portal", "Billing"):
+        assert f">{section}</h2>" in html
+    assert AuditEvent.objects.filter(
+        action="patient.viewed", patient=patient_a, actor_user=bob.user
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("love", ["Lovelace, Ada"]),
+        ("LOVE", ["Lovelace, Ada"]),
+        ("ada", ["Lovelace, Ada"]),
+        ("lovelace, a", ["Lovelace, Ada"]),
+        ("ada lovelace", ["Lovelace, Ada"]),
+        ("pascal", ["Pascal, Blaise"]),
+        ("1962-06-19", ["Pascal, Blaise"]),
+        ("06/19/1962", ["Pascal, Blaise"]),
+        ("207-555-0134", ["Lovelace, Ada"]),
+        ("(207) 555", ["Lovelace, Ada"]),
+        ("zzz", []),
+        ("", ["Lovelace, Ada", "Pascal, Blaise"]),
+    ],
+)
+def test_search_by_name_date_of_birth_or_phone(bob_client, patient_a, patient_b, query, expected):
+    response = bob_client.get(reverse("office:patients"), {"q": query})
+    names = [p.sort_name for p in response.context["page"].object_list]
+    assert names == expected
+
+
+def test_search_folds_accents(bob_client, bob):
+    add_patient(bob, "Zoë", "Ñúñez")
+    response = bob_client.get(reverse("office:patients"), {"q": "nunez"})
+    assert [p.last_name for p in response.context["page"].object_list] == ["Ñúñez"]
+
+
+def test_parse_query_reads_what_staff_type():
+    assert parse_query("1984-03-27").date_of_birth == datetime.date(1984, 3, 27)
+    assert parse_query("+1 207 555 0134").phone_prefix == "2075550134"
+    assert parse_query("Smith, Jo").names == ("smith", "jo")
+    assert parse_query("  ").is_empty
+
+
+def test_the_list_is_paginated(bob_client, bob):
+    for i in range(30):
+        add_patient(bob, f"P{i:02d}", "Sample")
+    first = bob_client.get(reverse("office:patients"))
+    second = bob_client.get(reverse("office:patients"), {"page": 2})
+    assert len(first.context["page"].object_list) == 25
+    assert len(second.context["page"].object_list) == 5
+    assert b"Page 2 of 2" in second.content
+    assert bob_client.get(reverse("office:patients"), {"page": "nonsense"}).status_code == 200
+
+
+def test_the_list_runs_the_same_number_of_queries_for_3_or_25_patients(bob_client, bob):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert bob_client.get(reverse("office:patients")).status_code == 200
+        return len(queries)
+
+    for i in range(3):
+        add_patient(bob, f"Few{i}", "Sample")
+    few = count()
+    for i in range(22):
+        add_patient(bob, f"Many{i}", "Sample")
+    assert count() == few
+
+
+def test_last_name_matches_come_first_then_first_name_matches_across_pages(bob_client, bob):
+    for i in range(27):
+        add_patient(bob, f"Pat{i:02d}", "Joyce")
+    for i in range(3):
+        add_patient(bob, "Jonah", f"Zed{i}")
+    first = bob_client.get(reverse("office:patients"), {"q": "jo"})
+    second = bob_client.get(reverse("office:patients"), {"q": "jo", "page": 2})
+    names = [p.sort_name for p in first.context["page"].object_list]
+    names += [p.sort_name for p in second.context["page"].object_list]
+    assert names == [f"Joyce, Pat{i:02d}" for i in range(27)] + [f"Zed{i}, Jonah" for i in range(3)]
+    assert "First name starts with “jo”" in second.content.decode()
+    assert "First name starts with" not in first.content.decode()
+    assert b"30 patients" in first.content
+
+
+def test_a_broad_search_counts_no_further_than_it_needs(bob_client, bob):
+    from clinicportal.core.demo import patients_generate
+
+    patients_generate(practice=bob.practice, count=1001)
+    response = bob_client.get(reverse("office:patients"))
+    assert b"More than 1,000 patients." in response.content
+    assert response.context["page"].paginator.num_pages == 40
+    last = bob_client.get(reverse("office:patients"), {"page": 999})
+    assert last.context["page"].number == 40

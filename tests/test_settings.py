@@ -1,0 +1,92 @@
+"""Settings come from the environment; bad values stop start-up, production passes --deploy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+INHERITED_NOT = {"DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+GOOD_SECRET = "x" * 20 + "-production-secret-key-for-the-deploy-check-0123456789"
+
+
+def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    # A fresh process with only the settings under test: nothing from this test run leaks in.
+    clean = {k: v for k, v in os.environ.items() if k not in INHERITED_NOT}
+    clean.update(
+        {"CLINICPORTAL_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    )
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "not a url"),
+        ("DATABASE_URL", "nosuchdb://localhost/x"),
+        ("CLINICPORTAL_UPLOAD_MAX_BYTES", "50MB"),
+        ("CLINICPORTAL_ENV", "staging"),
+        ("SECRET_KEY", "too-short"),
+    ],
+)
+def test_a_malformed_value_stops_start_up_naming_the_variable(tmp_path, variable, value):
+    result = run(["check"], tmp_path, **{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_requires_a_secret_key(tmp_path):
+    result = run(
+        ["check"], tmp_path, CLINICPORTAL_ENV="production", ALLOWED_HOSTS="portal.example.org"
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_the_development_secret_key_is_generated_once_and_kept_private(tmp_path):
+    assert run(["check"], tmp_path).returncode == 0
+    key_file = tmp_path / "secret_key"
+    first = key_file.read_text()
+    assert len(first) >= 50
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert run(["check"], tmp_path).returncode == 0
+    assert key_file.read_text() == first
+
+
+def test_the_production_profile_passes_the_deploy_check_without_warnings(tmp_path):
+    result = run(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        tmp_path,
+        CLINICPORTAL_ENV="production",
+        SECRET_KEY=GOOD_SECRET,
+        ALLOWED_HOSTS="portal.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_console_script_runs_management_commands(tmp_path):
+    script = Path(sys.executable).with_name("clinicportal")
+    result = subprocess.run(
+        [str(script), "help", "demo_load"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CLINICPORTAL_VAR_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Clearview Eye Care" in result.stdout
