@@ -125,7 +125,7 @@ def test_an_image_previews_inline(page, axe, bob, patient_a, tmp_path: Path):
     expect(page.get_by_role("heading", name="fundus.png")).to_be_visible()
     img = page.get_by_role("img", name="Fundus photo")
     expect(img).to_be_visible()
-    assert img.evaluate("el => el.naturalWidth") == 64
+    expect(img).to_have_js_property("naturalWidth", 64)
     axe.check(page)
 
 
