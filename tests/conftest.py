@@ -42,6 +42,17 @@ def make_practice(slug: str, name: str, admin_username: str) -> tuple[Practice, 
     )
 
 
+def make_staff(practice: Practice, username: str, name: str) -> StaffMember:
+    return staff_create(
+        practice=practice,
+        username=username,
+        email=f"{username}@example.com",
+        display_name=name,
+        role=StaffMember.Role.STAFF,
+        password=PASSWORD,
+    )
+
+
 @pytest.fixture
 def practice_x(db) -> Practice:
     practice, _ = make_practice("clinic-x", "Clinic X Eye Care", "alice")
@@ -57,14 +68,7 @@ def alice(practice_x: Practice) -> StaffMember:
 @pytest.fixture
 def bob(practice_x: Practice) -> StaffMember:
     """Staff (not admin) of practice X."""
-    return staff_create(
-        practice=practice_x,
-        username="bob",
-        email="bob@example.com",
-        display_name="Bob Front Desk",
-        role=StaffMember.Role.STAFF,
-        password=PASSWORD,
-    )
+    return make_staff(practice_x, "bob", "Bob Front Desk")
 
 
 @pytest.fixture
@@ -76,14 +80,7 @@ def practice_y(db) -> Practice:
 @pytest.fixture
 def carol(practice_y: Practice) -> StaffMember:
     """Staff of practice Y: an outsider to practice X."""
-    return staff_create(
-        practice=practice_y,
-        username="carol",
-        email="carol@example.com",
-        display_name="Carol Outsider",
-        role=StaffMember.Role.STAFF,
-        password=PASSWORD,
-    )
+    return make_staff(practice_y, "carol", "Carol Outsider")
 
 
 def actor(member: StaffMember) -> StaffActor:

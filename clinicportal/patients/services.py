@@ -42,40 +42,37 @@ class PatientDetails:
     postal_code: str = ""
 
 
-def _apply(patient: Patient, details: PatientDetails) -> None:
+def _require_own_patient(actor: StaffActor, patient: Patient) -> None:
+    if patient.practice_id != actor.practice.pk:
+        raise PermissionError("Patient of another practice.")
+
+
+def _save_details(
+    actor: StaffActor, patient: Patient, details: PatientDetails, action: AuditEvent.Action
+) -> Patient:
     for field in fields(details):
         value = getattr(details, field.name)
         setattr(patient, field.name, value.strip() if isinstance(value, str) else value)
     patient.last_name_key = name_key(patient.last_name)
     patient.first_name_key = name_key(patient.first_name)
     patient.phone_digits = phone_key(patient.phone)
+    patient.full_clean()
+    with transaction.atomic():
+        patient.save()
+        audit_record(actor=actor, action=action, target=patient, patient=patient)
+    return patient
 
 
 def patient_create(*, actor: StaffActor, details: PatientDetails) -> Patient:
     """Add a patient to the actor's practice."""
     patient = Patient(practice=actor.practice)
-    _apply(patient, details)
-    patient.full_clean()
-    with transaction.atomic():
-        patient.save()
-        audit_record(
-            actor=actor, action=AuditEvent.Action.PATIENT_CREATED, target=patient, patient=patient
-        )
-    return patient
+    return _save_details(actor, patient, details, AuditEvent.Action.PATIENT_CREATED)
 
 
 def patient_update(*, actor: StaffActor, patient: Patient, details: PatientDetails) -> Patient:
     """Change a patient's details."""
-    if patient.practice_id != actor.practice.pk:
-        raise PermissionError("Patient of another practice.")
-    _apply(patient, details)
-    patient.full_clean()
-    with transaction.atomic():
-        patient.save()
-        audit_record(
-            actor=actor, action=AuditEvent.Action.PATIENT_UPDATED, target=patient, patient=patient
-        )
-    return patient
+    _require_own_patient(actor, patient)
+    return _save_details(actor, patient, details, AuditEvent.Action.PATIENT_UPDATED)
 
 
 def patient_record_view(*, actor: StaffActor, patient: Patient) -> None:
@@ -95,8 +92,7 @@ def chart_files_upload(
     description: str,
 ) -> list[ChartFile]:
     """Add uploaded files to the patient's chart: all of them, or none if any is refused."""
-    if patient.practice_id != actor.practice.pk:
-        raise PermissionError("Patient of another practice.")
+    _require_own_patient(actor, patient)
     if not uploads:
         raise ValidationError("Please choose at least one file.", code="required")
     accepted: list[tuple[HashedUpload, FileType]] = []
@@ -136,8 +132,7 @@ def chart_file_add_generated(
     document_date: datetime.date,
 ) -> ChartFile:
     """Add a file the system made (a rendered PDF, demo content) to the patient's chart."""
-    if patient.practice_id != actor.practice.pk:
-        raise PermissionError("Patient of another practice.")
+    _require_own_patient(actor, patient)
     with transaction.atomic():
         blob = blob_put_bytes(practice=actor.practice, data=data, content_type=content_type)
         return _chart_file_create(
