@@ -157,3 +157,39 @@ def make_upload() -> Callable[..., io.BytesIO]:
         return handle
 
     return _make
+
+
+def portal_login(client: Client, practice: Practice, username: str, password: str):
+    return client.post(f"/p/{practice.slug}/login/", {"username": username, "password": password})
+
+
+@pytest.fixture
+def issue_access(alice: StaffMember):
+    """Give a patient portal access as the office would; return (username, temporary password)."""
+    from clinicportal.accounts.services import portal_access_issue
+
+    def _issue(patient: Patient, username: str | None = None) -> tuple[str, str]:
+        issued = portal_access_issue(
+            actor=actor(alice),
+            patient=patient,
+            username=username or f"{patient.first_name.lower()}{patient.pk}",
+            password=None,
+        )
+        return issued.account.username, issued.password
+
+    return _issue
+
+
+NEW_PASSWORD = "lantern-orchard-velvet-93"
+
+
+@pytest.fixture
+def ada_portal(client: Client, practice_x: Practice, patient_a: Patient, issue_access) -> Client:
+    """Patient A signed in to the portal with her own password already set."""
+    username, temporary = issue_access(patient_a, "ada")
+    portal_login(client, practice_x, username, temporary)
+    client.post(
+        f"/p/{practice_x.slug}/password/",
+        {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
+    return client

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 
 from django.core.management import call_command
+from django.test import Client
 from pypdf import PdfReader
 
-from clinicportal.accounts.models import User
+from clinicportal.accounts.models import PortalAccount, User
 from clinicportal.content.blobstore import get_blob_store
-from clinicportal.core.demo import DEMO_LOGINS
+from clinicportal.core.demo import DEMO_LOGINS, DEMO_PORTAL_LOGINS
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import Practice
 
@@ -32,11 +33,20 @@ def test_demo_load_twice_makes_one_practice_with_readable_pdfs(db):
     ) == counts
     practice = Practice.objects.get(slug="clearview")
     assert practice.name == "Clearview Eye Care"
-    assert counts[1] == 50
+    assert counts[1] == 53
     assert counts[2] >= 50
     for login in DEMO_LOGINS:
         assert login.username in first.getvalue() and login.password in first.getvalue()
         assert User.objects.get(username=login.username).check_password(login.password)
+    for login in DEMO_PORTAL_LOGINS:
+        assert login.username in first.getvalue() and login.password in first.getvalue()
+        signed_in = Client()
+        response = signed_in.post(
+            "/p/clearview/login/", {"username": login.username, "password": login.password}
+        )
+        assert response.status_code == 302
+    guardian = PortalAccount.objects.get(username="morgan.rivera")
+    assert guardian.grants.count() == 2
     chart_file = ChartFile.objects.select_related("patient", "blob").earliest("pk")
     reader = PdfReader(get_blob_store().path(chart_file.blob.storage_name))
     assert chart_file.patient.full_name in reader.pages[0].extract_text()
@@ -46,7 +56,7 @@ def test_generate_patients_adds_patients_with_files(db):
     call_command("demo_load", stdout=io.StringIO())
     out = io.StringIO()
     call_command("generate_patients", "300", "--practice", "clearview", stdout=out)
-    assert Patient.objects.count() == 350
+    assert Patient.objects.count() == 353
     assert "Added 300 patients" in out.getvalue()
     generated = ChartFile.objects.filter(description="Generated for benchmarks")
     assert generated.count() == 300

@@ -164,3 +164,18 @@ def test_pages_carry_a_strict_content_security_policy(alice_client):
     assert "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_repeated_office_failures_pause_sign_in(bob, client):
+    for _ in range(5):
+        client.post(reverse("office:login"), {"username": "bob", "password": "wrong-guess-here"})
+    response = client.post(reverse("office:login"), {"username": "bob", "password": PASSWORD})
+    assert "sign-in is paused for 15 minutes" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    from clinicportal.accounts.models import LoginFailure
+
+    LoginFailure.objects.all().delete()
+    assert (
+        client.post(reverse("office:login"), {"username": "bob", "password": PASSWORD}).status_code
+        == 302
+    )

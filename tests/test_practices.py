@@ -95,6 +95,7 @@ def test_admins_change_practice_details_and_feature_toggles(alice_client, practi
             "address": "2 Main St",
             "phone": "555",
             "schedule_enabled": "on",
+            "portal_idle_minutes": "20",
         },
     )
     assert response.status_code == 302
@@ -105,6 +106,7 @@ def test_admins_change_practice_details_and_feature_toggles(alice_client, practi
         practice_x.schedule_enabled,
         practice_x.pay_bills_enabled,
     ) == (False, True, False)
+    assert practice_x.portal_idle_minutes == 20
     assert AuditEvent.objects.filter(action="practice.updated").exists()
 
 
@@ -124,6 +126,15 @@ def test_staff_cannot_change_practice_settings(bob_client, practice_x):
 
 
 def test_each_practice_has_its_own_portal_address(client, practice_x, practice_y):
-    assert "Clinic X Eye Care" in client.get("/p/clinic-x/").content.decode()
-    assert "Clinic Y Family Practice" in client.get("/p/clinic-y/").content.decode()
+    assert "Clinic X Eye Care" in client.get("/p/clinic-x/", follow=True).content.decode()
+    assert "Clinic Y Family Practice" in client.get("/p/clinic-y/", follow=True).content.decode()
     assert client.get("/p/no-such-practice/").status_code == 404
+
+
+def test_an_idle_time_out_outside_2_to_120_minutes_is_refused(alice_client, practice_x):
+    response = alice_client.post(
+        reverse("office:settings_website"), {"name": "Clinic X", "portal_idle_minutes": "0"}
+    )
+    assert "greater than or equal to 2" in response.content.decode()
+    practice_x.refresh_from_db()
+    assert practice_x.portal_idle_minutes == 15

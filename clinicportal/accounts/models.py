@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.db import models
 
 
 class User(AbstractUser):
@@ -8,3 +12,114 @@ class User(AbstractUser):
 
     class Meta:
         db_table = "accounts_user"
+
+
+class PortalAccount(models.Model):
+    """A login to one practice's patient portal: a patient's own, or an authorized web user's.
+
+    The password is stored only as an Argon2id hash. A password the office generated is
+    temporary: it expires, and the first sign-in with it must set a new one.
+    """
+
+    practice = models.ForeignKey(
+        "practices.Practice", on_delete=models.PROTECT, related_name="portal_accounts"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    username = models.CharField(max_length=150)
+    # Case-folded username: unique within the practice, so "JDoe" and "jdoe" are one account.
+    username_key = models.CharField(max_length=150, editable=False)
+    display_name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    password = models.CharField(max_length=256)
+    password_is_temporary = models.BooleanField(default=False)
+    temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "username_key"], name="portal_username_unique_per_practice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} ({self.display_name})"
+
+
+class PortalGrant(models.Model):
+    """Which patients a portal account may see: the patient's own account, or an authorized user."""
+
+    class Kind(models.TextChoices):
+        PATIENT = "patient", "Patient"
+        AUTHORIZED = "authorized", "Authorized web user"
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="grants")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="portal_grants"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    note = models.CharField(max_length=200, blank=True, help_text="For example: mother, spouse.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "patient"], name="portal_grant_unique"),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(kind="patient"),
+                name="portal_one_own_account_per_patient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} → {self.patient}"
+
+
+class PortalSession(models.Model):
+    """A signed-in portal session, so that it can be ended from the server at once."""
+
+    account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.account} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, kept for a while to throttle guessing per username and per address."""
+
+    class Door(models.TextChoices):
+        PORTAL = "portal", "Patient portal"
+        OFFICE = "office", "Office"
+
+    door = models.CharField(max_length=10, choices=Door.choices)
+    practice = models.ForeignKey(
+        "practices.Practice", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    username_key = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["door", "practice", "username_key", "at"], name="login_failure_user"
+            ),
+            models.Index(fields=["door", "ip", "at"], name="login_failure_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.door} {self.username_key} {self.at:%Y-%m-%d %H:%M}"

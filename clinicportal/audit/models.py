@@ -32,6 +32,14 @@ class AuditEvent(models.Model):
         CHART_FILE_UPLOADED = "chart_file.uploaded", "Chart file uploaded"
         CHART_FILE_VIEWED = "chart_file.viewed", "Chart file viewed"
         CHART_FILE_DOWNLOADED = "chart_file.downloaded", "Chart file downloaded"
+        PORTAL_ACCESS_ISSUED = "portal.access_issued", "Portal access issued by the office"
+        PORTAL_LOGIN = "portal.login", "Signed in"
+        PORTAL_LOGIN_FAILED = "portal.login_failed", "Sign-in failed"
+        PORTAL_LOGOUT = "portal.logout", "Signed out"
+        PORTAL_TIMED_OUT = "portal.timed_out", "Signed out after a time without activity"
+        PORTAL_PASSWORD_CHANGED = "portal.password_changed", "Password changed"
+        PORTAL_AUTHORIZED_USER_ADDED = "portal.authorized_user_added", "Authorized user added"
+        PORTAL_AUTHORIZED_USER_REMOVED = "portal.authorized_user_removed", "Authorized user removed"
 
     practice = models.ForeignKey(
         "practices.Practice", on_delete=models.PROTECT, related_name="audit_events"
@@ -42,6 +50,13 @@ class AuditEvent(models.Model):
     )
     # A snapshot of the actor's name, so the trail reads true after renames.
     actor_name = models.CharField(max_length=200, blank=True)
+    actor_portal_account = models.ForeignKey(
+        "accounts.PortalAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     acting_for = models.ForeignKey(
         "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -73,3 +88,18 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("Audit events are append-only.")
+
+
+# What a patient sees under LOGS: access to their portal, never the office's own reading.
+PORTAL_LOG_ACTIONS = frozenset(
+    {
+        AuditEvent.Action.PORTAL_ACCESS_ISSUED,
+        AuditEvent.Action.PORTAL_LOGIN,
+        AuditEvent.Action.PORTAL_LOGIN_FAILED,
+        AuditEvent.Action.PORTAL_LOGOUT,
+        AuditEvent.Action.PORTAL_TIMED_OUT,
+        AuditEvent.Action.PORTAL_PASSWORD_CHANGED,
+        AuditEvent.Action.PORTAL_AUTHORIZED_USER_ADDED,
+        AuditEvent.Action.PORTAL_AUTHORIZED_USER_REMOVED,
+    }
+)

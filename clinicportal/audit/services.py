@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 
 from clinicportal.audit.models import AuditEvent
-from clinicportal.core.context import StaffActor
+from clinicportal.core.context import Actor, PortalActor, StaffActor
 
 if TYPE_CHECKING:
     from clinicportal.patients.models import Patient
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def audit_record(
     *,
-    actor: StaffActor,
+    actor: Actor,
     action: AuditEvent.Action,
     target: models.Model | None = None,
     patient: Patient | None = None,
@@ -26,8 +26,10 @@ def audit_record(
         object_id = str(getattr(target, "public_id", None) or target.pk)
     return AuditEvent.objects.create(
         practice=actor.practice,
-        actor_user=actor.user,
-        actor_name=actor.staff.display_name,
+        actor_user=actor.user if isinstance(actor, StaffActor) else None,
+        actor_portal_account=actor.account if isinstance(actor, PortalActor) else None,
+        actor_name=actor.name,
+        acting_for=actor.patient if isinstance(actor, PortalActor) else None,
         patient=patient,
         action=action,
         object_type=target._meta.label_lower if target is not None else "",

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
-    from clinicportal.accounts.models import User
+    from clinicportal.accounts.models import PortalAccount, User
+    from clinicportal.patients.models import Patient
     from clinicportal.practices.models import Practice, StaffMember
 
 USER_AGENT_MAX = 300
@@ -30,6 +31,41 @@ class StaffActor:
     @property
     def is_admin(self) -> bool:
         return self.staff.is_admin
+
+    @property
+    def name(self) -> str:
+        return self.staff.display_name
+
+
+@dataclass(frozen=True)
+class PortalActor:
+    """A signed-in portal account, acting for one of the patients it is granted."""
+
+    account: PortalAccount
+    patient: Patient | None
+    ip: str | None = None
+    user_agent: str = ""
+
+    @property
+    def practice(self) -> Practice:
+        return self.account.practice
+
+    @property
+    def name(self) -> str:
+        return self.account.display_name
+
+
+@dataclass(frozen=True)
+class VisitorActor:
+    """Someone not signed in at a practice's door (a failed sign-in, a reset request)."""
+
+    practice: Practice
+    ip: str | None = None
+    user_agent: str = ""
+    name: str = ""
+
+
+Actor = StaffActor | PortalActor | VisitorActor
 
 
 def client_ip(request: HttpRequest) -> str | None:

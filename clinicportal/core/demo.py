@@ -12,9 +12,15 @@ from django.utils import timezone
 from django.utils.html import escape
 from faker import Faker
 
-from clinicportal.accounts.models import User
+from clinicportal.accounts.models import PortalAccount, User
+from clinicportal.accounts.services import (
+    authorized_user_add,
+    authorized_user_link,
+    portal_access_issue,
+    portal_password_change,
+)
 from clinicportal.content.services import blob_put_bytes
-from clinicportal.core.context import StaffActor
+from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.patients.search import name_key, phone_key
 from clinicportal.patients.services import PatientDetails, chart_file_add_generated, patient_create
@@ -28,6 +34,7 @@ DEMO_PATIENTS = 50
 
 @dataclass(frozen=True)
 class DemoLogin:
+    door: str
     role: str
     username: str
     password: str
@@ -35,8 +42,12 @@ class DemoLogin:
 
 # Demo only: fixed so that README.md can list them. Never used outside `make demo`.
 DEMO_LOGINS = (
-    DemoLogin("admin", "clearview.admin", "violet-harbor-lantern-42"),
-    DemoLogin("staff", "clearview.staff", "copper-meadow-signal-17"),
+    DemoLogin("office", "admin", "clearview.admin", "violet-harbor-lantern-42"),
+    DemoLogin("office", "staff", "clearview.staff", "copper-meadow-signal-17"),
+)
+DEMO_PORTAL_LOGINS = (
+    DemoLogin("portal", "patient", "jordan.rivera", "maple-comet-river-58"),
+    DemoLogin("portal", "guardian", "morgan.rivera", "pebble-lark-summit-26"),
 )
 
 _DOCUMENTS = (
@@ -97,9 +108,68 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
     admin = StaffMember.objects.select_related("user", "practice").get(
         user__username=admin_login.username
     )
+    actor = StaffActor(user=admin.user, staff=admin)
     if not practice.patients.exists():
-        _demo_patients(StaffActor(user=admin.user, staff=admin), DEMO_PATIENTS)
-    return practice, list(DEMO_LOGINS), practice.patients.count()
+        _demo_patients(actor, DEMO_PATIENTS)
+    _demo_portal(actor)
+    return practice, [*DEMO_LOGINS, *DEMO_PORTAL_LOGINS], practice.patients.count()
+
+
+def _demo_portal(actor: StaffActor) -> None:
+    """A test patient with portal access, and a parent authorized for two children."""
+    patient_login, guardian_login = DEMO_PORTAL_LOGINS
+    practice = actor.practice
+    if PortalAccount.objects.filter(practice=practice, username=patient_login.username).exists():
+        return
+    family = {
+        "last_name": "Rivera",
+        "phone": "(207) 555-0187",
+        "address_line1": "14 Lighthouse Lane",
+        "city": "Portland",
+        "region": "ME",
+        "postal_code": "04101",
+    }
+    with transaction.atomic():
+        jordan = patient_create(
+            actor=actor,
+            details=PatientDetails(
+                first_name="Jordan",
+                date_of_birth=datetime.date(1986, 5, 14),
+                email="jordan.rivera@example.com",
+                **family,
+            ),
+        )
+        issued = portal_access_issue(
+            actor=actor, patient=jordan, username=patient_login.username, password=None
+        )
+        portal_password_change(
+            actor=PortalActor(account=issued.account, patient=jordan),
+            current=None,
+            new=patient_login.password,
+            session_key="",
+        )
+        children = [
+            patient_create(
+                actor=actor,
+                details=PatientDetails(first_name=first, date_of_birth=born, **family),
+            )
+            for first, born in (
+                ("Avery", datetime.date(2014, 9, 2)),
+                ("Riley", datetime.date(2017, 1, 23)),
+            )
+        ]
+        authorized_user_add(
+            actor=actor,
+            patient=children[0],
+            username=guardian_login.username,
+            password=guardian_login.password,
+            display_name="Morgan Rivera",
+            note="Parent",
+            email="morgan.rivera@example.com",
+        )
+        authorized_user_link(
+            actor=actor, patient=children[1], username=guardian_login.username, note="Parent"
+        )
 
 
 def _demo_patients(actor: StaffActor, count: int) -> None:

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
+from clinicportal.accounts.services import SignInRefused, staff_authenticate
 from clinicportal.patients.services import PatientDetails
 from clinicportal.patients.validators import validate_birth_date
 from clinicportal.practices.selectors import staff_member_for_user
@@ -18,6 +19,22 @@ class StaffLoginForm(AuthenticationForm):
         ),
         "inactive": "This account is not active. Please ask your practice admin.",
     }
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            assert self.request is not None, "LoginView passes the request"
+            try:
+                self.user_cache = staff_authenticate(
+                    request=self.request, username=username, password=password
+                )
+            except SignInRefused as refused:
+                raise forms.ValidationError(refused.message, code="locked") from None
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
@@ -85,3 +102,55 @@ class PracticeForm(forms.Form):
     forms_enabled = forms.BooleanField(label="Forms", required=False)
     schedule_enabled = forms.BooleanField(label="Schedule", required=False)
     pay_bills_enabled = forms.BooleanField(label="Pay Bills", required=False)
+    portal_idle_minutes = forms.IntegerField(
+        label="Sign patients out after (minutes without activity)",
+        min_value=2,
+        max_value=120,
+        help_text="From 2 to 120 minutes; 15 is usual.",
+    )
+
+
+class PortalAccessForm(forms.Form):
+    """Username and password for a patient's portal; "Default" fills both in."""
+
+    username = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    password = forms.CharField(
+        label="Temporary password",
+        required=False,
+        strip=False,
+        max_length=256,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="Leave empty for a strong one. The patient chooses their own at first sign-in.",
+    )
+
+
+class AuthorizedUserForm(forms.Form):
+    display_name = forms.CharField(label="Name", max_length=200)
+    username = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=256,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=(
+            "The password they asked for, or leave empty (or press Default) for a temporary one "
+            "they change at first sign-in."
+        ),
+    )
+    note = forms.CharField(
+        label="Notes", max_length=200, required=False, help_text="For example: mother, spouse."
+    )
+    email = forms.EmailField(required=False)
+
+
+class AuthorizedUserLinkForm(forms.Form):
+    username = forms.CharField(
+        label="Their username",
+        max_length=150,
+        help_text="Someone already authorized for another patient of the practice, like a parent.",
+    )
+    note = forms.CharField(label="Notes", max_length=200, required=False)

@@ -34,6 +34,22 @@ urlpatterns = [
         partial(views.chart_file_content, download=True),
         name="chart_file_download",
     ),
+    path("patients/<uuid:patient_id>/portal/access/", views.portal_access, name="portal_access"),
+    path(
+        "patients/<uuid:patient_id>/portal/authorized/new/",
+        views.authorized_user_add,
+        name="authorized_user_add",
+    ),
+    path(
+        "patients/<uuid:patient_id>/portal/authorized/link/",
+        views.authorized_user_link,
+        name="authorized_user_link",
+    ),
+    path(
+        "patients/<uuid:patient_id>/portal/authorized/<uuid:grant_id>/remove/",
+        views.authorized_user_remove,
+        name="authorized_user_remove",
+    ),
     path("tasks/", views.tasks, name="tasks"),
     path("billing/", views.billing, name="billing"),
     path("settings/", views.settings_index, name="settings"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -14,16 +15,33 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinicportal.accounts import services as account_services
+from clinicportal.accounts.passwords import temporary_password
+from clinicportal.accounts.selectors import authorized_grant_get, portal_access_for_patient
+from clinicportal.accounts.services import (
+    IssuedCredentials,
+    portal_access_issue,
+    portal_username_suggest,
+)
 from clinicportal.content.sniff import by_content_type
 from clinicportal.core.context import StaffActor, client_ip, user_agent
 from clinicportal.core.files import stored_file_response
 from clinicportal.core.http import redirect_after_upload
 from clinicportal.core.pagination import CappedPaginator
 from clinicportal.office.auth import StaffRequest, admin_required, staff_required
-from clinicportal.office.forms import ChartFileUploadForm, PatientForm, PracticeForm, StaffLoginForm
+from clinicportal.office.forms import (
+    AuthorizedUserForm,
+    AuthorizedUserLinkForm,
+    ChartFileUploadForm,
+    PatientForm,
+    PortalAccessForm,
+    PracticeForm,
+    StaffLoginForm,
+)
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients import services as patient_services
 from clinicportal.practices.selectors import staff_member_for_user
@@ -112,8 +130,153 @@ def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
     patient_services.patient_record_view(actor=request.actor, patient=patient)
     chart_files = patient_selectors.chart_files_for_patient(actor=request.actor, patient=patient)
+    access = portal_access_for_patient(actor=request.actor, patient=patient)
     return render(
-        request, "office/patient_detail.html", {"patient": patient, "chart_files": chart_files}
+        request,
+        "office/patient_detail.html",
+        {"patient": patient, "chart_files": chart_files, "access": access},
+    )
+
+
+def _form_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _slip(
+    request: StaffRequest, patient: Any, issued: IssuedCredentials, heading: str
+) -> HttpResponse:
+    """Show new credentials once, on screen and ready to print (callers are never_cache)."""
+    return render(
+        request,
+        "office/portal_slip.html",
+        {
+            "patient": patient,
+            "issued": issued,
+            "heading": heading,
+            "portal_url": request.build_absolute_uri(request.actor.practice.portal_path()),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_access(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Issue or reissue the patient's own portal access; "Default" proposes both values."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    access = portal_access_for_patient(actor=request.actor, patient=patient)
+    current = access.own.account.username if access.own else ""
+    form = PortalAccessForm(request.POST or None, initial={"username": current})
+    if request.method == "POST" and request.POST.get("action") == "default":
+        form = PortalAccessForm(
+            initial={
+                "username": current or _suggest(request, patient),
+                "password": temporary_password(),
+            }
+        )
+    elif request.method == "POST" and form.is_valid():
+        try:
+            issued = portal_access_issue(
+                actor=request.actor,
+                patient=patient,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"] or None,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            return _slip(request, patient, issued, "Portal access is ready")
+    return render(
+        request, "office/portal_access.html", {"patient": patient, "form": form, "access": access}
+    )
+
+
+def _suggest(request: StaffRequest, patient: Any) -> str:
+    return portal_username_suggest(practice=request.actor.practice, patient=patient)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@staff_required
+def authorized_user_add(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    form = AuthorizedUserForm(request.POST or None)
+    link_form = AuthorizedUserLinkForm()
+    if request.method == "POST" and request.POST.get("action") == "default":
+        data = request.POST.copy()
+        data["password"] = temporary_password()
+        form = AuthorizedUserForm(initial=data.dict())
+    elif request.method == "POST" and form.is_valid():
+        try:
+            issued = account_services.authorized_user_add(
+                actor=request.actor,
+                patient=patient,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"] or None,
+                display_name=form.cleaned_data["display_name"],
+                note=form.cleaned_data["note"],
+                email=form.cleaned_data["email"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            return _slip(request, patient, issued, "Authorized web user added")
+    return render(
+        request,
+        "office/authorized_user_add.html",
+        {"patient": patient, "form": form, "link_form": link_form},
+    )
+
+
+@require_POST
+@staff_required
+def authorized_user_link(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    link_form = AuthorizedUserLinkForm(request.POST)
+    if link_form.is_valid():
+        try:
+            grant = account_services.authorized_user_link(
+                actor=request.actor,
+                patient=patient,
+                username=link_form.cleaned_data["username"],
+                note=link_form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            _form_errors(link_form, exc)
+        else:
+            messages.success(
+                request, f"{grant.account.display_name} can now see {patient.first_name}’s portal."
+            )
+            return redirect(reverse("office:patient", args=[patient.public_id]) + "#online-portal")
+    return render(
+        request,
+        "office/authorized_user_add.html",
+        {"patient": patient, "form": AuthorizedUserForm(), "link_form": link_form},
+        status=400,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def authorized_user_remove(
+    request: StaffRequest, patient_id: uuid.UUID, grant_id: uuid.UUID
+) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    grant = authorized_grant_get(actor=request.actor, patient=patient, public_id=grant_id)
+    if request.method == "POST":
+        account_services.authorized_user_remove(actor=request.actor, grant=grant)
+        messages.success(
+            request,
+            f"{grant.account.display_name} can no longer see {patient.first_name}’s portal.",
+        )
+        return redirect(reverse("office:patient", args=[patient.public_id]) + "#online-portal")
+    return render(
+        request, "office/authorized_user_remove.html", {"patient": patient, "grant": grant}
     )
 
 

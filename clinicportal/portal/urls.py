@@ -5,5 +5,11 @@ from clinicportal.portal import views
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.portal_home, name="home"),
+    path("", views.home, name="home"),
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("password/", views.set_password, name="set_password"),
+    path("choose/", views.choose_patient, name="choose_patient"),
+    path("logs/", views.logs, name="logs"),
+    path("account/", views.account, name="account"),
 ]

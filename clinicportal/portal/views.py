@@ -1,14 +1,156 @@
-"""Patient portal pages."""
+"""Patient portal pages. Each parses input, calls one selector or service, and renders."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinicportal.accounts.services import SignInRefused, portal_password_change, portal_sign_in
+from clinicportal.audit.selectors import portal_log_for_patient
+from clinicportal.core.context import client_ip, user_agent
+from clinicportal.core.devices import describe_device
+from clinicportal.portal import auth
+from clinicportal.portal.auth import PortalRequest, portal_required
+from clinicportal.portal.forms import (
+    ChangePasswordForm,
+    ChoosePatientForm,
+    NewPasswordForm,
+    PortalLoginForm,
+)
 from clinicportal.practices.selectors import practice_by_slug
 
+LOG_ENTRIES_PER_PAGE = 25
 
-def portal_home(request: HttpRequest, practice_slug: str) -> HttpResponse:
-    """The practice's portal address: who the practice is and how patients get access."""
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
     practice = practice_by_slug(practice_slug)
-    return render(request, "portal/home.html", {"practice": practice})
+    form = PortalLoginForm(request.POST or None)
+    next_path = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = portal_sign_in(
+                practice=practice,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+            )
+        except SignInRefused as refused:
+            form.add_error(None, refused.message)
+        else:
+            auth.sign_in(request, account)
+            safe = url_has_allowed_host_and_scheme(next_path, allowed_hosts={request.get_host()})
+            if safe and next_path.startswith(practice.portal_path()):
+                return redirect(next_path)
+            return redirect("portal:home", practice.slug)
+    return render(
+        request, "portal/login.html", {"practice": practice, "form": form, "next": next_path}
+    )
+
+
+@require_POST
+@portal_required(allow_temporary=True, needs_patient=False)
+def logout(request: PortalRequest) -> HttpResponse:
+    auth.sign_out(request)
+    messages.info(request, "You have signed out. Thank you for using the portal.")
+    return redirect("portal:login", request.practice.slug)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@portal_required(allow_temporary=True, needs_patient=False)
+def set_password(request: PortalRequest) -> HttpResponseBase:
+    """First sign-in with a temporary password: choose your own before going on."""
+    if not request.portal.account.password_is_temporary:
+        return redirect("portal:home", request.practice.slug)
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            portal_password_change(
+                actor=request.portal,
+                current=None,
+                new=form.cleaned_data["new_password"],
+                session_key=request.session.session_key or "",
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Your new password is set. Welcome to your portal.")
+            return redirect("portal:home", request.practice.slug)
+    return render(request, "portal/set_password.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@portal_required(needs_patient=False)
+def choose_patient(request: PortalRequest) -> HttpResponseBase:
+    """An account that sees several patients picks whose portal to open."""
+    form = ChoosePatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        chosen = next(
+            (p for p in request.portal_patients if p.public_id == form.cleaned_data["patient"]),
+            None,
+        )
+        if chosen is not None:
+            request.session[auth.PATIENT] = chosen.pk
+            return redirect("portal:home", request.practice.slug)
+        form.add_error(None, "Please choose one of the patients listed.")
+    return render(request, "portal/choose_patient.html", {"form": form})
+
+
+@portal_required()
+def home(request: PortalRequest) -> HttpResponseBase:
+    return redirect("portal:logs", request.practice.slug)
+
+
+@never_cache
+@require_GET
+@portal_required()
+def logs(request: PortalRequest) -> HttpResponse:
+    entries = portal_log_for_patient(actor=request.portal)
+    page = Paginator(entries, LOG_ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.device = describe_device(entry.user_agent)  # type: ignore[attr-defined]
+    return render(request, "portal/logs.html", {"page": page})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@portal_required()
+def account(request: PortalRequest) -> HttpResponse:
+    form = ChangePasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            portal_password_change(
+                actor=request.portal,
+                current=form.cleaned_data["current_password"],
+                new=form.cleaned_data["new_password"],
+                session_key=request.session.session_key or "",
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                "Your password is changed. Other devices signed in to your portal were signed out.",
+            )
+            form = ChangePasswordForm()
+    return render(request, "portal/account.html", {"form": form})
+
+
+def _add_errors(form: NewPasswordForm, exc: ValidationError) -> None:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+    for field, messages_ in errors.items():
+        target = (
+            field if field in form.fields else ("new_password" if field == "password" else None)
+        )
+        for message in messages_:
+            form.add_error(target, message)

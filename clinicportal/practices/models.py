@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 slug_validator = RegexValidator(
@@ -23,6 +23,12 @@ class Practice(models.Model):
     forms_enabled = models.BooleanField("Forms", default=False)
     schedule_enabled = models.BooleanField("Schedule", default=False)
     pay_bills_enabled = models.BooleanField("Pay Bills", default=False)
+    portal_idle_minutes = models.PositiveSmallIntegerField(
+        "Portal idle time-out (minutes)",
+        default=15,
+        validators=[MinValueValidator(2), MaxValueValidator(120)],
+        help_text="Patients are signed out after this long without activity.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

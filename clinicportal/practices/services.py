@@ -76,6 +76,7 @@ def practice_update(
     forms_enabled: bool,
     schedule_enabled: bool,
     pay_bills_enabled: bool,
+    portal_idle_minutes: int,
 ) -> Practice:
     """Change the actor's practice details and feature toggles (admins only)."""
     if not actor.is_admin:
@@ -87,6 +88,7 @@ def practice_update(
     practice.forms_enabled = forms_enabled
     practice.schedule_enabled = schedule_enabled
     practice.pay_bills_enabled = pay_bills_enabled
+    practice.portal_idle_minutes = portal_idle_minutes
     practice.full_clean()
     with transaction.atomic():
         practice.save()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,26 +83,39 @@ def axe() -> Axe:
 
 
 @pytest.fixture
-def page(browser, live_server, axe: Axe, request) -> Iterator[object]:
-    """A fresh browser context (CSP bypassed only so that axe-core can be injected).
+def make_page(browser, live_server, axe: Axe, request) -> Iterator[Callable[..., object]]:
+    """Open pages in fresh browser contexts (CSP bypassed only so that axe-core can be injected).
 
-    Each page load is audited with axe-core when the test ends or calls axe.check itself.
+    Every page load must be audited with axe.check before the test ends.
     """
-    width = getattr(request, "param", 1280)
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": 900}, bypass_csp=True
-    )
-    page = context.new_page()
-    visited: list[str] = []
-    page.on("load", lambda p: visited.append(p.url))
-    yield page
+    opened: list[tuple[object, object, list[str]]] = []
+
+    def _make(width: int = 1280) -> object:
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": 900}, bypass_csp=True
+        )
+        page = context.new_page()
+        visited: list[str] = []
+        page.on("load", lambda p: visited.append(p.url))
+        opened.append((context, page, visited))
+        return page
+
+    yield _make
     shots = os.environ.get("SCREENSHOT_DIR")
-    if shots:
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(shots) / f"{request.node.name}.png"), full_page=True)
-    unchecked = [url for url in visited if url not in axe.checked]
-    context.close()
+    unchecked: list[str] = []
+    for number, (context, page, visited) in enumerate(opened):
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            name = f"{request.node.name}-{number}.png"
+            page.screenshot(path=str(Path(shots) / name), full_page=True)  # type: ignore[attr-defined]
+        unchecked += [url for url in visited if url not in axe.checked]
+        context.close()  # type: ignore[attr-defined]
     assert not unchecked, f"pages visited without an axe-core check: {unchecked}"
+
+
+@pytest.fixture
+def page(make_page, request) -> object:
+    return make_page(getattr(request, "param", 1280))
 
 
 @pytest.fixture

@@ -15,5 +15,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo practice: {practice.name} ({patients} patients)")
         for login in logins:
             self.stdout.write(
-                f"  office {login.role:<5}  username {login.username:<16} password {login.password}"
+                f"  {login.door} {login.role:<8} username {login.username:<16} "
+                f"password {login.password}"
             )

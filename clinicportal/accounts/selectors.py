@@ -1,0 +1,72 @@
+"""Reads of portal accounts and grants, scoped to the practice and the actor."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from clinicportal.accounts.models import PortalAccount, PortalGrant, PortalSession
+from clinicportal.core.context import StaffActor
+from clinicportal.patients.models import Patient
+from clinicportal.practices.models import Practice
+
+
+@dataclass(frozen=True)
+class PortalAccess:
+    """A patient's portal access as the office sees it."""
+
+    own: PortalGrant | None
+    authorized: list[PortalGrant]
+
+
+def portal_access_for_patient(*, actor: StaffActor, patient: Patient) -> PortalAccess:
+    grants = list(
+        PortalGrant.objects.filter(practice=actor.practice, patient=patient).select_related(
+            "account"
+        )
+    )
+    own = next((g for g in grants if g.kind == PortalGrant.Kind.PATIENT), None)
+    return PortalAccess(own, [g for g in grants if g.kind == PortalGrant.Kind.AUTHORIZED])
+
+
+def authorized_grant_get(
+    *, actor: StaffActor, patient: Patient, public_id: uuid.UUID
+) -> PortalGrant:
+    """Return one authorized web user of the patient, or 404."""
+    try:
+        return PortalGrant.objects.select_related("account", "patient").get(
+            practice=actor.practice,
+            patient=patient,
+            public_id=public_id,
+            kind=PortalGrant.Kind.AUTHORIZED,
+        )
+    except PortalGrant.DoesNotExist:
+        raise Http404("No such authorized user.") from None
+
+
+def portal_session_account(
+    *, practice: Practice, account_id: int, session_key: str
+) -> PortalAccount | None:
+    """Return the signed-in account of this session at this practice, if the session still holds."""
+    session = (
+        PortalSession.objects.select_related("account__practice")
+        .filter(
+            session_key=session_key,
+            account_id=account_id,
+            account__practice=practice,
+            account__is_active=True,
+        )
+        .first()
+    )
+    return session.account if session else None
+
+
+def portal_patients(*, account: PortalAccount) -> list[Patient]:
+    """Return the patients an account may see, in name order."""
+    return list(
+        Patient.objects.filter(practice=account.practice, portal_grants__account=account).order_by(
+            "last_name_key", "first_name_key", "id"
+        )
+    )

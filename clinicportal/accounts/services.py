@@ -1,0 +1,405 @@
+"""Portal accounts: issuing access, authorized web users, sign-in, sessions and passwords."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clinicportal.accounts import throttle
+from clinicportal.accounts.models import (
+    LoginFailure,
+    PortalAccount,
+    PortalGrant,
+    PortalSession,
+    User,
+)
+from clinicportal.accounts.passwords import (
+    hash_password,
+    password_matches,
+    propose_username,
+    temporary_password,
+    username_key,
+    validate_portal_password,
+)
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.core.context import (
+    Actor,
+    PortalActor,
+    StaffActor,
+    VisitorActor,
+    client_ip,
+)
+from clinicportal.patients.models import Patient
+from clinicportal.practices.models import Practice
+
+TEMPORARY_PASSWORD_LIFETIME = datetime.timedelta(days=7)
+USERNAME_MAX = 150
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    """What the office hands over once: never stored in the clear."""
+
+    account: PortalAccount
+    password: str
+    temporary: bool
+    expires_at: datetime.datetime | None
+
+
+class SignInRefused(Exception):
+    """Sign-in did not succeed; ``message`` is safe to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# Office side ---------------------------------------------------------------------------------
+
+
+def portal_username_suggest(*, practice: Practice, patient: Patient) -> str:
+    """Return a readable username for the patient that is free in the practice."""
+    base = propose_username(patient.first_name, patient.last_name)
+    taken = set(
+        PortalAccount.objects.filter(practice=practice, username_key__startswith=base).values_list(
+            "username_key", flat=True
+        )
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}{number}" in taken:
+        number += 1
+    return f"{base}{number}"
+
+
+def _clean_username(username: str) -> str:
+    username = username.strip()
+    if not username:
+        raise ValidationError({"username": "Please enter a username."})
+    if len(username) > USERNAME_MAX or any(ch.isspace() or not ch.isprintable() for ch in username):
+        raise ValidationError(
+            {"username": "Use up to 150 letters, digits or symbols, without spaces."}
+        )
+    return username
+
+
+def _username_free(
+    practice: Practice, username: str, *, except_account: PortalAccount | None
+) -> None:
+    clash = PortalAccount.objects.filter(practice=practice, username_key=username_key(username))
+    if except_account is not None:
+        clash = clash.exclude(pk=except_account.pk)
+    if clash.exists():
+        raise ValidationError(
+            {"username": "This username is taken in this practice. Please choose another."}
+        )
+
+
+def _require_own_patient(actor: StaffActor, patient: Patient) -> None:
+    if patient.practice_id != actor.practice.pk:
+        raise PermissionError("Patient of another practice.")
+
+
+def _set_password(
+    account: PortalAccount, password: str | None, *, temporary: bool
+) -> tuple[str, bool, datetime.datetime | None]:
+    if password is None:
+        password, temporary = temporary_password(), True
+    else:
+        try:
+            validate_portal_password(password, account)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.error_list}) from None
+    expires = timezone.now() + TEMPORARY_PASSWORD_LIFETIME if temporary else None
+    account.password = hash_password(password)
+    account.password_is_temporary = temporary
+    account.temporary_password_expires_at = expires
+    account.password_changed_at = timezone.now()
+    return password, temporary, expires
+
+
+def portal_access_issue(
+    *, actor: StaffActor, patient: Patient, username: str, password: str | None
+) -> IssuedCredentials:
+    """Give the patient portal access, or reissue it: a new temporary password either way.
+
+    ``password`` None means "Default": a strong one is generated. The password the office
+    hands out is always temporary: the patient must set their own at first sign-in. Reissuing
+    ends every session of the account.
+    """
+    _require_own_patient(actor, patient)
+    username = _clean_username(username)
+    with transaction.atomic():
+        grant = (
+            PortalGrant.objects.select_for_update()
+            .select_related("account")
+            .filter(patient=patient, kind=PortalGrant.Kind.PATIENT)
+            .first()
+        )
+        account = grant.account if grant else PortalAccount(practice=actor.practice)
+        _username_free(actor.practice, username, except_account=grant.account if grant else None)
+        account.username = username
+        account.username_key = username_key(username)
+        account.display_name = patient.full_name
+        account.email = patient.email
+        account.is_active = True
+        plain, temporary, expires = _set_password(account, password, temporary=True)
+        account.save()
+        if grant is None:
+            PortalGrant.objects.create(
+                practice=actor.practice,
+                account=account,
+                patient=patient,
+                kind=PortalGrant.Kind.PATIENT,
+                created_by=actor.user,
+            )
+        portal_sessions_end(account=account)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PORTAL_ACCESS_ISSUED,
+            target=account,
+            patient=patient,
+        )
+    return IssuedCredentials(account, plain, temporary, expires)
+
+
+def authorized_user_add(
+    *,
+    actor: StaffActor,
+    patient: Patient,
+    username: str,
+    password: str | None,
+    display_name: str,
+    note: str,
+    email: str = "",
+) -> IssuedCredentials:
+    """Add an authorized web user (a guardian, a spouse) to the patient's portal.
+
+    A password the person asked for is theirs to keep; "Default" generates a temporary one.
+    """
+    _require_own_patient(actor, patient)
+    username = _clean_username(username)
+    display_name = display_name.strip()
+    if not display_name:
+        raise ValidationError({"display_name": "Please enter the person's name."})
+    with transaction.atomic():
+        _username_free(actor.practice, username, except_account=None)
+        account = PortalAccount(
+            practice=actor.practice,
+            username=username,
+            username_key=username_key(username),
+            display_name=display_name[:200],
+            email=email.strip(),
+        )
+        plain, temporary, expires = _set_password(account, password, temporary=False)
+        account.full_clean()
+        account.save()
+        _grant_authorized(actor, patient, account, note)
+    return IssuedCredentials(account, plain, temporary, expires)
+
+
+def authorized_user_link(
+    *, actor: StaffActor, patient: Patient, username: str, note: str
+) -> PortalGrant:
+    """Authorize an existing authorized web user of the practice for one more patient."""
+    _require_own_patient(actor, patient)
+    account = PortalAccount.objects.filter(
+        practice=actor.practice, username_key=username_key(username), is_active=True
+    ).first()
+    if account is None or account.grants.filter(kind=PortalGrant.Kind.PATIENT).exists():
+        raise ValidationError(
+            {"username": "No authorized web user of this practice has that username."}
+        )
+    if account.grants.filter(patient=patient).exists():
+        raise ValidationError({"username": "This person can already see this patient's portal."})
+    with transaction.atomic():
+        return _grant_authorized(actor, patient, account, note)
+
+
+def _grant_authorized(
+    actor: StaffActor, patient: Patient, account: PortalAccount, note: str
+) -> PortalGrant:
+    grant = PortalGrant.objects.create(
+        practice=actor.practice,
+        account=account,
+        patient=patient,
+        kind=PortalGrant.Kind.AUTHORIZED,
+        note=note.strip()[:200],
+        created_by=actor.user,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.PORTAL_AUTHORIZED_USER_ADDED,
+        target=account,
+        patient=patient,
+    )
+    return grant
+
+
+def authorized_user_remove(*, actor: StaffActor, grant: PortalGrant) -> None:
+    """Take an authorized user's access to one patient away and end their sessions at once."""
+    _require_own_patient(actor, grant.patient)
+    if grant.kind != PortalGrant.Kind.AUTHORIZED:
+        raise PermissionError("Only authorized web users are removed this way.")
+    account, patient = grant.account, grant.patient
+    with transaction.atomic():
+        grant.delete()
+        if not account.grants.exists():
+            account.is_active = False
+            account.save(update_fields=["is_active"])
+        portal_sessions_end(account=account)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PORTAL_AUTHORIZED_USER_REMOVED,
+            target=account,
+            patient=patient,
+        )
+
+
+# Sessions ------------------------------------------------------------------------------------
+
+
+def portal_sessions_end(*, account: PortalAccount, except_key: str | None = None) -> int:
+    """End the account's portal sessions (all, or all but ``except_key``); return how many."""
+    sessions = PortalSession.objects.filter(account=account)
+    if except_key is not None:
+        sessions = sessions.exclude(session_key=except_key)
+    keys = list(sessions.values_list("session_key", flat=True))
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in keys:
+        store(session_key=key).delete()
+    sessions.delete()
+    return len(keys)
+
+
+# Patient side --------------------------------------------------------------------------------
+
+
+def _record_for_patients(actor: Actor, account: PortalAccount, action: AuditEvent.Action) -> None:
+    # One row per patient the account sees, so that each patient's LOGS shows it.
+    for grant in account.grants.select_related("patient"):
+        audit_record(actor=actor, action=action, target=account, patient=grant.patient)
+
+
+def portal_sign_in(
+    *, practice: Practice, username: str, password: str, ip: str | None, user_agent: str
+) -> PortalAccount:
+    """Check a username and password at the practice's portal; return the account.
+
+    Raises SignInRefused with a message safe to show. Guessing is throttled per username and
+    per address, and the password hasher runs even for unknown usernames.
+    """
+    key = username_key(username)[:USERNAME_MAX]
+    door = LoginFailure.Door.PORTAL
+    account = (
+        PortalAccount.objects.filter(practice=practice, username_key=key, is_active=True)
+        .prefetch_related("grants")
+        .first()
+    )
+    locked = throttle.login_locked(door=door, practice=practice, username_key=key, ip=ip)
+    matches = password_matches(password, account.password if account else None)
+    if locked or not matches or account is None or not account.grants.all():
+        with transaction.atomic():
+            throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
+            if account is not None:
+                visitor = VisitorActor(practice=practice, ip=ip, user_agent=user_agent)
+                _record_for_patients(visitor, account, AuditEvent.Action.PORTAL_LOGIN_FAILED)
+        if locked:
+            raise SignInRefused(throttle.LOCKED_MESSAGE)
+        raise SignInRefused(
+            "That username and password do not match. Please check them and try again."
+        )
+    with transaction.atomic():
+        expires = account.temporary_password_expires_at
+        if account.password_is_temporary and expires is not None and expires < timezone.now():
+            raise SignInRefused(
+                "This temporary password has expired. Please ask the office for a new one."
+            )
+        throttle.login_failures_clear(door=door, practice=practice, username_key=key)
+        account.last_login_at = timezone.now()
+        account.save(update_fields=["last_login_at"])
+        actor = PortalActor(account=account, patient=None, ip=ip, user_agent=user_agent)
+        _record_for_patients(actor, account, AuditEvent.Action.PORTAL_LOGIN)
+    return account
+
+
+def portal_session_start(
+    *, account: PortalAccount, session_key: str, ip: str | None, user_agent: str
+) -> None:
+    PortalSession.objects.create(
+        account=account,
+        session_key=session_key,
+        last_seen_at=timezone.now(),
+        ip=ip,
+        user_agent=user_agent,
+    )
+
+
+def portal_session_touch(*, session_key: str) -> None:
+    """Note activity on a session (for the office's view of who is signed in)."""
+    PortalSession.objects.filter(session_key=session_key).update(last_seen_at=timezone.now())
+
+
+def portal_sign_out(*, actor: PortalActor, session_key: str, timed_out: bool = False) -> None:
+    """End this session, recording a sign-out (or a time-out) in the patients' LOGS."""
+    action = AuditEvent.Action.PORTAL_TIMED_OUT if timed_out else AuditEvent.Action.PORTAL_LOGOUT
+    with transaction.atomic():
+        PortalSession.objects.filter(account=actor.account, session_key=session_key).delete()
+        _record_for_patients(actor, actor.account, action)
+
+
+def portal_password_change(
+    *, actor: PortalActor, current: str | None, new: str, session_key: str
+) -> None:
+    """Set a new password for the signed-in account and end its other sessions.
+
+    ``current`` is required, except right after signing in with a temporary password.
+    """
+    account = actor.account
+    if current is None:
+        if not account.password_is_temporary:
+            raise PermissionError("The current password is required.")
+    elif not password_matches(current, account.password):
+        raise ValidationError({"current_password": "That is not your current password."})
+    if password_matches(new, account.password):
+        raise ValidationError(
+            {"new_password": "Please choose a password different from the current one."}
+        )
+    with transaction.atomic():
+        _set_password(account, new, temporary=False)
+        account.save()
+        portal_sessions_end(account=account, except_key=session_key)
+        _record_for_patients(actor, account, AuditEvent.Action.PORTAL_PASSWORD_CHANGED)
+
+
+# Office sign-in ------------------------------------------------------------------------------
+
+
+def staff_authenticate(*, request: HttpRequest, username: str, password: str) -> User | None:
+    """Check an office username and password, throttled like the portal's; None if wrong.
+
+    Raises SignInRefused while the username or the address is locked out.
+    """
+    key = username_key(username)[:USERNAME_MAX]
+    door = LoginFailure.Door.OFFICE
+    ip = client_ip(request)
+    if throttle.login_locked(door=door, practice=None, username_key=key, ip=ip):
+        password_matches(password, None)  # the same time as a real check
+        throttle.login_failure_record(door=door, practice=None, username_key=key, ip=ip)
+        raise SignInRefused(throttle.LOCKED_MESSAGE)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        throttle.login_failure_record(door=door, practice=None, username_key=key, ip=ip)
+        return None
+    throttle.login_failures_clear(door=door, practice=None, username_key=key)
+    return user

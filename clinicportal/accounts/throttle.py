@@ -1,0 +1,50 @@
+"""Slow down password guessing: per username at a door, and per address.
+
+Failures are rows in the database, so every app server sees the same count.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from clinicportal.accounts.models import LoginFailure
+from clinicportal.practices.models import Practice
+
+WINDOW = timedelta(minutes=15)
+PER_USERNAME = 5
+PER_ADDRESS = 20
+LOCKED_MESSAGE = (
+    "Too many sign-in attempts. For your security, sign-in is paused for 15 minutes. "
+    "You can reset your password, or call the office for help."
+)
+
+
+def login_locked(
+    *, door: str, practice: Practice | None, username_key: str, ip: str | None
+) -> bool:
+    """Return whether sign-in is paused for this username, or for this address."""
+    since = timezone.now() - WINDOW
+    recent = LoginFailure.objects.filter(door=door, at__gte=since)
+    by_user = recent.filter(practice=practice, username_key=username_key)
+    if by_user[:PER_USERNAME].count() >= PER_USERNAME:
+        return True
+    return ip is not None and recent.filter(ip=ip)[:PER_ADDRESS].count() >= PER_ADDRESS
+
+
+def login_failure_record(
+    *, door: str, practice: Practice | None, username_key: str, ip: str | None
+) -> None:
+    LoginFailure.objects.create(door=door, practice=practice, username_key=username_key, ip=ip)
+
+
+def login_failures_clear(*, door: str, practice: Practice | None, username_key: str) -> None:
+    """Forget a username's failures after it signs in (its address keeps its count)."""
+    LoginFailure.objects.filter(door=door, practice=practice, username_key=username_key).delete()
+
+
+def login_failures_prune() -> int:
+    """Delete failures older than the window; return how many."""
+    deleted, _ = LoginFailure.objects.filter(at__lt=timezone.now() - WINDOW).delete()
+    return deleted

@@ -1,0 +1,147 @@
+"""Portal sessions: who is signed in at which practice's portal, for which patient.
+
+The server enforces the idle time-out (the practice's setting) and an absolute lifetime; no
+request parameter changes either. A session also needs its PortalSession row, so the office
+or a password change can end it at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from clinicportal.accounts.models import PortalAccount
+from clinicportal.accounts.selectors import portal_patients, portal_session_account
+from clinicportal.accounts.services import (
+    portal_session_start,
+    portal_session_touch,
+    portal_sign_out,
+)
+from clinicportal.core.context import PortalActor, client_ip, user_agent
+from clinicportal.patients.models import Patient
+from clinicportal.practices.models import Practice
+from clinicportal.practices.selectors import practice_by_slug
+
+ACCOUNT = "portal.account"
+PATIENT = "portal.patient"
+STARTED = "portal.started"
+SEEN = "portal.seen"
+ABSOLUTE_LIFETIME = 12 * 60 * 60
+
+
+class PortalRequest(HttpRequest):
+    practice: Practice
+    portal: PortalActor
+    portal_patients: list[Patient]
+
+
+View = Callable[..., HttpResponseBase]
+
+
+def sign_in(request: HttpRequest, account: PortalAccount) -> None:
+    """Start a new portal session for ``account`` (a new session id: no fixation)."""
+    for key in (ACCOUNT, PATIENT, STARTED, SEEN):
+        request.session.pop(key, None)
+    request.session.cycle_key()
+    now = int(time.time())
+    request.session[ACCOUNT] = account.pk
+    request.session[STARTED] = now
+    request.session[SEEN] = now
+    request.session.save()
+    portal_session_start(
+        account=account,
+        session_key=request.session.session_key or "",
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+    )
+
+
+def _forget(request: HttpRequest) -> None:
+    for key in (ACCOUNT, PATIENT, STARTED, SEEN):
+        request.session.pop(key, None)
+
+
+def sign_out(request: PortalRequest, *, timed_out: bool = False) -> None:
+    portal_sign_out(
+        actor=request.portal, session_key=request.session.session_key or "", timed_out=timed_out
+    )
+    _forget(request)
+    request.session.cycle_key()
+
+
+def login_url(practice: Practice, next_path: str | None = None) -> str:
+    url = reverse("portal:login", args=[practice.slug])
+    return f"{url}?{urlencode({'next': next_path})}" if next_path else url
+
+
+def portal_required(
+    *, allow_temporary: bool = False, needs_patient: bool = True
+) -> Callable[[View], View]:
+    """Let a signed-in account of this practice through, with ``request.portal`` set.
+
+    A temporary password must be replaced first; an account that sees several patients picks
+    one first.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(
+            request: HttpRequest, practice_slug: str, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
+            practice = practice_by_slug(practice_slug)
+            account_id = request.session.get(ACCOUNT)
+            session_key = request.session.session_key or ""
+            account = (
+                portal_session_account(
+                    practice=practice, account_id=account_id, session_key=session_key
+                )
+                if account_id
+                else None
+            )
+            if account is None:
+                _forget(request)
+                return redirect(login_url(practice, request.get_full_path()))
+            patients = portal_patients(account=account)
+            chosen = next((p for p in patients if p.pk == request.session.get(PATIENT)), None)
+            if chosen is None and len(patients) == 1:
+                chosen = patients[0]
+                request.session[PATIENT] = chosen.pk
+            actor = PortalActor(
+                account=account,
+                patient=chosen,
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+            )
+            portal_request: PortalRequest = request  # type: ignore[assignment]
+            portal_request.practice = practice
+            portal_request.portal = actor
+            portal_request.portal_patients = patients
+            now = int(time.time())
+            idle = now - int(request.session.get(SEEN, 0))
+            lived = now - int(request.session.get(STARTED, 0))
+            if idle > practice.portal_idle_minutes * 60 or lived > ABSOLUTE_LIFETIME:
+                sign_out(portal_request, timed_out=True)
+                messages.info(
+                    request,
+                    "You were signed out to protect your information. Please sign in again.",
+                )
+                return redirect(login_url(practice))
+            request.session[SEEN] = now
+            portal_session_touch(session_key=session_key)
+            if account.password_is_temporary and not allow_temporary:
+                return redirect("portal:set_password", practice.slug)
+            if needs_patient and chosen is None:
+                return redirect("portal:choose_patient", practice.slug)
+            return view(portal_request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+
+class PortalLoginForm(forms.Form):
+    username = forms.CharField(
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class NewPasswordForm(forms.Form):
+    new_password = forms.CharField(
+        label="New password",
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters. A few unrelated words make a strong password.",
+    )
+    confirm_password = forms.CharField(
+        label="New password again",
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        new, again = data.get("new_password"), data.get("confirm_password")
+        if new and again and new != again:
+            self.add_error(
+                "confirm_password", "The two passwords do not match. Please type them again."
+            )
+        return data
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["current_password", "new_password", "confirm_password"]
+
+
+class ChoosePatientForm(forms.Form):
+    patient = forms.UUIDField(widget=forms.HiddenInput)

@@ -1,0 +1,126 @@
+"""Patients and guardians in the portal, with the office handing out access."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from playwright.sync_api import expect
+
+from clinicportal.accounts.models import PortalSession
+from clinicportal.accounts.services import authorized_user_add, authorized_user_link
+from clinicportal.portal import auth
+from tests.browser.test_office_browser import sign_in as staff_sign_in
+from tests.conftest import NEW_PASSWORD, actor
+
+pytestmark = pytest.mark.browser
+
+
+def portal_sign_in(page, axe, username: str, password: str) -> None:
+    page.goto("/p/clinic-x/login/")
+    axe.check(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_staff_issue_access_and_the_patient_sets_a_password(make_page, axe, bob, patient_a):
+    office = make_page()
+    staff_sign_in(office, axe)
+    office.goto(f"/office/patients/{patient_a.public_id}/")
+    axe.check(office)
+    office.get_by_role("link", name="Set up portal access").click()
+    axe.check(office)
+    office.get_by_role("button", name="Default").click()
+    expect(office.get_by_label("Username")).to_have_value("alovelace")
+    axe.check(office)
+    office.get_by_role("button", name="Create access").click()
+    expect(office.get_by_role("heading", name="Portal access is ready")).to_be_visible()
+    axe.check(office)
+    password = office.locator("[data-slip-password]").inner_text()
+    assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", password)
+
+    patient = make_page(360)
+    portal_sign_in(patient, axe, "alovelace", password)
+    expect(patient.get_by_role("heading", name="Choose your own password")).to_be_visible()
+    axe.check(patient)
+    patient.locator("#id_new_password").fill(NEW_PASSWORD)
+    patient.get_by_label("New password again").fill(NEW_PASSWORD)
+    patient.get_by_role("button", name="Save my password").click()
+    expect(patient.get_by_role("heading", name="Portal access log")).to_be_visible()
+    axe.check(patient)
+    log = patient.locator("table.logs")
+    for text in ("Portal access issued by the office", "Signed in", "Password changed"):
+        expect(log.get_by_text(text, exact=True)).to_be_visible()
+    assert patient.evaluate("() => document.documentElement.scrollWidth") <= 360
+    patient.get_by_role("link", name="ACCOUNT").click()
+    expect(patient.get_by_role("heading", name="Account")).to_be_visible()
+    axe.check(patient)
+    patient.get_by_role("button", name="Log Out").click()
+    expect(patient.get_by_text("You have signed out.")).to_be_visible()
+    axe.check(patient)
+
+
+def test_a_guardian_switches_between_two_children(page, axe, alice, patient_a, patient_b):
+    authorized_user_add(
+        actor=actor(alice),
+        patient=patient_a,
+        username="mary",
+        password="willow-kettle-sparrow-8",
+        display_name="Mary Lovelace",
+        note="mother",
+    )
+    authorized_user_link(actor=actor(alice), patient=patient_b, username="mary", note="guardian")
+    portal_sign_in(page, axe, "mary", "willow-kettle-sparrow-8")
+    expect(page.get_by_role("heading", name="Whose portal would you like to open?")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("button", name="Blaise Pascal").click()
+    expect(page.locator(".portal-header .who")).to_contain_text(
+        "Blaise Pascal · signed in as Mary Lovelace"
+    )
+    axe.check(page)
+    page.get_by_role("link", name="Switch patient").click()
+    axe.check(page)
+    page.get_by_role("button", name="Ada Lovelace").click()
+    expect(page.locator(".portal-header .who")).to_contain_text(
+        "Ada Lovelace · signed in as Mary Lovelace"
+    )
+    axe.check(page)
+
+
+def test_repeated_failures_lock_the_door_with_a_clear_message(
+    page, axe, alice, patient_a, issue_access
+):
+    username, password = issue_access(patient_a, "ada")
+    for _ in range(5):
+        portal_sign_in(page, axe, username, "not-my-password")
+        expect(page.get_by_text("do not match")).to_be_visible()
+        axe.check(page)
+    portal_sign_in(page, axe, username, password)
+    expect(page.get_by_text("sign-in is paused for 15 minutes")).to_be_visible()
+    axe.check(page)
+
+
+def test_an_idle_session_is_signed_out_by_the_server(page, axe, ada_portal_user):
+    portal_sign_in(page, axe, "ada", NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="Portal access log")).to_be_visible()
+    axe.check(page)
+    # Sixteen minutes pass without a request.
+    session = PortalSession.objects.get()
+    store = SessionStore(session_key=session.session_key)
+    store[auth.SEEN] = store[auth.SEEN] - 16 * 60
+    store.save()
+    page.get_by_role("link", name="ACCOUNT").click()
+    expect(page.get_by_text("You were signed out to protect your information.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/p/clinic-x/login/$"))
+    axe.check(page)
+
+
+@pytest.fixture
+def ada_portal_user(practice_x, patient_a, issue_access):
+    from clinicportal.accounts.models import PortalAccount
+    from clinicportal.accounts.passwords import hash_password
+
+    issue_access(patient_a, "ada")
+    PortalAccount.objects.update(password=hash_password(NEW_PASSWORD), password_is_temporary=False)
