@@ -31,6 +31,7 @@ demo: install
 	@echo "Patient portal:  http://$(HOST):$(PORT)/p/clearview/"
 	@echo "Stop with Ctrl-C."
 	@trap 'kill 0' EXIT INT TERM; \
+		$(BIN)/clinicportal demo_smtp & \
 		$(BIN)/clinicportal db_worker --verbosity 0 & \
 		$(BIN)/clinicportal runserver $(HOST):$(PORT) --noreload
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "clinicportal.content",
     "clinicportal.patients",
     "clinicportal.office",
+    "clinicportal.notifications",
     "clinicportal.portal",
 ]
 
@@ -187,6 +188,7 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "mail.log": {"level": "WARNING"},  # aiosmtpd, in the demo's SMTP server
         **({} if DEBUG else {"django.server": {"level": "WARNING"}}),
     },
 }

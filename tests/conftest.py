@@ -7,7 +7,11 @@ other practice get 404 and that anonymous visitors are sent to the office login.
 from __future__ import annotations
 
 import datetime
+import email
+import email.message
+import email.policy
 import io
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -193,3 +197,60 @@ def ada_portal(client: Client, practice_x: Practice, patient_a: Patient, issue_a
         {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
     )
     return client
+
+
+class Mailbox:
+    """What a real SMTP server on loopback received."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def smtp_server(smtp_port: int):
+    """Start an aiosmtpd server on loopback; yields its Mailbox."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def email_settings(practice_x: Practice, smtp_port: int):
+    from clinicportal.notifications.models import EmailSettings
+
+    return EmailSettings.objects.create(
+        practice=practice_x,
+        host="127.0.0.1",
+        port=smtp_port,
+        security=EmailSettings.Security.NONE,
+        from_address="portal@clinic-x.example",
+    )
+
+
+def run_worker() -> None:
+    """Run the real background worker until no task is due."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    assert not connection.in_atomic_block, "the worker needs a transactional_db test"
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)

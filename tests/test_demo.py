@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from django.core.management import call_command
 from django.test import Client
 from pypdf import PdfReader
@@ -61,3 +62,45 @@ def test_generate_patients_adds_patients_with_files(db):
     generated = ChartFile.objects.filter(description="Generated for benchmarks")
     assert generated.count() == 300
     assert generated.values("blob").distinct().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_smtp_server_accepts_the_demo_practice_mail(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from clinicportal.core.demo import DEMO_SMTP_PORT
+    from clinicportal.notifications.models import EmailSettings, OutboxEmail
+    from clinicportal.notifications.services import email_queue
+    from tests.conftest import free_port, run_worker
+
+    call_command("demo_load", stdout=io.StringIO())
+    practice = Practice.objects.get(slug="clearview")
+    settings_row = EmailSettings.objects.get(practice=practice)
+    assert (settings_row.host, settings_row.port) == ("127.0.0.1", DEMO_SMTP_PORT)
+    port = free_port()
+    EmailSettings.objects.filter(pk=settings_row.pk).update(port=port)
+    script = Path(sys.executable).with_name("clinicportal")
+    server = subprocess.Popen(
+        [str(script), "demo_smtp", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CLINICPORTAL_VAR_DIR": str(tmp_path)},
+    )
+    try:
+        assert server.stdout is not None
+        assert "Demo SMTP server" in server.stdout.readline()
+        email_queue(
+            practice=practice,
+            to="jordan.rivera@example.com",
+            template="test",
+            context={"sender": "demo"},
+        )
+        run_worker()
+        assert OutboxEmail.objects.get().status == "sent"
+        assert "accepted mail to jordan.rivera@example.com" in server.stdout.readline()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -123,3 +123,21 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.door} {self.username_key} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PortalLink(models.Model):
+    """A single-use link that lets an account set its password; only its hash is stored."""
+
+    class Purpose(models.TextChoices):
+        SET_PASSWORD = "set_password", "Set password (emailed by the office)"
+        RESET = "reset", "Forgot password"
+
+    account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="links")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link for {self.account}"

@@ -33,6 +33,8 @@ class AuditEvent(models.Model):
         CHART_FILE_VIEWED = "chart_file.viewed", "Chart file viewed"
         CHART_FILE_DOWNLOADED = "chart_file.downloaded", "Chart file downloaded"
         PORTAL_ACCESS_ISSUED = "portal.access_issued", "Portal access issued by the office"
+        PORTAL_ACCESS_EMAILED = "portal.access_emailed", "Portal access emailed by the office"
+        PORTAL_RESET_REQUESTED = "portal.reset_requested", "Password reset link requested"
         PORTAL_LOGIN = "portal.login", "Signed in"
         PORTAL_LOGIN_FAILED = "portal.login_failed", "Sign-in failed"
         PORTAL_LOGOUT = "portal.logout", "Signed out"
@@ -94,6 +96,8 @@ class AuditEvent(models.Model):
 PORTAL_LOG_ACTIONS = frozenset(
     {
         AuditEvent.Action.PORTAL_ACCESS_ISSUED,
+        AuditEvent.Action.PORTAL_ACCESS_EMAILED,
+        AuditEvent.Action.PORTAL_RESET_REQUESTED,
         AuditEvent.Action.PORTAL_LOGIN,
         AuditEvent.Action.PORTAL_LOGIN_FAILED,
         AuditEvent.Action.PORTAL_LOGOUT,

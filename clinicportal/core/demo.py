@@ -21,6 +21,7 @@ from clinicportal.accounts.services import (
 )
 from clinicportal.content.services import blob_put_bytes
 from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.patients.search import name_key, phone_key
 from clinicportal.patients.services import PatientDetails, chart_file_add_generated, patient_create
@@ -30,6 +31,7 @@ from clinicportal.practices.services import practice_create, staff_create
 DEMO_SLUG = "clearview"
 DEMO_NAME = "Clearview Eye Care"
 DEMO_PATIENTS = 50
+DEMO_SMTP_PORT = 2525
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,15 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
     if not practice.patients.exists():
         _demo_patients(actor, DEMO_PATIENTS)
     _demo_portal(actor)
+    EmailSettings.objects.get_or_create(
+        practice=practice,
+        defaults={
+            "host": "127.0.0.1",
+            "port": DEMO_SMTP_PORT,
+            "security": EmailSettings.Security.NONE,
+            "from_address": "portal@clearview.example",
+        },
+    )
     return practice, [*DEMO_LOGINS, *DEMO_PORTAL_LOGINS], practice.patients.count()
 
 

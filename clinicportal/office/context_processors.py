@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+# Which navigation item each office page (by URL name prefix) belongs to.
 _SECTIONS = (
     ("patient", "patients"),
     ("chart_file", "patients"),
+    ("portal_access", "patients"),
+    ("authorized_user", "patients"),
     ("tasks", "tasks"),
     ("billing", "billing"),
+    ("outbox", "outbox"),
     ("settings", "admin"),
 )
 

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from clinicportal.accounts.services import SignInRefused, staff_authenticate
+from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.services import PatientDetails
 from clinicportal.patients.validators import validate_birth_date
 from clinicportal.practices.selectors import staff_member_for_user
@@ -154,3 +155,24 @@ class AuthorizedUserLinkForm(forms.Form):
         help_text="Someone already authorized for another patient of the practice, like a parent.",
     )
     note = forms.CharField(label="Notes", max_length=200, required=False)
+
+
+class EmailSettingsForm(forms.Form):
+    host = forms.CharField(
+        label="SMTP server", max_length=255, help_text="For example smtp.gmail.com."
+    )
+    port = forms.IntegerField(min_value=1, max_value=65535, initial=587)
+    security = forms.ChoiceField(choices=EmailSettings.Security.choices)
+    username = forms.CharField(max_length=255, required=False)
+    password = forms.CharField(
+        max_length=255,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Never shown again once saved. Leave empty to keep the saved one.",
+    )
+    from_address = forms.EmailField(label="From address")
+
+
+class TestEmailForm(forms.Form):
+    to = forms.EmailField(label="Send a test email to")

@@ -12,6 +12,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,15 +33,24 @@ from clinicportal.core.context import StaffActor, client_ip, user_agent
 from clinicportal.core.files import stored_file_response
 from clinicportal.core.http import redirect_after_upload
 from clinicportal.core.pagination import CappedPaginator
+from clinicportal.notifications.selectors import (
+    email_settings_for,
+    outbox_email_get,
+    outbox_failed_count,
+    outbox_for_practice,
+)
+from clinicportal.notifications.services import email_send_test, email_settings_save
 from clinicportal.office.auth import StaffRequest, admin_required, staff_required
 from clinicportal.office.forms import (
     AuthorizedUserForm,
     AuthorizedUserLinkForm,
     ChartFileUploadForm,
+    EmailSettingsForm,
     PatientForm,
     PortalAccessForm,
     PracticeForm,
     StaffLoginForm,
+    TestEmailForm,
 )
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients import services as patient_services
@@ -48,6 +58,7 @@ from clinicportal.practices.selectors import staff_member_for_user
 from clinicportal.practices.services import practice_update, staff_record_login, staff_record_logout
 
 PATIENTS_PER_PAGE = 25
+OUTBOX_PER_PAGE = 25
 
 
 class StaffLoginView(LoginView):
@@ -88,7 +99,10 @@ def patient_list(request: StaffRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     patients = patient_selectors.patient_search(actor=request.actor, text=query)
     page = CappedPaginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "office/patient_list.html", {"page": page, "query": query})
+    failed = outbox_failed_count(actor=request.actor)
+    return render(
+        request, "office/patient_list.html", {"page": page, "query": query, "failed_emails": failed}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -384,3 +398,72 @@ def settings_website(request: StaffRequest) -> HttpResponse:
             return redirect("office:settings_website")
     portal_url = request.build_absolute_uri(practice.portal_path())
     return render(request, "office/settings_website.html", {"form": form, "portal_url": portal_url})
+
+
+@require_POST
+@staff_required
+def portal_access_email(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Email Portal Access: portal address, username and a set-password link; no password."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    try:
+        account_services.portal_access_email(
+            actor=request.actor, patient=patient, base_url=request.build_absolute_uri("/")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Portal access is on its way to {patient.email}. See Outbox.")
+    return redirect(reverse("office:patient", args=[patient.public_id]) + "#online-portal")
+
+
+@staff_required
+def outbox(request: StaffRequest) -> HttpResponse:
+    emails = outbox_for_practice(actor=request.actor)
+    page = Paginator(emails, OUTBOX_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "office/outbox.html", {"page": page})
+
+
+@staff_required
+def outbox_email(request: StaffRequest, email_id: uuid.UUID) -> HttpResponse:
+    email = outbox_email_get(actor=request.actor, public_id=email_id)
+    return render(request, "office/outbox_email.html", {"email": email})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def settings_email(request: StaffRequest) -> HttpResponse:
+    config = email_settings_for(actor=request.actor)
+    initial = (
+        {
+            name: getattr(config, name)
+            for name in EmailSettingsForm.base_fields
+            if name != "password"
+        }
+        if config
+        else {}
+    )
+    form = EmailSettingsForm(request.POST or None, initial=initial)
+    test_form = TestEmailForm(initial={"to": request.actor.user.email})
+    if request.method == "POST" and request.POST.get("action") == "test":
+        test_form = TestEmailForm(request.POST)
+        form = EmailSettingsForm(initial=initial)
+        if test_form.is_valid():
+            email_send_test(actor=request.actor, to=test_form.cleaned_data["to"])
+            messages.success(request, "A test email is queued. Its status shows in the Outbox.")
+            return redirect("office:settings_email")
+    elif request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            email_settings_save(
+                actor=request.actor, **{**data, "password": data["password"] or None}
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Email settings saved.")
+            return redirect("office:settings_email")
+    return render(
+        request,
+        "office/settings_email.html",
+        {"form": form, "test_form": test_form, "config": config},
+    )

@@ -54,3 +54,11 @@ class ChangePasswordForm(NewPasswordForm):
 
 class ChoosePatientForm(forms.Form):
     patient = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class ForgotPasswordForm(forms.Form):
+    identifier = forms.CharField(
+        label="Username or email address",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )

@@ -11,7 +11,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinicportal.accounts.services import SignInRefused, portal_password_change, portal_sign_in
+from clinicportal.accounts.services import (
+    LinkInvalid,
+    SignInRefused,
+    portal_link_get,
+    portal_link_use,
+    portal_password_change,
+    portal_password_reset_request,
+    portal_sign_in,
+)
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.devices import describe_device
@@ -20,6 +28,7 @@ from clinicportal.portal.auth import PortalRequest, portal_required
 from clinicportal.portal.forms import (
     ChangePasswordForm,
     ChoosePatientForm,
+    ForgotPasswordForm,
     NewPasswordForm,
     PortalLoginForm,
 )
@@ -154,3 +163,54 @@ def _add_errors(form: NewPasswordForm, exc: ValidationError) -> None:
         )
         for message in messages_:
             form.add_error(target, message)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def forgot_password(request: HttpRequest, practice_slug: str) -> HttpResponse:
+    """Ask for a reset link. The answer is the same whether or not the account exists."""
+    practice = practice_by_slug(practice_slug)
+    form = ForgotPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        portal_password_reset_request(
+            practice=practice,
+            identifier=form.cleaned_data["identifier"],
+            base_url=request.build_absolute_uri("/"),
+            ip=client_ip(request),
+            user_agent=user_agent(request),
+        )
+        return render(request, "portal/forgot_password_sent.html", {"practice": practice})
+    return render(request, "portal/forgot_password.html", {"practice": practice, "form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_link(request: HttpRequest, practice_slug: str, token: str) -> HttpResponse:
+    """Choose a password through a single-use link from an email."""
+    practice = practice_by_slug(practice_slug)
+    context: dict[str, object] = {"practice": practice}
+    try:
+        link = portal_link_get(practice=practice, token=token)
+    except LinkInvalid as invalid:
+        context["problem"] = invalid.message
+        return render(request, "portal/password_link.html", context, status=410)
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            portal_link_use(
+                practice=practice,
+                token=token,
+                new_password=form.cleaned_data["new_password"],
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+            )
+        except LinkInvalid as invalid:
+            context["problem"] = invalid.message
+            return render(request, "portal/password_link.html", context, status=410)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Your password is set. Please sign in with it.")
+            return redirect("portal:login", practice.slug)
+    context.update({"form": form, "username": link.account.username})
+    return render(request, "portal/password_link.html", context)

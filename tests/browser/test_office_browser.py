@@ -146,7 +146,7 @@ def test_the_console_works_on_a_phone_with_the_keyboard(page, axe, alice, patien
     # The skip link is the first stop, then the navigation.
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
-    for _ in range(5):
+    for _ in range(8):
         page.keyboard.press("Tab")
         if page.evaluate("() => document.activeElement.textContent") == "Admin":
             break

@@ -124,3 +124,44 @@ def ada_portal_user(practice_x, patient_a, issue_access):
 
     issue_access(patient_a, "ada")
     PortalAccount.objects.update(password=hash_password(NEW_PASSWORD), password_is_temporary=False)
+
+
+def test_forgot_password_by_email_end_to_end(
+    make_page, axe, alice, ada_portal_user, email_settings, smtp_server
+):
+    from tests.conftest import run_worker
+
+    visitor = make_page(360)
+    visitor.goto("/p/clinic-x/login/")
+    axe.check(visitor)
+    visitor.get_by_role("link", name="Forgot your password?").click()
+    axe.check(visitor)
+    visitor.get_by_label("Username or email address").fill("ada@example.com")
+    visitor.get_by_role("button", name="Email me a link").click()
+    expect(visitor.get_by_role("heading", name="Check your email")).to_be_visible()
+    axe.check(visitor)
+    run_worker()
+    text = smtp_server.messages[0].get_body(("plain",)).get_content()
+    link = re.search(r"https?://[^/]+(/p/clinic-x/password/[\w-]+/)", text)
+    assert link is not None
+    visitor.goto(link.group(1))
+    axe.check(visitor)
+    visitor.locator("#id_new_password").fill("amber-willow-kite-3301")
+    visitor.get_by_label("New password again").fill("amber-willow-kite-3301")
+    visitor.get_by_role("button", name="Save my password").click()
+    expect(visitor.get_by_text("Your password is set. Please sign in with it.")).to_be_visible()
+    axe.check(visitor)
+
+    office = make_page()
+    staff_sign_in(office, axe, "alice")
+    office.get_by_role("link", name="Outbox").click()
+    expect(office.get_by_text("Sent", exact=True)).to_be_visible()
+    axe.check(office)
+    office.get_by_role("link", name="Reset your Clinic X Eye Care portal password").click()
+    expect(office.locator(".email-body")).to_contain_text("Choose a new password with this link")
+    axe.check(office)
+    office.get_by_role("link", name="Admin").click()
+    axe.check(office)
+    office.get_by_role("link", name="Email Settings").click()
+    expect(office.get_by_label("SMTP server")).to_have_value("127.0.0.1")
+    axe.check(office)

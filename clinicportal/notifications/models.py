@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class EmailSettings(models.Model):
+    """How a practice sends email: its own SMTP server (Admin → Email Settings)."""
+
+    class Security(models.TextChoices):
+        STARTTLS = "starttls", "STARTTLS (usually port 587)"
+        TLS = "tls", "TLS from the start (usually port 465)"
+        NONE = "none", "None (only for a server on this machine)"
+
+    practice = models.OneToOneField(
+        "practices.Practice", on_delete=models.CASCADE, related_name="email_settings"
+    )
+    host = models.CharField("SMTP server", max_length=255)
+    port = models.PositiveIntegerField(
+        default=587, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    security = models.CharField(max_length=10, choices=Security.choices, default=Security.STARTTLS)
+    username = models.CharField(max_length=255, blank=True)
+    # Never shown back in any page. Kept so the worker can sign in to the practice's server.
+    password = models.CharField(max_length=255, blank=True)
+    from_address = models.EmailField("From address")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class OutboxEmail(models.Model):
+    """One email, written in the same transaction as what caused it and sent by the worker."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=40)
+    to = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["practice", "-created_at", "-id"], name="outbox_list"),
+            models.Index(fields=["practice", "status"], name="outbox_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to} ({self.status})"
