@@ -318,3 +318,26 @@ def test_names_with_markup_show_as_text_in_the_portal(client, practice_x, alice,
     html = client.get("/p/clinic-x/logs/").content.decode()
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_hash_with_older_parameters_is_upgraded_at_sign_in(ada_portal, practice_x, settings):
+    from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
+
+    from clinicportal.accounts.models import PortalAccount
+
+    settings.PASSWORD_HASHERS = [
+        "clinicportal.accounts.hashers.Argon2idHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+    old = make_password(NEW_PASSWORD, hasher=Argon2PasswordHasher())  # Django's heavier defaults
+    assert "m=102400,t=2,p=8" in old
+    PortalAccount.objects.update(password=old)
+    assert portal_login(Client(), practice_x, "ada", NEW_PASSWORD).status_code == 302
+    upgraded = PortalAccount.objects.get().password
+    assert upgraded.startswith("argon2$argon2id$") and "m=47104,t=1,p=1" in upgraded
+
+
+def test_failed_sign_ins_for_unknown_usernames_are_kept_for_the_office(client, practice_x):
+    portal_login(client, practice_x, "nobody", "guess-guess-guess")
+    event = AuditEvent.objects.get(action="portal.login_failed")
+    assert event.patient is None and event.practice == practice_x

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth import password_validation
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher, make_password
 from django.core.exceptions import ValidationError
 
 from clinicportal.accounts.models import PortalAccount
@@ -76,6 +76,13 @@ def password_matches(password: str, encoded: str | None) -> bool:
         check_password(password, _dummy_hash())
         return False
     return check_password(password, encoded)
+
+
+def password_needs_rehash(encoded: str) -> bool:
+    """Return whether a stored hash uses another algorithm or older parameters than today's."""
+    preferred = get_hasher()
+    current = identify_hasher(encoded)
+    return current.algorithm != preferred.algorithm or preferred.must_update(encoded)
 
 
 @cache

@@ -27,6 +27,7 @@ from clinicportal.accounts.models import (
 from clinicportal.accounts.passwords import (
     hash_password,
     password_matches,
+    password_needs_rehash,
     propose_username,
     temporary_password,
     username_key,
@@ -316,9 +317,12 @@ def portal_sign_in(
     if locked or not matches or account is None or not account.grants.all():
         with transaction.atomic():
             throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
+            visitor = VisitorActor(practice=practice, ip=ip, user_agent=user_agent)
             if account is not None:
-                visitor = VisitorActor(practice=practice, ip=ip, user_agent=user_agent)
                 _record_for_patients(visitor, account, AuditEvent.Action.PORTAL_LOGIN_FAILED)
+            else:
+                # The office's trail of guesses; also the same work as for a real account.
+                audit_record(actor=visitor, action=AuditEvent.Action.PORTAL_LOGIN_FAILED)
         if locked:
             raise SignInRefused(throttle.LOCKED_MESSAGE)
         raise SignInRefused(
@@ -332,7 +336,9 @@ def portal_sign_in(
             )
         throttle.login_failures_clear(door=door, practice=practice, username_key=key)
         account.last_login_at = timezone.now()
-        account.save(update_fields=["last_login_at"])
+        if password_needs_rehash(account.password):
+            account.password = hash_password(password)  # to the current Argon2id parameters
+        account.save(update_fields=["last_login_at", "password"])
         actor = PortalActor(account=account, patient=None, ip=ip, user_agent=user_agent)
         _record_for_patients(actor, account, AuditEvent.Action.PORTAL_LOGIN)
     return account
