@@ -48,7 +48,8 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: install
-	$(BIN)/python bench/patient_search.py $(BENCH_ARGS)
+	$(BIN)/python bench/patient_search.py
+	$(BIN)/python bench/portal_login.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -11,29 +11,14 @@ Prints p50/p95/max and writes bench/results/patient_search.json. Goal: p95 < 20 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinicportal_bench"
+from common import bench_practice, percentile, report, setup_django
+
 GOAL_P95_MS = 20.0
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> int:
@@ -44,35 +29,14 @@ def main() -> int:
     parser.add_argument("--searches", type=int, default=400)
     args = parser.parse_args()
 
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("CLINICPORTAL_STORAGE_DIR", str(ROOT / "var" / "bench-storage"))
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django()
     from django.db import connection
     from django.test import Client
 
     from clinicportal.core.demo import patients_generate
-    from clinicportal.practices.models import Practice, StaffMember
-    from clinicportal.practices.services import practice_create
+    from clinicportal.practices.models import StaffMember
 
-    call_command("migrate", verbosity=0)
-    practice = Practice.objects.filter(slug="bench").first()
-    if practice is None:
-        practice, _ = practice_create(
-            name="Benchmark Eye Care",
-            slug="bench",
-            admin_username="bench.admin",
-            admin_email="bench@example.com",
-            admin_name="Bench Admin",
-            admin_password="bench-admin-password-not-secret",
-        )
+    practice = bench_practice()
     have = practice.patients.count()
     if have < args.patients:
         started = time.perf_counter()
@@ -114,7 +78,7 @@ def main() -> int:
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
     timings.sort()
-    p95 = timings[int(len(timings) * 0.95) - 1]
+    p95 = percentile(timings, 0.95)
     result = {
         "benchmark": "office patient search (full request)",
         "database": connection.vendor,
@@ -126,10 +90,7 @@ def main() -> int:
         "goal_p95_ms": GOAL_P95_MS,
         "met": p95 < GOAL_P95_MS,
     }
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "patient_search.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    report("patient_search", result)
     return 0
 
 
