@@ -254,3 +254,24 @@ def run_worker() -> None:
 
     assert not connection.in_atomic_block, "the worker needs a transactional_db test"
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+
+AUTHENTICATOR_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def enrol_authenticator(member: StaffMember) -> str:
+    """Give a staff member a confirmed authenticator with a known secret; return it."""
+    from django.utils import timezone
+
+    from clinicportal.accounts.models import TwoFactorDevice
+
+    TwoFactorDevice.objects.create(
+        user=member.user, secret=AUTHENTICATOR_SECRET, confirmed_at=timezone.now()
+    )
+    return AUTHENTICATOR_SECRET
+
+
+def authenticator_code(secret: str = AUTHENTICATOR_SECRET, ahead: int = 0) -> str:
+    from clinicportal.accounts import totp
+
+    return totp.code_at(secret, totp.current_step() + ahead)

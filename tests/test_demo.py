@@ -104,3 +104,22 @@ def test_the_demo_smtp_server_accepts_the_demo_practice_mail(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_demo_admin_signs_in_with_the_printed_key(db):
+    from django.urls import reverse
+
+    from clinicportal.accounts import totp
+    from clinicportal.core.demo import DEMO_ADMIN_TOTP_SECRET
+
+    out = io.StringIO()
+    call_command("demo_load", stdout=out)
+    assert DEMO_ADMIN_TOTP_SECRET in out.getvalue()
+    code = io.StringIO()
+    call_command("demo_code", stdout=code)
+    assert code.getvalue().strip() == totp.code_at(DEMO_ADMIN_TOTP_SECRET, totp.current_step())
+    client = Client()
+    admin = DEMO_LOGINS[0]
+    client.post(reverse("office:login"), {"username": admin.username, "password": admin.password})
+    response = client.post(reverse("office:login_code"), {"code": code.getvalue().strip()})
+    assert response["Location"] == reverse("office:home")

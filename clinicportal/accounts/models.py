@@ -141,3 +141,45 @@ class PortalLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} link for {self.account}"
+
+
+class TwoFactorDevice(models.Model):
+    """An authenticator app enrolled for two-step sign-in, by a staff user or a portal account."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="two_factor",
+    )
+    portal_account = models.OneToOneField(
+        PortalAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="two_factor"
+    )
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, portal_account__isnull=True)
+                | models.Q(user__isnull=True, portal_account__isnull=False),
+                name="two_factor_one_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"authenticator of {self.user or self.portal_account}"
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(
+        TwoFactorDevice, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.device}"

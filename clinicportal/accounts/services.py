@@ -15,7 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinicportal.accounts import throttle
+from clinicportal.accounts import throttle, two_factor
 from clinicportal.accounts.models import (
     LoginFailure,
     PortalAccount,
@@ -328,20 +328,70 @@ def portal_sign_in(
         raise SignInRefused(
             "That username and password do not match. Please check them and try again."
         )
+    expires = account.temporary_password_expires_at
+    if account.password_is_temporary and expires is not None and expires < timezone.now():
+        raise SignInRefused(
+            "This temporary password has expired. Please ask the office for a new one."
+        )
+    if password_needs_rehash(account.password):
+        account.password = hash_password(password)  # to the current Argon2id parameters
+        account.save(update_fields=["password"])
+    return account
+
+
+def portal_sign_in_complete(*, account: PortalAccount, ip: str | None, user_agent: str) -> None:
+    """Record a finished sign-in (after the password, and the code if two-step is on)."""
     with transaction.atomic():
-        expires = account.temporary_password_expires_at
-        if account.password_is_temporary and expires is not None and expires < timezone.now():
-            raise SignInRefused(
-                "This temporary password has expired. Please ask the office for a new one."
-            )
-        throttle.login_failures_clear(door=door, practice=practice, username_key=key)
+        throttle.login_failures_clear(
+            door=LoginFailure.Door.PORTAL,
+            practice=account.practice,
+            username_key=account.username_key,
+        )
         account.last_login_at = timezone.now()
-        if password_needs_rehash(account.password):
-            account.password = hash_password(password)  # to the current Argon2id parameters
-        account.save(update_fields=["last_login_at", "password"])
+        account.save(update_fields=["last_login_at"])
         actor = PortalActor(account=account, patient=None, ip=ip, user_agent=user_agent)
         _record_for_patients(actor, account, AuditEvent.Action.PORTAL_LOGIN)
+
+
+def portal_second_step(
+    *, practice: Practice, account_id: int, code: str, ip: str | None, user_agent: str
+) -> PortalAccount:
+    """Check the authenticator (or recovery) code of an account that gave its password."""
+    account = PortalAccount.objects.filter(practice=practice, pk=account_id, is_active=True).first()
+    device = two_factor.device_for(account) if account is not None else None
+    if account is None or device is None:
+        raise SignInRefused("Please sign in again.")
+    door = LoginFailure.Door.PORTAL
+    key = account.username_key
+    if throttle.login_locked(door=door, practice=practice, username_key=key, ip=ip):
+        raise SignInRefused(throttle.LOCKED_MESSAGE)
+    if not two_factor.two_factor_check(device=device, code=code):
+        with transaction.atomic():
+            throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
+            visitor = VisitorActor(practice=practice, ip=ip, user_agent=user_agent)
+            _record_for_patients(visitor, account, AuditEvent.Action.PORTAL_LOGIN_FAILED)
+        raise SignInRefused(two_factor.WRONG_CODE)
+    portal_sign_in_complete(account=account, ip=ip, user_agent=user_agent)
     return account
+
+
+def portal_two_factor_turn_on(*, actor: PortalActor, code: str) -> list[str]:
+    """Confirm the enrolled authenticator; return the recovery codes to show once."""
+    device = two_factor.pending_device(actor.account)
+    if device is None:
+        raise ValidationError({"code": "Please start again: scan a new QR code."})
+    with transaction.atomic():
+        codes = two_factor.two_factor_confirm(device=device, code=code)
+        _record_for_patients(actor, actor.account, AuditEvent.Action.PORTAL_TWO_FACTOR_ON)
+    return codes
+
+
+def portal_two_factor_turn_off(*, actor: PortalActor, password: str) -> None:
+    if not password_matches(password, actor.account.password):
+        raise ValidationError({"password": "That is not your current password."})
+    with transaction.atomic():
+        two_factor.two_factor_remove(owner=actor.account)
+        _record_for_patients(actor, actor.account, AuditEvent.Action.PORTAL_TWO_FACTOR_OFF)
 
 
 def portal_session_start(
@@ -565,3 +615,46 @@ def portal_link_use(
         actor = PortalActor(account=account, patient=None, ip=ip, user_agent=user_agent)
         _record_for_patients(actor, account, AuditEvent.Action.PORTAL_PASSWORD_CHANGED)
     return account
+
+
+def staff_second_step(*, user_id: int, code: str, ip: str | None) -> User:
+    """Check an office user's authenticator (or recovery) code after their password."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    device = two_factor.device_for(user) if user is not None else None
+    if user is None or device is None:
+        raise SignInRefused("Please sign in again.")
+    door = LoginFailure.Door.OFFICE
+    key = username_key(user.username)
+    if throttle.login_locked(door=door, practice=None, username_key=key, ip=ip):
+        raise SignInRefused(throttle.LOCKED_MESSAGE)
+    if not two_factor.two_factor_check(device=device, code=code):
+        throttle.login_failure_record(door=door, practice=None, username_key=key, ip=ip)
+        raise SignInRefused(two_factor.WRONG_CODE)
+    throttle.login_failures_clear(door=door, practice=None, username_key=key)
+    return user
+
+
+def staff_two_factor_turn_on(
+    *, user: User, code: str, ip: str | None, user_agent: str
+) -> list[str]:
+    """Confirm an office user's authenticator; return the recovery codes to show once."""
+    device = two_factor.pending_device(user)
+    if device is None:
+        raise ValidationError({"code": "Please start again: scan a new QR code."})
+    staff = user.staff_member
+    with transaction.atomic():
+        codes = two_factor.two_factor_confirm(device=device, code=code)
+        actor = StaffActor(user=user, staff=staff, ip=ip, user_agent=user_agent)
+        audit_record(actor=actor, action=AuditEvent.Action.STAFF_TWO_FACTOR_ON, target=user)
+    return codes
+
+
+def staff_two_factor_turn_off(*, actor: StaffActor, password: str) -> None:
+    """Turn two-step sign-in off for a staff member; admins must keep it."""
+    if actor.is_admin:
+        raise ValidationError("Admins must keep two-step sign-in on.")
+    if not actor.user.check_password(password):
+        raise ValidationError({"password": "That is not your current password."})
+    with transaction.atomic():
+        two_factor.two_factor_remove(owner=actor.user)
+        audit_record(actor=actor, action=AuditEvent.Action.STAFF_TWO_FACTOR_OFF, target=actor.user)

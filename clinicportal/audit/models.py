@@ -40,6 +40,10 @@ class AuditEvent(models.Model):
         PORTAL_LOGOUT = "portal.logout", "Signed out"
         PORTAL_TIMED_OUT = "portal.timed_out", "Signed out after a time without activity"
         PORTAL_PASSWORD_CHANGED = "portal.password_changed", "Password changed"
+        PORTAL_TWO_FACTOR_ON = "portal.two_factor_on", "Two-step sign-in turned on"
+        PORTAL_TWO_FACTOR_OFF = "portal.two_factor_off", "Two-step sign-in turned off"
+        STAFF_TWO_FACTOR_ON = "staff.two_factor_on", "Two-step sign-in turned on"
+        STAFF_TWO_FACTOR_OFF = "staff.two_factor_off", "Two-step sign-in turned off"
         PORTAL_AUTHORIZED_USER_ADDED = "portal.authorized_user_added", "Authorized user added"
         PORTAL_AUTHORIZED_USER_REMOVED = "portal.authorized_user_removed", "Authorized user removed"
 
@@ -103,6 +107,8 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.PORTAL_LOGOUT,
         AuditEvent.Action.PORTAL_TIMED_OUT,
         AuditEvent.Action.PORTAL_PASSWORD_CHANGED,
+        AuditEvent.Action.PORTAL_TWO_FACTOR_ON,
+        AuditEvent.Action.PORTAL_TWO_FACTOR_OFF,
         AuditEvent.Action.PORTAL_AUTHORIZED_USER_ADDED,
         AuditEvent.Action.PORTAL_AUTHORIZED_USER_REMOVED,
     }

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from faker import Faker
 
-from clinicportal.accounts.models import PortalAccount, User
+from clinicportal.accounts.models import PortalAccount, TwoFactorDevice, User
 from clinicportal.accounts.services import (
     authorized_user_add,
     authorized_user_link,
@@ -32,6 +32,8 @@ DEMO_SLUG = "clearview"
 DEMO_NAME = "Clearview Eye Care"
 DEMO_PATIENTS = 50
 DEMO_SMTP_PORT = 2525
+# Demo only: the admin's authenticator key, public in README.md (admins must use two-step).
+DEMO_ADMIN_TOTP_SECRET = "KRSXG5CBMRWWS3TEMVWW6UDPOJ2GC3DT"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,10 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
     if not practice.patients.exists():
         _demo_patients(actor, DEMO_PATIENTS)
     _demo_portal(actor)
+    TwoFactorDevice.objects.get_or_create(
+        user=admin.user,
+        defaults={"secret": DEMO_ADMIN_TOTP_SECRET, "confirmed_at": timezone.now()},
+    )
     EmailSettings.objects.get_or_create(
         practice=practice,
         defaults={
@@ -124,6 +130,16 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
         },
     )
     return practice, [*DEMO_LOGINS, *DEMO_PORTAL_LOGINS], practice.patients.count()
+
+
+def demo_admin_code() -> str | None:
+    """Return the demo admin's current two-step code, while it uses the public demo key."""
+    from clinicportal.accounts import totp
+
+    device = TwoFactorDevice.objects.filter(
+        user__username=DEMO_LOGINS[0].username, secret=DEMO_ADMIN_TOTP_SECRET
+    ).first()
+    return totp.code_at(device.secret, totp.current_step()) if device else None
 
 
 def _demo_portal(actor: StaffActor) -> None:

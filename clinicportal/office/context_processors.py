@@ -12,6 +12,7 @@ _SECTIONS = (
     ("billing", "billing"),
     ("outbox", "outbox"),
     ("settings", "admin"),
+    ("account", "account"),
 )
 
 

@@ -48,7 +48,7 @@ View = Callable[..., HttpResponseBase]
 
 def sign_in(request: HttpRequest, account: PortalAccount) -> None:
     """Start a new portal session for ``account`` (a new session id: no fixation)."""
-    for key in (ACCOUNT, PATIENT, STARTED, SEEN):
+    for key in (ACCOUNT, PATIENT, STARTED, SEEN, PENDING):
         request.session.pop(key, None)
     request.session.cycle_key()
     now = int(time.time())
@@ -62,6 +62,23 @@ def sign_in(request: HttpRequest, account: PortalAccount) -> None:
         ip=client_ip(request),
         user_agent=user_agent(request),
     )
+
+
+PENDING = "portal.pending"
+PENDING_SECONDS = 5 * 60
+
+
+def await_second_step(request: HttpRequest, account: PortalAccount, next_path: str) -> None:
+    """Remember, for five minutes, who gave a right password and now owes a code."""
+    request.session[PENDING] = [account.pk, next_path, int(time.time())]
+
+
+def second_step_pending(request: HttpRequest) -> tuple[int, str] | None:
+    pending = request.session.get(PENDING)
+    if not pending or int(time.time()) - int(pending[2]) > PENDING_SECONDS:
+        request.session.pop(PENDING, None)
+        return None
+    return int(pending[0]), str(pending[1])
 
 
 def _forget(request: HttpRequest) -> None:

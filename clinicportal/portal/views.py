@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinicportal.accounts import two_factor
+from clinicportal.accounts.forms import CodeForm, TurnOffForm
+from clinicportal.accounts.models import PortalAccount
 from clinicportal.accounts.services import (
     LinkInvalid,
     SignInRefused,
@@ -18,7 +23,11 @@ from clinicportal.accounts.services import (
     portal_link_use,
     portal_password_change,
     portal_password_reset_request,
+    portal_second_step,
     portal_sign_in,
+    portal_sign_in_complete,
+    portal_two_factor_turn_off,
+    portal_two_factor_turn_on,
 )
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
@@ -55,14 +64,52 @@ def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
         except SignInRefused as refused:
             form.add_error(None, refused.message)
         else:
-            auth.sign_in(request, account)
-            safe = url_has_allowed_host_and_scheme(next_path, allowed_hosts={request.get_host()})
-            if safe and next_path.startswith(practice.portal_path()):
-                return redirect(next_path)
-            return redirect("portal:home", practice.slug)
+            if two_factor.device_for(account) is not None:
+                auth.await_second_step(request, account, next_path)
+                return redirect("portal:login_code", practice.slug)
+            portal_sign_in_complete(
+                account=account, ip=client_ip(request), user_agent=user_agent(request)
+            )
+            return _signed_in(request, account, next_path)
     return render(
         request, "portal/login.html", {"practice": practice, "form": form, "next": next_path}
     )
+
+
+def _signed_in(request: HttpRequest, account: PortalAccount, next_path: str) -> HttpResponse:
+    practice = account.practice
+    auth.sign_in(request, account)
+    safe = url_has_allowed_host_and_scheme(next_path, allowed_hosts={request.get_host()})
+    if safe and next_path.startswith(practice.portal_path()):
+        return redirect(next_path)
+    return redirect("portal:home", practice.slug)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest, practice_slug: str) -> HttpResponse:
+    """The second step: a code from the authenticator app, or a recovery code."""
+    practice = practice_by_slug(practice_slug)
+    pending = auth.second_step_pending(request)
+    if pending is None:
+        messages.info(request, "Please sign in again.")
+        return redirect("portal:login", practice.slug)
+    account_id, next_path = pending
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = portal_second_step(
+                practice=practice,
+                account_id=account_id,
+                code=form.cleaned_data["code"],
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+            )
+        except SignInRefused as refused:
+            form.add_error("code", refused.message)
+        else:
+            return _signed_in(request, account, next_path)
+    return render(request, "portal/login_code.html", {"practice": practice, "form": form})
 
 
 @require_POST
@@ -136,6 +183,7 @@ def logs(request: PortalRequest) -> HttpResponse:
 @portal_required()
 def account(request: PortalRequest) -> HttpResponse:
     form = ChangePasswordForm(request.POST or None)
+    device = two_factor.device_for(request.portal.account)
     if request.method == "POST" and form.is_valid():
         try:
             portal_password_change(
@@ -152,10 +200,61 @@ def account(request: PortalRequest) -> HttpResponse:
                 "Your password is changed. Other devices signed in to your portal were signed out.",
             )
             form = ChangePasswordForm()
-    return render(request, "portal/account.html", {"form": form})
+    return render(
+        request,
+        "portal/account.html",
+        {"form": form, "two_factor_on": device is not None, "turn_off_form": TurnOffForm()},
+    )
 
 
-def _add_errors(form: NewPasswordForm, exc: ValidationError) -> None:
+@never_cache
+@require_http_methods(["GET", "POST"])
+@portal_required()
+def two_factor_setup(request: PortalRequest) -> HttpResponse:
+    """Turn on two-step sign-in: scan the QR code, type the code, keep the recovery codes."""
+    account = request.portal.account
+    issuer, label = request.practice.name, account.username
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = portal_two_factor_turn_on(actor=request.portal, code=form.cleaned_data["code"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            done = reverse("portal:account", args=[request.practice.slug])
+            return render(request, "portal/recovery_codes.html", {"codes": codes, "done": done})
+    if request.method == "GET":
+        if two_factor.device_for(account) is not None:
+            return redirect("portal:account", request.practice.slug)
+        device = two_factor.two_factor_begin(owner=account, issuer=issuer, label=label).device
+    else:
+        pending = two_factor.pending_device(account)
+        if pending is None:
+            return redirect("portal:two_factor_setup", request.practice.slug)
+        device = pending
+    context = {
+        "form": form,
+        "secret": device.secret,
+        "qr": two_factor.qr_for(device, issuer=issuer, label=label),
+    }
+    return render(request, "portal/two_factor_setup.html", context)
+
+
+@require_POST
+@portal_required()
+def two_factor_off(request: PortalRequest) -> HttpResponse:
+    form = TurnOffForm(request.POST)
+    if form.is_valid():
+        try:
+            portal_two_factor_turn_off(actor=request.portal, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Two-step sign-in is off.")
+    return redirect("portal:account", request.practice.slug)
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
     errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
     for field, messages_ in errors.items():
         target = (

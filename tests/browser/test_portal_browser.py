@@ -12,7 +12,7 @@ from clinicportal.accounts.models import PortalSession
 from clinicportal.accounts.services import authorized_user_add, authorized_user_link
 from clinicportal.portal import auth
 from tests.browser.test_office_browser import sign_in as staff_sign_in
-from tests.conftest import NEW_PASSWORD, actor
+from tests.conftest import NEW_PASSWORD, actor, enrol_authenticator
 
 pytestmark = pytest.mark.browser
 
@@ -152,6 +152,7 @@ def test_forgot_password_by_email_end_to_end(
     expect(visitor.get_by_text("Your password is set. Please sign in with it.")).to_be_visible()
     axe.check(visitor)
 
+    enrol_authenticator(alice)
     office = make_page()
     staff_sign_in(office, axe, "alice")
     office.get_by_role("link", name="Outbox").click()
@@ -165,3 +166,25 @@ def test_forgot_password_by_email_end_to_end(
     office.get_by_role("link", name="Email Settings").click()
     expect(office.get_by_label("SMTP server")).to_have_value("127.0.0.1")
     axe.check(office)
+
+
+def test_a_patient_turns_on_two_step_sign_in(page, axe, ada_portal_user):
+    from clinicportal.accounts import totp
+
+    portal_sign_in(page, axe, "ada", NEW_PASSWORD)
+    axe.check(page)
+    page.get_by_role("link", name="ACCOUNT").click()
+    axe.check(page)
+    page.get_by_role("link", name="Turn on two-step sign-in").click()
+    expect(
+        page.get_by_role("img", name="QR code to add this account to an authenticator app")
+    ).to_be_visible()
+    axe.check(page)
+    secret = page.locator("code.secret").inner_text()
+    page.get_by_label("Code").fill(totp.code_at(secret, totp.current_step()))
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.locator("[data-recovery-codes] li")).to_have_count(10)
+    axe.check(page)
+    page.get_by_role("link", name="I have saved them").click()
+    expect(page.get_by_text("On: after your password")).to_be_visible()
+    axe.check(page)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from clinicportal.core.demo import demo_load
+from clinicportal.core.demo import DEMO_ADMIN_TOTP_SECRET, demo_load
 
 
 class Command(BaseCommand):
@@ -18,3 +18,7 @@ class Command(BaseCommand):
                 f"  {login.door} {login.role:<8} username {login.username:<16} "
                 f"password {login.password}"
             )
+        self.stdout.write(
+            f"  The admin signs in with a two-step code too: add the key {DEMO_ADMIN_TOTP_SECRET} "
+            "to an authenticator app, or run `.venv/bin/clinicportal demo_code`."
+        )

@@ -1,0 +1,94 @@
+"""Two-step sign-in with an authenticator app: enrol, confirm, check, turn off.
+
+Codes are checked against the previous, current and next 30 seconds, and a code that worked
+once never works again. Ten recovery codes, shown once, stand in for a lost phone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinicportal.accounts import totp
+from clinicportal.accounts.models import PortalAccount, RecoveryCode, TwoFactorDevice, User
+
+WRONG_CODE = "That code did not work. Check the time on your phone and use the newest code."
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    device: TwoFactorDevice
+    secret: str
+    qr: str  # an SVG data: address
+
+
+def device_for(owner: User | PortalAccount) -> TwoFactorDevice | None:
+    """Return the owner's confirmed authenticator, if two-step sign-in is on."""
+    field = "user" if isinstance(owner, User) else "portal_account"
+    return TwoFactorDevice.objects.filter(**{field: owner}, confirmed_at__isnull=False).first()
+
+
+def two_factor_begin(*, owner: User | PortalAccount, issuer: str, label: str) -> Enrollment:
+    """Start enrolling an authenticator: a new secret, shown as a QR code, not yet in use."""
+    field = "user" if isinstance(owner, User) else "portal_account"
+    if device_for(owner) is not None:
+        raise ValidationError("Two-step sign-in is already on.")
+    secret = totp.new_secret()
+    device = TwoFactorDevice.objects.filter(**{field: owner}).first() or TwoFactorDevice(
+        **{field: owner}
+    )
+    device.secret, device.confirmed_at, device.last_used_step = secret, None, None
+    device.save()
+    return Enrollment(device=device, secret=secret, qr=qr_for(device, issuer=issuer, label=label))
+
+
+def qr_for(device: TwoFactorDevice, *, issuer: str, label: str) -> str:
+    """Return the QR code that enrolls ``device`` in an authenticator app."""
+    return totp.qr_data_uri(totp.provisioning_uri(device.secret, issuer=issuer, account=label))
+
+
+def pending_device(owner: User | PortalAccount) -> TwoFactorDevice | None:
+    field = "user" if isinstance(owner, User) else "portal_account"
+    return TwoFactorDevice.objects.filter(**{field: owner}, confirmed_at__isnull=True).first()
+
+
+def two_factor_confirm(*, device: TwoFactorDevice, code: str) -> list[str]:
+    """Turn two-step sign-in on once the app shows a right code; return the recovery codes."""
+    step = totp.matching_step(device.secret, code, after=None)
+    if step is None:
+        raise ValidationError({"code": WRONG_CODE})
+    codes = totp.recovery_codes()
+    with transaction.atomic():
+        device.confirmed_at = timezone.now()
+        device.last_used_step = step
+        device.save(update_fields=["confirmed_at", "last_used_step"])
+        device.recovery_codes.all().delete()
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(device=device, code_hash=totp.recovery_hash(c)) for c in codes
+        )
+    return codes
+
+
+def two_factor_check(*, device: TwoFactorDevice, code: str) -> bool:
+    """Return whether ``code`` (from the app, or a recovery code) is right; use it up."""
+    step = totp.matching_step(device.secret, code, after=device.last_used_step)
+    if step is not None:
+        # A conditional update: the same code sent twice at once passes only once.
+        return bool(
+            TwoFactorDevice.objects.filter(pk=device.pk)
+            .exclude(last_used_step__gte=step)
+            .update(last_used_step=step)
+        )
+    return bool(
+        RecoveryCode.objects.filter(
+            device=device, code_hash=totp.recovery_hash(code), used_at__isnull=True
+        ).update(used_at=timezone.now())
+    )
+
+
+def two_factor_remove(*, owner: User | PortalAccount) -> None:
+    field = "user" if isinstance(owner, User) else "portal_account"
+    TwoFactorDevice.objects.filter(**{field: owner}).delete()

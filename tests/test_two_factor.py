@@ -1,0 +1,126 @@
+"""Two-step sign-in with an authenticator app, for patients (optional) and the office."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from django.test import Client
+
+from clinicportal.accounts import totp
+from clinicportal.accounts.models import TwoFactorDevice
+from clinicportal.audit.models import AuditEvent
+from tests.conftest import NEW_PASSWORD, portal_login
+
+
+def test_totp_matches_the_rfc_6238_test_vectors():
+    secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # "12345678901234567890" in base32
+    for seconds, expected in ((59, "287082"), (1111111109, "081804"), (2000000000, "279037")):
+        assert totp.code_at(secret, int(seconds // 30)) == expected
+
+
+def test_a_code_is_accepted_once_and_near_now_only():
+    secret = totp.new_secret()
+    now = 1_800_000_000.0
+    step = totp.current_step(now)
+    assert totp.matching_step(secret, totp.code_at(secret, step), after=None, now=now) == step
+    assert (
+        totp.matching_step(secret, totp.code_at(secret, step - 1), after=None, now=now) == step - 1
+    )
+    assert totp.matching_step(secret, totp.code_at(secret, step - 3), after=None, now=now) is None
+    assert totp.matching_step(secret, totp.code_at(secret, step), after=step, now=now) is None
+    assert totp.matching_step(secret, "12 34 5x", after=None, now=now) is None
+
+
+def current_code(secret: str) -> str:
+    return totp.code_at(secret, totp.current_step())
+
+
+def turn_on(client: Client) -> tuple[str, list[str]]:
+    page = client.get("/p/clinic-x/account/two-step/").content.decode()
+    assert 'src="data:image/svg+xml' in page
+    found = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page)
+    assert found is not None
+    secret = found.group(1)
+    response = client.post("/p/clinic-x/account/two-step/", {"code": current_code(secret)})
+    codes = re.findall(r"<li><code>([a-z2-9-]+)</code></li>", response.content.decode())
+    assert len(codes) == 10
+    return secret, codes
+
+
+def test_a_patient_turns_two_step_on_and_signs_in_with_a_code(ada_portal, practice_x, patient_a):
+    secret, _ = turn_on(ada_portal)
+    assert "Two-step sign-in turned on" in ada_portal.get("/p/clinic-x/logs/").content.decode()
+    visitor = Client()
+    response = portal_login(visitor, practice_x, "ada", NEW_PASSWORD)
+    assert response["Location"] == "/p/clinic-x/login/code/"
+    assert visitor.get("/p/clinic-x/logs/")["Location"].startswith("/p/clinic-x/login/")
+    wrong = visitor.post("/p/clinic-x/login/code/", {"code": "000000"})
+    assert "That code did not work." in wrong.content.decode()
+    # The code used to turn it on cannot be replayed; the next step's code works.
+    device = TwoFactorDevice.objects.get()
+    next_code = totp.code_at(secret, (device.last_used_step or 0) + 1)
+    response = visitor.post("/p/clinic-x/login/code/", {"code": next_code})
+    assert response.status_code == 302
+    assert visitor.get("/p/clinic-x/logs/").status_code == 200
+    assert AuditEvent.objects.filter(action="portal.login_failed", patient=patient_a).count() == 1
+
+
+def test_a_recovery_code_works_once(ada_portal, practice_x):
+    _, codes = turn_on(ada_portal)
+    first = Client()
+    portal_login(first, practice_x, "ada", NEW_PASSWORD)
+    assert first.post("/p/clinic-x/login/code/", {"code": codes[0].upper()}).status_code == 302
+    second = Client()
+    portal_login(second, practice_x, "ada", NEW_PASSWORD)
+    assert second.post("/p/clinic-x/login/code/", {"code": codes[0]}).status_code == 200
+
+
+def test_the_code_step_cannot_be_skipped_or_reached_without_a_password(ada_portal, practice_x):
+    turn_on(ada_portal)
+    assert Client().get("/p/clinic-x/login/code/")["Location"] == "/p/clinic-x/login/"
+    visitor = Client()
+    portal_login(visitor, practice_x, "ada", NEW_PASSWORD)
+    session = visitor.session
+    session["portal.pending"][2] = int(time.time()) - 600
+    session.save()
+    assert visitor.get("/p/clinic-x/login/code/")["Location"] == "/p/clinic-x/login/"
+
+
+def test_repeated_wrong_codes_pause_sign_in(ada_portal, practice_x):
+    secret, _ = turn_on(ada_portal)
+    visitor = Client()
+    portal_login(visitor, practice_x, "ada", NEW_PASSWORD)
+    for _ in range(5):
+        visitor.post("/p/clinic-x/login/code/", {"code": "000000"})
+    device = TwoFactorDevice.objects.get()
+    response = visitor.post(
+        "/p/clinic-x/login/code/", {"code": totp.code_at(secret, (device.last_used_step or 0) + 1)}
+    )
+    assert "paused" in response.content.decode()
+
+
+def test_turning_off_needs_the_password(ada_portal):
+    turn_on(ada_portal)
+    ada_portal.post("/p/clinic-x/account/two-step/off/", {"password": "wrong"})
+    assert TwoFactorDevice.objects.filter(confirmed_at__isnull=False).exists()
+    ada_portal.post("/p/clinic-x/account/two-step/off/", {"password": NEW_PASSWORD})
+    assert not TwoFactorDevice.objects.exists()
+    assert "Two-step sign-in turned off" in ada_portal.get("/p/clinic-x/logs/").content.decode()
+
+
+def test_a_wrong_first_code_keeps_the_same_secret_to_try_again(ada_portal):
+    page = ada_portal.get("/p/clinic-x/account/two-step/").content.decode()
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
+    again = ada_portal.post("/p/clinic-x/account/two-step/", {"code": "000000"}).content.decode()
+    assert "That code did not work." in again and secret in again
+    assert not TwoFactorDevice.objects.filter(confirmed_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("get", "/p/clinic-x/account/two-step/"), ("post", "/p/clinic-x/account/two-step/off/")],
+)
+def test_two_step_pages_need_a_signed_in_patient(client, practice_x, method, url):
+    assert getattr(client, method)(url)["Location"].startswith("/p/clinic-x/login/")
