@@ -348,6 +348,10 @@ def portal_access(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     )
 
 
+def _to_online_portal(patient: Any) -> HttpResponse:
+    return redirect(reverse("office:patient", args=[patient.public_id]) + "#online-portal")
+
+
 def _suggest(request: StaffRequest, patient: Any) -> str:
     return portal_username_suggest(practice=request.actor.practice, patient=patient)
 
@@ -404,7 +408,7 @@ def authorized_user_link(request: StaffRequest, patient_id: uuid.UUID) -> HttpRe
             messages.success(
                 request, f"{grant.account.display_name} can now see {patient.first_name}’s portal."
             )
-            return redirect(reverse("office:patient", args=[patient.public_id]) + "#online-portal")
+            return _to_online_portal(patient)
     return render(
         request,
         "office/authorized_user_add.html",
@@ -426,7 +430,7 @@ def authorized_user_remove(
             request,
             f"{grant.account.display_name} can no longer see {patient.first_name}’s portal.",
         )
-        return redirect(reverse("office:patient", args=[patient.public_id]) + "#online-portal")
+        return _to_online_portal(patient)
     return render(
         request, "office/authorized_user_remove.html", {"patient": patient, "grant": grant}
     )
@@ -551,7 +555,7 @@ def portal_access_email(request: StaffRequest, patient_id: uuid.UUID) -> HttpRes
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"Portal access is on its way to {patient.email}. See Outbox.")
-    return redirect(reverse("office:patient", args=[patient.public_id]) + "#online-portal")
+    return _to_online_portal(patient)
 
 
 @staff_required
