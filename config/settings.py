@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "clinicportal.content",
     "clinicportal.patients",
     "clinicportal.office",
+    "clinicportal.records",
     "clinicportal.notifications",
     "clinicportal.portal",
 ]

@@ -32,6 +32,10 @@ class AuditEvent(models.Model):
         CHART_FILE_UPLOADED = "chart_file.uploaded", "Chart file uploaded"
         CHART_FILE_VIEWED = "chart_file.viewed", "Chart file viewed"
         CHART_FILE_DOWNLOADED = "chart_file.downloaded", "Chart file downloaded"
+        PORTAL_DOCUMENT_SHARED = "portal_document.shared", "Record shared to the portal"
+        PORTAL_DOCUMENT_REMOVED = "portal_document.removed", "Record removed from the portal"
+        PORTAL_DOCUMENT_VIEWED = "portal_document.viewed", "Record viewed"
+        PORTAL_DOCUMENT_DOWNLOADED = "portal_document.downloaded", "Record downloaded"
         PORTAL_ACCESS_ISSUED = "portal.access_issued", "Portal access issued by the office"
         PORTAL_ACCESS_EMAILED = "portal.access_emailed", "Portal access emailed by the office"
         PORTAL_RESET_REQUESTED = "portal.reset_requested", "Password reset link requested"
@@ -100,6 +104,8 @@ class AuditEvent(models.Model):
 PORTAL_LOG_ACTIONS = frozenset(
     {
         AuditEvent.Action.PORTAL_ACCESS_ISSUED,
+        AuditEvent.Action.PORTAL_DOCUMENT_VIEWED,
+        AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED,
         AuditEvent.Action.PORTAL_ACCESS_EMAILED,
         AuditEvent.Action.PORTAL_RESET_REQUESTED,
         AuditEvent.Action.PORTAL_LOGIN,

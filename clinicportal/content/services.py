@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
 from clinicportal.content.blobstore import StoredContent, get_blob_store
@@ -72,6 +73,20 @@ def blob_put_bytes(*, practice: Practice, data: bytes, content_type: str) -> Blo
         defaults={"size": content.size, "content_type": content_type},
     )
     return blob
+
+
+def blob_release(blob: Blob) -> bool:
+    """Delete stored content that nothing refers to any more; return whether it was deleted.
+
+    Call inside the transaction that dropped the last reference; the file goes on commit.
+    """
+    for relation in Blob._meta.related_objects:
+        if relation.related_model._default_manager.filter(**{relation.field.name: blob}).exists():
+            return False
+    storage_name = blob.storage_name
+    blob.delete()
+    transaction.on_commit(lambda: get_blob_store().delete(storage_name))
+    return True
 
 
 def blob_content(blob: Blob) -> StoredContent:

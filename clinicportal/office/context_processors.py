@@ -8,6 +8,7 @@ _SECTIONS = (
     ("chart_file", "patients"),
     ("portal_access", "patients"),
     ("authorized_user", "patients"),
+    ("portal_document", "patients"),
     ("tasks", "tasks"),
     ("billing", "billing"),
     ("outbox", "outbox"),

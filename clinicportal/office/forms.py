@@ -176,3 +176,16 @@ class EmailSettingsForm(forms.Form):
 
 class TestEmailForm(forms.Form):
     to = forms.EmailField(label="Send a test email to")
+
+
+class ShareToPortalForm(forms.Form):
+    document_date = forms.DateField(label="Date", widget=DateInput())
+    description = forms.CharField(max_length=300, required=False)
+    is_education = forms.BooleanField(label="Education resource", required=False)
+
+
+class PortalUploadForm(ShareToPortalForm):
+    upload = forms.FileField(
+        label="File", help_text="PDF, images (JPEG, PNG, GIF, TIFF, HEIC), text or Word (DOCX)."
+    )
+    field_order = ["upload", "document_date", "description", "is_education"]

@@ -59,6 +59,21 @@ urlpatterns = [
         views.portal_access_email,
         name="portal_access_email",
     ),
+    path(
+        "patients/<uuid:patient_id>/files/<uuid:file_id>/share/",
+        views.portal_document_share,
+        name="portal_document_share",
+    ),
+    path(
+        "patients/<uuid:patient_id>/portal/documents/upload/",
+        views.portal_document_upload,
+        name="portal_document_upload",
+    ),
+    path(
+        "patients/<uuid:patient_id>/portal/documents/<uuid:document_id>/remove/",
+        views.portal_document_remove,
+        name="portal_document_remove",
+    ),
     path("outbox/", views.outbox, name="outbox"),
     path("outbox/<uuid:email_id>/", views.outbox_email, name="outbox_email"),
     path("settings/email/", views.settings_email, name="settings_email"),

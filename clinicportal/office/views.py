@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
@@ -56,7 +57,9 @@ from clinicportal.office.forms import (
     EmailSettingsForm,
     PatientForm,
     PortalAccessForm,
+    PortalUploadForm,
     PracticeForm,
+    ShareToPortalForm,
     StaffLoginForm,
     TestEmailForm,
 )
@@ -64,6 +67,8 @@ from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients import services as patient_services
 from clinicportal.practices.selectors import staff_member_for_user
 from clinicportal.practices.services import practice_update, staff_record_login, staff_record_logout
+from clinicportal.records import services as record_services
+from clinicportal.records.selectors import portal_document_for_office, portal_documents_for_office
 
 PATIENTS_PER_PAGE = 25
 OUTBOX_PER_PAGE = 25
@@ -283,10 +288,11 @@ def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
     patient_services.patient_record_view(actor=request.actor, patient=patient)
     chart_files = patient_selectors.chart_files_for_patient(actor=request.actor, patient=patient)
     access = portal_access_for_patient(actor=request.actor, patient=patient)
+    documents = portal_documents_for_office(actor=request.actor, patient=patient)
     return render(
         request,
         "office/patient_detail.html",
-        {"patient": patient, "chart_files": chart_files, "access": access},
+        {"patient": patient, "chart_files": chart_files, "access": access, "documents": documents},
     )
 
 
@@ -608,4 +614,80 @@ def settings_email(request: StaffRequest) -> HttpResponse:
         request,
         "office/settings_email.html",
         {"form": form, "test_form": test_form, "config": config},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_share(
+    request: StaffRequest, patient_id: uuid.UUID, file_id: uuid.UUID
+) -> HttpResponse:
+    """Share a chart file to the patient's portal (pre-filled with its date and description)."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    chart_file = patient_selectors.chart_file_get(
+        actor=request.actor, patient=patient, public_id=file_id
+    )
+    initial = {"document_date": chart_file.document_date, "description": chart_file.description}
+    form = ShareToPortalForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        record_services.portal_document_share_chart_file(
+            actor=request.actor, chart_file=chart_file, **form.cleaned_data
+        )
+        messages.success(request, f"“{chart_file.filename}” is on {patient.first_name}’s portal.")
+        return _to_online_portal(patient)
+    access = portal_access_for_patient(actor=request.actor, patient=patient)
+    context = {"patient": patient, "chart_file": chart_file, "form": form, "access": access}
+    return render(request, "office/portal_document_share.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_upload(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Upload a file from the desktop to the patient's portal."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    form = PortalUploadForm(
+        request.POST or None, request.FILES or None, initial={"document_date": timezone.localdate()}
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                document = record_services.portal_document_upload(
+                    actor=request.actor, patient=patient, upload=data.pop("upload"), **data
+                )
+            except ValidationError as exc:
+                form.add_error("upload", exc)
+            else:
+                messages.success(
+                    request, f"“{document.filename}” is on {patient.first_name}’s portal."
+                )
+                url = reverse("office:patient", args=[patient.public_id]) + "#online-portal"
+                return redirect_after_upload(request, url)
+    access = portal_access_for_patient(actor=request.actor, patient=patient)
+    context = {
+        "patient": patient,
+        "form": form,
+        "access": access,
+        "max_bytes": settings.CLINICPORTAL_UPLOAD_MAX_BYTES,
+    }
+    return render(request, "office/portal_document_upload.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_remove(
+    request: StaffRequest, patient_id: uuid.UUID, document_id: uuid.UUID
+) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    document = portal_document_for_office(
+        actor=request.actor, patient=patient, public_id=document_id
+    )
+    if request.method == "POST":
+        record_services.portal_document_remove(actor=request.actor, document=document)
+        messages.success(request, f"“{document.filename}” was removed from the portal.")
+        return _to_online_portal(patient)
+    return render(
+        request, "office/portal_document_remove.html", {"patient": patient, "document": document}
     )

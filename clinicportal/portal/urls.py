@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.urls import path
 
 from clinicportal.portal import views
@@ -15,6 +17,17 @@ urlpatterns = [
     path("choose/", views.choose_patient, name="choose_patient"),
     path("forgot/", views.forgot_password, name="forgot_password"),
     path("password/<str:token>/", views.password_link, name="password_link"),
+    path("records/", views.records, name="records"),
+    path(
+        "records/<uuid:document_id>/view",
+        partial(views.record_content, download=False),
+        name="record_view",
+    ),
+    path(
+        "records/<uuid:document_id>/download",
+        partial(views.record_content, download=True),
+        name="record_download",
+    ),
     path("logs/", views.logs, name="logs"),
     path("account/", views.account, name="account"),
 ]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts import two_factor
@@ -30,8 +33,10 @@ from clinicportal.accounts.services import (
     portal_two_factor_turn_on,
 )
 from clinicportal.audit.selectors import portal_log_for_patient
+from clinicportal.content.sniff import by_content_type
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.devices import describe_device
+from clinicportal.core.files import stored_file_response
 from clinicportal.portal import auth
 from clinicportal.portal.auth import PortalRequest, portal_required
 from clinicportal.portal.forms import (
@@ -42,8 +47,11 @@ from clinicportal.portal.forms import (
     PortalLoginForm,
 )
 from clinicportal.practices.selectors import practice_by_slug
+from clinicportal.records.selectors import portal_record, portal_records
+from clinicportal.records.services import portal_document_open
 
 LOG_ENTRIES_PER_PAGE = 25
+RECORDS_PER_PAGE = 25
 
 
 @never_cache
@@ -164,7 +172,7 @@ def choose_patient(request: PortalRequest) -> HttpResponseBase:
 
 @portal_required()
 def home(request: PortalRequest) -> HttpResponseBase:
-    return redirect("portal:logs", request.practice.slug)
+    return redirect("portal:records", request.practice.slug)
 
 
 @never_cache
@@ -313,3 +321,38 @@ def password_link(request: HttpRequest, practice_slug: str, token: str) -> HttpR
             return redirect("portal:login", practice.slug)
     context.update({"form": form, "username": link.account.username})
     return render(request, "portal/password_link.html", context)
+
+
+@never_cache
+@require_GET
+@portal_required()
+def records(request: PortalRequest) -> HttpResponse:
+    education_only = request.GET.get("education") == "1"
+    documents = portal_records(actor=request.portal, education_only=education_only)
+    page = Paginator(documents, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
+    for document in page.object_list:
+        document.type_label = (  # type: ignore[attr-defined]
+            file_type.label
+            if (file_type := by_content_type(document.blob.content_type))
+            else "File"
+        )
+    return render(request, "portal/records.html", {"page": page, "education_only": education_only})
+
+
+@xframe_options_sameorigin
+@require_GET
+@portal_required()
+def record_content(
+    request: PortalRequest, document_id: uuid.UUID, download: bool
+) -> HttpResponseBase:
+    document = portal_record(actor=request.portal, public_id=document_id)
+    try:
+        path = portal_document_open(actor=request.portal, document=document, download=download)
+    except FileNotFoundError:
+        raise Http404("This record cannot be opened right now. Please call the office.") from None
+    return stored_file_response(
+        path=path,
+        content_type=document.blob.content_type,
+        filename=document.filename,
+        download=download,
+    )

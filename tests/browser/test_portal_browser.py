@@ -48,6 +48,9 @@ def test_staff_issue_access_and_the_patient_sets_a_password(make_page, axe, bob,
     patient.locator("#id_new_password").fill(NEW_PASSWORD)
     patient.get_by_label("New password again").fill(NEW_PASSWORD)
     patient.get_by_role("button", name="Save my password").click()
+    expect(patient.get_by_role("heading", name="Records")).to_be_visible()
+    axe.check(patient)
+    patient.get_by_role("link", name="LOGS").click()
     expect(patient.get_by_role("heading", name="Portal access log")).to_be_visible()
     axe.check(patient)
     log = patient.locator("table.logs")
@@ -104,7 +107,7 @@ def test_repeated_failures_lock_the_door_with_a_clear_message(
 
 def test_an_idle_session_is_signed_out_by_the_server(page, axe, ada_portal_user):
     portal_sign_in(page, axe, "ada", NEW_PASSWORD)
-    expect(page.get_by_role("heading", name="Portal access log")).to_be_visible()
+    expect(page.get_by_role("heading", name="Records")).to_be_visible()
     axe.check(page)
     # Sixteen minutes pass without a request.
     session = PortalSession.objects.get()
@@ -195,5 +198,53 @@ def test_a_patient_turns_on_two_step_sign_in(page, axe, ada_portal_user):
     axe.check(page)
     page.get_by_label("Code").fill(totp.code_at(secret, totp.current_step() + 1))
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Portal access log")).to_be_visible()
+    expect(page.get_by_role("heading", name="Records")).to_be_visible()
     axe.check(page)
+
+
+def test_staff_share_a_chart_file_and_the_patient_opens_it(
+    make_page, axe, bob, patient_a, ada_portal_user
+):
+    from clinicportal.patients.services import chart_file_add_generated
+    from tests.conftest import PDF_BYTES
+
+    chart_file_add_generated(
+        actor=actor(bob),
+        patient=patient_a,
+        data=PDF_BYTES,
+        content_type="application/pdf",
+        filename="2026-11-20 Visit summary.pdf",
+        description="Visit summary",
+        document_date=patient_a.created_at.date(),
+    )
+    office = make_page()
+    staff_sign_in(office, axe)
+    office.goto(f"/office/patients/{patient_a.public_id}/")
+    axe.check(office)
+    office.get_by_role("link", name="Share to portal 2026-11-20 Visit summary.pdf").click()
+    expect(office.get_by_label("Description")).to_have_value("Visit summary")
+    axe.check(office)
+    office.get_by_label("Education resource").check()
+    office.get_by_role("button", name="Share to portal").click()
+    files = office.locator("table.online-files")
+    expect(files.get_by_text("From the chart")).to_be_visible()
+    axe.check(office)
+    office.get_by_role("link", name="Upload to portal").click()
+    axe.check(office)
+
+    patient = make_page(360)
+    portal_sign_in(patient, axe, "ada", NEW_PASSWORD)
+    expect(patient.get_by_role("heading", name="Records")).to_be_visible()
+    expect(patient.get_by_text("New", exact=True)).to_be_visible()
+    axe.check(patient)
+    with patient.expect_popup() as popup:
+        patient.get_by_role("link", name="View Visit summary").click()
+    viewer = popup.value
+    viewer.wait_for_load_state()
+    assert "/records/" in viewer.url
+    patient.reload()
+    expect(patient.get_by_text("New", exact=True)).to_have_count(0)
+    axe.check(patient)
+    patient.get_by_role("link", name="LOGS").click()
+    expect(patient.get_by_text("Record viewed")).to_be_visible()
+    axe.check(patient)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class PortalDocument(models.Model):
+    """A file shared to a patient's portal (the seed's Online Files).
+
+    It points at stored content, never copies it: a chart file shared to the portal, or one
+    file shared to many patients, is stored once.
+    """
+
+    class Source(models.TextChoices):
+        SYSTEM = "system", "System document"
+        CHART = "chart", "From the chart"
+        OTHER_PATIENT = "other_patient", "From another patient"
+        PATIENT_UPLOAD = "patient_upload", "Sent by the patient"
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="portal_documents"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    blob = models.ForeignKey(
+        "content.Blob", on_delete=models.PROTECT, related_name="portal_documents"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    filename = models.CharField(max_length=200, help_text="Display text only; never a path.")
+    description = models.CharField(max_length=300, blank=True)
+    document_date = models.DateField(default=timezone.localdate)
+    is_education = models.BooleanField("Education resource", default=False)
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-document_date", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "-document_date", "-id"], name="portal_document_list")
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,148 @@
+"""Share files to a patient's portal, take them off, and open them."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.content.blobstore import get_blob_store
+from clinicportal.content.models import Blob
+from clinicportal.content.services import (
+    blob_put_upload,
+    blob_release,
+    display_filename,
+    upload_validate,
+)
+from clinicportal.content.uploads import HashedUpload
+from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.patients.models import ChartFile, Patient
+from clinicportal.records.models import PortalDocument
+
+
+def _require_own_patient(actor: StaffActor, patient: Patient) -> None:
+    if patient.practice_id != actor.practice.pk:
+        raise PermissionError("Patient of another practice.")
+
+
+def _create(
+    *,
+    actor: StaffActor,
+    patient: Patient,
+    blob: Blob,
+    source: PortalDocument.Source,
+    filename: str,
+    description: str,
+    document_date: datetime.date,
+    is_education: bool,
+) -> PortalDocument:
+    document = PortalDocument(
+        practice=actor.practice,
+        patient=patient,
+        blob=blob,
+        source=source,
+        filename=display_filename(filename),
+        description=description.strip(),
+        document_date=document_date,
+        is_education=is_education,
+        shared_by=actor.user,
+    )
+    document.full_clean()
+    document.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.PORTAL_DOCUMENT_SHARED,
+        target=document,
+        patient=patient,
+    )
+    return document
+
+
+def portal_document_share_chart_file(
+    *,
+    actor: StaffActor,
+    chart_file: ChartFile,
+    document_date: datetime.date,
+    description: str,
+    is_education: bool,
+) -> PortalDocument:
+    """Share a chart file to its patient's portal: the same stored content, no copy."""
+    _require_own_patient(actor, chart_file.patient)
+    with transaction.atomic():
+        return _create(
+            actor=actor,
+            patient=chart_file.patient,
+            blob=chart_file.blob,
+            source=PortalDocument.Source.CHART,
+            filename=chart_file.filename,
+            description=description,
+            document_date=document_date,
+            is_education=is_education,
+        )
+
+
+def portal_document_upload(
+    *,
+    actor: StaffActor,
+    patient: Patient,
+    upload: HashedUpload,
+    document_date: datetime.date,
+    description: str,
+    is_education: bool,
+) -> PortalDocument:
+    """Upload a file from the desktop to the patient's portal, checked like chart files."""
+    _require_own_patient(actor, patient)
+    file_type = upload_validate(upload)
+    with transaction.atomic():
+        blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=file_type)
+        return _create(
+            actor=actor,
+            patient=patient,
+            blob=blob,
+            source=PortalDocument.Source.CHART,
+            filename=upload.name or "",
+            description=description,
+            document_date=document_date,
+            is_education=is_education,
+        )
+
+
+def portal_document_remove(*, actor: StaffActor, document: PortalDocument) -> None:
+    """Take a file off the patient's portal at once; its content goes when nothing uses it."""
+    _require_own_patient(actor, document.patient)
+    with transaction.atomic():
+        blob = document.blob
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PORTAL_DOCUMENT_REMOVED,
+            target=document,
+            patient=document.patient,
+        )
+        document.delete()
+        blob_release(blob)
+
+
+def portal_document_open(*, actor: PortalActor, document: PortalDocument, download: bool) -> str:
+    """Record the patient (or their authorized user) viewing or downloading a record.
+
+    Returns the stored file's path; raises FileNotFoundError when the content is damaged.
+    """
+    if actor.patient is None or document.patient_id != actor.patient.pk:
+        raise PermissionError("Not this patient's record.")
+    store = get_blob_store()
+    if not store.size_matches(document.blob.storage_name, document.blob.size):
+        raise FileNotFoundError(document.blob.storage_name)
+    action = (
+        AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED
+        if download
+        else AuditEvent.Action.PORTAL_DOCUMENT_VIEWED
+    )
+    with transaction.atomic():
+        PortalDocument.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(
+            first_opened_at=timezone.now()
+        )
+        audit_record(actor=actor, action=action, target=document, patient=document.patient)
+    return str(store.path(document.blob.storage_name))

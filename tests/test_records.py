@@ -1,0 +1,233 @@
+"""Files shared to a patient's portal: from the office's side, and under the patient's RECORDS."""
+
+from __future__ import annotations
+
+import io
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.content.blobstore import get_blob_store
+from clinicportal.content.models import Blob
+from clinicportal.patients.services import chart_file_add_generated
+from clinicportal.records.models import PortalDocument
+from tests.conftest import PDF_BYTES, actor, png_bytes
+
+
+def named(name: str, data: bytes) -> io.BytesIO:
+    handle = io.BytesIO(data)
+    handle.name = name
+    return handle
+
+
+def chart_file(member, patient, data=PDF_BYTES, name="exam.pdf"):
+    return chart_file_add_generated(
+        actor=actor(member),
+        patient=patient,
+        data=data,
+        content_type="application/pdf",
+        filename=name,
+        description="Annual exam",
+        document_date=patient.created_at.date(),
+    )
+
+
+def share(client, patient, file, **extra):
+    url = reverse("office:portal_document_share", args=[patient.public_id, file.public_id])
+    data = {"document_date": "2026-11-20", "description": "Your exam", **extra}
+    return client.post(url, data)
+
+
+def upload(client, patient, name, data, **extra):
+    url = reverse("office:portal_document_upload", args=[patient.public_id])
+    return client.post(url, {"upload": named(name, data), "document_date": "2026-11-21", **extra})
+
+
+def test_sharing_a_chart_file_prefills_the_form_and_stores_nothing_new(bob_client, bob, patient_a):
+    file = chart_file(bob, patient_a)
+    url = reverse("office:portal_document_share", args=[patient_a.public_id, file.public_id])
+    form = bob_client.get(url).content.decode()
+    assert 'value="Annual exam"' in form
+    assert (
+        "has no portal access yet" in form
+        and reverse("office:portal_access", args=[patient_a.public_id]) in form
+    )
+    response = share(bob_client, patient_a, file, is_education="on")
+    assert response.status_code == 302
+    document = PortalDocument.objects.get()
+    assert document.blob == file.blob and Blob.objects.count() == 1
+    assert (document.source, document.is_education, document.description) == (
+        "chart",
+        True,
+        "Your exam",
+    )
+    detail = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    assert (
+        "From the chart" in detail and ">Education<" in detail and 'class="source-chart"' in detail
+    )
+    assert AuditEvent.objects.filter(action="portal_document.shared", patient=patient_a).exists()
+
+
+def test_uploading_from_the_desktop_checks_the_content(bob_client, patient_a, settings):
+    refused = upload(bob_client, patient_a, "letter.pdf", b"MZ\x90\x00 not a pdf")
+    assert refused.status_code == 400
+    assert "not a file type we accept" in refused.content.decode()
+    assert not PortalDocument.objects.exists() and not Blob.objects.exists()
+    assert (
+        upload(bob_client, patient_a, "photo.png", png_bytes(), description="Fundus").status_code
+        == 302
+    )
+    document = PortalDocument.objects.get()
+    assert document.blob.content_type == "image/png" and document.filename == "photo.png"
+
+
+def test_removing_asks_first_and_frees_content_nothing_else_uses(
+    bob_client, bob, patient_a, django_capture_on_commit_callbacks
+):
+    upload(bob_client, patient_a, "only-here.pdf", PDF_BYTES + b"1")
+    uploaded = PortalDocument.objects.get()
+    path = get_blob_store().path(uploaded.blob.storage_name)
+    url = reverse("office:portal_document_remove", args=[patient_a.public_id, uploaded.public_id])
+    assert "This cannot be undone" in bob_client.get(url).content.decode()
+    assert PortalDocument.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        bob_client.post(url)
+    assert not PortalDocument.objects.exists()
+    assert not Blob.objects.exists() and not path.exists()
+
+    file = chart_file(bob, patient_a)
+    share(bob_client, patient_a, file)
+    shared = PortalDocument.objects.get()
+    bob_client.post(
+        reverse("office:portal_document_remove", args=[patient_a.public_id, shared.public_id])
+    )
+    assert Blob.objects.filter(pk=file.blob_id).exists()  # the chart still uses it
+    assert get_blob_store().path(file.blob.storage_name).exists()
+    assert AuditEvent.objects.filter(action="portal_document.removed").count() == 2
+
+
+def test_staff_of_another_practice_get_404(carol_client, bob, bob_client, patient_a):
+    file = chart_file(bob, patient_a)
+    share(bob_client, patient_a, file)
+    document = PortalDocument.objects.get()
+    urls = [
+        reverse("office:portal_document_share", args=[patient_a.public_id, file.public_id]),
+        reverse("office:portal_document_upload", args=[patient_a.public_id]),
+        reverse("office:portal_document_remove", args=[patient_a.public_id, document.public_id]),
+    ]
+    for url in urls:
+        assert carol_client.get(url).status_code == 404, url
+        assert carol_client.post(url, {"document_date": "2026-01-01"}).status_code == 404, url
+        assert Client().get(url)["Location"].startswith("/office/login/"), url
+    assert PortalDocument.objects.count() == 1
+
+
+def test_a_document_of_another_patient_is_404_under_this_patient(
+    bob_client, bob, patient_a, patient_b
+):
+    share(bob_client, patient_a, chart_file(bob, patient_a))
+    document = PortalDocument.objects.get()
+    url = reverse("office:portal_document_remove", args=[patient_b.public_id, document.public_id])
+    assert bob_client.post(url).status_code == 404
+    assert PortalDocument.objects.exists()
+
+
+def test_records_list_newest_first_marks_new_and_filters_education(
+    ada_portal, bob, bob_client, patient_a
+):
+    share(bob_client, patient_a, chart_file(bob, patient_a), description="Exam report")
+    upload(
+        bob_client,
+        patient_a,
+        "glaucoma.pdf",
+        PDF_BYTES + b"2",
+        description="About glaucoma",
+        is_education="on",
+    )
+    response = ada_portal.get("/p/clinic-x/records/")
+    html = response.content.decode()
+    assert [d.description for d in response.context["page"].object_list] == [
+        "About glaucoma",
+        "Exam report",
+    ]
+    assert html.count("badge new") == 2 and "PDF" in html
+    education = ada_portal.get("/p/clinic-x/records/?education=1")
+    assert [d.description for d in education.context["page"].object_list] == ["About glaucoma"]
+    nav = html.split('aria-label="Portal"')[1].split("</nav>")[0]
+    assert nav.index("RECORDS") < nav.index("LOGS") < nav.index("ACCOUNT")
+
+
+def test_viewing_and_downloading_are_safe_and_show_in_logs(ada_portal, bob, bob_client, patient_a):
+    share(bob_client, patient_a, chart_file(bob, patient_a), description="Exam report")
+    document = PortalDocument.objects.get()
+    view = ada_portal.get(f"/p/clinic-x/records/{document.public_id}/view")
+    assert view.status_code == 200 and b"".join(view.streaming_content) == PDF_BYTES
+    assert view["Content-Disposition"].startswith("inline;")
+    assert view["X-Content-Type-Options"] == "nosniff" and "no-store" in view["Cache-Control"]
+    download = ada_portal.get(f"/p/clinic-x/records/{document.public_id}/download")
+    assert download["Content-Disposition"].startswith("attachment;")
+    logs = ada_portal.get("/p/clinic-x/logs/").content.decode()
+    assert "Record viewed" in logs and "Record downloaded" in logs
+    assert "badge new" not in ada_portal.get("/p/clinic-x/records/").content.decode()
+
+
+def test_another_patients_record_is_404(ada_portal, bob, bob_client, patient_b):
+    share(bob_client, patient_b, chart_file(bob, patient_b))
+    document = PortalDocument.objects.get()
+    for action in ("view", "download"):
+        assert (
+            ada_portal.get(f"/p/clinic-x/records/{document.public_id}/{action}").status_code == 404
+        )
+    assert not AuditEvent.objects.filter(action__startswith="portal_document.viewed").exists()
+
+
+def test_a_removed_records_old_link_is_404(ada_portal, bob, bob_client, patient_a):
+    share(bob_client, patient_a, chart_file(bob, patient_a))
+    document = PortalDocument.objects.get()
+    bob_client.post(
+        reverse("office:portal_document_remove", args=[patient_a.public_id, document.public_id])
+    )
+    assert ada_portal.get(f"/p/clinic-x/records/{document.public_id}/view").status_code == 404
+
+
+def test_hostile_filenames_and_descriptions_show_as_text(ada_portal, bob_client, patient_a):
+    upload(
+        bob_client, patient_a, "<img src=x onerror=alert(1)>.pdf", PDF_BYTES, description="<b>x</b>"
+    )
+    assert "<b>x</b>" not in ada_portal.get("/p/clinic-x/records/").content.decode()
+    office = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    assert "<img src=x" not in office and "&lt;img src=x onerror=alert(1)&gt;.pdf" in office
+
+
+def test_the_records_page_runs_a_constant_number_of_queries(ada_portal, bob, bob_client, patient_a):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            ada_portal.get("/p/clinic-x/records/")
+        return len(queries)
+
+    upload(bob_client, patient_a, "a.pdf", PDF_BYTES + b"a")
+    one = count()
+    for i in range(12):
+        upload(bob_client, patient_a, f"f{i}.pdf", PDF_BYTES + str(i).encode())
+    assert count() == one
+
+
+def test_an_authorized_user_sees_the_same_records(
+    client, practice_x, alice, bob, bob_client, patient_a
+):
+    from clinicportal.accounts.services import authorized_user_add
+
+    authorized_user_add(
+        actor=actor(alice),
+        patient=patient_a,
+        username="mary",
+        password="willow-kettle-sparrow-8",
+        display_name="Mary Lovelace",
+        note="mother",
+    )
+    share(bob_client, patient_a, chart_file(bob, patient_a), description="Exam report")
+    client.post("/p/clinic-x/login/", {"username": "mary", "password": "willow-kettle-sparrow-8"})
+    assert "Exam report" in client.get("/p/clinic-x/records/").content.decode()
