@@ -48,6 +48,11 @@ def test_demo_load_twice_makes_one_practice_with_readable_pdfs(db):
         assert response.status_code == 302
     guardian = PortalAccount.objects.get(username="morgan.rivera")
     assert guardian.grants.count() == 2
+    jordan = Client()
+    jordan.post(
+        "/p/clearview/login/", {"username": "jordan.rivera", "password": "maple-comet-river-58"}
+    )
+    assert "Your visit summary" in jordan.get("/p/clearview/records/").content.decode()
     chart_file = ChartFile.objects.select_related("patient", "blob").earliest("pk")
     reader = PdfReader(get_blob_store().path(chart_file.blob.storage_name))
     assert chart_file.patient.full_name in reader.pages[0].extract_text()

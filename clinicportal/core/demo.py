@@ -27,6 +27,7 @@ from clinicportal.patients.search import name_key, phone_key
 from clinicportal.patients.services import PatientDetails, chart_file_add_generated, patient_create
 from clinicportal.practices.models import Practice, StaffMember
 from clinicportal.practices.services import practice_create, staff_create
+from clinicportal.records.services import portal_document_share_chart_file
 
 DEMO_SLUG = "clearview"
 DEMO_NAME = "Clearview Eye Care"
@@ -174,6 +175,29 @@ def _demo_portal(actor: StaffActor) -> None:
             current=None,
             new=patient_login.password,
             session_key="",
+        )
+        summary = chart_file_add_generated(
+            actor=actor,
+            patient=jordan,
+            data=render_pdf(
+                f"{DEMO_NAME} · Visit summary",
+                [
+                    "Patient: Jordan Rivera",
+                    "Visual acuity: OD 20/20, OS 20/20.",
+                    "Next visit: 1 year.",
+                ],
+            ),
+            content_type="application/pdf",
+            filename="Visit summary.pdf",
+            description="Visit summary",
+            document_date=timezone.localdate() - datetime.timedelta(days=14),
+        )
+        portal_document_share_chart_file(
+            actor=actor,
+            chart_file=summary,
+            document_date=summary.document_date,
+            description="Your visit summary",
+            is_education=False,
         )
         children = [
             patient_create(
