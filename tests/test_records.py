@@ -231,3 +231,114 @@ def test_an_authorized_user_sees_the_same_records(
     share(bob_client, patient_a, chart_file(bob, patient_a), description="Exam report")
     client.post("/p/clinic-x/login/", {"username": "mary", "password": "willow-kettle-sparrow-8"})
     assert "Exam report" in client.get("/p/clinic-x/records/").content.decode()
+
+
+def add_to_library(
+    client, name="glaucoma.pdf", data=PDF_BYTES + b"lib", description="About glaucoma"
+):
+    return client.post(
+        reverse("office:settings_library_add"),
+        {"upload": named(name, data), "description": description},
+    )
+
+
+def test_admins_keep_a_library_and_staff_assign_from_it(alice_client, bob_client, patient_a):
+    from clinicportal.practices.models import SystemDocument
+
+    assert add_to_library(alice_client).status_code == 302
+    refused = add_to_library(alice_client, "bad.pdf", b"MZ\x90\x00", "Bad")
+    assert refused.status_code == 400 and "not a file type we accept" in refused.content.decode()
+    assert add_to_library(bob_client).status_code == 403
+    library = SystemDocument.objects.get()
+    url = reverse("office:portal_document_assign_system", args=[patient_a.public_id])
+    page = bob_client.get(url, {"q": "glauc"}).content.decode()
+    assert "About glaucoma" in page
+    assert "About glaucoma" not in bob_client.get(url, {"q": "cataract"}).content.decode()
+    response = bob_client.post(url, {"document": str(library.public_id), "is_education": "on"})
+    assert response.status_code == 302
+    document = PortalDocument.objects.get()
+    assert (document.source, document.blob, document.is_education) == ("system", library.blob, True)
+    assert (
+        "System document"
+        in bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    )
+
+
+def test_replacing_a_library_file_leaves_assigned_copies_as_they_were(
+    alice_client, bob_client, patient_a
+):
+    from clinicportal.practices.models import SystemDocument
+
+    add_to_library(alice_client)
+    library = SystemDocument.objects.get()
+    bob_client.post(
+        reverse("office:portal_document_assign_system", args=[patient_a.public_id]),
+        {"document": str(library.public_id)},
+    )
+    old_blob = library.blob_id
+    alice_client.post(
+        reverse("office:settings_library_replace", args=[library.public_id]),
+        {"upload": named("glaucoma-2027.pdf", PDF_BYTES + b"new")},
+    )
+    library.refresh_from_db()
+    assert library.blob_id != old_blob and library.filename == "glaucoma-2027.pdf"
+    assert PortalDocument.objects.get().blob_id == old_blob
+    assert Blob.objects.filter(pk=old_blob).exists()  # still on the patient's portal
+
+
+def test_retired_library_files_are_not_offered(alice_client, bob_client, patient_a):
+    from clinicportal.practices.models import SystemDocument
+
+    add_to_library(alice_client)
+    library = SystemDocument.objects.get()
+    alice_client.post(
+        reverse("office:settings_library_retire", args=[library.public_id]), {"retired": "1"}
+    )
+    url = reverse("office:portal_document_assign_system", args=[patient_a.public_id])
+    assert "About glaucoma" not in bob_client.get(url).content.decode()
+    response = bob_client.post(url, {"document": str(library.public_id)})
+    assert response.status_code == 200 and not PortalDocument.objects.exists()
+
+
+def test_assign_from_another_patient_offers_only_portal_files(
+    bob_client, bob, patient_a, patient_b
+):
+    chart_only = chart_file(bob, patient_b, PDF_BYTES + b"chart", "chart-only.pdf")
+    upload(bob_client, patient_b, "shared.pdf", PDF_BYTES + b"shared", description="Shared one")
+    url = reverse("office:portal_document_assign_other", args=[patient_a.public_id])
+    found = bob_client.get(url, {"q": "pascal"}).content.decode()
+    assert f"?from={patient_b.public_id}" in found
+    page = bob_client.get(url, {"from": str(patient_b.public_id)}).content.decode()
+    assert "Shared one" in page and chart_only.filename not in page
+    source = PortalDocument.objects.get(patient=patient_b)
+    response = bob_client.post(
+        f"{url}?from={patient_b.public_id}", {"document": str(source.public_id)}
+    )
+    assert response.status_code == 302
+    assigned = PortalDocument.objects.get(patient=patient_a)
+    assert (assigned.source, assigned.blob_id) == ("other_patient", source.blob_id)
+    bob_client.post(
+        reverse("office:portal_document_remove", args=[patient_b.public_id, source.public_id])
+    )
+    assigned.refresh_from_db()
+    assert Blob.objects.filter(pk=assigned.blob_id).exists()
+
+
+def test_library_and_assign_pages_are_404_for_another_practice(
+    alice_client, carol_client, bob_client, patient_a, patient_c
+):
+    from clinicportal.practices.models import SystemDocument
+
+    add_to_library(alice_client)
+    library = SystemDocument.objects.get()
+    for url in (
+        reverse("office:portal_document_assign_system", args=[patient_a.public_id]),
+        reverse("office:portal_document_assign_other", args=[patient_a.public_id]),
+    ):
+        assert carol_client.get(url).status_code == 404
+    own = reverse("office:portal_document_assign_system", args=[patient_c.public_id])
+    assert "About glaucoma" not in carol_client.get(own).content.decode()
+    assert carol_client.post(own, {"document": str(library.public_id)}).status_code == 200
+    assert not PortalDocument.objects.exists()
+    other = reverse("office:portal_document_assign_other", args=[patient_c.public_id])
+    assert carol_client.get(other, {"from": str(patient_a.public_id)}).status_code == 404

@@ -32,6 +32,7 @@ class AuditEvent(models.Model):
         CHART_FILE_UPLOADED = "chart_file.uploaded", "Chart file uploaded"
         CHART_FILE_VIEWED = "chart_file.viewed", "Chart file viewed"
         CHART_FILE_DOWNLOADED = "chart_file.downloaded", "Chart file downloaded"
+        SYSTEM_DOCUMENT_CHANGED = "system_document.changed", "Library document changed"
         PORTAL_DOCUMENT_SHARED = "portal_document.shared", "Record shared to the portal"
         PORTAL_DOCUMENT_REMOVED = "portal_document.removed", "Record removed from the portal"
         PORTAL_DOCUMENT_VIEWED = "portal_document.viewed", "Record viewed"

@@ -189,3 +189,25 @@ class PortalUploadForm(ShareToPortalForm):
         label="File", help_text="PDF, images (JPEG, PNG, GIF, TIFF, HEIC), text or Word (DOCX)."
     )
     field_order = ["upload", "document_date", "description", "is_education"]
+
+
+class SystemDocumentForm(forms.Form):
+    upload = forms.FileField(label="File", help_text="PDF is best: every patient can open it.")
+    description = forms.CharField(
+        max_length=300, help_text="What patients see, e.g. “About glaucoma”."
+    )
+
+
+class ReplaceFileForm(forms.Form):
+    upload = forms.FileField(label="New file")
+
+
+class AssignForm(forms.Form):
+    """Pick one of ``choices`` (public id, label) and whether it is an education resource."""
+
+    document = forms.ChoiceField(label="Document", widget=forms.RadioSelect)
+    is_education = forms.BooleanField(label="Education resource", required=False, initial=True)
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["document"].choices = choices  # type: ignore[attr-defined]

@@ -74,6 +74,27 @@ urlpatterns = [
         views.portal_document_remove,
         name="portal_document_remove",
     ),
+    path(
+        "patients/<uuid:patient_id>/portal/documents/assign-system/",
+        views.portal_document_assign_system,
+        name="portal_document_assign_system",
+    ),
+    path(
+        "patients/<uuid:patient_id>/portal/documents/assign-other/",
+        views.portal_document_assign_other,
+        name="portal_document_assign_other",
+    ),
+    path("settings/website/library/", views.library_add, name="settings_library_add"),
+    path(
+        "settings/website/library/<uuid:document_id>/replace/",
+        views.library_replace,
+        name="settings_library_replace",
+    ),
+    path(
+        "settings/website/library/<uuid:document_id>/retire/",
+        views.library_retire,
+        name="settings_library_retire",
+    ),
     path("outbox/", views.outbox, name="outbox"),
     path("outbox/<uuid:email_id>/", views.outbox_email, name="outbox_email"),
     path("settings/email/", views.settings_email, name="settings_email"),

@@ -51,6 +51,7 @@ from clinicportal.notifications.selectors import (
 from clinicportal.notifications.services import email_send_test, email_settings_save
 from clinicportal.office.auth import StaffRequest, admin_required, staff_required
 from clinicportal.office.forms import (
+    AssignForm,
     AuthorizedUserForm,
     AuthorizedUserLinkForm,
     ChartFileUploadForm,
@@ -59,13 +60,20 @@ from clinicportal.office.forms import (
     PortalAccessForm,
     PortalUploadForm,
     PracticeForm,
+    ReplaceFileForm,
     ShareToPortalForm,
     StaffLoginForm,
+    SystemDocumentForm,
     TestEmailForm,
 )
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients import services as patient_services
-from clinicportal.practices.selectors import staff_member_for_user
+from clinicportal.practices import services as practice_services
+from clinicportal.practices.selectors import (
+    staff_member_for_user,
+    system_document_get,
+    system_documents,
+)
 from clinicportal.practices.services import practice_update, staff_record_login, staff_record_logout
 from clinicportal.records import services as record_services
 from clinicportal.records.selectors import portal_document_for_office, portal_documents_for_office
@@ -544,8 +552,29 @@ def settings_website(request: StaffRequest) -> HttpResponse:
         else:
             messages.success(request, "The practice settings were saved.")
             return redirect("office:settings_website")
-    portal_url = request.build_absolute_uri(practice.portal_path())
-    return render(request, "office/settings_website.html", {"form": form, "portal_url": portal_url})
+    return _website(request, form=form)
+
+
+def _website(
+    request: StaffRequest,
+    *,
+    form: PracticeForm | None = None,
+    library_form: SystemDocumentForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    practice = request.actor.practice
+    if form is None:
+        form = PracticeForm(
+            initial={name: getattr(practice, name) for name in PracticeForm.base_fields}
+        )
+    context = {
+        "form": form,
+        "portal_url": request.build_absolute_uri(practice.portal_path()),
+        "library": system_documents(actor=request.actor),
+        "library_form": library_form or SystemDocumentForm(),
+        "replace_form": ReplaceFileForm(),
+    }
+    return render(request, "office/settings_website.html", context, status=status)
 
 
 @require_POST
@@ -691,3 +720,124 @@ def portal_document_remove(
     return render(
         request, "office/portal_document_remove.html", {"patient": patient, "document": document}
     )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_assign_system(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Assign System File: pick a library document (with a search box), then Assign."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    search = request.GET.get("q", "")
+    library = list(system_documents(actor=request.actor, search=search, active_only=True))
+    choices = [(str(d.public_id), f"{d.description} ({d.filename})") for d in library]
+    form = AssignForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        chosen = next(d for d in library if str(d.public_id) == form.cleaned_data["document"])
+        record_services.portal_document_assign_system(
+            actor=request.actor,
+            patient=patient,
+            system_document=chosen,
+            is_education=form.cleaned_data["is_education"],
+        )
+        messages.success(request, f"“{chosen.description}” is on {patient.first_name}’s portal.")
+        return _to_online_portal(patient)
+    context = {"patient": patient, "form": form, "query": search, "library": library}
+    return render(request, "office/portal_document_assign_system.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_assign_other(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Assign File From Other Patient: find the patient, then pick one of their portal files."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    query = request.GET.get("q", "")
+    other = None
+    matches: list[Any] = []
+    choices: list[tuple[str, str]] = []
+    documents: list[Any] = []
+    if request.GET.get("from"):
+        try:
+            other_id = uuid.UUID(request.GET["from"])
+        except ValueError:
+            raise Http404("No such patient.") from None
+        other = patient_selectors.patient_get(actor=request.actor, public_id=other_id)
+        documents = list(portal_documents_for_office(actor=request.actor, patient=other))
+        choices = [
+            (str(d.public_id), f"{d.description or d.filename} ({d.filename})") for d in documents
+        ]
+    elif query:
+        matches = patient_selectors.patient_search(actor=request.actor, text=query)[0:10]
+    form = AssignForm(request.POST or None, choices=choices)
+    if request.method == "POST" and other is not None and form.is_valid():
+        chosen = next(d for d in documents if str(d.public_id) == form.cleaned_data["document"])
+        try:
+            record_services.portal_document_assign_from_patient(
+                actor=request.actor,
+                patient=patient,
+                document=chosen,
+                is_education=form.cleaned_data["is_education"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"“{chosen.filename}” is on {patient.first_name}’s portal.")
+            return _to_online_portal(patient)
+    context = {
+        "patient": patient,
+        "form": form,
+        "query": query,
+        "matches": matches,
+        "other": other,
+        "documents": documents,
+    }
+    return render(request, "office/portal_document_assign_other.html", context)
+
+
+@require_POST
+@admin_required
+def library_add(request: StaffRequest) -> HttpResponse:
+    form = SystemDocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            practice_services.system_document_add(
+                actor=request.actor,
+                upload=form.cleaned_data["upload"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "The document is in the library.")
+            return redirect(reverse("office:settings_website") + "#library")
+    return _website(request, library_form=form, status=400)
+
+
+@require_POST
+@admin_required
+def library_replace(request: StaffRequest, document_id: uuid.UUID) -> HttpResponse:
+    document = system_document_get(actor=request.actor, public_id=document_id)
+    form = ReplaceFileForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            practice_services.system_document_replace(
+                actor=request.actor, document=document, upload=form.cleaned_data["upload"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"“{document.description}” now has the new file.")
+    else:
+        messages.error(request, "Please choose the new file.")
+    return redirect(reverse("office:settings_website") + "#library")
+
+
+@require_POST
+@admin_required
+def library_retire(request: StaffRequest, document_id: uuid.UUID) -> HttpResponse:
+    document = system_document_get(actor=request.actor, public_id=document_id)
+    retire = request.POST.get("retired") == "1"
+    practice_services.system_document_retire(actor=request.actor, document=document, retired=retire)
+    messages.success(
+        request, f"“{document.description}” is {'retired' if retire else 'back in use'}."
+    )
+    return redirect(reverse("office:settings_website") + "#library")

@@ -66,3 +66,26 @@ class StaffMember(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+
+class SystemDocument(models.Model):
+    """A practice-wide library file (education handouts) that staff assign to patients' portals."""
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, related_name="system_documents"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    blob = models.ForeignKey(
+        "content.Blob", on_delete=models.PROTECT, related_name="system_documents"
+    )
+    filename = models.CharField(max_length=200, help_text="Display text only; never a path.")
+    description = models.CharField(max_length=300)
+    is_retired = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["description", "id"]
+
+    def __str__(self) -> str:
+        return self.description

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from clinicportal.practices.models import Practice, StaffMember
+from clinicportal.core.context import StaffActor
+from clinicportal.practices.models import Practice, StaffMember, SystemDocument
 
 
 def practice_by_slug(slug: str) -> Practice:
@@ -22,3 +26,22 @@ def staff_member_for_user(user_id: int) -> StaffMember | None:
         .filter(user_id=user_id, is_active=True, user__is_active=True)
         .first()
     )
+
+
+def system_documents(
+    *, actor: StaffActor, search: str = "", active_only: bool = False
+) -> QuerySet[SystemDocument]:
+    documents = SystemDocument.objects.filter(practice=actor.practice).select_related("blob")
+    if active_only:
+        documents = documents.filter(is_retired=False)
+    if search.strip():
+        words = search.strip()[:100]
+        documents = documents.filter(Q(description__icontains=words) | Q(filename__icontains=words))
+    return documents
+
+
+def system_document_get(*, actor: StaffActor, public_id: uuid.UUID) -> SystemDocument:
+    try:
+        return system_documents(actor=actor).get(public_id=public_id)
+    except SystemDocument.DoesNotExist:
+        raise Http404("No such document.") from None

@@ -1,15 +1,23 @@
-"""Create practices and their staff; change practice settings."""
+"""Create practices and their staff; change practice settings; keep the document library."""
 
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinicportal.accounts.models import User
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
+from clinicportal.content.services import (
+    blob_put_upload,
+    blob_release,
+    display_filename,
+    upload_validate,
+)
+from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.context import StaffActor
-from clinicportal.practices.models import Practice, StaffMember
+from clinicportal.practices.models import Practice, StaffMember, SystemDocument
 
 
 def staff_create(
@@ -104,3 +112,53 @@ def staff_record_login(*, actor: StaffActor) -> None:
 def staff_record_logout(*, actor: StaffActor) -> None:
     with transaction.atomic():
         audit_record(actor=actor, action=AuditEvent.Action.STAFF_LOGOUT)
+
+
+def _require_admin(actor: StaffActor) -> None:
+    if not actor.is_admin:
+        raise PermissionError("Only admins manage the library.")
+
+
+def system_document_add(
+    *, actor: StaffActor, upload: HashedUpload, description: str
+) -> SystemDocument:
+    """Add a file to the library, checked like every upload."""
+    _require_admin(actor)
+    if not description.strip():
+        raise ValidationError({"description": "Please describe the file for patients."})
+    file_type = upload_validate(upload)
+    with transaction.atomic():
+        blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=file_type)
+        document = SystemDocument.objects.create(
+            practice=actor.practice,
+            blob=blob,
+            filename=display_filename(upload.name or ""),
+            description=description.strip()[:300],
+        )
+        audit_record(actor=actor, action=AuditEvent.Action.SYSTEM_DOCUMENT_CHANGED, target=document)
+    return document
+
+
+def system_document_replace(
+    *, actor: StaffActor, document: SystemDocument, upload: HashedUpload
+) -> SystemDocument:
+    """Put new content behind a library entry; files already on portals keep what they had."""
+    _require_admin(actor)
+    file_type = upload_validate(upload)
+    with transaction.atomic():
+        old = document.blob
+        document.blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=file_type)
+        document.filename = display_filename(upload.name or "")
+        document.save(update_fields=["blob", "filename", "updated_at"])
+        blob_release(old)
+        audit_record(actor=actor, action=AuditEvent.Action.SYSTEM_DOCUMENT_CHANGED, target=document)
+    return document
+
+
+def system_document_retire(*, actor: StaffActor, document: SystemDocument, retired: bool) -> None:
+    """Hide a library entry from Assign System File (or bring it back)."""
+    _require_admin(actor)
+    with transaction.atomic():
+        document.is_retired = retired
+        document.save(update_fields=["is_retired", "updated_at"])
+        audit_record(actor=actor, action=AuditEvent.Action.SYSTEM_DOCUMENT_CHANGED, target=document)

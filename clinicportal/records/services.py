@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from clinicportal.content.services import (
 from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.patients.models import ChartFile, Patient
+from clinicportal.practices.models import SystemDocument
 from clinicportal.records.models import PortalDocument
 
 
@@ -106,6 +108,50 @@ def portal_document_upload(
             filename=upload.name or "",
             description=description,
             document_date=document_date,
+            is_education=is_education,
+        )
+
+
+def portal_document_assign_system(
+    *, actor: StaffActor, patient: Patient, system_document: SystemDocument, is_education: bool
+) -> PortalDocument:
+    """Put a library document on the patient's portal (shown blue: a system document)."""
+    _require_own_patient(actor, patient)
+    if system_document.practice_id != actor.practice.pk or system_document.is_retired:
+        raise PermissionError("Not an active document of this practice's library.")
+    with transaction.atomic():
+        return _create(
+            actor=actor,
+            patient=patient,
+            blob=system_document.blob,
+            source=PortalDocument.Source.SYSTEM,
+            filename=system_document.filename,
+            description=system_document.description,
+            document_date=timezone.localdate(),
+            is_education=is_education,
+        )
+
+
+def portal_document_assign_from_patient(
+    *, actor: StaffActor, patient: Patient, document: PortalDocument, is_education: bool
+) -> PortalDocument:
+    """Assign a file on another patient's portal to this one (shown pink).
+
+    The new entry stands on its own: later changes on the other patient do not touch it.
+    """
+    _require_own_patient(actor, patient)
+    _require_own_patient(actor, document.patient)
+    if document.patient_id == patient.pk:
+        raise ValidationError("This file is already on this patient's portal.")
+    with transaction.atomic():
+        return _create(
+            actor=actor,
+            patient=patient,
+            blob=document.blob,
+            source=PortalDocument.Source.OTHER_PATIENT,
+            filename=document.filename,
+            description=document.description,
+            document_date=timezone.localdate(),
             is_education=is_education,
         )
 
