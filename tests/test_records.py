@@ -342,3 +342,41 @@ def test_library_and_assign_pages_are_404_for_another_practice(
     assert not PortalDocument.objects.exists()
     other = reverse("office:portal_document_assign_other", args=[patient_c.public_id])
     assert carol_client.get(other, {"from": str(patient_a.public_id)}).status_code == 404
+
+
+def test_download_all_streams_a_zip_of_every_record(
+    ada_portal, bob, bob_client, patient_a, patient_b
+):
+    import zipfile
+
+    share(bob_client, patient_a, chart_file(bob, patient_a), description="Exam")
+    upload(bob_client, patient_a, "exam.pdf", PDF_BYTES + b"2")  # the same name, another day
+    upload(bob_client, patient_a, "../../evil.pdf", PDF_BYTES + b"3")
+    upload(bob_client, patient_b, "not-hers.pdf", PDF_BYTES + b"4")
+    response = ada_portal.get("/p/clinic-x/records/all.zip")
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].startswith("attachment;")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = sorted(archive.namelist())
+    assert len(names) == 3
+    assert all("/" not in name and ".." not in name.split(" ", 1)[0] for name in names)
+    assert not any("not-hers" in name for name in names)
+    assert archive.read(next(n for n in names if "evil" in n)) == PDF_BYTES + b"3"
+    assert (
+        AuditEvent.objects.filter(action="portal_document.downloaded", patient=patient_a).count()
+        == 3
+    )
+
+
+def test_download_all_names_are_unique(ada_portal, bob, bob_client, patient_a):
+    import zipfile
+
+    for i in range(3):
+        upload(bob_client, patient_a, "scan.pdf", PDF_BYTES + str(i).encode())
+    response = ada_portal.get("/p/clinic-x/records/all.zip")
+    names = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()
+    assert sorted(names) == [
+        "2026-11-21 scan (2).pdf",
+        "2026-11-21 scan (3).pdf",
+        "2026-11-21 scan.pdf",
+    ]

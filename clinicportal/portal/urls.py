@@ -18,6 +18,7 @@ urlpatterns = [
     path("forgot/", views.forgot_password, name="forgot_password"),
     path("password/<str:token>/", views.password_link, name="password_link"),
     path("records/", views.records, name="records"),
+    path("records/all.zip", views.records_zip, name="records_zip"),
     path(
         "records/<uuid:document_id>/view",
         partial(views.record_content, download=False),

@@ -8,10 +8,16 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -37,6 +43,7 @@ from clinicportal.content.sniff import by_content_type
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.devices import describe_device
 from clinicportal.core.files import stored_file_response
+from clinicportal.core.zipstream import zip_stream
 from clinicportal.portal import auth
 from clinicportal.portal.auth import PortalRequest, portal_required
 from clinicportal.portal.forms import (
@@ -48,7 +55,7 @@ from clinicportal.portal.forms import (
 )
 from clinicportal.practices.selectors import practice_by_slug
 from clinicportal.records.selectors import portal_record, portal_records
-from clinicportal.records.services import portal_document_open
+from clinicportal.records.services import portal_document_open, portal_records_download_all
 
 LOG_ENTRIES_PER_PAGE = 25
 RECORDS_PER_PAGE = 25
@@ -356,3 +363,18 @@ def record_content(
         filename=document.filename,
         download=download,
     )
+
+
+@require_GET
+@portal_required()
+def records_zip(request: PortalRequest) -> HttpResponseBase:
+    """Download all: every record in one ZIP, streamed."""
+    entries = portal_records_download_all(actor=request.portal)
+    patient = request.portal.patient
+    assert patient is not None  # portal_required picked one
+    response = StreamingHttpResponse(zip_stream(entries), content_type="application/zip")
+    filename = f"{request.practice.name} records - {patient.full_name}.zip"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store, private"
+    return response

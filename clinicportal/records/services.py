@@ -192,3 +192,42 @@ def portal_document_open(*, actor: PortalActor, document: PortalDocument, downlo
         )
         audit_record(actor=actor, action=action, target=document, patient=document.patient)
     return str(store.path(document.blob.storage_name))
+
+
+def portal_records_download_all(*, actor: PortalActor) -> list[tuple[str, str]]:
+    """Record a download of every record of the patient; return (name in ZIP, path) pairs.
+
+    Names are the record's date and display filename, made unique; never a path.
+    """
+    if actor.patient is None:
+        raise PermissionError("No patient chosen.")
+    store = get_blob_store()
+    documents = list(
+        PortalDocument.objects.filter(practice=actor.practice, patient=actor.patient)
+        .select_related("blob")
+        .order_by("-document_date", "-id")
+    )
+    entries: list[tuple[str, str]] = []
+    used: set[str] = set()
+    with transaction.atomic():
+        for document in documents:
+            if not store.size_matches(document.blob.storage_name, document.blob.size):
+                continue
+            name = f"{document.document_date:%Y-%m-%d} {document.filename}"
+            stem, dot, ext = name.rpartition(".")
+            number = 2
+            while name.casefold() in used:
+                name = f"{stem} ({number}).{ext}" if dot else f"{ext} ({number})"
+                number += 1
+            used.add(name.casefold())
+            entries.append((name, str(store.path(document.blob.storage_name))))
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED,
+                target=document,
+                patient=document.patient,
+            )
+        PortalDocument.objects.filter(
+            pk__in=[d.pk for d in documents], first_opened_at__isnull=True
+        ).update(first_opened_at=timezone.now())
+    return entries

@@ -254,6 +254,12 @@ def test_staff_share_a_chart_file_and_the_patient_opens_it(
     patient.reload()
     expect(patient.get_by_text("New", exact=True)).to_have_count(0)
     axe.check(patient)
+    with patient.expect_download() as download:
+        patient.get_by_role("link", name="Download all (ZIP)").click()
+    import zipfile
+
+    names = zipfile.ZipFile(download.value.path()).namelist()
+    assert [name.split(" ", 1)[1] for name in names] == ["2026-11-20 Visit summary.pdf"]
     patient.get_by_role("link", name="LOGS").click()
     expect(patient.get_by_text("Record viewed")).to_be_visible()
     axe.check(patient)
