@@ -41,6 +41,7 @@ from clinicportal.core.context import (
     StaffActor,
     VisitorActor,
     client_ip,
+    require_own_practice,
 )
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.notifications.services import email_queue
@@ -111,11 +112,6 @@ def _username_free(
         )
 
 
-def _require_own_patient(actor: StaffActor, patient: Patient) -> None:
-    if patient.practice_id != actor.practice.pk:
-        raise PermissionError("Patient of another practice.")
-
-
 def _set_password(
     account: PortalAccount, password: str | None, *, temporary: bool
 ) -> tuple[str, bool, datetime.datetime | None]:
@@ -143,7 +139,7 @@ def portal_access_issue(
     hands out is always temporary: the patient must set their own at first sign-in. Reissuing
     ends every session of the account.
     """
-    _require_own_patient(actor, patient)
+    require_own_practice(actor, patient)
     username = _clean_username(username)
     with transaction.atomic():
         grant = (
@@ -193,7 +189,7 @@ def authorized_user_add(
 
     A password the person asked for is theirs to keep; "Default" generates a temporary one.
     """
-    _require_own_patient(actor, patient)
+    require_own_practice(actor, patient)
     username = _clean_username(username)
     display_name = display_name.strip()
     if not display_name:
@@ -218,7 +214,7 @@ def authorized_user_link(
     *, actor: StaffActor, patient: Patient, username: str, note: str
 ) -> PortalGrant:
     """Authorize an existing authorized web user of the practice for one more patient."""
-    _require_own_patient(actor, patient)
+    require_own_practice(actor, patient)
     account = PortalAccount.objects.filter(
         practice=actor.practice, username_key=username_key(username), is_active=True
     ).first()
@@ -254,7 +250,7 @@ def _grant_authorized(
 
 def authorized_user_remove(*, actor: StaffActor, grant: PortalGrant) -> None:
     """Take an authorized user's access to one patient away and end their sessions at once."""
-    _require_own_patient(actor, grant.patient)
+    require_own_practice(actor, grant.patient)
     if grant.kind != PortalGrant.Kind.AUTHORIZED:
         raise PermissionError("Only authorized web users are removed this way.")
     account, patient = grant.account, grant.patient
@@ -502,7 +498,7 @@ def portal_access_email(*, actor: StaffActor, patient: Patient, base_url: str) -
 
     Never a password. Refuses kindly when the patient has no email address or no access yet.
     """
-    _require_own_patient(actor, patient)
+    require_own_practice(actor, patient)
     grant = (
         PortalGrant.objects.select_related("account")
         .filter(patient=patient, kind=PortalGrant.Kind.PATIENT)

@@ -68,6 +68,12 @@ class VisitorActor:
 Actor = StaffActor | PortalActor | VisitorActor
 
 
+def require_own_practice(actor: StaffActor, patient: Patient) -> None:
+    """Refuse (PermissionError) a patient of another practice: a last guard behind selectors."""
+    if patient.practice_id != actor.practice.pk:
+        raise PermissionError("Patient of another practice.")
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """Return the client's address as the web server saw it.
 

@@ -21,7 +21,7 @@ from clinicportal.content.services import (
 )
 from clinicportal.content.sniff import FileType
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.context import StaffActor
+from clinicportal.core.context import StaffActor, require_own_practice
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.patients.search import name_key, phone_key
 
@@ -40,11 +40,6 @@ class PatientDetails:
     city: str = ""
     region: str = ""
     postal_code: str = ""
-
-
-def _require_own_patient(actor: StaffActor, patient: Patient) -> None:
-    if patient.practice_id != actor.practice.pk:
-        raise PermissionError("Patient of another practice.")
 
 
 def _save_details(
@@ -71,7 +66,7 @@ def patient_create(*, actor: StaffActor, details: PatientDetails) -> Patient:
 
 def patient_update(*, actor: StaffActor, patient: Patient, details: PatientDetails) -> Patient:
     """Change a patient's details."""
-    _require_own_patient(actor, patient)
+    require_own_practice(actor, patient)
     return _save_details(actor, patient, details, AuditEvent.Action.PATIENT_UPDATED)
 
 
@@ -92,7 +87,7 @@ def chart_files_upload(
     description: str,
 ) -> list[ChartFile]:
     """Add uploaded files to the patient's chart: all of them, or none if any is refused."""
-    _require_own_patient(actor, patient)
+    require_own_practice(actor, patient)
     if not uploads:
         raise ValidationError("Please choose at least one file.", code="required")
     accepted: list[tuple[HashedUpload, FileType]] = []
@@ -132,7 +127,7 @@ def chart_file_add_generated(
     document_date: datetime.date,
 ) -> ChartFile:
     """Add a file the system made (a rendered PDF, demo content) to the patient's chart."""
-    _require_own_patient(actor, patient)
+    require_own_practice(actor, patient)
     with transaction.atomic():
         blob = blob_put_bytes(practice=actor.practice, data=data, content_type=content_type)
         return _chart_file_create(

@@ -19,15 +19,10 @@ from clinicportal.content.services import (
     upload_validate,
 )
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.core.context import PortalActor, StaffActor, require_own_practice
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import SystemDocument
 from clinicportal.records.models import PortalDocument
-
-
-def _require_own_patient(actor: StaffActor, patient: Patient) -> None:
-    if patient.practice_id != actor.practice.pk:
-        raise PermissionError("Patient of another practice.")
 
 
 def _create(
@@ -72,7 +67,7 @@ def portal_document_share_chart_file(
     is_education: bool,
 ) -> PortalDocument:
     """Share a chart file to its patient's portal: the same stored content, no copy."""
-    _require_own_patient(actor, chart_file.patient)
+    require_own_practice(actor, chart_file.patient)
     with transaction.atomic():
         return _create(
             actor=actor,
@@ -96,7 +91,7 @@ def portal_document_upload(
     is_education: bool,
 ) -> PortalDocument:
     """Upload a file from the desktop to the patient's portal, checked like chart files."""
-    _require_own_patient(actor, patient)
+    require_own_practice(actor, patient)
     file_type = upload_validate(upload)
     with transaction.atomic():
         blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=file_type)
@@ -116,7 +111,7 @@ def portal_document_assign_system(
     *, actor: StaffActor, patient: Patient, system_document: SystemDocument, is_education: bool
 ) -> PortalDocument:
     """Put a library document on the patient's portal (shown blue: a system document)."""
-    _require_own_patient(actor, patient)
+    require_own_practice(actor, patient)
     if system_document.practice_id != actor.practice.pk or system_document.is_retired:
         raise PermissionError("Not an active document of this practice's library.")
     with transaction.atomic():
@@ -139,8 +134,8 @@ def portal_document_assign_from_patient(
 
     The new entry stands on its own: later changes on the other patient do not touch it.
     """
-    _require_own_patient(actor, patient)
-    _require_own_patient(actor, document.patient)
+    require_own_practice(actor, patient)
+    require_own_practice(actor, document.patient)
     if document.patient_id == patient.pk:
         raise ValidationError("This file is already on this patient's portal.")
     with transaction.atomic():
@@ -158,7 +153,7 @@ def portal_document_assign_from_patient(
 
 def portal_document_remove(*, actor: StaffActor, document: PortalDocument) -> None:
     """Take a file off the patient's portal at once; its content goes when nothing uses it."""
-    _require_own_patient(actor, document.patient)
+    require_own_practice(actor, document.patient)
     with transaction.atomic():
         blob = document.blob
         audit_record(
