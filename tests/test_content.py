@@ -119,3 +119,43 @@ def test_scrub_passes_on_whole_content_and_lists_unreferenced_files(practice_x):
     call_command("scrub", stdout=out)
     assert "UNREFERENCED blobs/999/ab/abcdef" in out.getvalue()
     assert "0 damaged, 1 not referenced" in out.getvalue()
+
+
+def test_sweep_deletes_content_nothing_uses_and_keeps_the_rest(
+    practice_x, alice, patient_a, django_capture_on_commit_callbacks
+):
+    import os
+    import time
+
+    from clinicportal.content.models import Blob
+    from clinicportal.patients.services import chart_file_add_generated
+    from tests.conftest import actor
+
+    used = chart_file_add_generated(
+        actor=actor(alice),
+        patient=patient_a,
+        data=PDF_BYTES,
+        content_type="application/pdf",
+        filename="kept.pdf",
+        description="",
+        document_date=patient_a.created_at.date(),
+    ).blob
+    unused = blob_put_bytes(practice=practice_x, data=png_bytes(), content_type="image/png")
+    store = get_blob_store()
+    old_orphan = store.path(f"blobs/{practice_x.pk}/aa/aaaa")
+    old_orphan.parent.mkdir(parents=True, exist_ok=True)
+    old_orphan.write_bytes(b"left over")
+    two_hours_ago = time.time() - 7200
+    os.utime(old_orphan, (two_hours_ago, two_hours_ago))
+    young_orphan = store.path(f"blobs/{practice_x.pk}/bb/bbbb")
+    young_orphan.parent.mkdir(parents=True, exist_ok=True)
+    young_orphan.write_bytes(b"an upload under way")
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("sweep", stdout=out)
+    assert list(Blob.objects.all()) == [used]
+    assert store.path(used.storage_name).exists()
+    assert not store.path(unused.storage_name).exists()
+    assert not old_orphan.exists() and young_orphan.exists()
+    assert "Deleted 1 unused stored files and 1 files with no record." in out.getvalue()
+    assert "0 damaged" in out.getvalue()

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from clinicportal.content.scrub import content_sweep
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete stored content nothing refers to any more, then report content that is missing "
+        "or does not match its hash (exit non-zero if any)."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        swept = content_sweep()
+        for name in swept.files_deleted:
+            self.stdout.write(f"DELETED FILE {name}")
+        self.stdout.write(
+            f"Deleted {swept.rows_deleted} unused stored files and {len(swept.files_deleted)} "
+            "files with no record."
+        )
+        from django.core.management import call_command
+
+        call_command("scrub", stdout=self.stdout)
