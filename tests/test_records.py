@@ -380,3 +380,22 @@ def test_download_all_names_are_unique(ada_portal, bob, bob_client, patient_a):
         "2026-11-21 scan (3).pdf",
         "2026-11-21 scan.pdf",
     ]
+
+
+def test_staff_open_a_portal_file_and_it_is_audited_not_logged_to_the_patient(
+    bob_client, carol_client, ada_portal, bob, patient_a, patient_b
+):
+    share(bob_client, patient_a, chart_file(bob, patient_a))
+    document = PortalDocument.objects.get()
+    url = reverse("office:portal_document", args=[patient_a.public_id, document.public_id])
+    response = bob_client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF_BYTES
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert AuditEvent.objects.filter(
+        action="portal_document.office_opened", actor_user=bob.user
+    ).exists()
+    assert "opened by staff" not in ada_portal.get("/p/clinic-x/logs/").content.decode()
+    assert carol_client.get(url).status_code == 404
+    other = reverse("office:portal_document", args=[patient_b.public_id, document.public_id])
+    assert bob_client.get(other).status_code == 404
+    assert Client().get(url)["Location"].startswith("/office/login/")

@@ -35,6 +35,10 @@ class AuditEvent(models.Model):
         SYSTEM_DOCUMENT_CHANGED = "system_document.changed", "Library document changed"
         PORTAL_DOCUMENT_SHARED = "portal_document.shared", "Record shared to the portal"
         PORTAL_DOCUMENT_REMOVED = "portal_document.removed", "Record removed from the portal"
+        PORTAL_DOCUMENT_OFFICE_OPENED = (
+            "portal_document.office_opened",
+            "Portal file opened by staff",
+        )
         PORTAL_DOCUMENT_VIEWED = "portal_document.viewed", "Record viewed"
         PORTAL_DOCUMENT_DOWNLOADED = "portal_document.downloaded", "Record downloaded"
         PORTAL_ACCESS_ISSUED = "portal.access_issued", "Portal access issued by the office"

@@ -70,6 +70,11 @@ urlpatterns = [
         name="portal_document_upload",
     ),
     path(
+        "patients/<uuid:patient_id>/portal/documents/<uuid:document_id>/",
+        views.portal_document_content,
+        name="portal_document",
+    ),
+    path(
         "patients/<uuid:patient_id>/portal/documents/<uuid:document_id>/remove/",
         views.portal_document_remove,
         name="portal_document_remove",

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts import services as account_services
 from clinicportal.accounts import two_factor
@@ -841,3 +841,28 @@ def library_retire(request: StaffRequest, document_id: uuid.UUID) -> HttpRespons
         request, f"“{document.description}” is {'retired' if retire else 'back in use'}."
     )
     return redirect(reverse("office:settings_website") + "#library")
+
+
+@xframe_options_sameorigin
+@require_GET
+@staff_required
+def portal_document_content(
+    request: StaffRequest, patient_id: uuid.UUID, document_id: uuid.UUID
+) -> HttpResponseBase:
+    """Open a file as it is on the patient's portal (recorded in the audit trail)."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    document = portal_document_for_office(
+        actor=request.actor, patient=patient, public_id=document_id
+    )
+    try:
+        path = record_services.portal_document_open_in_office(
+            actor=request.actor, document=document
+        )
+    except FileNotFoundError:
+        raise Http404("The stored file is missing or damaged.") from None
+    return stored_file_response(
+        path=path,
+        content_type=document.blob.content_type,
+        filename=document.filename,
+        download=False,
+    )

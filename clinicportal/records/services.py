@@ -166,6 +166,22 @@ def portal_document_remove(*, actor: StaffActor, document: PortalDocument) -> No
         blob_release(blob)
 
 
+def portal_document_open_in_office(*, actor: StaffActor, document: PortalDocument) -> str:
+    """Record a staff member opening a file on a patient's portal; return the stored path."""
+    require_own_practice(actor, document.patient)
+    store = get_blob_store()
+    if not store.size_matches(document.blob.storage_name, document.blob.size):
+        raise FileNotFoundError(document.blob.storage_name)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PORTAL_DOCUMENT_OFFICE_OPENED,
+            target=document,
+            patient=document.patient,
+        )
+    return str(store.path(document.blob.storage_name))
+
+
 def portal_document_open(*, actor: PortalActor, document: PortalDocument, download: bool) -> str:
     """Record the patient (or their authorized user) viewing or downloading a record.
 
