@@ -89,5 +89,17 @@ def blob_release(blob: Blob) -> bool:
     return True
 
 
+def blob_servable_path(blob: Blob) -> str:
+    """Return the path of a blob's stored file, ready to stream.
+
+    Raises FileNotFoundError when the file is missing or not the recorded size, so damaged
+    content is never served as if whole (scrub re-hashes it all on a schedule).
+    """
+    store = get_blob_store()
+    if not store.size_matches(blob.storage_name, blob.size):
+        raise FileNotFoundError(blob.storage_name)
+    return str(store.path(blob.storage_name))
+
+
 def blob_content(blob: Blob) -> StoredContent:
     return StoredContent(blob.sha256, blob.size)

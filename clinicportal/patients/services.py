@@ -11,11 +11,11 @@ from django.db import transaction
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.content.blobstore import get_blob_store
 from clinicportal.content.models import Blob
 from clinicportal.content.services import (
     blob_put_bytes,
     blob_put_upload,
+    blob_servable_path,
     display_filename,
     upload_validate,
 )
@@ -175,13 +175,10 @@ def chart_file_open(*, actor: StaffActor, chart_file: ChartFile, download: bool)
     Raises FileNotFoundError when the stored content is missing or not the recorded size, so a
     damaged file is never served as if whole.
     """
-    blob = chart_file.blob
-    store = get_blob_store()
-    if not store.size_matches(blob.storage_name, blob.size):
-        raise FileNotFoundError(blob.storage_name)
+    path = blob_servable_path(chart_file.blob)
     action = (
         AuditEvent.Action.CHART_FILE_DOWNLOADED if download else AuditEvent.Action.CHART_FILE_VIEWED
     )
     with transaction.atomic():
         audit_record(actor=actor, action=action, target=chart_file, patient=chart_file.patient)
-    return str(store.path(blob.storage_name))
+    return path

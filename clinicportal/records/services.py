@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.content.blobstore import get_blob_store
 from clinicportal.content.models import Blob
 from clinicportal.content.services import (
     blob_put_upload,
     blob_release,
+    blob_servable_path,
     display_filename,
     upload_validate,
 )
@@ -169,9 +169,7 @@ def portal_document_remove(*, actor: StaffActor, document: PortalDocument) -> No
 def portal_document_open_in_office(*, actor: StaffActor, document: PortalDocument) -> str:
     """Record a staff member opening a file on a patient's portal; return the stored path."""
     require_own_practice(actor, document.patient)
-    store = get_blob_store()
-    if not store.size_matches(document.blob.storage_name, document.blob.size):
-        raise FileNotFoundError(document.blob.storage_name)
+    path = blob_servable_path(document.blob)
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -179,7 +177,7 @@ def portal_document_open_in_office(*, actor: StaffActor, document: PortalDocumen
             target=document,
             patient=document.patient,
         )
-    return str(store.path(document.blob.storage_name))
+    return path
 
 
 def portal_document_open(*, actor: PortalActor, document: PortalDocument, download: bool) -> str:
@@ -189,9 +187,7 @@ def portal_document_open(*, actor: PortalActor, document: PortalDocument, downlo
     """
     if actor.patient is None or document.patient_id != actor.patient.pk:
         raise PermissionError("Not this patient's record.")
-    store = get_blob_store()
-    if not store.size_matches(document.blob.storage_name, document.blob.size):
-        raise FileNotFoundError(document.blob.storage_name)
+    path = blob_servable_path(document.blob)
     action = (
         AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED
         if download
@@ -202,7 +198,7 @@ def portal_document_open(*, actor: PortalActor, document: PortalDocument, downlo
             first_opened_at=timezone.now()
         )
         audit_record(actor=actor, action=action, target=document, patient=document.patient)
-    return str(store.path(document.blob.storage_name))
+    return path
 
 
 def portal_records_download_all(*, actor: PortalActor) -> list[tuple[str, str]]:
@@ -212,7 +208,6 @@ def portal_records_download_all(*, actor: PortalActor) -> list[tuple[str, str]]:
     """
     if actor.patient is None:
         raise PermissionError("No patient chosen.")
-    store = get_blob_store()
     documents = list(
         PortalDocument.objects.filter(practice=actor.practice, patient=actor.patient)
         .select_related("blob")
@@ -222,8 +217,10 @@ def portal_records_download_all(*, actor: PortalActor) -> list[tuple[str, str]]:
     used: set[str] = set()
     with transaction.atomic():
         for document in documents:
-            if not store.size_matches(document.blob.storage_name, document.blob.size):
-                continue
+            try:
+                path = blob_servable_path(document.blob)
+            except FileNotFoundError:
+                continue  # damaged content is left out; scrub reports it
             name = f"{document.document_date:%Y-%m-%d} {document.filename}"
             stem, dot, ext = name.rpartition(".")
             number = 2
@@ -231,7 +228,7 @@ def portal_records_download_all(*, actor: PortalActor) -> list[tuple[str, str]]:
                 name = f"{stem} ({number}).{ext}" if dot else f"{ext} ({number})"
                 number += 1
             used.add(name.casefold())
-            entries.append((name, str(store.path(document.blob.storage_name))))
+            entries.append((name, path))
             audit_record(
                 actor=actor,
                 action=AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED,
