@@ -399,3 +399,18 @@ def test_staff_open_a_portal_file_and_it_is_audited_not_logged_to_the_patient(
     other = reverse("office:portal_document", args=[patient_b.public_id, document.public_id])
     assert bob_client.get(other).status_code == 404
     assert Client().get(url)["Location"].startswith("/office/login/")
+
+
+def test_another_practices_admin_gets_404_on_library_entries(alice_client, practice_y):
+    from clinicportal.practices.models import StaffMember, SystemDocument
+    from tests.conftest import login
+
+    add_to_library(alice_client)
+    library = SystemDocument.objects.get()
+    yvonne = login(Client(), StaffMember.objects.get(user__username="yvonne"))
+    retire = reverse("office:settings_library_retire", args=[library.public_id])
+    replace = reverse("office:settings_library_replace", args=[library.public_id])
+    assert yvonne.post(retire, {"retired": "1"}).status_code == 404
+    assert yvonne.post(replace, {"upload": named("x.pdf", PDF_BYTES + b"y")}).status_code == 404
+    library.refresh_from_db()
+    assert not library.is_retired and library.filename == "glaucoma.pdf"
