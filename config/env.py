@@ -10,6 +10,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -64,6 +65,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_http_url(name: str, default: str) -> str:
+    """Return the variable as an http(s) URL with a host; anything else is an error."""
+    value = env_str(name, default)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(f"{name} must be an http:// or https:// URL (got {value!r}).")
+    return value
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -14,6 +14,7 @@ from config.env import (
     env_bool,
     env_choice,
     env_database,
+    env_http_url,
     env_int,
     env_list,
     env_str,
@@ -127,6 +128,12 @@ CLINICPORTAL_UPLOAD_MAX_BYTES = env_int(
 )
 # Hand a checked download to the web server (nginx X-Accel-Redirect) under this internal prefix.
 CLINICPORTAL_X_ACCEL_PREFIX = env_str("CLINICPORTAL_X_ACCEL_PREFIX", "")
+
+# Search Online: MedlinePlus health topics (NLM's web service), and how long to wait for it.
+CLINICPORTAL_MEDLINEPLUS_URL = env_http_url(
+    "CLINICPORTAL_MEDLINEPLUS_URL", "https://wsearch.nlm.nih.gov/ws/query"
+)
+CLINICPORTAL_MEDLINEPLUS_TIMEOUT = env_int("CLINICPORTAL_MEDLINEPLUS_TIMEOUT", 8, minimum=1)
 
 STORAGES = {
     "default": {

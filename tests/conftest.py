@@ -247,6 +247,17 @@ def email_settings(practice_x: Practice, smtp_port: int):
     )
 
 
+@pytest.fixture
+def medlineplus(settings):
+    """A local server speaking MedlinePlus's search XML; the app is pointed at it."""
+    from tests.medlineplus_server import FakeMedlinePlus
+
+    with FakeMedlinePlus() as fake:
+        settings.CLINICPORTAL_MEDLINEPLUS_URL = fake.url
+        settings.CLINICPORTAL_MEDLINEPLUS_TIMEOUT = 2
+        yield fake
+
+
 def run_worker() -> None:
     """Run the real background worker until no task is due."""
     from django.core.management import call_command

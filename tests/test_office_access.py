@@ -19,6 +19,10 @@ def patient_urls(patient, chart_file) -> list[str]:
         reverse("office:chart_file_preview", args=[p, f]),
         reverse("office:chart_file_inline", args=[p, f]),
         reverse("office:chart_file_download", args=[p, f]),
+        reverse("office:portal_document_upload", args=[p]),
+        reverse("office:portal_document_assign_system", args=[p]),
+        reverse("office:portal_document_assign_other", args=[p]),
+        reverse("office:portal_document_search_online", args=[p]),
     ]
 
 

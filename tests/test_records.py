@@ -81,7 +81,8 @@ def test_uploading_from_the_desktop_checks_the_content(bob_client, patient_a, se
         == 302
     )
     document = PortalDocument.objects.get()
-    assert document.blob.content_type == "image/png" and document.filename == "photo.png"
+    assert document.blob is not None and document.blob.content_type == "image/png"
+    assert document.filename == "photo.png"
 
 
 def test_removing_asks_first_and_frees_content_nothing_else_uses(
@@ -89,6 +90,7 @@ def test_removing_asks_first_and_frees_content_nothing_else_uses(
 ):
     upload(bob_client, patient_a, "only-here.pdf", PDF_BYTES + b"1")
     uploaded = PortalDocument.objects.get()
+    assert uploaded.blob is not None
     path = get_blob_store().path(uploaded.blob.storage_name)
     url = reverse("office:portal_document_remove", args=[patient_a.public_id, uploaded.public_id])
     assert "This cannot be undone" in bob_client.get(url).content.decode()
@@ -321,7 +323,7 @@ def test_assign_from_another_patient_offers_only_portal_files(
         reverse("office:portal_document_remove", args=[patient_b.public_id, source.public_id])
     )
     assigned.refresh_from_db()
-    assert Blob.objects.filter(pk=assigned.blob_id).exists()
+    assert assigned.blob is not None and Blob.objects.filter(pk=assigned.blob.pk).exists()
 
 
 def test_library_and_assign_pages_are_404_for_another_practice(

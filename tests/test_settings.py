@@ -39,6 +39,7 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
         ("CLINICPORTAL_UPLOAD_MAX_BYTES", "50MB"),
         ("CLINICPORTAL_ENV", "staging"),
         ("SECRET_KEY", "too-short"),
+        ("CLINICPORTAL_MEDLINEPLUS_URL", "file:///etc/passwd"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_the_variable(tmp_path, variable, value):

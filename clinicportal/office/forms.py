@@ -211,3 +211,12 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["document"].choices = choices  # type: ignore[attr-defined]
+
+
+class TopicShareForm(forms.Form):
+    """Share one Search Online result: the topic travels in hidden fields, checked again."""
+
+    title = forms.CharField(max_length=200, widget=forms.HiddenInput)
+    url = forms.URLField(max_length=500, assume_scheme="https", widget=forms.HiddenInput)
+    summary = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
+    is_education = forms.BooleanField(label="Education resource", required=False, initial=True)

@@ -89,6 +89,11 @@ urlpatterns = [
         views.portal_document_assign_other,
         name="portal_document_assign_other",
     ),
+    path(
+        "patients/<uuid:patient_id>/portal/documents/search-online/",
+        views.portal_document_search_online,
+        name="portal_document_search_online",
+    ),
     path("settings/website/library/", views.library_add, name="settings_library_add"),
     path(
         "settings/website/library/<uuid:document_id>/replace/",

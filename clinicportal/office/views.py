@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 from django import forms
@@ -65,6 +66,7 @@ from clinicportal.office.forms import (
     StaffLoginForm,
     SystemDocumentForm,
     TestEmailForm,
+    TopicShareForm,
 )
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients import services as patient_services
@@ -76,6 +78,11 @@ from clinicportal.practices.selectors import (
 )
 from clinicportal.practices.services import practice_update, staff_record_login, staff_record_logout
 from clinicportal.records import services as record_services
+from clinicportal.records.medlineplus import (
+    HealthTopic,
+    MedlinePlusUnavailable,
+    health_topics_search,
+)
 from clinicportal.records.selectors import portal_document_for_office, portal_documents_for_office
 
 PATIENTS_PER_PAGE = 25
@@ -793,6 +800,55 @@ def portal_document_assign_other(request: StaffRequest, patient_id: uuid.UUID) -
     return render(request, "office/portal_document_assign_other.html", context)
 
 
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Search Online: find MedlinePlus health topics and share one as an education link."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        form = TopicShareForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            topic = HealthTopic(title=data["title"], url=data["url"], summary=data["summary"])
+            try:
+                record_services.portal_document_share_topic(
+                    actor=request.actor,
+                    patient=patient,
+                    topic=topic,
+                    is_education=data["is_education"],
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, f"“{topic.title}” is on {patient.first_name}’s portal.")
+                return _to_online_portal(patient)
+        else:
+            messages.error(request, "That topic could not be shared. Please search again.")
+    query = request.GET.get("q", "").strip()[:200]
+    results: list[tuple[HealthTopic, TopicShareForm]] = []
+    unavailable = False
+    if query:
+        try:
+            topics = health_topics_search(query)
+        except MedlinePlusUnavailable:
+            unavailable = True
+        else:
+            results = [
+                (topic, TopicShareForm(initial=asdict(topic), auto_id=f"topic{n}_%s"))
+                for n, topic in enumerate(topics, start=1)
+            ]
+    context = {
+        "patient": patient,
+        "query": query,
+        "results": results,
+        "unavailable": unavailable,
+        "access": portal_access_for_patient(actor=request.actor, patient=patient),
+    }
+    return render(request, "office/portal_document_search_online.html", context, status=status)
+
+
 @require_POST
 @admin_required
 def library_add(request: StaffRequest) -> HttpResponse:
@@ -860,6 +916,8 @@ def portal_document_content(
         )
     except FileNotFoundError:
         raise Http404("The stored file is missing or damaged.") from None
+    if document.blob is None:
+        return redirect(path)  # a health topic's page
     return stored_file_response(
         path=path,
         content_type=document.blob.content_type,

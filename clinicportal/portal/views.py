@@ -339,7 +339,9 @@ def records(request: PortalRequest) -> HttpResponse:
     page = Paginator(documents, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
     for document in page.object_list:
         document.type_label = (  # type: ignore[attr-defined]
-            file_type.label
+            "Web page"
+            if document.blob is None
+            else file_type.label
             if (file_type := by_content_type(document.blob.content_type))
             else "File"
         )
@@ -357,6 +359,8 @@ def record_content(
         path = portal_document_open(actor=request.portal, document=document, download=download)
     except FileNotFoundError:
         raise Http404("This record cannot be opened right now. Please call the office.") from None
+    if document.blob is None:
+        return redirect(path)  # a health topic's page on MedlinePlus
     return stored_file_response(
         path=path,
         content_type=document.blob.content_type,

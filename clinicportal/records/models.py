@@ -11,11 +11,13 @@ class PortalDocument(models.Model):
     """A file shared to a patient's portal (the seed's Online Files).
 
     It points at stored content, never copies it: a chart file shared to the portal, or one
-    file shared to many patients, is stored once.
+    file shared to many patients, is stored once. A health topic found with Search Online is a
+    link instead (``link_url``, no content).
     """
 
     class Source(models.TextChoices):
         SYSTEM = "system", "System document"
+        ONLINE = "online", "MedlinePlus topic"
         CHART = "chart", "From the chart"
         OTHER_PATIENT = "other_patient", "From another patient"
         PATIENT_UPLOAD = "patient_upload", "Sent by the patient"
@@ -26,7 +28,14 @@ class PortalDocument(models.Model):
     )
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     blob = models.ForeignKey(
-        "content.Blob", on_delete=models.PROTECT, related_name="portal_documents"
+        "content.Blob",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="portal_documents",
+    )
+    link_url = models.URLField(
+        max_length=500, blank=True, help_text="A health topic's web page, for links (no file)."
     )
     source = models.CharField(max_length=20, choices=Source.choices)
     filename = models.CharField(max_length=200, help_text="Display text only; never a path.")
@@ -44,6 +53,18 @@ class PortalDocument(models.Model):
         indexes = [
             models.Index(fields=["patient", "-document_date", "-id"], name="portal_document_list")
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(blob__isnull=False) & models.Q(link_url=""))
+                | (models.Q(blob__isnull=True) & ~models.Q(link_url="")),
+                name="portal_document_file_or_link",
+                violation_error_message="A record is either a stored file or a link.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def is_link(self) -> bool:
+        return self.blob_id is None

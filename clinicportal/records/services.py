@@ -7,6 +7,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -22,6 +23,7 @@ from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.context import PortalActor, StaffActor, require_own_practice
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import SystemDocument
+from clinicportal.records.medlineplus import HealthTopic, topic_url_allowed
 from clinicportal.records.models import PortalDocument
 
 
@@ -29,17 +31,19 @@ def _create(
     *,
     actor: StaffActor,
     patient: Patient,
-    blob: Blob,
+    blob: Blob | None,
     source: PortalDocument.Source,
     filename: str,
     description: str,
     document_date: datetime.date,
     is_education: bool,
+    link_url: str = "",
 ) -> PortalDocument:
     document = PortalDocument(
         practice=actor.practice,
         patient=patient,
         blob=blob,
+        link_url=link_url,
         source=source,
         filename=display_filename(filename),
         description=description.strip(),
@@ -127,6 +131,30 @@ def portal_document_assign_system(
         )
 
 
+def portal_document_share_topic(
+    *, actor: StaffActor, patient: Patient, topic: HealthTopic, is_education: bool
+) -> PortalDocument:
+    """Put a link to a MedlinePlus health topic on the patient's portal (no file is stored)."""
+    require_own_practice(actor, patient)
+    if not topic_url_allowed(topic.url):
+        raise ValidationError("Only MedlinePlus health topic pages can be shared.")
+    description = Truncator(topic.summary).chars(
+        PortalDocument._meta.get_field("description").max_length or 300
+    )
+    with transaction.atomic():
+        return _create(
+            actor=actor,
+            patient=patient,
+            blob=None,
+            link_url=topic.url,
+            source=PortalDocument.Source.ONLINE,
+            filename=topic.title,
+            description=description,
+            document_date=timezone.localdate(),
+            is_education=is_education,
+        )
+
+
 def portal_document_assign_from_patient(
     *, actor: StaffActor, patient: Patient, document: PortalDocument, is_education: bool
 ) -> PortalDocument:
@@ -143,6 +171,7 @@ def portal_document_assign_from_patient(
             actor=actor,
             patient=patient,
             blob=document.blob,
+            link_url=document.link_url,
             source=PortalDocument.Source.OTHER_PATIENT,
             filename=document.filename,
             description=document.description,
@@ -163,13 +192,17 @@ def portal_document_remove(*, actor: StaffActor, document: PortalDocument) -> No
             patient=document.patient,
         )
         document.delete()
-        blob_release(blob)
+        if blob is not None:
+            blob_release(blob)
 
 
 def portal_document_open_in_office(*, actor: StaffActor, document: PortalDocument) -> str:
-    """Record a staff member opening a file on a patient's portal; return the stored path."""
+    """Record a staff member opening a file on a patient's portal.
+
+    Returns the stored file's path, or a link's address.
+    """
     require_own_practice(actor, document.patient)
-    path = blob_servable_path(document.blob)
+    path = _location(document)
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -180,17 +213,25 @@ def portal_document_open_in_office(*, actor: StaffActor, document: PortalDocumen
     return path
 
 
+def _location(document: PortalDocument) -> str:
+    """A link's address, or the stored file's path (FileNotFoundError when it is damaged)."""
+    if document.blob is None:
+        return document.link_url
+    return blob_servable_path(document.blob)
+
+
 def portal_document_open(*, actor: PortalActor, document: PortalDocument, download: bool) -> str:
     """Record the patient (or their authorized user) viewing or downloading a record.
 
-    Returns the stored file's path; raises FileNotFoundError when the content is damaged.
+    Returns the stored file's path, or a link's address (a link is only ever viewed); raises
+    FileNotFoundError when the content is damaged.
     """
     if actor.patient is None or document.patient_id != actor.patient.pk:
         raise PermissionError("Not this patient's record.")
-    path = blob_servable_path(document.blob)
+    path = _location(document)
     action = (
         AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED
-        if download
+        if download and not document.is_link
         else AuditEvent.Action.PORTAL_DOCUMENT_VIEWED
     )
     with transaction.atomic():
@@ -204,12 +245,15 @@ def portal_document_open(*, actor: PortalActor, document: PortalDocument, downlo
 def portal_records_download_all(*, actor: PortalActor) -> list[tuple[str, str]]:
     """Record a download of every record of the patient; return (name in ZIP, path) pairs.
 
-    Names are the record's date and display filename, made unique; never a path.
+    Names are the record's date and display filename, made unique; never a path. Links (health
+    topics) have no file and are left out.
     """
     if actor.patient is None:
         raise PermissionError("No patient chosen.")
     documents = list(
-        PortalDocument.objects.filter(practice=actor.practice, patient=actor.patient)
+        PortalDocument.objects.filter(
+            practice=actor.practice, patient=actor.patient, blob__isnull=False
+        )
         .select_related("blob")
         .order_by("-document_date", "-id")
     )
@@ -218,7 +262,7 @@ def portal_records_download_all(*, actor: PortalActor) -> list[tuple[str, str]]:
     with transaction.atomic():
         for document in documents:
             try:
-                path = blob_servable_path(document.blob)
+                path = _location(document)
             except FileNotFoundError:
                 continue  # damaged content is left out; scrub reports it
             name = f"{document.document_date:%Y-%m-%d} {document.filename}"

@@ -263,3 +263,42 @@ def test_staff_share_a_chart_file_and_the_patient_opens_it(
     patient.get_by_role("link", name="LOGS").click()
     expect(patient.get_by_text("Record viewed")).to_be_visible()
     axe.check(patient)
+
+
+def test_staff_share_a_medlineplus_topic_and_the_patient_opens_it(
+    make_page, axe, bob, patient_a, ada_portal_user, medlineplus
+):
+    office = make_page()
+    staff_sign_in(office, axe)
+    office.goto(f"/office/patients/{patient_a.public_id}/")
+    axe.check(office)
+    office.get_by_role("link", name="Search Online").click()
+    axe.check(office)
+    office.get_by_label("Health topic").fill("glaucoma")
+    office.get_by_label("Health topic").press("Enter")
+    expect(
+        office.get_by_role("heading", name="Glaucoma (opens MedlinePlus in a new tab)")
+    ).to_be_visible()
+    axe.check(office)
+    office.get_by_role("button", name="Share to portal Glaucoma").click()
+    files = office.locator("table.online-files")
+    expect(files.get_by_text("MedlinePlus topic")).to_be_visible()
+    axe.check(office)
+    medlineplus.mode = "error"
+    office.goto(f"/office/patients/{patient_a.public_id}/portal/documents/search-online/?q=eye")
+    expect(office.get_by_role("alert")).to_contain_text("MedlinePlus could not be reached")
+    axe.check(office)
+
+    patient = make_page(360)
+    portal_sign_in(patient, axe, "ada", NEW_PASSWORD)
+    expect(patient.get_by_text("Web page")).to_be_visible()
+    axe.check(patient)
+    link = patient.get_by_role("link", name="Open on MedlinePlus Glaucoma (new tab)")
+    expect(link).to_have_attribute("target", "_blank")
+    # MedlinePlus lies outside this machine: follow the portal's hop in the browser's session
+    # and check where it leads, without leaving the machine.
+    hop = patient.request.get(link.get_attribute("href"), max_redirects=0)
+    assert (hop.status, hop.headers["location"]) == (302, "https://medlineplus.gov/glaucoma.html")
+    patient.get_by_role("link", name="LOGS").click()
+    expect(patient.get_by_text("Record viewed")).to_be_visible()
+    axe.check(patient)

@@ -1,0 +1,60 @@
+"""A local HTTP server that answers like MedlinePlus's health topic search service.
+
+Responses (tests/data/medlineplus/) follow the service's documented XML (nlmSearchResult → list →
+document, with ``content`` fields whose HTML is escaped), so the real client meets the real format.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+DATA = Path(__file__).parent / "data" / "medlineplus"
+GLAUCOMA_XML = (DATA / "glaucoma.xml").read_bytes()  # three topics, one not on MedlinePlus
+EMPTY_XML = (DATA / "empty.xml").read_bytes()
+
+
+class FakeMedlinePlus:
+    """Serves GLAUCOMA_XML for any term but "zzzz"; ``mode`` switches to failures."""
+
+    def __init__(self) -> None:
+        self.mode = "ok"  # or "error" (HTTP 500), "html" (not the service's XML)
+        self.queries: list[dict[str, list[str]]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = parse_qs(parts.query)
+                fake.queries.append(query)
+                if fake.mode == "error" or parts.path != "/ws/query":
+                    self.send_error(500)
+                    return
+                if fake.mode == "html":
+                    body = b"<html><body>Service maintenance</body></html>"
+                elif query.get("term") == ["zzzz"]:
+                    body = EMPTY_XML
+                else:
+                    body = GLAUCOMA_XML
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml; charset=UTF-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ws/query"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeMedlinePlus:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

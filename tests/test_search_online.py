@@ -1,0 +1,158 @@
+"""Search Online: the MedlinePlus client against a local server speaking the service's XML,
+and sharing a health topic to a patient's portal as an education link."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.content.models import Blob
+from clinicportal.records.medlineplus import MedlinePlusUnavailable, health_topics_search
+from clinicportal.records.models import PortalDocument
+from tests.conftest import PDF_BYTES, free_port
+from tests.test_records import named
+
+GLAUCOMA_URL = "https://medlineplus.gov/glaucoma.html"
+
+
+def search_url(patient, term=""):
+    url = reverse("office:portal_document_search_online", args=[patient.public_id])
+    return f"{url}?q={term}" if term else url
+
+
+def share_topic(client, patient, **extra):
+    data = {
+        "title": "Glaucoma",
+        "url": GLAUCOMA_URL,
+        "summary": "Glaucoma is a group of diseases.",
+        "is_education": "on",
+        **extra,
+    }
+    return client.post(search_url(patient, "glaucoma"), data)
+
+
+def test_the_client_asks_for_health_topics_and_keeps_plain_text(medlineplus):
+    topics = health_topics_search("glaucoma")
+    assert medlineplus.queries == [{"db": ["healthTopics"], "term": ["glaucoma"], "retmax": ["10"]}]
+    assert [(t.title, t.url) for t in topics] == [
+        ("Glaucoma", GLAUCOMA_URL),
+        ("Eye Diseases", "https://medlineplus.gov/eyediseases.html"),
+    ]  # the third result is not on MedlinePlus and is dropped
+    assert topics[0].summary == (
+        "Glaucoma is a group of diseases that can damage the eye's optic nerve and result in "
+        "vision loss and blindness. Regular eye exams & early treatment help."
+    )
+    assert health_topics_search("zzzz") == []
+
+
+@pytest.mark.parametrize("mode", ["error", "html"])
+def test_the_client_says_when_the_service_answers_badly(medlineplus, mode):
+    medlineplus.mode = mode
+    with pytest.raises(MedlinePlusUnavailable):
+        health_topics_search("glaucoma")
+
+
+def test_the_client_says_when_the_service_cannot_be_reached(settings):
+    settings.CLINICPORTAL_MEDLINEPLUS_URL = f"http://127.0.0.1:{free_port()}/ws/query"
+    with pytest.raises(MedlinePlusUnavailable):
+        health_topics_search("glaucoma")
+
+
+def test_staff_search_and_share_a_topic_as_an_education_link(medlineplus, bob_client, patient_a):
+    page = bob_client.get(search_url(patient_a, "glaucoma"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.count('class="card topic"') == 2 and "Somewhere else" not in html
+    assert "optic nerve" in html and GLAUCOMA_URL in html and "MedlinePlus.gov" in html
+    assert "has no portal access yet" in html
+
+    response = share_topic(bob_client, patient_a)
+    assert response.status_code == 302
+    document = PortalDocument.objects.get()
+    assert (document.source, document.link_url, document.filename, document.blob) == (
+        "online",
+        GLAUCOMA_URL,
+        "Glaucoma",
+        None,
+    )
+    assert document.is_education and not Blob.objects.exists()
+    assert AuditEvent.objects.filter(action="portal_document.shared", patient=patient_a).exists()
+    detail = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    assert 'class="source-online"' in detail and "MedlinePlus topic" in detail
+    opened = bob_client.get(
+        reverse("office:portal_document", args=[patient_a.public_id, document.public_id])
+    )
+    assert opened.status_code == 302 and opened["Location"] == GLAUCOMA_URL
+
+
+def test_an_empty_search_and_an_unreachable_service_are_said_plainly(
+    medlineplus, bob_client, patient_a
+):
+    assert (
+        "has no health topic for" in bob_client.get(search_url(patient_a, "zzzz")).content.decode()
+    )
+    medlineplus.mode = "error"
+    html = bob_client.get(search_url(patient_a, "glaucoma")).content.decode()
+    assert "MedlinePlus could not be reached just now" in html
+    assert not PortalDocument.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["https://evil.example/glaucoma.html", "javascript:alert(1)", "not a url"]
+)
+def test_a_link_that_is_not_medlineplus_is_refused(medlineplus, bob_client, patient_a, url):
+    response = share_topic(bob_client, patient_a, url=url)
+    assert response.status_code == 400
+    assert not PortalDocument.objects.exists()
+
+
+def test_the_patient_opens_the_link_from_records_and_it_shows_in_logs(
+    medlineplus, ada_portal, bob_client, patient_a
+):
+    share_topic(bob_client, patient_a)
+    bob_client.post(
+        reverse("office:portal_document_upload", args=[patient_a.public_id]),
+        {"upload": named("exam.pdf", PDF_BYTES), "document_date": "2026-11-21"},
+    )
+    link = PortalDocument.objects.get(source="online")
+    html = ada_portal.get("/p/clinic-x/records/?education=1").content.decode()
+    assert "Open on MedlinePlus" in html and "Glaucoma" in html and "Web page" in html
+    opened = ada_portal.get(f"/p/clinic-x/records/{link.public_id}/view")
+    assert opened.status_code == 302 and opened["Location"] == GLAUCOMA_URL
+    link.refresh_from_db()
+    assert link.first_opened_at is not None
+    assert "Record viewed" in ada_portal.get("/p/clinic-x/logs/").content.decode()
+    archive = ada_portal.get("/p/clinic-x/records/all.zip")
+    names = zipfile.ZipFile(io.BytesIO(b"".join(archive.streaming_content))).namelist()
+    assert names == ["2026-11-21 exam.pdf"]  # a link has no file to put in the ZIP
+
+
+def test_a_link_can_be_assigned_to_another_patient_and_removed(
+    medlineplus, bob_client, patient_a, patient_b
+):
+    share_topic(bob_client, patient_a)
+    original = PortalDocument.objects.get()
+    url = reverse("office:portal_document_assign_other", args=[patient_b.public_id])
+    bob_client.post(f"{url}?from={patient_a.public_id}", {"document": str(original.public_id)})
+    copy = PortalDocument.objects.get(patient=patient_b)
+    assert (copy.source, copy.link_url) == ("other_patient", GLAUCOMA_URL)
+    remove = reverse(
+        "office:portal_document_remove", args=[patient_a.public_id, original.public_id]
+    )
+    assert bob_client.post(remove).status_code == 302
+    assert list(PortalDocument.objects.all()) == [copy]
+
+
+def test_another_practice_and_another_patient_get_404(
+    medlineplus, carol_client, bob_client, ada_portal, patient_a, patient_b
+):
+    assert carol_client.get(search_url(patient_a, "glaucoma")).status_code == 404
+    assert share_topic(carol_client, patient_a).status_code == 404
+    assert not PortalDocument.objects.exists()
+    share_topic(bob_client, patient_b)
+    other = PortalDocument.objects.get()
+    assert ada_portal.get(f"/p/clinic-x/records/{other.public_id}/view").status_code == 404
