@@ -50,6 +50,9 @@ format: install
 bench: install
 	$(BIN)/python bench/patient_search.py
 	$(BIN)/python bench/portal_login.py
+	$(BIN)/python bench/download.py
+	$(BIN)/python bench/upload.py
+	$(BIN)/python bench/records_page.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

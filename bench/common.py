@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +62,131 @@ def report(name: str, result: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+
+
+def bench_actor(practice: Any) -> Any:
+    """Return the bench practice's admin as a StaffActor, for creating things through services."""
+    from clinicportal.core.context import StaffActor
+    from clinicportal.practices.models import StaffMember
+
+    admin = StaffMember.objects.select_related("user", "practice").get(
+        practice=practice, role="admin"
+    )
+    return StaffActor(user=admin.user, staff=admin, ip="127.0.0.1", user_agent="bench")
+
+
+def bench_patient(practice: Any, *, last_name: str) -> Any:
+    """Return the bench patient "Bench <last_name>", created once through the services."""
+    import datetime
+
+    from clinicportal.patients.models import Patient
+    from clinicportal.patients.services import PatientDetails, patient_create
+
+    patient = Patient.objects.filter(
+        practice=practice, first_name="Bench", last_name=last_name
+    ).first()
+    if patient is None:
+        patient = patient_create(
+            actor=bench_actor(practice),
+            details=PatientDetails(
+                first_name="Bench", last_name=last_name, date_of_birth=datetime.date(1980, 1, 1)
+            ),
+        )
+    return patient
+
+
+def bench_portal_patient(practice: Any, *, last_name: str, username: str, password: str) -> Any:
+    """Return a patient with portal access under ``username``, its password set (not temporary).
+
+    Created once through the services, like the office would; the password is set directly so
+    that sign-in goes straight to RECORDS instead of the first-sign-in password change.
+    """
+    from clinicportal.accounts.models import LoginFailure, PortalAccount
+    from clinicportal.accounts.passwords import hash_password
+    from clinicportal.accounts.services import portal_access_issue
+
+    actor = bench_actor(practice)
+    patient = bench_patient(practice, last_name=last_name)
+    account = PortalAccount.objects.filter(practice=practice, username=username).first()
+    if account is None:
+        account = portal_access_issue(
+            actor=actor, patient=patient, username=username, password=None
+        ).account
+    PortalAccount.objects.filter(pk=account.pk).update(
+        password=hash_password(password), password_is_temporary=False
+    )
+    LoginFailure.objects.all().delete()  # earlier benchmarks' wrong passwords are not an attack
+    return patient
+
+
+def pdf_chunks(size: int, *, tag: str = "", chunk: int = 1024 * 1024) -> Iterator[bytes]:
+    """Yield a file of exactly ``size`` bytes that the upload type check takes for a PDF.
+
+    A PDF header, comment lines as padding and ``%%EOF``, made a chunk at a time, never whole.
+    ``tag`` goes in the first line, to make the content (and so its hash) unique.
+    """
+    head = f"%PDF-1.4\n% clinicportal benchmark {tag}\n".encode()
+    tail = b"\n%%EOF\n"
+    line = b"%" + b"0123456789abcdef" * 4 + b"\n"
+    pad = (line * (chunk // len(line) + 1))[:chunk]
+    remaining = size - len(head) - len(tail)
+    if remaining < 0:
+        raise ValueError(f"a benchmark PDF needs at least {len(head) + len(tail)} bytes")
+    yield head
+    while remaining > 0:
+        count = min(chunk, remaining)
+        yield pad if count == chunk else pad[:count]
+        remaining -= count
+    yield tail
+
+
+def portal_pdf_document(practice: Any, patient: Any, *, filename: str, size: int) -> Any:
+    """Return a PDF of ``size`` bytes on the patient's portal, created once (found after).
+
+    The content is written to the blob store's temporary folder a chunk at a time while it is
+    hashed, then shared through the records service as the office's upload would be: the same
+    type check, the same verified move into the store, the Blob row's size and hash right.
+    """
+    import datetime
+    import hashlib
+
+    from clinicportal.content.blobstore import get_blob_store
+    from clinicportal.content.sniff import HEAD_BYTES
+    from clinicportal.content.uploads import HashedUpload
+    from clinicportal.records.models import PortalDocument
+    from clinicportal.records.services import portal_document_upload
+
+    store = get_blob_store()
+    for document in PortalDocument.objects.filter(
+        patient=patient, filename=filename, blob__size=size
+    ).select_related("blob"):
+        if document.blob is not None and store.size_matches(document.blob.storage_name, size):
+            return document
+    digest = hashlib.sha256()
+    head = b""
+    with store.new_temp_file() as handle:
+        for piece in pdf_chunks(size, tag=filename):
+            digest.update(piece)
+            head += piece[: HEAD_BYTES - len(head)]
+            handle.write(piece)
+        temp_path = Path(handle.name)
+    upload = HashedUpload(
+        temp_path=temp_path,
+        name=filename,
+        size=size,
+        sha256=digest.hexdigest(),
+        head=head,
+        too_large=False,
+        content_type="application/pdf",
+    )
+    try:
+        return portal_document_upload(
+            actor=bench_actor(practice),
+            patient=patient,
+            upload=upload,
+            document_date=datetime.date(2026, 1, 2),
+            description=f"Benchmark file ({size // 1024} KiB)",
+            is_education=False,
+        )
+    finally:
+        upload.close()
