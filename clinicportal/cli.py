@@ -7,7 +7,15 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a management command (``clinicportal migrate``, ``clinicportal demo_load`` ...)."""
+    """Run a management command (``clinicportal migrate``, ``clinicportal demo_load`` ...).
+
+    ``clinicportal print-to-portal`` is the API client instead: it needs no settings or database.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["print-to-portal"]:
+        from clinicportal.api.client import main as print_to_portal
+
+        return print_to_portal(args[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
@@ -20,5 +28,5 @@ def main(argv: list[str] | None = None) -> int:
     except ImproperlyConfigured as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    execute_from_command_line(list(sys.argv if argv is None else ["clinicportal", *argv]))
+    execute_from_command_line(["clinicportal", *args])
     return 0

@@ -6,5 +6,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("office/", include("clinicportal.office.urls")),
+    path("api/v1/", include("clinicportal.api.urls")),
     path("p/<slug:practice_slug>/", include("clinicportal.portal.urls")),
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
-from clinicportal.accounts.models import PortalAccount, PortalGrant, PortalSession
+from clinicportal.accounts.models import ApiKey, PortalAccount, PortalGrant, PortalSession
 from clinicportal.core.context import StaffActor
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
@@ -70,3 +70,19 @@ def portal_patients(*, account: PortalAccount) -> list[Patient]:
             "last_name_key", "first_name_key", "id"
         )
     )
+
+
+def api_keys(*, actor: StaffActor) -> list[ApiKey]:
+    """The practice's API keys, active first (admins only)."""
+    if not actor.is_admin:
+        raise PermissionError("Only admins manage API keys.")
+    return list(ApiKey.objects.filter(practice=actor.practice).select_related("created_by"))
+
+
+def api_key_get(*, actor: StaffActor, public_id: uuid.UUID) -> ApiKey:
+    if not actor.is_admin:
+        raise PermissionError("Only admins manage API keys.")
+    try:
+        return ApiKey.objects.get(practice=actor.practice, public_id=public_id)
+    except ApiKey.DoesNotExist:
+        raise Http404("No such API key.") from None

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from clinicportal.accounts import throttle, two_factor
 from clinicportal.accounts.models import (
+    ApiKey,
     LoginFailure,
     PortalAccount,
     PortalGrant,
@@ -654,3 +655,62 @@ def staff_two_factor_turn_off(*, actor: StaffActor, password: str) -> None:
     with transaction.atomic():
         two_factor.two_factor_remove(owner=actor.user)
         audit_record(actor=actor, action=AuditEvent.Action.STAFF_TWO_FACTOR_OFF, target=actor.user)
+
+
+API_KEY_PREFIX = "cpk_"
+
+
+def api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_create(*, actor: StaffActor, name: str) -> tuple[ApiKey, str]:
+    """Make a new API key for the practice (admins only); return it with the key, shown once."""
+    if not actor.is_admin:
+        raise PermissionError("Only admins manage API keys.")
+    name = name.strip()
+    if not name:
+        raise ValidationError("Please name the key after what will use it.")
+    prefix = secrets.token_hex(6)
+    key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            practice=actor.practice,
+            name=name,
+            prefix=prefix,
+            key_hash=api_key_hash(key),
+            created_by=actor.user,
+        )
+        audit_record(actor=actor, action=AuditEvent.Action.API_KEY_CREATED, target=api_key)
+    return api_key, key
+
+
+def api_key_revoke(*, actor: StaffActor, api_key: ApiKey) -> None:
+    """Stop a key working at once. Revoked keys stay listed, for the record."""
+    if not actor.is_admin or api_key.practice_id != actor.practice.pk:
+        raise PermissionError("Not an API key this admin manages.")
+    with transaction.atomic():
+        changed = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=actor.user
+        )
+        if changed:
+            audit_record(actor=actor, action=AuditEvent.Action.API_KEY_REVOKED, target=api_key)
+
+
+def api_key_authenticate(*, key: str) -> ApiKey | None:
+    """Return the active key that ``key`` is, noting its use; None for anything else."""
+    parts = key.strip().split("_", 2)
+    if len(parts) != 3 or f"{parts[0]}_" != API_KEY_PREFIX:
+        return None
+    api_key = (
+        ApiKey.objects.select_related("practice")
+        .filter(prefix=parts[1], revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is None or not secrets.compare_digest(api_key.key_hash, api_key_hash(key.strip())):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > datetime.timedelta(minutes=1):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key

@@ -55,6 +55,8 @@ class AuditEvent(models.Model):
         STAFF_TWO_FACTOR_OFF = "staff.two_factor_off", "Two-step sign-in turned off"
         PORTAL_AUTHORIZED_USER_ADDED = "portal.authorized_user_added", "Authorized user added"
         PORTAL_AUTHORIZED_USER_REMOVED = "portal.authorized_user_removed", "Authorized user removed"
+        API_KEY_CREATED = "api_key.created", "API key created"
+        API_KEY_REVOKED = "api_key.revoked", "API key revoked"
 
     practice = models.ForeignKey(
         "practices.Practice", on_delete=models.PROTECT, related_name="audit_events"

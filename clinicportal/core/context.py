@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
-    from clinicportal.accounts.models import PortalAccount, User
+    from clinicportal.accounts.models import ApiKey, PortalAccount, User
     from clinicportal.patients.models import Patient
     from clinicportal.practices.models import Practice, StaffMember
 
@@ -65,10 +65,27 @@ class VisitorActor:
     name: str = ""
 
 
-Actor = StaffActor | PortalActor | VisitorActor
+@dataclass(frozen=True)
+class ApiActor:
+    """A program calling the machine API with one of the practice's API keys."""
+
+    api_key: ApiKey
+    ip: str | None = None
+    user_agent: str = ""
+
+    @property
+    def practice(self) -> Practice:
+        return self.api_key.practice
+
+    @property
+    def name(self) -> str:
+        return f"API key “{self.api_key.name}”"
 
 
-def require_own_practice(actor: StaffActor, patient: Patient) -> None:
+Actor = StaffActor | PortalActor | VisitorActor | ApiActor
+
+
+def require_own_practice(actor: StaffActor | ApiActor, patient: Patient) -> None:
     """Refuse (PermissionError) a patient of another practice: a last guard behind selectors."""
     if patient.practice_id != actor.practice.pk:
         raise PermissionError("Patient of another practice.")

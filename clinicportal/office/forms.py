@@ -220,3 +220,11 @@ class TopicShareForm(forms.Form):
     url = forms.URLField(max_length=500, assume_scheme="https", widget=forms.HiddenInput)
     summary = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
     is_education = forms.BooleanField(label="Education resource", required=False, initial=True)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        label="What will use it",
+        help_text="For example “Front desk printer” or “Optical lab”.",
+    )

@@ -108,6 +108,12 @@ urlpatterns = [
     path("outbox/", views.outbox, name="outbox"),
     path("outbox/<uuid:email_id>/", views.outbox_email, name="outbox_email"),
     path("settings/email/", views.settings_email, name="settings_email"),
+    path("settings/api-keys/", views.settings_api_keys, name="settings_api_keys"),
+    path(
+        "settings/api-keys/<uuid:key_id>/revoke/",
+        views.api_key_revoke,
+        name="api_key_revoke",
+    ),
     path("tasks/", views.tasks, name="tasks"),
     path("billing/", views.billing, name="billing"),
     path("settings/", views.settings_index, name="settings"),

@@ -28,7 +28,12 @@ from clinicportal.accounts import services as account_services
 from clinicportal.accounts import two_factor
 from clinicportal.accounts.forms import CodeForm, TurnOffForm
 from clinicportal.accounts.passwords import temporary_password
-from clinicportal.accounts.selectors import authorized_grant_get, portal_access_for_patient
+from clinicportal.accounts.selectors import (
+    api_key_get,
+    api_keys,
+    authorized_grant_get,
+    portal_access_for_patient,
+)
 from clinicportal.accounts.services import (
     IssuedCredentials,
     SignInRefused,
@@ -52,6 +57,7 @@ from clinicportal.notifications.selectors import (
 from clinicportal.notifications.services import email_send_test, email_settings_save
 from clinicportal.office.auth import StaffRequest, admin_required, staff_required
 from clinicportal.office.forms import (
+    ApiKeyForm,
     AssignForm,
     AuthorizedUserForm,
     AuthorizedUserLinkForm,
@@ -86,6 +92,7 @@ from clinicportal.records.medlineplus import (
 from clinicportal.records.selectors import portal_document_for_office, portal_documents_for_office
 
 PATIENTS_PER_PAGE = 25
+NEW_API_KEY = "office_new_api_key"
 OUTBOX_PER_PAGE = 25
 
 
@@ -582,6 +589,44 @@ def _website(
         "replace_form": ReplaceFileForm(),
     }
     return render(request, "office/settings_website.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@admin_required
+def settings_api_keys(request: StaffRequest) -> HttpResponse:
+    """Admin → API keys: list, create (the key is shown once), and the way to revoke."""
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            api_key, key = account_services.api_key_create(
+                actor=request.actor, name=form.cleaned_data["name"]
+            )
+        except ValidationError as exc:
+            form.add_error("name", exc)
+        else:
+            # Shown by the next page load only (so a reload cannot make a second key).
+            request.session[NEW_API_KEY] = {"name": api_key.name, "key": key}
+            return redirect(reverse("office:settings_api_keys") + "#new-key")
+    context = {
+        "form": form,
+        "keys": api_keys(actor=request.actor),
+        "created": request.session.pop(NEW_API_KEY, None) if request.method == "GET" else None,
+        "api_url": request.build_absolute_uri("/").rstrip("/"),
+    }
+    status = 400 if form.errors else 200
+    return render(request, "office/settings_api_keys.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def api_key_revoke(request: StaffRequest, key_id: uuid.UUID) -> HttpResponse:
+    api_key = api_key_get(actor=request.actor, public_id=key_id)
+    if request.method == "POST":
+        account_services.api_key_revoke(actor=request.actor, api_key=api_key)
+        messages.success(request, f"The key for “{api_key.name}” no longer works.")
+        return redirect("office:settings_api_keys")
+    return render(request, "office/api_key_revoke.html", {"api_key": api_key})
 
 
 @require_POST

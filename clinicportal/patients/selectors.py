@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from clinicportal.core.context import StaffActor
+from clinicportal.core.context import ApiActor, StaffActor
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.patients.search import PatientQuery, parse_query
 
@@ -85,7 +85,7 @@ def _match(query: PatientQuery) -> Q:
     )
 
 
-def patient_get(*, actor: StaffActor, public_id: uuid.UUID) -> Patient:
+def patient_get(*, actor: StaffActor | ApiActor, public_id: uuid.UUID) -> Patient:
     """Return the practice's patient with this id, or 404 (also when it is another practice's)."""
     try:
         return Patient.objects.get(practice=actor.practice, public_id=public_id)

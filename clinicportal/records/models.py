@@ -42,8 +42,8 @@ class PortalDocument(models.Model):
     description = models.CharField(max_length=300, blank=True)
     document_date = models.DateField(default=timezone.localdate)
     is_education = models.BooleanField("Education resource", default=False)
-    shared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    shared_by = models.ForeignKey(  # empty when a program printed it through the API
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     first_opened_at = models.DateTimeField(null=True, blank=True)

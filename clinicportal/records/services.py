@@ -19,8 +19,9 @@ from clinicportal.content.services import (
     display_filename,
     upload_validate,
 )
+from clinicportal.content.sniff import PDF
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.context import PortalActor, StaffActor, require_own_practice
+from clinicportal.core.context import ApiActor, PortalActor, StaffActor, require_own_practice
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import SystemDocument
 from clinicportal.records.medlineplus import HealthTopic, topic_url_allowed
@@ -29,7 +30,7 @@ from clinicportal.records.models import PortalDocument
 
 def _create(
     *,
-    actor: StaffActor,
+    actor: StaffActor | ApiActor,
     patient: Patient,
     blob: Blob | None,
     source: PortalDocument.Source,
@@ -49,7 +50,7 @@ def _create(
         description=description.strip(),
         document_date=document_date,
         is_education=is_education,
-        shared_by=actor.user,
+        shared_by=actor.user if isinstance(actor, StaffActor) else None,
     )
     document.full_clean()
     document.save()
@@ -87,16 +88,26 @@ def portal_document_share_chart_file(
 
 def portal_document_upload(
     *,
-    actor: StaffActor,
+    actor: StaffActor | ApiActor,
     patient: Patient,
     upload: HashedUpload,
     document_date: datetime.date,
     description: str,
     is_education: bool,
+    pdf_only: bool = False,
 ) -> PortalDocument:
-    """Upload a file from the desktop to the patient's portal, checked like chart files."""
+    """Upload a file to the patient's portal, checked like chart files.
+
+    Staff upload from the desktop; a program prints to the portal through the API (PDFs only).
+    """
     require_own_practice(actor, patient)
     file_type = upload_validate(upload)
+    if pdf_only and file_type is not PDF:
+        raise ValidationError(
+            f"“{display_filename(upload.name or '')}” is a {file_type.label}; "
+            "printing to the portal takes PDF files only.",
+            code="type",
+        )
     with transaction.atomic():
         blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=file_type)
         return _create(

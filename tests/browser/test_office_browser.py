@@ -171,3 +171,33 @@ def test_the_console_works_on_a_phone_with_the_keyboard(page, axe, alice, patien
     expect(page.locator("[data-portal-url]")).to_have_text(re.compile(r"^http://.+/p/clinic-x/$"))
     axe.check(page)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_an_admin_creates_and_revokes_an_api_key_on_a_phone(page, axe, alice):
+    from clinicportal.accounts.models import ApiKey
+
+    enrol_authenticator(alice)
+    sign_in(page, axe, "alice")
+    page.get_by_role("link", name="Admin").click()
+    axe.check(page)
+    page.get_by_role("link", name="API keys").click()
+    expect(page.get_by_text("No API keys yet.")).to_be_visible()
+    axe.check(page)
+    page.get_by_label("What will use it").fill("Reception printer")
+    page.get_by_role("button", name="Create key").click()
+    key = page.locator("[data-api-key]").text_content() or ""
+    assert key.startswith("cpk_") and "shown only once" in page.content()
+    expect(page.locator("pre.command")).to_contain_text(f"CLINICPORTAL_API_KEY={key}")
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    page.reload()  # shown once: gone after a reload
+    expect(page.locator("[data-api-key]")).to_have_count(0)
+    axe.check(page)
+    page.get_by_role("link", name="Revoke Reception printer").click()
+    expect(page.get_by_text("This cannot be undone")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("button", name="Yes, revoke").click()
+    expect(page.get_by_text("no longer works")).to_be_visible()
+    axe.check(page)
+    assert ApiKey.objects.get().revoked_at is not None

@@ -1,0 +1,149 @@
+"""``clinicportal print-to-portal``: send a PDF to a patient's portal through the API.
+
+    CLINICPORTAL_API_URL=https://portal.example.org CLINICPORTAL_API_KEY=cpk_… \\
+        clinicportal print-to-portal --patient 6f1c… --description "Prescription" rx.pdf
+    some-program --print-pdf | clinicportal print-to-portal --patient 6f1c… -
+
+An office can point a "print to file" step or a CUPS backend at it. It needs only the standard
+library (no database, no settings), and never takes the key on the command line, where other
+users of the machine could read it: the key comes from CLINICPORTAL_API_KEY or --key-file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import uuid
+from pathlib import Path
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
+from urllib.request import Request, urlopen
+
+MAX_BYTES = 512 * 1024 * 1024  # the server sets the real limit; this only bounds memory here
+
+
+class ClientError(Exception):
+    """Something the person running the command can act on."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clinicportal print-to-portal",
+        description="Put a PDF on a patient's portal (reads the file, or standard input for -).",
+    )
+    parser.add_argument("file", help="the PDF, or - to read it from standard input")
+    parser.add_argument("--patient", required=True, help="the patient's id (Online Portal)")
+    parser.add_argument("--description", default="", help="shown to the patient")
+    parser.add_argument("--date", default="", help="the document's date, YYYY-MM-DD (today)")
+    parser.add_argument("--education", action="store_true", help="an education resource")
+    parser.add_argument("--filename", help="name shown for it (default: the file's name)")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("CLINICPORTAL_API_URL", ""),
+        help="the portal's address, e.g. https://portal.example.org (CLINICPORTAL_API_URL)",
+    )
+    parser.add_argument(
+        "--key-file", type=Path, help="a file holding the API key (else CLINICPORTAL_API_KEY)"
+    )
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds (120)")
+    return parser
+
+
+def _read(source: str) -> tuple[bytes, str]:
+    if source == "-":
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        name = "document.pdf"
+    else:
+        path = Path(source)
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise ClientError(f"Cannot read {source}: {exc.strerror}.") from exc
+        name = path.name
+    if len(data) > MAX_BYTES:
+        raise ClientError("The file is too large to send.")
+    if not data:
+        raise ClientError("There is nothing to send: the file is empty.")
+    return data, name
+
+
+def _key(key_file: Path | None) -> str:
+    if key_file is not None:
+        try:
+            return key_file.read_text().strip()
+        except OSError as exc:
+            raise ClientError(f"Cannot read the key file {key_file}: {exc.strerror}.") from exc
+    key = os.environ.get("CLINICPORTAL_API_KEY", "").strip()
+    if not key:
+        raise ClientError("No API key: set CLINICPORTAL_API_KEY or pass --key-file.")
+    return key
+
+
+def _multipart(fields: dict[str, str], filename: str, data: bytes) -> tuple[bytes, str]:
+    boundary = f"clinicportal-{secrets.token_hex(16)}"
+    safe_name = filename.replace('"', "'").replace("\r", " ").replace("\n", " ")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{safe_name}"\r\nContent-Type: application/pdf\r\n\r\n'.encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def print_to_portal(args: argparse.Namespace) -> dict[str, object]:
+    url = args.url.rstrip("/")
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise ClientError("Give the portal's address with --url or CLINICPORTAL_API_URL.")
+    try:
+        patient = uuid.UUID(args.patient)
+    except ValueError:
+        raise ClientError(f"{args.patient!r} is not a patient id (see Online Portal).") from None
+    key = _key(args.key_file)
+    data, name = _read(args.file)
+    fields = {"description": args.description, "date": args.date}
+    if args.education:
+        fields["is_education"] = "true"
+    body, content_type = _multipart(fields, args.filename or name, data)
+    request = Request(  # noqa: S310 - the scheme is checked above
+        f"{url}/api/v1/patients/{patient}/portal-documents",
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {key}",
+            "Content-Type": content_type,
+            "Accept": "application/json",
+            "User-Agent": "clinicportal-print-to-portal",
+        },
+    )
+    try:
+        with urlopen(request, timeout=args.timeout) as response:  # noqa: S310 - as above
+            return dict(json.load(response))
+    except HTTPError as exc:
+        try:
+            message = json.load(exc).get("error", exc.reason)
+        except ValueError:
+            message = exc.reason
+        raise ClientError(f"The portal refused it ({exc.code}): {message}") from exc
+    except (URLError, OSError) as exc:
+        raise ClientError(f"Cannot reach {url}: {exc}") from exc
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result = print_to_portal(args)
+    except ClientError as exc:
+        print(f"print-to-portal: {exc}", file=sys.stderr)
+        return 1
+    print(f"“{result['filename']}” is on the patient's portal (record {result['id']}).")
+    return 0

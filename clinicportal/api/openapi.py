@@ -1,0 +1,142 @@
+"""The OpenAPI 3.1 description of ``/api/v1/``, served at ``/api/v1/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def openapi(*, server_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Clinic Portal API",
+            "version": "1.0.0",
+            "description": (
+                "Machine access to a practice's patient portal. Every call carries one of the "
+                "practice's API keys (Office → Admin → API keys) as a bearer token. A patient "
+                "of another practice is answered exactly like one that does not exist (404)."
+            ),
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"apiKey": []}],
+        "paths": {
+            "/patients/{patient_id}/portal-documents": {
+                "post": {
+                    "operationId": "printToPortal",
+                    "summary": "Put a PDF on a patient's portal (print to portal).",
+                    "description": (
+                        "Common use: prescriptions and letters printed from another program. "
+                        "The document appears under the patient's RECORDS at once, green "
+                        "(from the chart) in the office's Online Files list."
+                    ),
+                    "parameters": [
+                        {
+                            "name": "patient_id",
+                            "in": "path",
+                            "required": True,
+                            "description": "The patient's id, as shown on their Online Portal.",
+                            "schema": {"type": "string", "format": "uuid"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {"$ref": "#/components/schemas/NewPortalDocument"},
+                                "encoding": {"file": {"contentType": "application/pdf"}},
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "The document is on the patient's portal.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/PortalDocument"}
+                                }
+                            },
+                        },
+                        "400": _error_response(
+                            "Not a PDF, empty, too large, or a field is malformed; nothing "
+                            "was stored."
+                        ),
+                        "401": _error_response("The API key is missing, wrong or revoked."),
+                        "404": _error_response("No such patient in this practice."),
+                    },
+                }
+            }
+        },
+        "components": {
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key of the form cpk_<prefix>_<secret>.",
+                }
+            },
+            "schemas": {
+                "NewPortalDocument": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "contentMediaType": "application/pdf",
+                            "description": "The PDF; its name is shown as the filename.",
+                        },
+                        "date": {
+                            "type": "string",
+                            "format": "date",
+                            "description": "The document's date (YYYY-MM-DD); today if left out.",
+                        },
+                        "description": {"type": "string", "maxLength": 300},
+                        "is_education": {
+                            "type": "boolean",
+                            "default": False,
+                            "description": "Mark as an education resource.",
+                        },
+                    },
+                },
+                "PortalDocument": {
+                    "type": "object",
+                    "required": [
+                        "id",
+                        "patient_id",
+                        "filename",
+                        "description",
+                        "date",
+                        "is_education",
+                        "size",
+                        "sha256",
+                    ],
+                    "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "patient_id": {"type": "string", "format": "uuid"},
+                        "filename": {"type": "string"},
+                        "description": {"type": "string"},
+                        "date": {"type": "string", "format": "date"},
+                        "is_education": {"type": "boolean"},
+                        "size": {"type": "integer", "minimum": 1},
+                        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "fields": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+        },
+    }

@@ -1,0 +1,108 @@
+"""The machine API (``/api/v1/``): JSON in and out, an API key in the Authorization header.
+
+Endpoints parse input, call one service or selector, and answer. Errors are JSON too:
+``{"error": "…"}`` (and ``"fields"`` for form errors), with 401 for a missing, wrong or revoked
+key and 404 for a patient that does not exist or belongs to another practice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from clinicportal.accounts.models import ApiKey
+from clinicportal.accounts.services import api_key_authenticate
+from clinicportal.api.openapi import openapi
+from clinicportal.core.context import ApiActor, client_ip, user_agent
+from clinicportal.patients.selectors import patient_get
+from clinicportal.records.services import portal_document_upload
+
+View = Callable[..., HttpResponse]
+
+
+def error(status: int, message: str, **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def api_key_required(view: View) -> View:
+    """Authenticate ``Authorization: Bearer <key>``; the view gets an ApiActor."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        api_key: ApiKey | None = None
+        if scheme.lower() == "bearer" and key:
+            api_key = api_key_authenticate(key=key)
+        if api_key is None:
+            response = error(401, "A valid API key is needed (Authorization: Bearer <key>).")
+            response["WWW-Authenticate"] = 'Bearer realm="clinicportal"'
+            return response
+        actor = ApiActor(api_key=api_key, ip=client_ip(request), user_agent=user_agent(request))
+        try:
+            return view(request, actor, *args, **kwargs)
+        except Http404:
+            return error(404, "No such patient.")
+
+    return wrapped
+
+
+@require_GET
+def openapi_document(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(openapi(server_url=request.build_absolute_uri("/api/v1")))
+
+
+class PortalDocumentForm(forms.Form):
+    file = forms.FileField()
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    description = forms.CharField(max_length=300, required=False)
+    is_education = forms.BooleanField(required=False)
+
+
+@csrf_exempt  # no cookies: the API key in the header is the credential
+@never_cache
+@require_POST
+@api_key_required
+def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: uuid.UUID) -> HttpResponse:
+    """Print to portal: put a PDF on a patient's portal (multipart/form-data)."""
+    patient = patient_get(actor=actor, public_id=patient_id)
+    form = PortalDocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        return error(400, "The request is not complete; see fields.", fields=fields)
+    data = form.cleaned_data
+    try:
+        document = portal_document_upload(
+            actor=actor,
+            patient=patient,
+            upload=data["file"],
+            document_date=data["date"] or timezone.localdate(),
+            description=data["description"],
+            is_education=data["is_education"],
+            pdf_only=True,
+        )
+    except ValidationError as exc:
+        return error(400, " ".join(exc.messages))
+    assert document.blob is not None
+    return JsonResponse(
+        {
+            "id": str(document.public_id),
+            "patient_id": str(patient.public_id),
+            "filename": document.filename,
+            "description": document.description,
+            "date": document.document_date.isoformat(),
+            "is_education": document.is_education,
+            "size": document.blob.size,
+            "sha256": document.blob.sha256,
+        },
+        status=201,
+    )

@@ -1,0 +1,215 @@
+"""Print to portal: per-practice API keys, the API endpoint, its OpenAPI document, the client."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from clinicportal.accounts.models import ApiKey
+from clinicportal.accounts.services import api_key_create
+from clinicportal.audit.models import AuditEvent
+from clinicportal.content.models import Blob
+from clinicportal.practices.models import StaffMember
+from clinicportal.records.models import PortalDocument
+from tests.conftest import PDF_BYTES, actor, login, png_bytes
+from tests.test_records import named
+
+CLIENT = Path(sys.executable).parent / "clinicportal"
+
+
+@pytest.fixture
+def api_key(alice) -> str:
+    return api_key_create(actor=actor(alice), name="Reception printer")[1]
+
+
+def endpoint(patient) -> str:
+    return reverse("api:portal_documents", args=[patient.public_id])
+
+
+def post(patient, key, data=PDF_BYTES, name="rx.pdf", **fields):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return Client().post(endpoint(patient), {"file": named(name, data), **fields}, headers=headers)
+
+
+def nothing_stored() -> bool:
+    return not PortalDocument.objects.exists() and not Blob.objects.exists()
+
+
+def test_admins_create_a_key_that_is_shown_once_and_kept_only_as_a_hash(alice_client):
+    url = reverse("office:settings_api_keys")
+    response = alice_client.post(url, {"name": "Reception printer"})
+    assert response.status_code == 302  # a reload of the next page cannot make a second key
+    html = alice_client.get(url).content.decode()
+    key = html.split("data-api-key>")[1].split("<")[0]
+    assert key.startswith("cpk_") and "shown only once" in html
+    stored = ApiKey.objects.get()
+    assert key not in (stored.key_hash, stored.prefix) and key.startswith(f"cpk_{stored.prefix}_")
+    listed = alice_client.get(url).content.decode()
+    assert "Reception printer" in listed and f"cpk_{stored.prefix}_…" in listed
+    assert key not in listed
+    assert AuditEvent.objects.filter(action="api_key.created").exists()
+    assert alice_client.post(url, {"name": "  "}).status_code == 400
+    assert ApiKey.objects.count() == 1
+
+
+def test_only_admins_of_the_practice_manage_keys(alice, bob_client, api_key, practice_y):
+    stored = ApiKey.objects.get()
+    revoke = reverse("office:api_key_revoke", args=[stored.public_id])
+    assert bob_client.get(reverse("office:settings_api_keys")).status_code == 403
+    assert bob_client.post(revoke).status_code == 403
+    yvonne = login(Client(), StaffMember.objects.get(user__username="yvonne"))
+    assert yvonne.get(revoke).status_code == 404 and yvonne.post(revoke).status_code == 404
+    assert (
+        "Reception printer" not in yvonne.get(reverse("office:settings_api_keys")).content.decode()
+    )
+    stored.refresh_from_db()
+    assert stored.is_active
+
+
+def test_a_pdf_printed_to_the_portal_reaches_records(api_key, patient_a, ada_portal):
+    response = post(
+        patient_a, api_key, description="Prescription", date="2026-11-24", is_education="false"
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    document = PortalDocument.objects.get()
+    assert body["id"] == str(document.public_id) and body["patient_id"] == str(patient_a.public_id)
+    assert (body["filename"], body["description"], body["date"], body["is_education"]) == (
+        "rx.pdf",
+        "Prescription",
+        "2026-11-24",
+        False,
+    )
+    assert document.source == "chart" and document.shared_by is None
+    event = AuditEvent.objects.get(action="portal_document.shared")
+    assert event.actor_name == "API key “Reception printer”" and event.patient == patient_a
+    assert ApiKey.objects.get().last_used_at is not None
+    assert "Prescription" in ada_portal.get("/p/clinic-x/records/").content.decode()
+    # The same PDF printed again is stored once.
+    assert post(patient_a, api_key).status_code == 201
+    assert Blob.objects.count() == 1 and PortalDocument.objects.count() == 2
+
+
+@pytest.mark.parametrize("header", ["", "Bearer ", "Bearer cpk_nope_nope", "Basic abc", "x"])
+def test_a_missing_or_wrong_key_is_401(api_key, patient_a, header):
+    headers = {"Authorization": header} if header else {}
+    response = Client().post(
+        endpoint(patient_a), {"file": named("rx.pdf", PDF_BYTES)}, headers=headers
+    )
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert "API key" in response.json()["error"]
+    assert nothing_stored()
+
+
+def test_a_key_with_a_changed_secret_or_a_revoked_key_is_401(alice_client, api_key, patient_a):
+    assert post(patient_a, api_key[:-2] + "xx").status_code == 401
+    stored = ApiKey.objects.get()
+    alice_client.post(reverse("office:api_key_revoke", args=[stored.public_id]))
+    assert post(patient_a, api_key).status_code == 401
+    assert nothing_stored()
+    assert AuditEvent.objects.filter(action="api_key.revoked").exists()
+    assert "Revoked" in alice_client.get(reverse("office:settings_api_keys")).content.decode()
+
+
+def test_another_practices_patient_is_404_like_an_unknown_one(api_key, patient_c):
+    other = post(patient_c, api_key)
+    assert other.status_code == 404 and other.json() == {"error": "No such patient."}
+    unknown = Client().post(
+        "/api/v1/patients/00000000-0000-4000-8000-000000000000/portal-documents",
+        {"file": named("rx.pdf", PDF_BYTES)},
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    assert unknown.status_code == 404 and unknown.json() == other.json()
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("data", "fields", "says"),
+    [
+        (png_bytes(), {}, "PDF files only"),
+        (b"MZ\x90\x00 not a pdf", {}, "not a file type we accept"),
+        (b"", {}, "fields"),
+        (PDF_BYTES, {"date": "24/11/2026"}, "fields"),
+        (PDF_BYTES, {"description": "x" * 301}, "fields"),
+    ],
+)
+def test_bad_input_is_400_and_stores_nothing(api_key, patient_a, data, fields, says):
+    response = post(patient_a, api_key, data=data, **fields)
+    assert response.status_code == 400
+    assert says in json.dumps(response.json())
+    assert nothing_stored()
+
+
+def test_an_oversize_pdf_is_refused(api_key, patient_a, settings):
+    settings.CLINICPORTAL_UPLOAD_MAX_BYTES = 100
+    response = post(patient_a, api_key, data=PDF_BYTES + b"0" * 200)
+    assert response.status_code == 400 and "limit" in response.json()["error"]
+    assert nothing_stored()
+
+
+def test_only_post_is_allowed(api_key, patient_a):
+    response = Client().get(endpoint(patient_a), headers={"Authorization": f"Bearer {api_key}"})
+    assert response.status_code == 405
+
+
+def test_the_openapi_document_is_valid_and_describes_print_to_portal(client, db):
+    from openapi_spec_validator import validate
+
+    response = client.get("/api/v1/openapi.json")
+    document = response.json()
+    validate(document)
+    operation = document["paths"]["/patients/{patient_id}/portal-documents"]["post"]
+    assert set(operation["responses"]) == {"201", "400", "401", "404"}
+    assert document["servers"] == [{"url": "http://testserver/api/v1"}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_line_client_sends_a_file_or_standard_input(
+    live_server, practice_x, alice, patient_a, patient_c, tmp_path
+):
+    key = api_key_create(actor=actor(alice), name="Printer")[1]
+    pdf = tmp_path / "prescription.pdf"
+    pdf.write_bytes(PDF_BYTES)
+    env = {"PATH": "/usr/bin:/bin", "CLINICPORTAL_API_URL": live_server.url}
+
+    def run(*args: str, key: str = key, stdin: bytes | None = None):
+        return subprocess.run(
+            [str(CLIENT), "print-to-portal", *args],
+            input=stdin,
+            env={**env, "CLINICPORTAL_API_KEY": key},
+            capture_output=True,
+            timeout=60,
+        )
+
+    sent = run("--patient", str(patient_a.public_id), "--description", "Prescription", str(pdf))
+    assert sent.returncode == 0, sent.stderr
+    assert "“prescription.pdf” is on the patient's portal" in sent.stdout.decode()
+    piped = run(
+        "--patient",
+        str(patient_a.public_id),
+        "--education",
+        "--filename",
+        "lens-care.pdf",
+        "-",
+        stdin=PDF_BYTES + b"\n% printed",
+    )
+    assert piped.returncode == 0, piped.stderr
+    documents = {d.filename: d for d in PortalDocument.objects.all()}
+    assert documents.keys() == {"prescription.pdf", "lens-care.pdf"}
+    assert documents["lens-care.pdf"].is_education
+    assert documents["prescription.pdf"].description == "Prescription"
+
+    refused = run("--patient", str(patient_a.public_id), str(pdf), key="cpk_wrong_key")
+    assert refused.returncode == 1 and b"(401)" in refused.stderr
+    elsewhere = run("--patient", str(patient_c.public_id), str(pdf))
+    assert elsewhere.returncode == 1 and b"(404): No such patient." in elsewhere.stderr
+    missing = run("--patient", str(patient_a.public_id), str(tmp_path / "nope.pdf"))
+    assert missing.returncode == 1 and b"Cannot read" in missing.stderr
+    assert PortalDocument.objects.count() == 2
