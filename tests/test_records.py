@@ -13,6 +13,7 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.content.blobstore import get_blob_store
 from clinicportal.content.models import Blob
 from clinicportal.patients.services import chart_file_add_generated
+from clinicportal.practices.models import SystemDocument
 from clinicportal.records.models import PortalDocument
 from tests.conftest import PDF_BYTES, actor, png_bytes
 
@@ -111,6 +112,43 @@ def test_removing_asks_first_and_frees_content_nothing_else_uses(
     assert AuditEvent.objects.filter(action="portal_document.removed").count() == 2
 
 
+def test_remove_files_chooses_a_category_then_a_file_then_confirms(
+    alice_client, bob_client, patient_a, patient_b
+):
+    upload(bob_client, patient_a, "exam.pdf", PDF_BYTES + b"1", description="Exam")
+    add_to_library(alice_client)
+    library = reverse("office:portal_document_assign_system", args=[patient_a.public_id])
+    bob_client.post(library, {"document": str(SystemDocument.objects.get().public_id)})
+    upload(bob_client, patient_b, "b.pdf", PDF_BYTES + b"b")
+    other = reverse("office:portal_document_assign_other", args=[patient_a.public_id])
+    from_b = PortalDocument.objects.get(patient=patient_b)
+    bob_client.post(f"{other}?from={patient_b.public_id}", {"document": str(from_b.public_id)})
+
+    url = reverse("office:portal_document_remove_choose", args=[patient_a.public_id])
+
+    def offered(category: str) -> list[str]:
+        page = bob_client.get(url, {"category": category})
+        return [d.filename for d in page.context["documents"]]
+
+    assert offered("patient") == ["exam.pdf"]
+    assert offered("system") == ["glaucoma.pdf"]
+    assert offered("other") == ["b.pdf"]
+    assert bob_client.get(url, {"category": "nope"}).status_code == 404
+    nothing = bob_client.post(f"{url}?category=system", {})
+    assert nothing.status_code == 400 and "Please choose a file first." in nothing.content.decode()
+    assert (
+        bob_client.post(f"{url}?category=system", {"document": str(from_b.public_id)}).status_code
+        == 400
+    )
+    chosen = PortalDocument.objects.get(patient=patient_a, source="system")
+    response = bob_client.post(f"{url}?category=system", {"document": str(chosen.public_id)})
+    confirm = reverse("office:portal_document_remove", args=[patient_a.public_id, chosen.public_id])
+    assert response.status_code == 302 and response["Location"] == confirm
+    assert PortalDocument.objects.filter(pk=chosen.pk).exists()  # nothing goes before "Yes"
+    bob_client.post(confirm)
+    assert offered("system") == [] and offered("patient") == ["exam.pdf"]
+
+
 def test_staff_of_another_practice_get_404(carol_client, bob, bob_client, patient_a):
     file = chart_file(bob, patient_a)
     share(bob_client, patient_a, file)
@@ -119,6 +157,7 @@ def test_staff_of_another_practice_get_404(carol_client, bob, bob_client, patien
         reverse("office:portal_document_share", args=[patient_a.public_id, file.public_id]),
         reverse("office:portal_document_upload", args=[patient_a.public_id]),
         reverse("office:portal_document_remove", args=[patient_a.public_id, document.public_id]),
+        reverse("office:portal_document_remove_choose", args=[patient_a.public_id]),
     ]
     for url in urls:
         assert carol_client.get(url).status_code == 404, url

@@ -202,15 +202,24 @@ class ReplaceFileForm(forms.Form):
     upload = forms.FileField(label="New file")
 
 
-class AssignForm(forms.Form):
-    """Pick one of ``choices`` (public id, label) and whether it is an education resource."""
+class ChooseDocumentForm(forms.Form):
+    """Pick one of ``choices`` (public id, label)."""
 
-    document = forms.ChoiceField(label="Document", widget=forms.RadioSelect)
-    is_education = forms.BooleanField(label="Education resource", required=False, initial=True)
+    document = forms.ChoiceField(
+        label="Document",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please choose a file first."},
+    )
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["document"].choices = choices  # type: ignore[attr-defined]
+
+
+class AssignForm(ChooseDocumentForm):
+    """Pick a document and say whether it is an education resource."""
+
+    is_education = forms.BooleanField(label="Education resource", required=False, initial=True)
 
 
 class TopicShareForm(forms.Form):

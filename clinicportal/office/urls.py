@@ -75,6 +75,11 @@ urlpatterns = [
         name="portal_document",
     ),
     path(
+        "patients/<uuid:patient_id>/portal/documents/remove/",
+        views.portal_document_remove_choose,
+        name="portal_document_remove_choose",
+    ),
+    path(
         "patients/<uuid:patient_id>/portal/documents/<uuid:document_id>/remove/",
         views.portal_document_remove,
         name="portal_document_remove",

@@ -62,6 +62,7 @@ from clinicportal.office.forms import (
     AuthorizedUserForm,
     AuthorizedUserLinkForm,
     ChartFileUploadForm,
+    ChooseDocumentForm,
     EmailSettingsForm,
     PatientForm,
     PortalAccessForm,
@@ -89,7 +90,11 @@ from clinicportal.records.medlineplus import (
     MedlinePlusUnavailable,
     health_topics_search,
 )
-from clinicportal.records.selectors import portal_document_for_office, portal_documents_for_office
+from clinicportal.records.selectors import (
+    CATEGORIES,
+    portal_document_for_office,
+    portal_documents_for_office,
+)
 
 PATIENTS_PER_PAGE = 25
 NEW_API_KEY = "office_new_api_key"
@@ -754,6 +759,37 @@ def portal_document_upload(request: StaffRequest, patient_id: uuid.UUID) -> Http
         "max_bytes": settings.CLINICPORTAL_UPLOAD_MAX_BYTES,
     }
     return render(request, "office/portal_document_upload.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_remove_choose(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Remove Files: choose the category, then the file; the next page asks to confirm."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    category = request.GET.get("category", "patient")
+    if category not in CATEGORIES:
+        raise Http404("No such category.")
+    documents = list(
+        portal_documents_for_office(actor=request.actor, patient=patient, category=category)
+    )
+    choices = [
+        (str(d.public_id), f"{d.document_date:%m/%d/%Y} · {d.filename} · {d.description}")
+        for d in documents
+    ]
+    form = ChooseDocumentForm(request.POST if request.method == "POST" else None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        return redirect(
+            "office:portal_document_remove", patient.public_id, form.cleaned_data["document"]
+        )
+    context = {
+        "patient": patient,
+        "form": form,
+        "documents": documents,
+        "category": category,
+        "categories": [(key, label) for key, (label, _) in CATEGORIES.items()],
+    }
+    status = 400 if form.errors else 200
+    return render(request, "office/portal_document_remove_choose.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,11 +11,25 @@ from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.patients.models import Patient
 from clinicportal.records.models import PortalDocument
 
+# The seed's three kinds of portal file, as staff choose among them to remove one.
+Source = PortalDocument.Source
+CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "patient": ("Patient files", (Source.CHART, Source.PATIENT_UPLOAD)),
+    "system": ("System files", (Source.SYSTEM, Source.ONLINE)),
+    "other": ("Other patients’ files", (Source.OTHER_PATIENT,)),
+}
 
-def portal_documents_for_office(*, actor: StaffActor, patient: Patient) -> QuerySet[PortalDocument]:
-    return PortalDocument.objects.filter(practice=actor.practice, patient=patient).select_related(
-        "blob"
-    )
+
+def portal_documents_for_office(
+    *, actor: StaffActor, patient: Patient, category: str | None = None
+) -> QuerySet[PortalDocument]:
+    """The patient's portal files, newest first; only one category's when it is given."""
+    documents = PortalDocument.objects.filter(
+        practice=actor.practice, patient=patient
+    ).select_related("blob")
+    if category is not None:
+        documents = documents.filter(source__in=CATEGORIES[category][1])
+    return documents
 
 
 def portal_document_for_office(

@@ -201,3 +201,49 @@ def test_an_admin_creates_and_revokes_an_api_key_on_a_phone(page, axe, alice):
     expect(page.get_by_text("no longer works")).to_be_visible()
     axe.check(page)
     assert ApiKey.objects.get().revoked_at is not None
+
+
+def test_remove_files_by_category_asks_before_removing(page, axe, bob, patient_a):
+    from clinicportal.patients.services import chart_file_add_generated
+    from clinicportal.records.models import PortalDocument
+    from clinicportal.records.services import portal_document_share_chart_file
+    from tests.conftest import actor
+
+    chart = chart_file_add_generated(
+        actor=actor(bob),
+        patient=patient_a,
+        data=PDF_BYTES,
+        content_type="application/pdf",
+        filename="exam.pdf",
+        description="Exam",
+        document_date=patient_a.created_at.date(),
+    )
+    portal_document_share_chart_file(
+        actor=actor(bob),
+        chart_file=chart,
+        document_date=chart.document_date,
+        description="Your exam",
+        is_education=False,
+    )
+    sign_in(page, axe)
+    page.goto(f"/office/patients/{patient_a.public_id}/")
+    axe.check(page)
+    page.get_by_role("link", name="Remove Files").click()
+    axe.check(page)
+    page.get_by_role("link", name="System files").click()
+    expect(page.get_by_text("No files of this kind")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("link", name="Patient files").click()
+    axe.check(page)
+    page.get_by_role("button", name="Remove File").click()
+    expect(page.get_by_text("Please choose a file first.").first).to_be_visible()
+    axe.check(page)
+    page.get_by_label(re.compile("exam.pdf")).check()
+    page.get_by_role("button", name="Remove File").click()
+    expect(page.get_by_text("This cannot be undone")).to_be_visible()
+    axe.check(page)
+    assert PortalDocument.objects.exists()
+    page.get_by_role("button", name="Yes, remove").click()
+    expect(page.get_by_text("was removed from the portal")).to_be_visible()
+    axe.check(page)
+    assert not PortalDocument.objects.exists()
