@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import quote, urlencode
 
+import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -70,6 +72,37 @@ def test_sharing_a_chart_file_prefills_the_form_and_stores_nothing_new(bob_clien
         "From the chart" in detail and ">Education<" in detail and 'class="source-chart"' in detail
     )
     assert AuditEvent.objects.filter(action="portal_document.shared", patient=patient_a).exists()
+
+
+@pytest.mark.parametrize(
+    ("next_url", "comes_back"),
+    [
+        ("share", True),
+        ("https://evil.example/office/", False),
+        ("//evil.example/office/", False),
+        ("/p/clinic-x/", False),
+    ],
+)
+def test_access_set_up_from_the_share_page_comes_back_to_it(
+    bob_client, bob, patient_a, next_url, comes_back
+):
+    file = chart_file(bob, patient_a)
+    share_url = reverse("office:portal_document_share", args=[patient_a.public_id, file.public_id])
+    next_url = share_url if next_url == "share" else next_url
+    page = bob_client.get(share_url).content.decode()
+    access = reverse("office:portal_access", args=[patient_a.public_id])
+    assert f"{access}?next={quote(share_url)}" in page
+    slip = bob_client.post(
+        f"{access}?{urlencode({'next': next_url})}", {"username": "ada.l", "password": ""}
+    ).content.decode()
+    assert "data-slip-password" in slip
+    done = slip.split('class="button" href="')[1].split('"')[0]
+    assert done == (
+        share_url
+        if comes_back
+        else reverse("office:patient", args=[patient_a.public_id]) + "#online-portal"
+    )
+    assert "has no portal access yet" not in bob_client.get(share_url).content.decode()
 
 
 def test_uploading_from_the_desktop_checks_the_content(bob_client, patient_a, settings):

@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -333,7 +334,11 @@ def _form_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 def _slip(
-    request: StaffRequest, patient: Any, issued: IssuedCredentials, heading: str
+    request: StaffRequest,
+    patient: Any,
+    issued: IssuedCredentials,
+    heading: str,
+    done_url: str | None = None,
 ) -> HttpResponse:
     """Show new credentials once, on screen and ready to print (callers are never_cache)."""
     return render(
@@ -344,8 +349,20 @@ def _slip(
             "issued": issued,
             "heading": heading,
             "portal_url": request.build_absolute_uri(request.actor.practice.portal_path()),
+            "done_url": done_url
+            or reverse("office:patient", args=[patient.public_id]) + "#online-portal",
         },
     )
+
+
+def _next_within_office(request: HttpRequest) -> str | None:
+    """The page to come back to (``?next=``), if it is one of this site's office pages."""
+    url = request.GET.get("next", "")
+    if url.startswith("/office/") and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
 
 
 @never_cache
@@ -375,10 +392,16 @@ def portal_access(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            return _slip(request, patient, issued, "Portal access is ready")
-    return render(
-        request, "office/portal_access.html", {"patient": patient, "form": form, "access": access}
-    )
+            return _slip(
+                request, patient, issued, "Portal access is ready", _next_within_office(request)
+            )
+    context = {
+        "patient": patient,
+        "form": form,
+        "access": access,
+        "back_url": _next_within_office(request),
+    }
+    return render(request, "office/portal_access.html", context)
 
 
 def _to_online_portal(patient: Any) -> HttpResponse:
