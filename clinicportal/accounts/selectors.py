@@ -76,7 +76,9 @@ def api_keys(*, actor: StaffActor) -> list[ApiKey]:
     """The practice's API keys, active first (admins only)."""
     if not actor.is_admin:
         raise PermissionError("Only admins manage API keys.")
-    return list(ApiKey.objects.filter(practice=actor.practice).select_related("created_by"))
+    return list(
+        ApiKey.objects.filter(practice=actor.practice).select_related("created_by__staff_member")
+    )
 
 
 def api_key_get(*, actor: StaffActor, public_id: uuid.UUID) -> ApiKey:
