@@ -11,9 +11,11 @@ from pypdf import PdfReader
 
 from clinicportal.accounts.models import PortalAccount, User
 from clinicportal.content.blobstore import get_blob_store
-from clinicportal.core.demo import DEMO_LOGINS, DEMO_PORTAL_LOGINS
+from clinicportal.core.demo import DEMO_API_KEY, DEMO_LOGINS, DEMO_PORTAL_LOGINS
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import Practice
+from tests.conftest import PDF_BYTES
+from tests.test_records import named
 
 
 def test_demo_load_twice_makes_one_practice_with_readable_pdfs(db):
@@ -52,7 +54,16 @@ def test_demo_load_twice_makes_one_practice_with_readable_pdfs(db):
     jordan.post(
         "/p/clearview/login/", {"username": "jordan.rivera", "password": "maple-comet-river-58"}
     )
-    assert "Your visit summary" in jordan.get("/p/clearview/records/").content.decode()
+    records = jordan.get("/p/clearview/records/").content.decode()
+    assert "Your visit summary" in records and "Dry Eye" in records
+    assert DEMO_API_KEY in first.getvalue()
+    printed = Client().post(
+        f"/api/v1/patients/{Patient.objects.get(first_name='Jordan').public_id}/portal-documents",
+        {"file": named("rx.pdf", PDF_BYTES), "description": "Prescription"},
+        headers={"Authorization": f"Bearer {DEMO_API_KEY}"},
+    )
+    assert printed.status_code == 201
+    assert "Prescription" in jordan.get("/p/clearview/records/").content.decode()
     chart_file = ChartFile.objects.select_related("patient", "blob").earliest("pk")
     reader = PdfReader(get_blob_store().path(chart_file.blob.storage_name))
     assert chart_file.patient.full_name in reader.pages[0].extract_text()

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from faker import Faker
 
-from clinicportal.accounts.models import PortalAccount, TwoFactorDevice, User
+from clinicportal.accounts.models import ApiKey, PortalAccount, TwoFactorDevice, User
 from clinicportal.accounts.services import (
+    api_key_hash,
     authorized_user_add,
     authorized_user_link,
     portal_access_issue,
@@ -27,7 +28,11 @@ from clinicportal.patients.search import name_key, phone_key
 from clinicportal.patients.services import PatientDetails, chart_file_add_generated, patient_create
 from clinicportal.practices.models import Practice, StaffMember
 from clinicportal.practices.services import practice_create, staff_create
-from clinicportal.records.services import portal_document_share_chart_file
+from clinicportal.records.medlineplus import HealthTopic
+from clinicportal.records.services import (
+    portal_document_share_chart_file,
+    portal_document_share_topic,
+)
 
 DEMO_SLUG = "clearview"
 DEMO_NAME = "Clearview Eye Care"
@@ -35,6 +40,18 @@ DEMO_PATIENTS = 50
 DEMO_SMTP_PORT = 2525
 # Demo only: the admin's authenticator key, public in README.md (admins must use two-step).
 DEMO_ADMIN_TOTP_SECRET = "KRSXG5CBMRWWS3TEMVWW6UDPOJ2GC3DT"  # noqa: S105
+# Demo only: an API key for trying `clinicportal print-to-portal`, public in README.md.
+DEMO_API_KEY_PREFIX = "c1ea7e1dde70"
+DEMO_API_KEY = f"cpk_{DEMO_API_KEY_PREFIX}_demo-only-key-published-in-the-readme"
+# A MedlinePlus topic on the test patient's portal, as Search Online would put it there.
+DEMO_TOPIC = HealthTopic(
+    title="Dry Eye",
+    url="https://medlineplus.gov/dryeye.html",
+    summary=(
+        "Dry eye happens when your eyes don't make enough tears, or the tears evaporate too "
+        "quickly. Eye drops, warm compresses and a break from screens can help."
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,15 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
         user=admin.user,
         defaults={"secret": DEMO_ADMIN_TOTP_SECRET, "confirmed_at": timezone.now()},
     )
+    ApiKey.objects.get_or_create(
+        prefix=DEMO_API_KEY_PREFIX,
+        defaults={
+            "practice": practice,
+            "name": "Demo printer",
+            "key_hash": api_key_hash(DEMO_API_KEY),
+            "created_by": admin.user,
+        },
+    )
     EmailSettings.objects.get_or_create(
         practice=practice,
         defaults={
@@ -198,6 +224,9 @@ def _demo_portal(actor: StaffActor) -> None:
             document_date=summary.document_date,
             description="Your visit summary",
             is_education=False,
+        )
+        portal_document_share_topic(
+            actor=actor, patient=jordan, topic=DEMO_TOPIC, is_education=True
         )
         children = [
             patient_create(

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from clinicportal.core.demo import DEMO_ADMIN_TOTP_SECRET, demo_load
+from clinicportal.core.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_API_KEY, demo_load
 
 
 class Command(BaseCommand):
@@ -21,4 +21,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  The admin signs in with a two-step code too: add the key {DEMO_ADMIN_TOTP_SECRET} "
             "to an authenticator app, or run `.venv/bin/clinicportal demo_code`."
+        )
+        self.stdout.write(
+            f"  Print to portal with the demo API key {DEMO_API_KEY} (see README.md)."
         )
