@@ -91,7 +91,7 @@ def main() -> int:
         "met": p95 < GOAL_P95_MS,
     }
     report("patient_search", result)
-    return 0
+    return 0 if result["met"] else 1
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ def main() -> int:
         "met": results["sign_in"]["p50_ms"] <= GOAL_P50_MS,
     }
     report("portal_login", result)
-    return 0
+    return 0 if result["met"] else 1
 
 
 if __name__ == "__main__":
