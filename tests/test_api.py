@@ -213,3 +213,14 @@ def test_the_command_line_client_sends_a_file_or_standard_input(
     missing = run("--patient", str(patient_a.public_id), str(tmp_path / "nope.pdf"))
     assert missing.returncode == 1 and b"Cannot read" in missing.stderr
     assert PortalDocument.objects.count() == 2
+
+
+def test_a_hostile_filename_is_kept_as_harmless_text(api_key, patient_a, ada_portal):
+    response = post(patient_a, api_key, name="..\\..\\<img src=x onerror=alert(1)>\x07.pdf")
+    assert response.status_code == 201
+    document = PortalDocument.objects.get()
+    assert document.filename == "<img src=x onerror=alert(1)>.pdf"  # no folders, no controls
+    assert document.blob is not None  # stored under its hash, never under the given name
+    assert document.blob.storage_name.endswith(f"/{document.blob.sha256}")
+    records = ada_portal.get("/p/clinic-x/records/").content.decode()
+    assert "<img src=x" not in records
