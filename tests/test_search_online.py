@@ -11,7 +11,14 @@ from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.content.models import Blob
-from clinicportal.records.medlineplus import MedlinePlusUnavailable, health_topics_search
+from clinicportal.content.services import blob_put_bytes
+from clinicportal.records.medlineplus import (
+    HealthTopic,
+    MedlinePlusUnavailable,
+    health_topics_search,
+    parse_search_result,
+    topic_url,
+)
 from clinicportal.records.models import PortalDocument
 from tests.conftest import PDF_BYTES, free_port
 from tests.test_records import named
@@ -24,14 +31,9 @@ def search_url(patient, term=""):
     return f"{url}?q={term}" if term else url
 
 
-def share_topic(client, patient, **extra):
-    data = {
-        "title": "Glaucoma",
-        "url": GLAUCOMA_URL,
-        "summary": "Glaucoma is a group of diseases.",
-        "is_education": "on",
-        **extra,
-    }
+def share_topic(client, patient, title="Glaucoma", url=GLAUCOMA_URL, **extra):
+    topic = HealthTopic(title=title, url=url, summary="Glaucoma is a group of diseases.")
+    data = {"topic": topic.signed(), "is_education": "on", **extra}
     return client.post(search_url(patient, "glaucoma"), data)
 
 
@@ -102,11 +104,82 @@ def test_an_empty_search_and_an_unreachable_service_are_said_plainly(
 
 
 @pytest.mark.parametrize(
-    "url", ["https://evil.example/glaucoma.html", "javascript:alert(1)", "not a url"]
+    ("url", "kept"),
+    [
+        ("https://medlineplus.gov/glaucoma.html", "https://medlineplus.gov/glaucoma.html"),
+        ("http://medlineplus.gov/dryeye.html", "https://medlineplus.gov/dryeye.html"),
+        ("https://MedlinePlus.gov/a.html?x=1#top", "https://medlineplus.gov/a.html?x=1"),
+        ("https://www.nlm.nih.gov/medlineplus/", "https://www.nlm.nih.gov/medlineplus/"),
+        ("https://evil.example/glaucoma.html", None),
+        ("https://medlineplus.gov.evil.example/", None),
+        ("https://evilmedlineplus.gov/", None),
+        ("https://evil.example\\@medlineplus.gov/", None),
+        ("https://user:pw@medlineplus.gov/", None),
+        ("https://medlineplus.gov:8443/", None),
+        ("https://medlineplus.gov/a b", None),
+        ("https://nih.gov.nlm.nih.gov/", None),
+        ("javascript:alert(1)", None),
+        ("ftp://medlineplus.gov/", None),
+        ("not a url", None),
+    ],
 )
-def test_a_link_that_is_not_medlineplus_is_refused(medlineplus, bob_client, patient_a, url):
-    response = share_topic(bob_client, patient_a, url=url)
+def test_only_plain_medlineplus_pages_are_kept_and_always_as_https(url, kept):
+    assert topic_url(url) == kept
+
+
+def test_a_link_that_is_not_medlineplus_is_refused_even_when_signed(
+    medlineplus, bob_client, patient_a
+):
+    response = share_topic(bob_client, patient_a, url="https://evil.example\\@medlineplus.gov/")
     assert response.status_code == 400
+    assert "Only MedlinePlus health topic pages" in response.content.decode()
+    assert not PortalDocument.objects.exists()
+
+
+def test_a_changed_or_made_up_topic_is_refused(medlineplus, bob_client, patient_a):
+    signed = HealthTopic(title="Glaucoma", url=GLAUCOMA_URL, summary="").signed()
+    for value in (signed[:-2] + "xx", "{}", ""):
+        response = bob_client.post(search_url(patient_a, "glaucoma"), {"topic": value})
+        assert response.status_code == 400
+        assert "Please search again" in response.content.decode()
+    assert not PortalDocument.objects.exists()
+
+
+def test_a_topic_title_with_a_slash_is_kept_whole(medlineplus, bob_client, patient_a):
+    share_topic(bob_client, patient_a, title="HIV/AIDS and Infections")
+    assert PortalDocument.objects.get().filename == "HIV/AIDS and Infections"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b"<nlmSearchResult><term>&b;</term></nlmSearchResult>",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b"<nlmSearchResult><term>&e;</term></nlmSearchResult>",
+        b'<?xml version="1.0" encoding="no-such-encoding"?><nlmSearchResult/>',
+    ],
+)
+def test_entity_tricks_and_odd_encodings_are_refused(body):
+    with pytest.raises(MedlinePlusUnavailable):
+        parse_search_result(body)
+
+
+def test_a_record_is_a_file_or_a_link_never_both_or_neither(bob, patient_a):
+    from django.db import IntegrityError, transaction
+
+    blob = blob_put_bytes(
+        practice=patient_a.practice, data=PDF_BYTES, content_type="application/pdf"
+    )
+    common = {
+        "practice": patient_a.practice,
+        "patient": patient_a,
+        "filename": "x",
+        "source": "chart",
+    }
+    for fields in ({"blob": blob, "link_url": GLAUCOMA_URL}, {"blob": None, "link_url": ""}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            PortalDocument.objects.create(**common, **fields)
     assert not PortalDocument.objects.exists()
 
 
@@ -114,6 +187,8 @@ def test_the_patient_opens_the_link_from_records_and_it_shows_in_logs(
     medlineplus, ada_portal, bob_client, patient_a
 ):
     share_topic(bob_client, patient_a)
+    only_links = ada_portal.get("/p/clinic-x/records/").content.decode()
+    assert "Open on MedlinePlus" in only_links and "Download all" not in only_links
     bob_client.post(
         reverse("office:portal_document_upload", args=[patient_a.public_id]),
         {"upload": named("exam.pdf", PDF_BYTES), "document_date": "2026-11-21"},

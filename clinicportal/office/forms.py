@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinicportal.accounts.services import SignInRefused, staff_authenticate
@@ -11,6 +12,7 @@ from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.services import PatientDetails
 from clinicportal.patients.validators import validate_birth_date
 from clinicportal.practices.selectors import staff_member_for_user
+from clinicportal.records.medlineplus import HealthTopic
 
 
 class StaffLoginForm(AuthenticationForm):
@@ -223,12 +225,16 @@ class AssignForm(ChooseDocumentForm):
 
 
 class TopicShareForm(forms.Form):
-    """Share one Search Online result: the topic travels in hidden fields, checked again."""
+    """Share one Search Online result: the topic travels signed, so it is shared as found."""
 
-    title = forms.CharField(max_length=200, widget=forms.HiddenInput)
-    url = forms.URLField(max_length=500, assume_scheme="https", widget=forms.HiddenInput)
-    summary = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
+    topic = forms.CharField(widget=forms.HiddenInput)
     is_education = forms.BooleanField(label="Education resource", required=False, initial=True)
+
+    def clean_topic(self) -> HealthTopic:
+        try:
+            return HealthTopic.from_signed(self.cleaned_data["topic"])
+        except ValueError:
+            raise ValidationError("That search result has expired. Please search again.") from None
 
 
 class ApiKeyForm(forms.Form):

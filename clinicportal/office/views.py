@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import asdict
 from typing import Any
 
 from django import forms
@@ -914,14 +913,13 @@ def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) 
         status = 400
         form = TopicShareForm(request.POST)
         if form.is_valid():
-            data = form.cleaned_data
-            topic = HealthTopic(title=data["title"], url=data["url"], summary=data["summary"])
+            topic = form.cleaned_data["topic"]
             try:
                 record_services.portal_document_share_topic(
                     actor=request.actor,
                     patient=patient,
                     topic=topic,
-                    is_education=data["is_education"],
+                    is_education=form.cleaned_data["is_education"],
                 )
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
@@ -929,7 +927,7 @@ def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) 
                 messages.success(request, f"“{topic.title}” is on {patient.first_name}’s portal.")
                 return _to_online_portal(patient)
         else:
-            messages.error(request, "That topic could not be shared. Please search again.")
+            messages.error(request, "That search result has expired. Please search again.")
     query = request.GET.get("q", "").strip()[:200]
     results: list[tuple[HealthTopic, TopicShareForm]] = []
     unavailable = False
@@ -940,7 +938,7 @@ def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) 
             unavailable = True
         else:
             results = [
-                (topic, TopicShareForm(initial=asdict(topic), auto_id=f"topic{n}_%s"))
+                (topic, TopicShareForm(initial={"topic": topic.signed()}, auto_id=f"topic{n}_%s"))
                 for n, topic in enumerate(topics, start=1)
             ]
     context = {

@@ -54,7 +54,7 @@ from clinicportal.portal.forms import (
     PortalLoginForm,
 )
 from clinicportal.practices.selectors import practice_by_slug
-from clinicportal.records.selectors import portal_record, portal_records
+from clinicportal.records.selectors import portal_record, portal_records, portal_records_have_files
 from clinicportal.records.services import portal_document_open, portal_records_download_all
 
 LOG_ENTRIES_PER_PAGE = 25
@@ -345,7 +345,12 @@ def records(request: PortalRequest) -> HttpResponse:
             if (file_type := by_content_type(document.blob.content_type))
             else "File"
         )
-    return render(request, "portal/records.html", {"page": page, "education_only": education_only})
+    context = {
+        "page": page,
+        "education_only": education_only,
+        "has_files": portal_records_have_files(actor=request.portal),
+    }
+    return render(request, "portal/records.html", context)
 
 
 @xframe_options_sameorigin

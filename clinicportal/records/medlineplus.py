@@ -23,22 +23,27 @@ from __future__ import annotations
 import html
 import http.client
 import re
-from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
-from urllib.request import Request, urlopen
+from dataclasses import asdict, dataclass
+from email.message import Message
+from typing import IO
+from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from django.conf import settings
+from django.core import signing
 from django.utils.html import strip_tags
 
 RESULTS = 10
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 TITLE_MAX = 200
 SUMMARY_MAX = 2000
-# Topic pages live on these hosts (and their subdomains); a link elsewhere is never shared.
-TOPIC_HOSTS = ("medlineplus.gov", "nlm.nih.gov")
+# Topic pages live on these hosts; a link anywhere else is never shared.
+TOPIC_HOSTS = frozenset({"medlineplus.gov", "www.medlineplus.gov", "www.nlm.nih.gov"})
+SIGNING_SALT = "clinicportal.records.search-online"
+SIGNED_FOR = 24 * 60 * 60  # a search result can be shared for a day
 
 
 @dataclass(frozen=True)
@@ -47,18 +52,63 @@ class HealthTopic:
     url: str
     summary: str
 
+    def signed(self) -> str:
+        """This topic, signed, for a form to hand back exactly as the service returned it."""
+        return signing.dumps(asdict(self), salt=SIGNING_SALT, compress=True)
+
+    @classmethod
+    def from_signed(cls, value: str) -> HealthTopic:
+        """The topic a form handed back; ValueError if it was changed or is too old."""
+        try:
+            data = signing.loads(value, salt=SIGNING_SALT, max_age=SIGNED_FOR)
+            return cls(title=str(data["title"]), url=str(data["url"]), summary=str(data["summary"]))
+        except (signing.BadSignature, KeyError, TypeError) as exc:
+            raise ValueError("Not a search result of ours.") from exc
+
 
 class MedlinePlusUnavailable(Exception):
     """The service could not be reached, or did not answer in its format."""
 
 
-def topic_url_allowed(url: str) -> bool:
-    """True for an https (or http) page on MedlinePlus or the NLM site."""
-    parts = urlsplit(url)
+def topic_url(url: str) -> str | None:
+    """The https address of a MedlinePlus page, rebuilt from its parts; None for anything else.
+
+    No user name, password, port or backslash, and only the known hosts: what is stored and
+    later followed by patients is a plain https URL on MedlinePlus.
+    """
+    if "\\" in url or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
     host = (parts.hostname or "").lower()
-    return parts.scheme in ("https", "http") and any(
-        host == allowed or host.endswith("." + allowed) for allowed in TOPIC_HOSTS
-    )
+    if (
+        parts.scheme not in ("https", "http")
+        or parts.username is not None
+        or parts.password is not None
+        or port is not None
+        or host not in TOPIC_HOSTS
+    ):
+        return None
+    return urlunsplit(("https", host, parts.path or "/", parts.query, ""))
+
+
+class _NoRedirects(HTTPRedirectHandler):
+    def redirect_request(
+        self,
+        req: Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: Message,
+        newurl: str,
+    ) -> None:
+        return None  # a redirect answer is an HTTPError: the service moved or is misconfigured
+
+
+_opener = build_opener(_NoRedirects)
 
 
 def health_topics_search(term: str, *, limit: int = RESULTS) -> list[HealthTopic]:
@@ -73,9 +123,7 @@ def health_topics_search(term: str, *, limit: int = RESULTS) -> list[HealthTopic
         headers={"Accept": "application/xml", "User-Agent": "ClinicPortal (Search Online)"},
     )
     try:
-        with urlopen(  # noqa: S310 - as above
-            request, timeout=settings.CLINICPORTAL_MEDLINEPLUS_TIMEOUT
-        ) as response:
+        with _opener.open(request, timeout=settings.CLINICPORTAL_MEDLINEPLUS_TIMEOUT) as response:
             body = response.read(MAX_RESPONSE_BYTES + 1)
     except (OSError, http.client.HTTPException) as exc:  # URLError, HTTPError, timeouts
         raise MedlinePlusUnavailable(str(exc)) from exc
@@ -87,16 +135,16 @@ def health_topics_search(term: str, *, limit: int = RESULTS) -> list[HealthTopic
 def parse_search_result(body: bytes) -> list[HealthTopic]:
     try:
         root = fromstring(body)
-    except (ParseError, DefusedXmlException) as exc:
+    except (ParseError, DefusedXmlException, LookupError, ValueError) as exc:
         raise MedlinePlusUnavailable("The answer was not the service's XML.") from exc
     if root.tag != "nlmSearchResult":
         raise MedlinePlusUnavailable(f"Unexpected answer <{root.tag}>.")
     topics = []
     for document in root.iterfind("./list/document"):
-        url = (document.get("url") or "").strip()
+        url = topic_url((document.get("url") or "").strip())
         fields = {c.get("name"): c.text or "" for c in document.iterfind("content")}
         title = _text(fields.get("title", ""))[:TITLE_MAX]
-        if not title or not topic_url_allowed(url):
+        if not title or url is None:
             continue
         summary = _text(fields.get("FullSummary") or fields.get("snippet", ""))[:SUMMARY_MAX]
         topics.append(HealthTopic(title=title, url=url, summary=summary))

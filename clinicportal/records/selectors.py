@@ -51,6 +51,11 @@ def portal_records(*, actor: PortalActor, education_only: bool = False) -> Query
     return records.filter(is_education=True) if education_only else records
 
 
+def portal_records_have_files(*, actor: PortalActor) -> bool:
+    """Whether "Download all" has anything to put in the ZIP (links have no file)."""
+    return portal_records(actor=actor).filter(blob__isnull=False).exists()
+
+
 def portal_record(*, actor: PortalActor, public_id: uuid.UUID) -> PortalDocument:
     try:
         return portal_records(actor=actor).get(public_id=public_id)

@@ -24,7 +24,7 @@ from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.context import ApiActor, PortalActor, StaffActor, require_own_practice
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import SystemDocument
-from clinicportal.records.medlineplus import HealthTopic, topic_url_allowed
+from clinicportal.records.medlineplus import HealthTopic, topic_url
 from clinicportal.records.models import PortalDocument
 
 
@@ -46,7 +46,8 @@ def _create(
         blob=blob,
         link_url=link_url,
         source=source,
-        filename=display_filename(filename),
+        # A file's name loses any folders; a link's title (say "HIV/AIDS") is kept whole.
+        filename=display_filename(filename) if blob is not None else " ".join(filename.split()),
         description=description.strip(),
         document_date=document_date,
         is_education=is_education,
@@ -147,7 +148,8 @@ def portal_document_share_topic(
 ) -> PortalDocument:
     """Put a link to a MedlinePlus health topic on the patient's portal (no file is stored)."""
     require_own_practice(actor, patient)
-    if not topic_url_allowed(topic.url):
+    url = topic_url(topic.url)
+    if url is None:
         raise ValidationError("Only MedlinePlus health topic pages can be shared.")
     description = Truncator(topic.summary).chars(
         PortalDocument._meta.get_field("description").max_length or 300
@@ -157,7 +159,7 @@ def portal_document_share_topic(
             actor=actor,
             patient=patient,
             blob=None,
-            link_url=topic.url,
+            link_url=url,
             source=PortalDocument.Source.ONLINE,
             filename=topic.title,
             description=description,
