@@ -44,8 +44,8 @@ def nothing_stored() -> bool:
 def test_admins_create_a_key_that_is_shown_once_and_kept_only_as_a_hash(alice_client):
     url = reverse("office:settings_api_keys")
     response = alice_client.post(url, {"name": "Reception printer"})
-    assert response.status_code == 302  # a reload of the next page cannot make a second key
-    html = alice_client.get(url).content.decode()
+    assert "no-store" in response["Cache-Control"]
+    html = response.content.decode()
     key = html.split("data-api-key>")[1].split("<")[0]
     assert key.startswith("cpk_") and "shown only once" in html
     stored = ApiKey.objects.get()
@@ -88,7 +88,9 @@ def test_a_pdf_printed_to_the_portal_reaches_records(api_key, patient_a, ada_por
     )
     assert document.source == "chart" and document.shared_by is None
     event = AuditEvent.objects.get(action="portal_document.shared")
-    assert event.actor_name == "API key “Reception printer”" and event.patient == patient_a
+    prefix = ApiKey.objects.get().prefix
+    assert event.actor_name == f"API key “Reception printer” (cpk_{prefix}_…)"
+    assert event.patient == patient_a
     assert ApiKey.objects.get().last_used_at is not None
     assert "Prescription" in ada_portal.get("/p/clinic-x/records/").content.decode()
     # The same PDF printed again is stored once.
@@ -156,7 +158,28 @@ def test_an_oversize_pdf_is_refused(api_key, patient_a, settings):
 
 def test_only_post_is_allowed(api_key, patient_a):
     response = Client().get(endpoint(patient_a), headers={"Authorization": f"Bearer {api_key}"})
-    assert response.status_code == 405
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "use POST" in response.json()["error"]
+
+
+def test_a_broken_multipart_body_is_a_json_400(api_key, patient_a):
+    response = Client().post(
+        endpoint(patient_a),
+        data=b"--x\r\nContent-Disposition: form-data; name=file\r\n\r\nnot closed",
+        content_type="multipart/form-data; boundary=",
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    assert response.status_code == 400 and "multipart" in response.json()["error"]
+    assert nothing_stored()
+
+
+def test_keys_are_listed_active_first(alice, alice_client):
+    api_key_create(actor=actor(alice), name="Old printer")
+    newer, _ = api_key_create(actor=actor(alice), name="New printer")
+    alice_client.post(reverse("office:api_key_revoke", args=[newer.public_id]))
+    page = alice_client.get(reverse("office:settings_api_keys")).content.decode()
+    table = page.split("<tbody>")[1]
+    assert table.index("Old printer") < table.index("New printer")
 
 
 def test_the_openapi_document_is_valid_and_describes_print_to_portal(client, db):
@@ -166,7 +189,7 @@ def test_the_openapi_document_is_valid_and_describes_print_to_portal(client, db)
     document = response.json()
     validate(document)
     operation = document["paths"]["/patients/{patient_id}/portal-documents"]["post"]
-    assert set(operation["responses"]) == {"201", "400", "401", "404"}
+    assert set(operation["responses"]) == {"201", "400", "401", "404", "413"}
     assert document["servers"] == [{"url": "http://testserver/api/v1"}]
 
 
@@ -223,4 +246,60 @@ def test_a_hostile_filename_is_kept_as_harmless_text(api_key, patient_a, ada_por
     assert document.blob is not None  # stored under its hash, never under the given name
     assert document.blob.storage_name.endswith(f"/{document.blob.sha256}")
     records = ada_portal.get("/p/clinic-x/records/").content.decode()
-    assert "<img src=x" not in records
+    assert "<img src=x" not in records and "&lt;img src=x onerror=alert(1)&gt;.pdf" in records
+
+
+def run_client(monkeypatch, capsys, *args: str, url: str, key: str = "cpk_abc_secret"):
+    from clinicportal.api.client import main
+
+    monkeypatch.setenv("CLINICPORTAL_API_KEY", key)
+    code = main(["--url", url, "--patient", "00000000-0000-4000-8000-000000000000", *args])
+    return code, capsys.readouterr().err
+
+
+def test_the_client_sends_the_key_only_over_https_or_to_this_machine(monkeypatch, capsys, tmp_path):
+    pdf = tmp_path / "rx.pdf"
+    pdf.write_bytes(PDF_BYTES)
+    code, err = run_client(monkeypatch, capsys, str(pdf), url="http://portal.example.org")
+    assert code == 1 and "is not https" in err
+    code, err = run_client(monkeypatch, capsys, str(pdf), url="ftp://portal.example.org")
+    assert code == 1 and "Give the portal's address" in err
+    bad_key = tmp_path / "key"
+    bad_key.write_bytes(b"\xff\xfe")
+    code, err = run_client(
+        monkeypatch, capsys, "--key-file", str(bad_key), str(pdf), url="https://portal.example.org"
+    )
+    assert code == 1 and "does not hold an API key" in err
+
+
+def test_the_client_never_follows_a_redirect_with_the_key(monkeypatch, capsys, tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append((self.path, self.headers.get("Authorization")))
+            self.send_response(301)
+            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    pdf = tmp_path / "rx.pdf"
+    pdf.write_bytes(PDF_BYTES)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        code, err = run_client(monkeypatch, capsys, str(pdf), url=url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 1 and "redirect to http://127.0.0.1:9/elsewhere" in err
+    assert len(seen) == 1  # one request, to the address given; nothing followed

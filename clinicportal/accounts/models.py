@@ -211,7 +211,7 @@ class ApiKey(models.Model):
     )
 
     class Meta:
-        ordering = ["revoked_at", "-created_at", "-id"]
+        ordering = [models.F("revoked_at").asc(nulls_first=True), "-created_at", "-id"]
 
     def __str__(self) -> str:
         return self.name

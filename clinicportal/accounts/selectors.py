@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.http import Http404
 
 from clinicportal.accounts.models import ApiKey, PortalAccount, PortalGrant, PortalSession
-from clinicportal.core.context import StaffActor
+from clinicportal.core.context import StaffActor, require_admin
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 
@@ -74,16 +74,14 @@ def portal_patients(*, account: PortalAccount) -> list[Patient]:
 
 def api_keys(*, actor: StaffActor) -> list[ApiKey]:
     """The practice's API keys, active first (admins only)."""
-    if not actor.is_admin:
-        raise PermissionError("Only admins manage API keys.")
+    require_admin(actor)
     return list(
         ApiKey.objects.filter(practice=actor.practice).select_related("created_by__staff_member")
     )
 
 
 def api_key_get(*, actor: StaffActor, public_id: uuid.UUID) -> ApiKey:
-    if not actor.is_admin:
-        raise PermissionError("Only admins manage API keys.")
+    require_admin(actor)
     try:
         return ApiKey.objects.get(practice=actor.practice, public_id=public_id)
     except ApiKey.DoesNotExist:

@@ -42,6 +42,7 @@ from clinicportal.core.context import (
     StaffActor,
     VisitorActor,
     client_ip,
+    require_admin,
     require_own_practice,
 )
 from clinicportal.notifications.models import OutboxEmail
@@ -666,8 +667,7 @@ def api_key_hash(key: str) -> str:
 
 def api_key_create(*, actor: StaffActor, name: str) -> tuple[ApiKey, str]:
     """Make a new API key for the practice (admins only); return it with the key, shown once."""
-    if not actor.is_admin:
-        raise PermissionError("Only admins manage API keys.")
+    require_admin(actor)
     name = name.strip()
     if not name:
         raise ValidationError("Please name the key after what will use it.")
@@ -687,8 +687,9 @@ def api_key_create(*, actor: StaffActor, name: str) -> tuple[ApiKey, str]:
 
 def api_key_revoke(*, actor: StaffActor, api_key: ApiKey) -> None:
     """Stop a key working at once. Revoked keys stay listed, for the record."""
-    if not actor.is_admin or api_key.practice_id != actor.practice.pk:
-        raise PermissionError("Not an API key this admin manages.")
+    require_admin(actor)
+    if api_key.practice_id != actor.practice.pk:
+        raise PermissionError("An API key of another practice.")
     with transaction.atomic():
         changed = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=actor.user

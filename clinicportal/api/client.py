@@ -12,15 +12,18 @@ users of the machine could read it: the key comes from CLINICPORTAL_API_KEY or -
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import secrets
 import sys
 import uuid
+from email.message import Message
 from pathlib import Path
+from typing import IO
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
-from urllib.request import Request, urlopen
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 MAX_BYTES = 512 * 1024 * 1024  # the server sets the real limit; this only bounds memory here
 
@@ -74,11 +77,14 @@ def _read(source: str) -> tuple[bytes, str]:
 def _key(key_file: Path | None) -> str:
     if key_file is not None:
         try:
-            return key_file.read_text().strip()
+            key = key_file.read_text(encoding="ascii").strip()
         except OSError as exc:
             raise ClientError(f"Cannot read the key file {key_file}: {exc.strerror}.") from exc
-    key = os.environ.get("CLINICPORTAL_API_KEY", "").strip()
-    if not key:
+        except UnicodeDecodeError:
+            raise ClientError(f"{key_file} does not hold an API key.") from None
+    else:
+        key = os.environ.get("CLINICPORTAL_API_KEY", "").strip()
+    if not key or any(ch.isspace() for ch in key):
         raise ClientError("No API key: set CLINICPORTAL_API_KEY or pass --key-file.")
     return key
 
@@ -100,10 +106,51 @@ def _multipart(fields: dict[str, str], filename: str, data: bytes) -> tuple[byte
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def print_to_portal(args: argparse.Namespace) -> dict[str, object]:
-    url = args.url.rstrip("/")
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+def _portal_url(value: str) -> str:
+    """The portal's address: https, or plain http only to this machine (the key travels)."""
+    url = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        host, parts = "", urlsplit("")
+    if parts.scheme not in ("http", "https") or not host:
         raise ClientError("Give the portal's address with --url or CLINICPORTAL_API_URL.")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ClientError(
+            f"{url} is not https: the API key would cross the network unencrypted. "
+            "Use the portal's https:// address."
+        )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _RefuseRedirects(HTTPRedirectHandler):
+    """Never follow a redirect: it would carry the key somewhere not asked for."""
+
+    def redirect_request(
+        self, req: Request, fp: IO[bytes], code: int, msg: str, headers: Message, newurl: str
+    ) -> None:
+        raise ClientError(f"The portal answered with a redirect to {newurl}; use that address.")
+
+
+def _json(raw: IO[bytes]) -> object:
+    try:
+        return json.load(raw)
+    except ValueError:  # not JSON (or not UTF-8): not the portal's API answering
+        return None
+
+
+def print_to_portal(args: argparse.Namespace) -> dict[str, object]:
+    url = _portal_url(args.url)
     try:
         patient = uuid.UUID(args.patient)
     except ValueError:
@@ -126,16 +173,17 @@ def print_to_portal(args: argparse.Namespace) -> dict[str, object]:
         },
     )
     try:
-        with urlopen(request, timeout=args.timeout) as response:  # noqa: S310 - as above
-            return dict(json.load(response))
+        with build_opener(_RefuseRedirects).open(request, timeout=args.timeout) as response:
+            answer = _json(response)
     except HTTPError as exc:
-        try:
-            message = json.load(exc).get("error", exc.reason)
-        except ValueError:
-            message = exc.reason
-        raise ClientError(f"The portal refused it ({exc.code}): {message}") from exc
+        problem = _json(exc)
+        message = problem.get("error") if isinstance(problem, dict) else None
+        raise ClientError(f"The portal refused it ({exc.code}): {message or exc.reason}") from exc
     except (URLError, OSError) as exc:
         raise ClientError(f"Cannot reach {url}: {exc}") from exc
+    if not isinstance(answer, dict) or "id" not in answer:
+        raise ClientError(f"{url} did not answer like Clinic Portal's API; check the address.")
+    return answer
 
 
 def main(argv: list[str]) -> int:

@@ -13,12 +13,13 @@ from functools import wraps
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from clinicportal.accounts.models import ApiKey
 from clinicportal.accounts.services import api_key_authenticate
@@ -68,14 +69,33 @@ class PortalDocumentForm(forms.Form):
     is_education = forms.BooleanField(required=False)
 
 
+def post_only(view: View) -> View:
+    """Answer any other method with a JSON 405, as the rest of the API answers."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            response = error(405, f"{request.method} is not allowed here; use POST.")
+            response["Allow"] = "POST"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 @csrf_exempt  # no cookies: the API key in the header is the credential
 @never_cache
-@require_POST
+@post_only
 @api_key_required
 def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: uuid.UUID) -> HttpResponse:
     """Print to portal: put a PDF on a patient's portal (multipart/form-data)."""
     patient = patient_get(actor=actor, public_id=patient_id)
-    form = PortalDocumentForm(request.POST, request.FILES)
+    try:
+        form = PortalDocumentForm(request.POST, request.FILES)
+    except RequestDataTooBig:
+        return error(413, "The form fields are too large.")
+    except MultiPartParserError:
+        return error(400, "The body is not valid multipart/form-data.")
     if not form.is_valid():
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
         return error(400, "The request is not complete; see fields.", fields=fields)

@@ -79,10 +79,16 @@ class ApiActor:
 
     @property
     def name(self) -> str:
-        return f"API key “{self.api_key.name}”"
+        return f"API key “{self.api_key.name}” (cpk_{self.api_key.prefix}_…)"
 
 
 Actor = StaffActor | PortalActor | VisitorActor | ApiActor
+
+
+def require_admin(actor: StaffActor) -> None:
+    """Refuse (PermissionError) staff who are not their practice's admins."""
+    if not actor.is_admin:
+        raise PermissionError("Only practice admins may do this.")
 
 
 def require_own_practice(actor: StaffActor | ApiActor, patient: Patient) -> None:

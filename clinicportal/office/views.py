@@ -97,7 +97,6 @@ from clinicportal.records.selectors import (
 )
 
 PATIENTS_PER_PAGE = 25
-NEW_API_KEY = "office_new_api_key"
 OUTBOX_PER_PAGE = 25
 
 
@@ -624,21 +623,22 @@ def _website(
 def settings_api_keys(request: StaffRequest) -> HttpResponse:
     """Admin → API keys: list, create (the key is shown once), and the way to revoke."""
     form = ApiKeyForm(request.POST or None)
+    created = None
     if request.method == "POST" and form.is_valid():
         try:
-            api_key, key = account_services.api_key_create(
+            # Shown in this answer only (never_cache), like a credentials slip: the key is
+            # kept nowhere else, not even in the session.
+            created = account_services.api_key_create(
                 actor=request.actor, name=form.cleaned_data["name"]
             )
         except ValidationError as exc:
             form.add_error("name", exc)
         else:
-            # Shown by the next page load only (so a reload cannot make a second key).
-            request.session[NEW_API_KEY] = {"name": api_key.name, "key": key}
-            return redirect(reverse("office:settings_api_keys") + "#new-key")
+            form = ApiKeyForm()
     context = {
         "form": form,
         "keys": api_keys(actor=request.actor),
-        "created": request.session.pop(NEW_API_KEY, None) if request.method == "GET" else None,
+        "created": created,
         "api_url": request.build_absolute_uri("/").rstrip("/"),
     }
     status = 400 if form.errors else 200
