@@ -85,6 +85,7 @@ from clinicportal.practices.selectors import (
 )
 from clinicportal.practices.services import practice_update, staff_record_login, staff_record_logout
 from clinicportal.records import services as record_services
+from clinicportal.records.http import portal_document_response
 from clinicportal.records.medlineplus import (
     HealthTopic,
     MedlinePlusUnavailable,
@@ -1018,11 +1019,4 @@ def portal_document_content(
         )
     except FileNotFoundError:
         raise Http404("The stored file is missing or damaged.") from None
-    if document.blob is None:
-        return redirect(path)  # a health topic's page
-    return stored_file_response(
-        path=path,
-        content_type=document.blob.content_type,
-        filename=document.filename,
-        download=False,
-    )
+    return portal_document_response(document=document, location=path, download=False)

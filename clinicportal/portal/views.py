@@ -42,7 +42,6 @@ from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.content.sniff import by_content_type
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.devices import describe_device
-from clinicportal.core.files import stored_file_response
 from clinicportal.core.zipstream import zip_stream
 from clinicportal.portal import auth
 from clinicportal.portal.auth import PortalRequest, portal_required
@@ -54,6 +53,7 @@ from clinicportal.portal.forms import (
     PortalLoginForm,
 )
 from clinicportal.practices.selectors import practice_by_slug
+from clinicportal.records.http import portal_document_response
 from clinicportal.records.selectors import portal_record, portal_records, portal_records_have_files
 from clinicportal.records.services import portal_document_open, portal_records_download_all
 
@@ -364,14 +364,7 @@ def record_content(
         path = portal_document_open(actor=request.portal, document=document, download=download)
     except FileNotFoundError:
         raise Http404("This record cannot be opened right now. Please call the office.") from None
-    if document.blob is None:
-        return redirect(path)  # a health topic's page on MedlinePlus
-    return stored_file_response(
-        path=path,
-        content_type=document.blob.content_type,
-        filename=document.filename,
-        download=download,
-    )
+    return portal_document_response(document=document, location=path, download=download)
 
 
 @require_GET
