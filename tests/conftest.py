@@ -19,7 +19,7 @@ import pytest
 from django.test import Client
 
 from clinicportal.core.context import StaffActor
-from clinicportal.patients.models import Patient
+from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.patients.services import PatientDetails, patient_create
 from clinicportal.practices.models import Practice, StaffMember
 from clinicportal.practices.services import practice_create, staff_create
@@ -99,6 +99,27 @@ def add_patient(member: StaffMember, first: str, last: str, **extra) -> Patient:
         **extra,
     )
     return patient_create(actor=actor(member), details=details)
+
+
+def add_chart_pdf(
+    member: StaffMember,
+    patient: Patient,
+    name: str = "exam.pdf",
+    description: str = "Annual exam",
+    data: bytes | None = None,
+) -> ChartFile:
+    """A PDF in the patient's chart, added as the office would (no upload form)."""
+    from clinicportal.patients.services import chart_file_add_generated
+
+    return chart_file_add_generated(
+        actor=actor(member),
+        patient=patient,
+        data=PDF_BYTES if data is None else data,
+        content_type="application/pdf",
+        filename=name,
+        description=description,
+        document_date=patient.created_at.date(),
+    )
 
 
 @pytest.fixture

@@ -128,18 +128,9 @@ def test_sweep_deletes_content_nothing_uses_and_keeps_the_rest(
     import time
 
     from clinicportal.content.models import Blob
-    from clinicportal.patients.services import chart_file_add_generated
-    from tests.conftest import actor
+    from tests.conftest import add_chart_pdf
 
-    used = chart_file_add_generated(
-        actor=actor(alice),
-        patient=patient_a,
-        data=PDF_BYTES,
-        content_type="application/pdf",
-        filename="kept.pdf",
-        description="",
-        document_date=patient_a.created_at.date(),
-    ).blob
+    used = add_chart_pdf(alice, patient_a, name="kept.pdf", description="").blob
     unused = blob_put_bytes(practice=practice_x, data=png_bytes(), content_type="image/png")
     store = get_blob_store()
     old_orphan = store.path(f"blobs/{practice_x.pk}/aa/aaaa")

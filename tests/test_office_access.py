@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
-from tests.conftest import PASSWORD, PDF_BYTES
+from tests.conftest import PASSWORD, add_chart_pdf
 
 
 def patient_urls(patient, chart_file) -> list[str]:
@@ -28,18 +28,7 @@ def patient_urls(patient, chart_file) -> list[str]:
 
 @pytest.fixture
 def chart_file_a(alice, patient_a):
-    from clinicportal.patients.services import chart_file_add_generated
-    from tests.conftest import actor
-
-    return chart_file_add_generated(
-        actor=actor(alice),
-        patient=patient_a,
-        data=PDF_BYTES,
-        content_type="application/pdf",
-        filename="exam.pdf",
-        description="Exam",
-        document_date=patient_a.created_at.date(),
-    )
+    return add_chart_pdf(alice, patient_a, description="Exam")
 
 
 def test_it_sends_anonymous_visitors_to_the_login(db, patient_a, chart_file_a):

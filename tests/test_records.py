@@ -14,28 +14,15 @@ from django.urls import reverse
 from clinicportal.audit.models import AuditEvent
 from clinicportal.content.blobstore import get_blob_store
 from clinicportal.content.models import Blob
-from clinicportal.patients.services import chart_file_add_generated
 from clinicportal.practices.models import SystemDocument
 from clinicportal.records.models import PortalDocument
-from tests.conftest import PDF_BYTES, actor, png_bytes
+from tests.conftest import PDF_BYTES, actor, add_chart_pdf, png_bytes
 
 
 def named(name: str, data: bytes) -> io.BytesIO:
     handle = io.BytesIO(data)
     handle.name = name
     return handle
-
-
-def chart_file(member, patient, data=PDF_BYTES, name="exam.pdf"):
-    return chart_file_add_generated(
-        actor=actor(member),
-        patient=patient,
-        data=data,
-        content_type="application/pdf",
-        filename=name,
-        description="Annual exam",
-        document_date=patient.created_at.date(),
-    )
 
 
 def share(client, patient, file, **extra):
@@ -50,7 +37,7 @@ def upload(client, patient, name, data, **extra):
 
 
 def test_sharing_a_chart_file_prefills_the_form_and_stores_nothing_new(bob_client, bob, patient_a):
-    file = chart_file(bob, patient_a)
+    file = add_chart_pdf(bob, patient_a)
     url = reverse("office:portal_document_share", args=[patient_a.public_id, file.public_id])
     form = bob_client.get(url).content.decode()
     assert 'value="Annual exam"' in form
@@ -86,7 +73,7 @@ def test_sharing_a_chart_file_prefills_the_form_and_stores_nothing_new(bob_clien
 def test_access_set_up_from_the_share_page_comes_back_to_it(
     bob_client, bob, patient_a, next_url, comes_back
 ):
-    file = chart_file(bob, patient_a)
+    file = add_chart_pdf(bob, patient_a)
     share_url = reverse("office:portal_document_share", args=[patient_a.public_id, file.public_id])
     next_url = share_url if next_url == "share" else next_url
     page = bob_client.get(share_url).content.decode()
@@ -134,7 +121,7 @@ def test_removing_asks_first_and_frees_content_nothing_else_uses(
     assert not PortalDocument.objects.exists()
     assert not Blob.objects.exists() and not path.exists()
 
-    file = chart_file(bob, patient_a)
+    file = add_chart_pdf(bob, patient_a)
     share(bob_client, patient_a, file)
     shared = PortalDocument.objects.get()
     bob_client.post(
@@ -183,7 +170,7 @@ def test_remove_files_chooses_a_category_then_a_file_then_confirms(
 
 
 def test_staff_of_another_practice_get_404(carol_client, bob, bob_client, patient_a):
-    file = chart_file(bob, patient_a)
+    file = add_chart_pdf(bob, patient_a)
     share(bob_client, patient_a, file)
     document = PortalDocument.objects.get()
     urls = [
@@ -202,7 +189,7 @@ def test_staff_of_another_practice_get_404(carol_client, bob, bob_client, patien
 def test_a_document_of_another_patient_is_404_under_this_patient(
     bob_client, bob, patient_a, patient_b
 ):
-    share(bob_client, patient_a, chart_file(bob, patient_a))
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a))
     document = PortalDocument.objects.get()
     url = reverse("office:portal_document_remove", args=[patient_b.public_id, document.public_id])
     assert bob_client.post(url).status_code == 404
@@ -212,7 +199,7 @@ def test_a_document_of_another_patient_is_404_under_this_patient(
 def test_records_list_newest_first_marks_new_and_filters_education(
     ada_portal, bob, bob_client, patient_a
 ):
-    share(bob_client, patient_a, chart_file(bob, patient_a), description="Exam report")
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a), description="Exam report")
     upload(
         bob_client,
         patient_a,
@@ -235,7 +222,7 @@ def test_records_list_newest_first_marks_new_and_filters_education(
 
 
 def test_viewing_and_downloading_are_safe_and_show_in_logs(ada_portal, bob, bob_client, patient_a):
-    share(bob_client, patient_a, chart_file(bob, patient_a), description="Exam report")
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a), description="Exam report")
     document = PortalDocument.objects.get()
     view = ada_portal.get(f"/p/clinic-x/records/{document.public_id}/view")
     assert view.status_code == 200 and b"".join(view.streaming_content) == PDF_BYTES
@@ -249,7 +236,7 @@ def test_viewing_and_downloading_are_safe_and_show_in_logs(ada_portal, bob, bob_
 
 
 def test_another_patients_record_is_404(ada_portal, bob, bob_client, patient_b):
-    share(bob_client, patient_b, chart_file(bob, patient_b))
+    share(bob_client, patient_b, add_chart_pdf(bob, patient_b))
     document = PortalDocument.objects.get()
     for action in ("view", "download"):
         assert (
@@ -259,7 +246,7 @@ def test_another_patients_record_is_404(ada_portal, bob, bob_client, patient_b):
 
 
 def test_a_removed_records_old_link_is_404(ada_portal, bob, bob_client, patient_a):
-    share(bob_client, patient_a, chart_file(bob, patient_a))
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a))
     document = PortalDocument.objects.get()
     bob_client.post(
         reverse("office:portal_document_remove", args=[patient_a.public_id, document.public_id])
@@ -302,7 +289,7 @@ def test_an_authorized_user_sees_the_same_records(
         display_name="Mary Lovelace",
         note="mother",
     )
-    share(bob_client, patient_a, chart_file(bob, patient_a), description="Exam report")
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a), description="Exam report")
     client.post("/p/clinic-x/login/", {"username": "mary", "password": "willow-kettle-sparrow-8"})
     assert "Exam report" in client.get("/p/clinic-x/records/").content.decode()
 
@@ -377,7 +364,7 @@ def test_retired_library_files_are_not_offered(alice_client, bob_client, patient
 def test_assign_from_another_patient_offers_only_portal_files(
     bob_client, bob, patient_a, patient_b
 ):
-    chart_only = chart_file(bob, patient_b, PDF_BYTES + b"chart", "chart-only.pdf")
+    chart_only = add_chart_pdf(bob, patient_b, "chart-only.pdf", data=PDF_BYTES + b"chart")
     upload(bob_client, patient_b, "shared.pdf", PDF_BYTES + b"shared", description="Shared one")
     url = reverse("office:portal_document_assign_other", args=[patient_a.public_id])
     found = bob_client.get(url, {"q": "pascal"}).content.decode()
@@ -423,7 +410,7 @@ def test_download_all_streams_a_zip_of_every_record(
 ):
     import zipfile
 
-    share(bob_client, patient_a, chart_file(bob, patient_a), description="Exam")
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a), description="Exam")
     upload(bob_client, patient_a, "exam.pdf", PDF_BYTES + b"2")  # the same name, another day
     upload(bob_client, patient_a, "../../evil.pdf", PDF_BYTES + b"3")
     upload(bob_client, patient_b, "not-hers.pdf", PDF_BYTES + b"4")
@@ -459,7 +446,7 @@ def test_download_all_names_are_unique(ada_portal, bob, bob_client, patient_a):
 def test_staff_open_a_portal_file_and_it_is_audited_not_logged_to_the_patient(
     bob_client, carol_client, ada_portal, bob, patient_a, patient_b
 ):
-    share(bob_client, patient_a, chart_file(bob, patient_a))
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a))
     document = PortalDocument.objects.get()
     url = reverse("office:portal_document", args=[patient_a.public_id, document.public_id])
     response = bob_client.get(url)

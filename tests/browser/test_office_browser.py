@@ -204,20 +204,11 @@ def test_an_admin_creates_and_revokes_an_api_key_on_a_phone(page, axe, alice):
 
 
 def test_remove_files_by_category_asks_before_removing(page, axe, bob, patient_a):
-    from clinicportal.patients.services import chart_file_add_generated
     from clinicportal.records.models import PortalDocument
     from clinicportal.records.services import portal_document_share_chart_file
-    from tests.conftest import actor
+    from tests.conftest import actor, add_chart_pdf
 
-    chart = chart_file_add_generated(
-        actor=actor(bob),
-        patient=patient_a,
-        data=PDF_BYTES,
-        content_type="application/pdf",
-        filename="exam.pdf",
-        description="Exam",
-        document_date=patient_a.created_at.date(),
-    )
+    chart = add_chart_pdf(bob, patient_a, description="Exam")
     portal_document_share_chart_file(
         actor=actor(bob),
         chart_file=chart,

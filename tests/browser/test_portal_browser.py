@@ -205,18 +205,9 @@ def test_a_patient_turns_on_two_step_sign_in(page, axe, ada_portal_user):
 def test_staff_share_a_chart_file_and_the_patient_opens_it(
     make_page, axe, bob, patient_a, ada_portal_user
 ):
-    from clinicportal.patients.services import chart_file_add_generated
-    from tests.conftest import PDF_BYTES
+    from tests.conftest import add_chart_pdf
 
-    chart_file_add_generated(
-        actor=actor(bob),
-        patient=patient_a,
-        data=PDF_BYTES,
-        content_type="application/pdf",
-        filename="2026-11-20 Visit summary.pdf",
-        description="Visit summary",
-        document_date=patient_a.created_at.date(),
-    )
+    add_chart_pdf(bob, patient_a, "2026-11-20 Visit summary.pdf", "Visit summary")
     office = make_page()
     staff_sign_in(office, axe)
     office.goto(f"/office/patients/{patient_a.public_id}/")
