@@ -112,12 +112,26 @@ def test_a_missing_or_wrong_key_is_401(api_key, patient_a, header):
 
 def test_a_key_with_a_changed_secret_or_a_revoked_key_is_401(alice_client, api_key, patient_a):
     assert post(patient_a, api_key[:-2] + "xx").status_code == 401
+    assert not AuditEvent.objects.filter(action="api_key.refused").exists()
     stored = ApiKey.objects.get()
     alice_client.post(reverse("office:api_key_revoke", args=[stored.public_id]))
     assert post(patient_a, api_key).status_code == 401
     assert nothing_stored()
     assert AuditEvent.objects.filter(action="api_key.revoked").exists()
+    refused = AuditEvent.objects.get(action="api_key.refused")
+    assert (refused.practice, refused.ip) == (patient_a.practice, "127.0.0.1")
     assert "Revoked" in alice_client.get(reverse("office:settings_api_keys")).content.decode()
+
+
+def test_wrong_keys_pause_the_address_even_for_a_right_key(api_key, patient_a):
+    from clinicportal.accounts.throttle import PER_ADDRESS
+
+    for _ in range(PER_ADDRESS):
+        assert post(patient_a, "cpk_guess_guess").status_code == 401
+    paused = post(patient_a, api_key)
+    assert paused.status_code == 429 and paused["Retry-After"] == "900"
+    assert "wait 15 minutes" in paused.json()["error"]
+    assert nothing_stored()
 
 
 def test_another_practices_patient_is_404_like_an_unknown_one(api_key, patient_c):
@@ -189,7 +203,7 @@ def test_the_openapi_document_is_valid_and_describes_print_to_portal(client, db)
     document = response.json()
     validate(document)
     operation = document["paths"]["/patients/{patient_id}/portal-documents"]["post"]
-    assert set(operation["responses"]) == {"201", "400", "401", "404", "413"}
+    assert set(operation["responses"]) == {"201", "400", "401", "404", "413", "429"}
     assert document["servers"] == [{"url": "http://testserver/api/v1"}]
 
 

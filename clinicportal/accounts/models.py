@@ -104,6 +104,7 @@ class LoginFailure(models.Model):
     class Door(models.TextChoices):
         PORTAL = "portal", "Patient portal"
         OFFICE = "office", "Office"
+        API = "api", "API key"
 
     door = models.CharField(max_length=10, choices=Door.choices)
     practice = models.ForeignKey(

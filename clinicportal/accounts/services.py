@@ -38,6 +38,7 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import (
     Actor,
+    ApiActor,
     PortalActor,
     StaffActor,
     VisitorActor,
@@ -698,17 +699,35 @@ def api_key_revoke(*, actor: StaffActor, api_key: ApiKey) -> None:
             audit_record(actor=actor, action=AuditEvent.Action.API_KEY_REVOKED, target=api_key)
 
 
-def api_key_authenticate(*, key: str) -> ApiKey | None:
-    """Return the active key that ``key`` is, noting its use; None for anything else."""
-    parts = key.strip().split("_", 2)
-    if len(parts) != 3 or f"{parts[0]}_" != API_KEY_PREFIX:
+class ApiKeysPaused(Exception):
+    """Too many wrong keys from this address lately; try again after the window."""
+
+
+def api_key_authenticate(*, key: str, ip: str | None, user_agent: str = "") -> ApiKey | None:
+    """Return the active key that ``key`` is, noting its use; None for anything else.
+
+    Wrong keys count against the address like failed sign-ins (ApiKeysPaused past the limit),
+    and a revoked key's use is recorded in its practice's audit trail.
+    """
+    door = LoginFailure.Door.API
+    if throttle.address_locked(door=door, ip=ip):
+        raise ApiKeysPaused()
+    key = key.strip()
+    parts = key.split("_", 2)
+    api_key = None
+    if len(parts) == 3 and f"{parts[0]}_" == API_KEY_PREFIX:
+        api_key = ApiKey.objects.select_related("practice").filter(prefix=parts[1]).first()
+    if api_key is None or not secrets.compare_digest(api_key.key_hash, api_key_hash(key)):
+        throttle.login_failure_record(door=door, practice=None, username_key="", ip=ip)
         return None
-    api_key = (
-        ApiKey.objects.select_related("practice")
-        .filter(prefix=parts[1], revoked_at__isnull=True)
-        .first()
-    )
-    if api_key is None or not secrets.compare_digest(api_key.key_hash, api_key_hash(key.strip())):
+    if not api_key.is_active:
+        with transaction.atomic():
+            throttle.login_failure_record(door=door, practice=None, username_key="", ip=ip)
+            audit_record(
+                actor=ApiActor(api_key=api_key, ip=ip, user_agent=user_agent),
+                action=AuditEvent.Action.API_KEY_REFUSED,
+                target=api_key,
+            )
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > datetime.timedelta(minutes=1):

@@ -26,11 +26,20 @@ def login_locked(
 ) -> bool:
     """Return whether sign-in is paused for this username, or for this address."""
     since = timezone.now() - WINDOW
-    recent = LoginFailure.objects.filter(door=door, at__gte=since)
-    by_user = recent.filter(practice=practice, username_key=username_key)
+    by_user = LoginFailure.objects.filter(
+        door=door, at__gte=since, practice=practice, username_key=username_key
+    )
     if by_user[:PER_USERNAME].count() >= PER_USERNAME:
         return True
-    return ip is not None and recent.filter(ip=ip)[:PER_ADDRESS].count() >= PER_ADDRESS
+    return address_locked(door=door, ip=ip)
+
+
+def address_locked(*, door: str, ip: str | None) -> bool:
+    """Return whether this address has failed too often at this door lately."""
+    if ip is None:
+        return False
+    recent = LoginFailure.objects.filter(door=door, ip=ip, at__gte=timezone.now() - WINDOW)
+    return recent[:PER_ADDRESS].count() >= PER_ADDRESS
 
 
 def login_failure_record(

@@ -69,6 +69,9 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                         "401": _error_response("The API key is missing, wrong or revoked."),
                         "404": _error_response("No such patient in this practice."),
                         "413": _error_response("The form fields (not the file) are too large."),
+                        "429": _error_response(
+                            "Too many wrong keys from this address in 15 minutes; see Retry-After."
+                        ),
                     },
                 }
             }

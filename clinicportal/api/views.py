@@ -21,8 +21,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from clinicportal.accounts.models import ApiKey
-from clinicportal.accounts.services import api_key_authenticate
+from clinicportal.accounts import throttle
+from clinicportal.accounts.services import ApiKeysPaused, api_key_authenticate
 from clinicportal.api.openapi import openapi
 from clinicportal.core.context import ApiActor, client_ip, user_agent
 from clinicportal.patients.selectors import patient_get
@@ -41,9 +41,16 @@ def api_key_required(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-        api_key: ApiKey | None = None
-        if scheme.lower() == "bearer" and key:
-            api_key = api_key_authenticate(key=key)
+        try:
+            api_key = api_key_authenticate(
+                key=key if scheme.lower() == "bearer" else "",
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+            )
+        except ApiKeysPaused:
+            response = error(429, "Too many wrong API keys from this address; wait 15 minutes.")
+            response["Retry-After"] = str(int(throttle.WINDOW.total_seconds()))
+            return response
         if api_key is None:
             response = error(401, "A valid API key is needed (Authorization: Bearer <key>).")
             response["WWW-Authenticate"] = 'Bearer realm="clinicportal"'

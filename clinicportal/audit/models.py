@@ -57,6 +57,7 @@ class AuditEvent(models.Model):
         PORTAL_AUTHORIZED_USER_REMOVED = "portal.authorized_user_removed", "Authorized user removed"
         API_KEY_CREATED = "api_key.created", "API key created"
         API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+        API_KEY_REFUSED = "api_key.refused", "Revoked API key refused"
 
     practice = models.ForeignKey(
         "practices.Practice", on_delete=models.PROTECT, related_name="audit_events"
