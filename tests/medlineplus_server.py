@@ -7,6 +7,7 @@ document, with ``content`` fields whose HTML is escaped), so the real client mee
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +21,7 @@ class FakeMedlinePlus:
     """Serves GLAUCOMA_XML for any term but "zzzz"; ``mode`` switches to failures."""
 
     def __init__(self) -> None:
-        self.mode = "ok"  # or "error" (HTTP 500), "html" (not the service's XML)
+        self.mode = "ok"  # or "error" (HTTP 500), "html" (not the service's XML), "slow"
         self.queries: list[dict[str, list[str]]] = []
         fake = self
 
@@ -42,6 +43,12 @@ class FakeMedlinePlus:
                 self.send_header("Content-Type", "text/xml; charset=UTF-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if fake.mode == "slow":  # a trickle: each read is quick, the whole is not
+                    for start in range(0, len(body), 64):
+                        self.wfile.write(body[start : start + 64])
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                    return
                 self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:

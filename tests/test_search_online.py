@@ -58,6 +58,13 @@ def test_the_client_says_when_the_service_answers_badly(medlineplus, mode):
         health_topics_search("glaucoma")
 
 
+def test_a_trickling_answer_is_cut_off_at_the_timeout(medlineplus, settings):
+    medlineplus.mode = "slow"  # about 1.3 s in all, each piece well within the timeout
+    settings.CLINICPORTAL_MEDLINEPLUS_TIMEOUT = 1
+    with pytest.raises(MedlinePlusUnavailable, match="within 1 s"):
+        health_topics_search("glaucoma")
+
+
 def test_the_client_says_when_the_service_cannot_be_reached(settings):
     settings.CLINICPORTAL_MEDLINEPLUS_URL = f"http://127.0.0.1:{free_port()}/ws/query"
     with pytest.raises(MedlinePlusUnavailable):

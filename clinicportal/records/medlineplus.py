@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import http.client
 import re
+import time
 from dataclasses import asdict, dataclass
 from email.message import Message
 from typing import IO
@@ -122,14 +123,20 @@ def health_topics_search(term: str, *, limit: int = RESULTS) -> list[HealthTopic
         f"{settings.CLINICPORTAL_MEDLINEPLUS_URL}?{query}",
         headers={"Accept": "application/xml", "User-Agent": "ClinicPortal (Search Online)"},
     )
+    timeout = settings.CLINICPORTAL_MEDLINEPLUS_TIMEOUT
+    deadline = time.monotonic() + timeout  # for the whole answer, not each read
+    body = bytearray()
     try:
-        with _opener.open(request, timeout=settings.CLINICPORTAL_MEDLINEPLUS_TIMEOUT) as response:
-            body = response.read(MAX_RESPONSE_BYTES + 1)
+        with _opener.open(request, timeout=timeout) as response:
+            while chunk := response.read(64 * 1024):
+                body += chunk
+                if len(body) > MAX_RESPONSE_BYTES:
+                    raise MedlinePlusUnavailable("The answer was too large.")
+                if time.monotonic() > deadline:
+                    raise MedlinePlusUnavailable(f"No full answer within {timeout} s.")
     except (OSError, http.client.HTTPException) as exc:  # URLError, HTTPError, timeouts
         raise MedlinePlusUnavailable(str(exc)) from exc
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise MedlinePlusUnavailable("The answer was too large.")
-    return parse_search_result(body)[:limit]
+    return parse_search_result(bytes(body))[:limit]
 
 
 def parse_search_result(body: bytes) -> list[HealthTopic]:
