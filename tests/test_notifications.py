@@ -272,3 +272,24 @@ def test_reset_requests_show_in_logs(ada_portal, email_settings):
     client = Client()
     client.post("/p/clinic-x/forgot/", {"identifier": "ada"})
     assert "Password reset link requested" in ada_portal.get("/p/clinic-x/logs/").content.decode()
+
+
+def test_forgot_password_sends_at_most_three_links_an_account_in_the_window(ada_portal):
+    from clinicportal.accounts.services import RESETS_PER_ACCOUNT
+
+    client = Client()
+    for _ in range(RESETS_PER_ACCOUNT + 2):
+        response = client.post("/p/clinic-x/forgot/", {"identifier": "ada"})
+        assert "Check your email" in response.content.decode()  # the same answer throughout
+    assert OutboxEmail.objects.filter(kind="password_reset").count() == RESETS_PER_ACCOUNT
+
+
+def test_forgot_password_requests_from_one_address_are_capped(ada_portal):
+    from clinicportal.accounts.throttle import PER_ADDRESS
+
+    client = Client()
+    for number in range(PER_ADDRESS):
+        client.post("/p/clinic-x/forgot/", {"identifier": f"someone{number}"})
+    response = client.post("/p/clinic-x/forgot/", {"identifier": "ada"})
+    assert "Check your email" in response.content.decode()
+    assert not OutboxEmail.objects.filter(kind="password_reset").exists()

@@ -105,6 +105,7 @@ class LoginFailure(models.Model):
         PORTAL = "portal", "Patient portal"
         OFFICE = "office", "Office"
         API = "api", "API key"
+        RESET = "reset", "Forgot password"
 
     door = models.CharField(max_length=10, choices=Door.choices)
     practice = models.ForeignKey(

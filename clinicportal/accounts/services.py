@@ -540,6 +540,9 @@ def portal_access_email(*, actor: StaffActor, patient: Patient, base_url: str) -
     return email
 
 
+RESETS_PER_ACCOUNT = 3
+
+
 def portal_password_reset_request(
     *, practice: Practice, identifier: str, base_url: str, ip: str | None, user_agent: str
 ) -> None:
@@ -547,14 +550,25 @@ def portal_password_reset_request(
 
     Says nothing about whether an account exists: the caller shows the same page either way,
     and the email itself is sent later by the worker, so the response time tells nothing.
+    Quietly sends nothing past RESETS_PER_ACCOUNT links an account in the throttle window, or
+    past the throttle's limit of requests from one address, so nobody can flood a mailbox.
     """
     key = username_key(identifier)[:USERNAME_MAX]
+    door = LoginFailure.Door.RESET
+    if throttle.address_locked(door=door, ip=ip):
+        return
+    throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
     accounts = PortalAccount.objects.filter(practice=practice, is_active=True)
     account = accounts.filter(username_key=key).first()
     if account is None and "@" in identifier:
         account = accounts.filter(email__iexact=identifier.strip()).first()
     address = _email_for(account) if account is not None else ""
     if account is None or not address:
+        return
+    recent = account.links.filter(
+        purpose=PortalLink.Purpose.RESET, created_at__gte=timezone.now() - throttle.WINDOW
+    )
+    if recent[:RESETS_PER_ACCOUNT].count() >= RESETS_PER_ACCOUNT:
         return
     with transaction.atomic():
         token, link = _link_create(account, PortalLink.Purpose.RESET, RESET_LINK_LIFETIME)
