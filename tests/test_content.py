@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from clinicportal.content import sniff
 from clinicportal.content.blobstore import get_blob_store
@@ -150,3 +151,19 @@ def test_sweep_deletes_content_nothing_uses_and_keeps_the_rest(
     assert not old_orphan.exists() and young_orphan.exists()
     assert "Deleted 1 unused stored files and 1 files with no record." in out.getvalue()
     assert "0 damaged" in out.getvalue()
+
+
+def test_sweep_forgets_sign_in_failures_older_than_the_window(db, practice_x):
+    import datetime
+
+    from clinicportal.accounts.models import LoginFailure
+
+    for age in (0, 20):
+        LoginFailure.objects.create(door="portal", practice=practice_x, username_key=f"u{age}")
+        LoginFailure.objects.filter(username_key=f"u{age}").update(
+            at=timezone.now() - datetime.timedelta(minutes=age)
+        )
+    out = io.StringIO()
+    call_command("sweep", stdout=out)
+    assert list(LoginFailure.objects.values_list("username_key", flat=True)) == ["u0"]
+    assert "Forgot 1 sign-in failures" in out.getvalue()

@@ -4,13 +4,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from clinicportal.accounts.throttle import login_failures_prune
 from clinicportal.content.scrub import content_sweep
 
 
 class Command(BaseCommand):
     help = (
-        "Delete stored content nothing refers to any more, then report content that is missing "
-        "or does not match its hash (exit non-zero if any)."
+        "Delete stored content nothing refers to any more and old sign-in failures, then report "
+        "content that is missing or does not match its hash (exit non-zero if any)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -21,6 +22,8 @@ class Command(BaseCommand):
             f"Deleted {swept.rows_deleted} unused stored files and {len(swept.files_deleted)} "
             "files with no record."
         )
+        pruned = login_failures_prune()
+        self.stdout.write(f"Forgot {pruned} sign-in failures older than the throttle window.")
         from django.core.management import call_command
 
         call_command("scrub", stdout=self.stdout)
