@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -293,3 +294,31 @@ def test_forgot_password_requests_from_one_address_are_capped(ada_portal):
     response = client.post("/p/clinic-x/forgot/", {"identifier": "ada"})
     assert "Check your email" in response.content.decode()
     assert not OutboxEmail.objects.filter(kind="password_reset").exists()
+
+
+def test_an_email_a_stopped_worker_left_sending_is_queued_again(
+    alice_client, email_settings, smtp_server
+):
+    from clinicportal.notifications.services import (
+        MAX_ATTEMPTS,
+        SENDING_STALLED_AFTER,
+        outbox_requeue_stalled,
+    )
+
+    for to in ("me@example.com", "you@example.com"):
+        alice_client.post(reverse("office:settings_email"), {"action": "test", "to": to})
+    # A worker claimed both, then stopped: its jobs are gone, the rows still say "sending".
+    DBTaskResult.objects.all().delete()
+    OutboxEmail.objects.update(
+        status="sending", attempts=1, next_attempt_at=timezone.now() + SENDING_STALLED_AFTER
+    )
+    OutboxEmail.objects.filter(to="you@example.com").update(attempts=MAX_ATTEMPTS)
+    assert outbox_requeue_stalled() == 0  # not stalled yet: a worker may still be on them
+    OutboxEmail.objects.update(next_attempt_at=timezone.now() - datetime.timedelta(minutes=1))
+    assert outbox_requeue_stalled() == 2
+    run_worker()
+    sent = OutboxEmail.objects.get(to="me@example.com")
+    assert (sent.status, sent.attempts) == ("sent", 2)
+    given_up = OutboxEmail.objects.get(to="you@example.com")
+    assert given_up.status == "failed" and "worker stopped" in given_up.last_error
+    assert [m["To"] for m in smtp_server.messages] == ["me@example.com"]

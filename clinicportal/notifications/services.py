@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 SMTP_TIMEOUT = 15
+SENDING_STALLED_AFTER = timedelta(minutes=10)  # far beyond SMTP_TIMEOUT for each step
 
 
 def email_queue(
@@ -72,7 +73,10 @@ def email_deliver(*, email_id: int) -> str:
     The row is claimed with a conditional update, so two workers never send it twice.
     """
     claimed = OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.QUEUED).update(
-        status=OutboxEmail.Status.SENDING, attempts=F("attempts") + 1
+        status=OutboxEmail.Status.SENDING,
+        attempts=F("attempts") + 1,
+        # While sending, this is when to give up on the worker: see outbox_requeue_stalled.
+        next_attempt_at=timezone.now() + SENDING_STALLED_AFTER,
     )
     if not claimed:
         return "skipped"
@@ -98,6 +102,33 @@ def email_deliver(*, email_id: int) -> str:
     email.next_attempt_at = None
     email.save(update_fields=["status", "sent_at", "next_attempt_at"])
     return email.status
+
+
+def outbox_requeue_stalled() -> int:
+    """Queue again emails left "sending" by a worker that stopped mid-way; return how many.
+
+    The server may or may not have taken such an email, so it can arrive twice; that is
+    better than never. Past MAX_ATTEMPTS it is marked failed instead, for the Outbox page.
+    """
+    stalled = OutboxEmail.objects.filter(
+        status=OutboxEmail.Status.SENDING, next_attempt_at__lt=timezone.now()
+    )
+    count = 0
+    for email in stalled.order_by("pk"):
+        with transaction.atomic():
+            gave_up = email.attempts >= MAX_ATTEMPTS
+            status = OutboxEmail.Status.FAILED if gave_up else OutboxEmail.Status.QUEUED
+            moved = OutboxEmail.objects.filter(
+                pk=email.pk, status=OutboxEmail.Status.SENDING
+            ).update(
+                status=status,
+                next_attempt_at=None if gave_up else timezone.now(),
+                last_error="The worker stopped while sending; it may or may not have gone out.",
+            )
+            if moved and not gave_up:
+                _enqueue(email)
+            count += moved
+    return count
 
 
 def _send(email: OutboxEmail) -> None:

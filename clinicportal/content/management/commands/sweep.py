@@ -6,12 +6,14 @@ from django.core.management.base import BaseCommand
 
 from clinicportal.accounts.throttle import login_failures_prune
 from clinicportal.content.scrub import content_sweep
+from clinicportal.notifications.services import outbox_requeue_stalled
 
 
 class Command(BaseCommand):
     help = (
-        "Delete stored content nothing refers to any more and old sign-in failures, then report "
-        "content that is missing or does not match its hash (exit non-zero if any)."
+        "Delete stored content nothing refers to any more and old sign-in failures, queue again "
+        "emails a stopped worker left sending, then report content that is missing or does not "
+        "match its hash (exit non-zero if any)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -24,6 +26,8 @@ class Command(BaseCommand):
         )
         pruned = login_failures_prune()
         self.stdout.write(f"Forgot {pruned} sign-in failures older than the throttle window.")
+        requeued = outbox_requeue_stalled()
+        self.stdout.write(f"Queued again {requeued} emails a stopped worker left sending.")
         from django.core.management import call_command
 
         call_command("scrub", stdout=self.stdout)
