@@ -106,6 +106,8 @@ LOGIN_URL = "office:login"
 LOGIN_REDIRECT_URL = "office:home"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
+# Office sessions end after this long without a request (the portal's is per practice).
+CLINICPORTAL_OFFICE_IDLE_MINUTES = env_int("CLINICPORTAL_OFFICE_IDLE_MINUTES", 30, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -172,3 +172,24 @@ def test_repeated_office_failures_pause_sign_in(bob, client):
         client.post(reverse("office:login"), {"username": "bob", "password": PASSWORD}).status_code
         == 302
     )
+
+
+def test_an_idle_office_session_is_signed_out_by_the_server(bob_client, bob, settings):
+    import time
+
+    from clinicportal.office.auth import SEEN
+
+    assert bob_client.get(reverse("office:patients")).status_code == 200
+    session = bob_client.session
+    session[SEEN] = int(time.time()) - settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60 + 60
+    session.save()
+    assert bob_client.get(reverse("office:patients")).status_code == 200  # still within it
+    session = bob_client.session
+    session[SEEN] = int(time.time()) - settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60 - 1
+    session.save()
+    response = bob_client.get(reverse("office:patients"))
+    assert response["Location"].startswith("/office/login/?next=")
+    assert AuditEvent.objects.filter(action="staff.timed_out", actor_user=bob.user).exists()
+    page = bob_client.get(response["Location"]).content.decode()
+    assert "signed out after a time without activity" in page
+    assert bob_client.get(reverse("office:patients")).status_code == 302  # signed out for good

@@ -24,6 +24,7 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         STAFF_LOGIN = "staff.login", "Staff signed in"
         STAFF_LOGOUT = "staff.logout", "Staff signed out"
+        STAFF_TIMED_OUT = "staff.timed_out", "Staff signed out after a time without activity"
         PRACTICE_CREATED = "practice.created", "Practice created"
         PRACTICE_UPDATED = "practice.updated", "Practice settings changed"
         PATIENT_CREATED = "patient.created", "Patient created"

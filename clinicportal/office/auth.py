@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -13,6 +16,9 @@ from django.http import HttpRequest, HttpResponseBase
 
 from clinicportal.core.context import StaffActor, client_ip, user_agent
 from clinicportal.practices.selectors import staff_member_for_user
+from clinicportal.practices.services import staff_record_logout
+
+SEEN = "office_seen_at"  # when the office last heard from this session (idle time-out)
 
 
 class StaffRequest(HttpRequest):
@@ -23,7 +29,11 @@ View = Callable[..., HttpResponseBase]
 
 
 def staff_required(view: View) -> View:
-    """Let signed-in staff through with ``request.actor`` set; send others to the office login."""
+    """Let signed-in staff through with ``request.actor`` set; send others to the office login.
+
+    A session idle for longer than CLINICPORTAL_OFFICE_IDLE_MINUTES is signed out here, on the
+    server, whatever the browser does.
+    """
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -33,9 +43,20 @@ def staff_required(view: View) -> View:
         if staff is None:
             logout(request)
             return redirect_to_login(request.get_full_path())
-        request.actor = StaffActor(  # type: ignore[attr-defined]
+        actor = StaffActor(
             user=staff.user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
         )
+        now = int(time.time())
+        seen = request.session.get(SEEN)
+        if seen is not None and now - int(seen) > settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60:
+            staff_record_logout(actor=actor, timed_out=True)
+            logout(request)
+            messages.info(
+                request, "You were signed out after a time without activity. Please sign in again."
+            )
+            return redirect_to_login(request.get_full_path())
+        request.session[SEEN] = now
+        request.actor = actor  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapped

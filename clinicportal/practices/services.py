@@ -109,9 +109,10 @@ def staff_record_login(*, actor: StaffActor) -> None:
         audit_record(actor=actor, action=AuditEvent.Action.STAFF_LOGIN)
 
 
-def staff_record_logout(*, actor: StaffActor) -> None:
+def staff_record_logout(*, actor: StaffActor, timed_out: bool = False) -> None:
+    action = AuditEvent.Action.STAFF_TIMED_OUT if timed_out else AuditEvent.Action.STAFF_LOGOUT
     with transaction.atomic():
-        audit_record(actor=actor, action=AuditEvent.Action.STAFF_LOGOUT)
+        audit_record(actor=actor, action=action)
 
 
 def _require_admin(actor: StaffActor) -> None:
