@@ -16,7 +16,7 @@ from clinicportal.content.services import (
     upload_validate,
 )
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.context import StaffActor
+from clinicportal.core.context import StaffActor, require_admin
 from clinicportal.practices.models import Practice, StaffMember, SystemDocument
 
 
@@ -115,16 +115,11 @@ def staff_record_logout(*, actor: StaffActor, timed_out: bool = False) -> None:
         audit_record(actor=actor, action=action)
 
 
-def _require_admin(actor: StaffActor) -> None:
-    if not actor.is_admin:
-        raise PermissionError("Only admins manage the library.")
-
-
 def system_document_add(
     *, actor: StaffActor, upload: HashedUpload, description: str
 ) -> SystemDocument:
     """Add a file to the library, checked like every upload."""
-    _require_admin(actor)
+    require_admin(actor)
     if not description.strip():
         raise ValidationError({"description": "Please describe the file for patients."})
     file_type = upload_validate(upload)
@@ -144,7 +139,7 @@ def system_document_replace(
     *, actor: StaffActor, document: SystemDocument, upload: HashedUpload
 ) -> SystemDocument:
     """Put new content behind a library entry; files already on portals keep what they had."""
-    _require_admin(actor)
+    require_admin(actor)
     file_type = upload_validate(upload)
     with transaction.atomic():
         old = document.blob
@@ -158,7 +153,7 @@ def system_document_replace(
 
 def system_document_retire(*, actor: StaffActor, document: SystemDocument, retired: bool) -> None:
     """Hide a library entry from Assign System File (or bring it back)."""
-    _require_admin(actor)
+    require_admin(actor)
     with transaction.atomic():
         document.is_retired = retired
         document.save(update_fields=["is_retired", "updated_at"])
