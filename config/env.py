@@ -126,3 +126,38 @@ def secret_key(*, production: bool, var_dir: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(64))
     return path.read_text().strip()
+
+
+def secrets_keys(*, production: bool, var_dir: Path) -> list[str]:
+    """Return the keys that encrypt stored secrets (SMTP passwords, authenticator keys).
+
+    CLINICPORTAL_SECRETS_KEYS is a comma-separated list of Fernet keys: the first encrypts,
+    all decrypt, so a new key goes first and the old one stays until every row is rewritten.
+    Required in production; generated once into ``var_dir`` otherwise.
+    """
+    from cryptography.fernet import Fernet
+
+    name = "CLINICPORTAL_SECRETS_KEYS"
+    keys = env_list(name, [])
+    if not keys:
+        if production:
+            raise ImproperlyConfigured(
+                f"{name} must be set when CLINICPORTAL_ENV=production "
+                "(make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')."
+            )
+        path = var_dir / "secrets_key"
+        if not path.exists():
+            var_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(Fernet.generate_key().decode())
+        keys = [path.read_text().strip()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must hold Fernet keys (32 url-safe base64 bytes each)."
+            ) from None
+    return keys

@@ -19,6 +19,7 @@ from config.env import (
     env_list,
     env_str,
     secret_key,
+    secrets_keys,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,6 +30,7 @@ PRODUCTION = ENVIRONMENT == "production"
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = secret_key(production=PRODUCTION, var_dir=VAR_DIR)
+CLINICPORTAL_SECRETS_KEYS = secrets_keys(production=PRODUCTION, var_dir=VAR_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-INHERITED_NOT = {"DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+INHERITED_NOT = {
+    "DATABASE_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "CLINICPORTAL_SECRETS_KEYS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 GOOD_SECRET = "x" * 20 + "-production-secret-key-for-the-deploy-check-0123456789"
+GOOD_SECRETS_KEY = "q" * 43 + "="  # 32 bytes, url-safe base64: a valid Fernet key
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -40,6 +47,7 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
         ("CLINICPORTAL_ENV", "staging"),
         ("SECRET_KEY", "too-short"),
         ("CLINICPORTAL_MEDLINEPLUS_URL", "file:///etc/passwd"),
+        ("CLINICPORTAL_SECRETS_KEYS", "not-a-fernet-key"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_the_variable(tmp_path, variable, value):
@@ -57,11 +65,24 @@ def test_production_requires_a_secret_key(tmp_path):
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_the_development_secret_key_is_generated_once_and_kept_private(tmp_path):
+def test_production_requires_a_key_for_stored_secrets(tmp_path):
+    result = run(
+        ["check"],
+        tmp_path,
+        CLINICPORTAL_ENV="production",
+        SECRET_KEY=GOOD_SECRET,
+        ALLOWED_HOSTS="portal.example.org",
+    )
+    assert result.returncode != 0
+    assert "CLINICPORTAL_SECRETS_KEYS must be set" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "length"), [("secret_key", 50), ("secrets_key", 44)])
+def test_development_keys_are_generated_once_and_kept_private(tmp_path, name, length):
     assert run(["check"], tmp_path).returncode == 0
-    key_file = tmp_path / "secret_key"
+    key_file = tmp_path / name
     first = key_file.read_text()
-    assert len(first) >= 50
+    assert len(first) >= length
     assert key_file.stat().st_mode & 0o077 == 0
     assert run(["check"], tmp_path).returncode == 0
     assert key_file.read_text() == first
@@ -73,6 +94,7 @@ def test_the_production_profile_passes_the_deploy_check_without_warnings(tmp_pat
         tmp_path,
         CLINICPORTAL_ENV="production",
         SECRET_KEY=GOOD_SECRET,
+        CLINICPORTAL_SECRETS_KEYS=GOOD_SECRETS_KEY,
         ALLOWED_HOSTS="portal.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from clinicportal.core.crypto import EncryptedTextField
+
 
 class User(AbstractUser):
     """A login to the office console. Its practice and role live on ``StaffMember``."""
@@ -158,7 +160,7 @@ class TwoFactorDevice(models.Model):
     portal_account = models.OneToOneField(
         PortalAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="two_factor"
     )
-    secret = models.CharField(max_length=64)
+    secret = EncryptedTextField()  # the authenticator key, encrypted at rest
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_used_step = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,6 +5,8 @@ import uuid
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from clinicportal.core.crypto import EncryptedTextField
+
 
 class EmailSettings(models.Model):
     """How a practice sends email: its own SMTP server (Admin → Email Settings)."""
@@ -23,8 +25,8 @@ class EmailSettings(models.Model):
     )
     security = models.CharField(max_length=10, choices=Security.choices, default=Security.STARTTLS)
     username = models.CharField(max_length=255, blank=True)
-    # Never shown back in any page. Kept so the worker can sign in to the practice's server.
-    password = models.CharField(max_length=255, blank=True)
+    # Never shown back in any page. Kept, encrypted, so the worker can sign in to the server.
+    password = EncryptedTextField(blank=True)
     from_address = models.EmailField("From address")
     updated_at = models.DateTimeField(auto_now=True)
 
