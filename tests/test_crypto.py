@@ -54,8 +54,9 @@ def test_the_migration_encrypts_rows_written_in_the_clear(smtp):
         )
     assert EmailSettings.objects.get().password == "written-before"  # still readable
     migration = import_module("clinicportal.notifications.migrations.0002_encrypt_secrets")
-    migration.encrypt_rows(apps, None)
+    step = migration.Migration.operations[-1]
+    step.code(apps, None)
     assert stored("notifications_emailsettings", "password", smtp.pk).startswith("fernet:")
     assert EmailSettings.objects.get().password == "written-before"
-    migration.decrypt_rows(apps, None)
+    step.reverse_code(apps, None)
     assert stored("notifications_emailsettings", "password", smtp.pk) == "written-before"

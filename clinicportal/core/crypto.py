@@ -13,9 +13,11 @@ from typing import Any
 
 from cryptography.fernet import Fernet as _Fernet
 from cryptography.fernet import InvalidToken, MultiFernet
+from django.apps.registry import Apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.migrations import RunPython
 
 MARK = "fernet:"
 
@@ -56,3 +58,19 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "" or str(value).startswith(MARK):
             return value
         return encrypt(str(value))
+
+
+def encrypt_existing(app_label: str, model_name: str, field: str) -> RunPython:
+    """A migration step that encrypts a field's rows written in the clear (and can undo it)."""
+
+    def forward(apps: Apps, schema_editor: Any) -> None:
+        for row in apps.get_model(app_label, model_name).objects.all():
+            row.save(update_fields=[field])  # the field encrypts what it saves
+
+    def backward(apps: Apps, schema_editor: Any) -> None:
+        model = apps.get_model(app_label, model_name)
+        for row in model.objects.all():
+            plain = models.Value(decrypt(getattr(row, field)), output_field=models.TextField())
+            model.objects.filter(pk=row.pk).update(**{field: plain})
+
+    return RunPython(forward, backward)
