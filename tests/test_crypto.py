@@ -35,6 +35,14 @@ def test_secrets_are_unreadable_in_the_database_and_plain_in_the_app(smtp, alice
     assert TwoFactorDevice.objects.get().secret == "JBSWY3DPEHPK3PXP"
 
 
+def test_a_secret_that_looks_encrypted_is_still_encrypted(smtp):
+    smtp.password = "fernet:not-really-a-token"
+    smtp.save()
+    raw = stored("notifications_emailsettings", "password", smtp.pk)
+    assert "not-really" not in raw
+    assert EmailSettings.objects.get().password == "fernet:not-really-a-token"
+
+
 def test_an_old_key_still_reads_after_a_new_one_goes_first(smtp, settings):
     old = settings.CLINICPORTAL_SECRETS_KEYS
     settings.CLINICPORTAL_SECRETS_KEYS = [Fernet.generate_key().decode(), *old]

@@ -55,9 +55,9 @@ class EncryptedTextField(models.TextField):
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
-        if value is None or value == "" or str(value).startswith(MARK):
+        if value is None or value == "":
             return value
-        return encrypt(str(value))
+        return encrypt(str(value))  # instances hold plain text: from_db_value decrypted it
 
 
 def encrypt_existing(app_label: str, model_name: str, field: str) -> RunPython:
