@@ -28,6 +28,7 @@ from clinicportal.records.medlineplus import HealthTopic, topic_url
 from clinicportal.records.models import PortalDocument
 
 
+@transaction.atomic
 def _create(
     *,
     actor: StaffActor | ApiActor,
@@ -74,17 +75,16 @@ def portal_document_share_chart_file(
 ) -> PortalDocument:
     """Share a chart file to its patient's portal: the same stored content, no copy."""
     require_own_practice(actor, chart_file.patient)
-    with transaction.atomic():
-        return _create(
-            actor=actor,
-            patient=chart_file.patient,
-            blob=chart_file.blob,
-            source=PortalDocument.Source.CHART,
-            filename=chart_file.filename,
-            description=description,
-            document_date=document_date,
-            is_education=is_education,
-        )
+    return _create(
+        actor=actor,
+        patient=chart_file.patient,
+        blob=chart_file.blob,
+        source=PortalDocument.Source.CHART,
+        filename=chart_file.filename,
+        description=description,
+        document_date=document_date,
+        is_education=is_education,
+    )
 
 
 def portal_document_upload(
@@ -130,17 +130,16 @@ def portal_document_assign_system(
     require_own_practice(actor, patient)
     if system_document.practice_id != actor.practice.pk or system_document.is_retired:
         raise PermissionError("Not an active document of this practice's library.")
-    with transaction.atomic():
-        return _create(
-            actor=actor,
-            patient=patient,
-            blob=system_document.blob,
-            source=PortalDocument.Source.SYSTEM,
-            filename=system_document.filename,
-            description=system_document.description,
-            document_date=timezone.localdate(),
-            is_education=is_education,
-        )
+    return _create(
+        actor=actor,
+        patient=patient,
+        blob=system_document.blob,
+        source=PortalDocument.Source.SYSTEM,
+        filename=system_document.filename,
+        description=system_document.description,
+        document_date=timezone.localdate(),
+        is_education=is_education,
+    )
 
 
 def portal_document_share_topic(
@@ -154,18 +153,17 @@ def portal_document_share_topic(
     description = Truncator(topic.summary).chars(
         PortalDocument._meta.get_field("description").max_length or 300
     )
-    with transaction.atomic():
-        return _create(
-            actor=actor,
-            patient=patient,
-            blob=None,
-            link_url=url,
-            source=PortalDocument.Source.ONLINE,
-            filename=topic.title,
-            description=description,
-            document_date=timezone.localdate(),
-            is_education=is_education,
-        )
+    return _create(
+        actor=actor,
+        patient=patient,
+        blob=None,
+        link_url=url,
+        source=PortalDocument.Source.ONLINE,
+        filename=topic.title,
+        description=description,
+        document_date=timezone.localdate(),
+        is_education=is_education,
+    )
 
 
 def portal_document_assign_from_patient(
@@ -179,18 +177,17 @@ def portal_document_assign_from_patient(
     require_own_practice(actor, document.patient)
     if document.patient_id == patient.pk:
         raise ValidationError("This file is already on this patient's portal.")
-    with transaction.atomic():
-        return _create(
-            actor=actor,
-            patient=patient,
-            blob=document.blob,
-            link_url=document.link_url,
-            source=PortalDocument.Source.OTHER_PATIENT,
-            filename=document.filename,
-            description=document.description,
-            document_date=timezone.localdate(),
-            is_education=is_education,
-        )
+    return _create(
+        actor=actor,
+        patient=patient,
+        blob=document.blob,
+        link_url=document.link_url,
+        source=PortalDocument.Source.OTHER_PATIENT,
+        filename=document.filename,
+        description=document.description,
+        document_date=timezone.localdate(),
+        is_education=is_education,
+    )
 
 
 def portal_document_remove(*, actor: StaffActor, document: PortalDocument) -> None:
