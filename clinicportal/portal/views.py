@@ -39,7 +39,6 @@ from clinicportal.accounts.services import (
     portal_two_factor_turn_on,
 )
 from clinicportal.audit.selectors import portal_log_for_patient
-from clinicportal.content.sniff import by_content_type
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.devices import describe_device
 from clinicportal.core.zipstream import zip_stream
@@ -337,14 +336,6 @@ def records(request: PortalRequest) -> HttpResponse:
     education_only = request.GET.get("education") == "1"
     documents = portal_records(actor=request.portal, education_only=education_only)
     page = Paginator(documents, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
-    for document in page.object_list:
-        document.type_label = (  # type: ignore[attr-defined]
-            "Web page"
-            if document.blob is None
-            else file_type.label
-            if (file_type := by_content_type(document.blob.content_type))
-            else "File"
-        )
     context = {
         "page": page,
         "education_only": education_only,

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from clinicportal.content.sniff import by_content_type
+
 
 class PortalDocument(models.Model):
     """A file shared to a patient's portal (the seed's Online Files).
@@ -68,3 +70,11 @@ class PortalDocument(models.Model):
     @property
     def is_link(self) -> bool:
         return self.blob_id is None
+
+    @property
+    def type_label(self) -> str:
+        """What the patient is told it is: "PDF", "JPEG image" ... or "Web page" for a link."""
+        if self.blob is None:
+            return "Web page"
+        file_type = by_content_type(self.blob.content_type)
+        return file_type.label if file_type else "File"
