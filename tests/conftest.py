@@ -206,6 +206,26 @@ def issue_access(alice: StaffMember):
 
 
 NEW_PASSWORD = "lantern-orchard-velvet-93"
+GUARDIAN_PASSWORD = "willow-kettle-sparrow-8"
+
+
+def add_guardian(
+    member: StaffMember,
+    patient: Patient,
+    username: str = "mary",
+    display_name: str = "Mary Lovelace",
+):
+    """An authorized web user of ``patient`` with GUARDIAN_PASSWORD, added as the office would."""
+    from clinicportal.accounts.services import authorized_user_add
+
+    return authorized_user_add(
+        actor=actor(member),
+        patient=patient,
+        username=username,
+        password=GUARDIAN_PASSWORD,
+        display_name=display_name,
+        note="mother",
+    )
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 from django.test import Client
 
 from clinicportal.accounts.models import LoginFailure, PortalSession
-from clinicportal.accounts.services import authorized_user_add, authorized_user_link
+from clinicportal.accounts.services import authorized_user_link
 from clinicportal.audit.models import AuditEvent
 from clinicportal.portal import auth
-from tests.conftest import NEW_PASSWORD, actor, portal_login
+from tests.conftest import GUARDIAN_PASSWORD, NEW_PASSWORD, actor, add_guardian, portal_login
 
 
 def test_the_sign_in_page_names_the_practice(client, practice_x):
@@ -250,14 +250,7 @@ def test_long_passwords_are_used_exactly_as_typed(ada_portal, practice_x):
 
 @pytest.fixture
 def guardian(alice, patient_a, patient_b):
-    issued = authorized_user_add(
-        actor=actor(alice),
-        patient=patient_a,
-        username="mary",
-        password="willow-kettle-sparrow-8",
-        display_name="Mary Lovelace",
-        note="mother",
-    )
+    issued = add_guardian(alice, patient_a)
     authorized_user_link(actor=actor(alice), patient=patient_b, username="mary", note="guardian")
     return issued.account
 
@@ -265,7 +258,7 @@ def guardian(alice, patient_a, patient_b):
 def test_a_guardian_picks_then_switches_patients(
     client, practice_x, guardian, patient_a, patient_b
 ):
-    portal_login(client, practice_x, "mary", "willow-kettle-sparrow-8")
+    portal_login(client, practice_x, "mary", GUARDIAN_PASSWORD)
     assert client.get("/p/clinic-x/logs/")["Location"] == "/p/clinic-x/choose/"
     choose = client.get("/p/clinic-x/choose/").content.decode()
     assert "Ada Lovelace" in choose and "Blaise Pascal" in choose
@@ -286,7 +279,7 @@ def test_a_guardian_cannot_pick_a_patient_not_granted(
     from tests.conftest import add_patient
 
     stranger = add_patient(alice, "Other", "Child")
-    portal_login(client, practice_x, "mary", "willow-kettle-sparrow-8")
+    portal_login(client, practice_x, "mary", GUARDIAN_PASSWORD)
     for patient in (stranger, patient_c):
         response = client.post("/p/clinic-x/choose/", {"patient": str(patient.public_id)})
         assert "Please choose one of the patients listed." in response.content.decode()
@@ -296,7 +289,7 @@ def test_a_guardian_cannot_pick_a_patient_not_granted(
 def test_guardian_actions_show_in_the_patient_logs_under_their_name(
     client, practice_x, guardian, patient_a
 ):
-    portal_login(client, practice_x, "mary", "willow-kettle-sparrow-8")
+    portal_login(client, practice_x, "mary", GUARDIAN_PASSWORD)
     client.post("/p/clinic-x/choose/", {"patient": str(patient_a.public_id)})
     html = client.get("/p/clinic-x/logs/").content.decode()
     assert "Mary Lovelace" in html
@@ -306,15 +299,8 @@ def test_guardian_actions_show_in_the_patient_logs_under_their_name(
 
 
 def test_names_with_markup_show_as_text_in_the_portal(client, practice_x, alice, patient_a):
-    authorized_user_add(
-        actor=actor(alice),
-        patient=patient_a,
-        username="evil",
-        password="willow-kettle-sparrow-8",
-        display_name="<img src=x onerror=alert(1)>",
-        note="",
-    )
-    portal_login(client, practice_x, "evil", "willow-kettle-sparrow-8")
+    add_guardian(alice, patient_a, "evil", "<img src=x onerror=alert(1)>")
+    portal_login(client, practice_x, "evil", GUARDIAN_PASSWORD)
     html = client.get("/p/clinic-x/logs/").content.decode()
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -16,7 +16,13 @@ from clinicportal.content.blobstore import get_blob_store
 from clinicportal.content.models import Blob
 from clinicportal.practices.models import SystemDocument
 from clinicportal.records.models import PortalDocument
-from tests.conftest import PDF_BYTES, actor, add_chart_pdf, png_bytes
+from tests.conftest import (
+    GUARDIAN_PASSWORD,
+    PDF_BYTES,
+    add_chart_pdf,
+    add_guardian,
+    png_bytes,
+)
 
 
 def named(name: str, data: bytes) -> io.BytesIO:
@@ -279,18 +285,9 @@ def test_the_records_page_runs_a_constant_number_of_queries(ada_portal, bob, bob
 def test_an_authorized_user_sees_the_same_records(
     client, practice_x, alice, bob, bob_client, patient_a
 ):
-    from clinicportal.accounts.services import authorized_user_add
-
-    authorized_user_add(
-        actor=actor(alice),
-        patient=patient_a,
-        username="mary",
-        password="willow-kettle-sparrow-8",
-        display_name="Mary Lovelace",
-        note="mother",
-    )
+    add_guardian(alice, patient_a)
     share(bob_client, patient_a, add_chart_pdf(bob, patient_a), description="Exam report")
-    client.post("/p/clinic-x/login/", {"username": "mary", "password": "willow-kettle-sparrow-8"})
+    client.post("/p/clinic-x/login/", {"username": "mary", "password": GUARDIAN_PASSWORD})
     assert "Exam report" in client.get("/p/clinic-x/records/").content.decode()
 
 

@@ -9,10 +9,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from playwright.sync_api import expect
 
 from clinicportal.accounts.models import PortalSession
-from clinicportal.accounts.services import authorized_user_add, authorized_user_link
+from clinicportal.accounts.services import authorized_user_link
 from clinicportal.portal import auth
 from tests.browser.test_office_browser import sign_in as staff_sign_in
-from tests.conftest import NEW_PASSWORD, actor, enrol_authenticator
+from tests.conftest import GUARDIAN_PASSWORD, NEW_PASSWORD, actor, add_guardian, enrol_authenticator
 
 pytestmark = pytest.mark.browser
 
@@ -66,16 +66,9 @@ def test_staff_issue_access_and_the_patient_sets_a_password(make_page, axe, bob,
 
 
 def test_a_guardian_switches_between_two_children(page, axe, alice, patient_a, patient_b):
-    authorized_user_add(
-        actor=actor(alice),
-        patient=patient_a,
-        username="mary",
-        password="willow-kettle-sparrow-8",
-        display_name="Mary Lovelace",
-        note="mother",
-    )
+    add_guardian(alice, patient_a)
     authorized_user_link(actor=actor(alice), patient=patient_b, username="mary", note="guardian")
-    portal_sign_in(page, axe, "mary", "willow-kettle-sparrow-8")
+    portal_sign_in(page, axe, "mary", GUARDIAN_PASSWORD)
     expect(page.get_by_role("heading", name="Whose portal would you like to open?")).to_be_visible()
     axe.check(page)
     page.get_by_role("button", name="Blaise Pascal").click()
