@@ -14,4 +14,4 @@ def portal_log_for_patient(*, actor: PortalActor) -> QuerySet[AuditEvent]:
         return AuditEvent.objects.none()
     return AuditEvent.objects.filter(
         practice=actor.practice, patient=actor.patient, action__in=PORTAL_LOG_ACTIONS
-    ).select_related("actor_user")
+    )

@@ -95,9 +95,7 @@ def patient_get(*, actor: StaffActor | ApiActor, public_id: uuid.UUID) -> Patien
 
 def chart_files_for_patient(*, actor: StaffActor, patient: Patient) -> QuerySet[ChartFile]:
     """Return the patient's chart files, newest document first."""
-    return ChartFile.objects.filter(practice=actor.practice, patient=patient).select_related(
-        "blob", "uploaded_by__staff_member"
-    )
+    return ChartFile.objects.filter(practice=actor.practice, patient=patient).select_related("blob")
 
 
 def chart_file_get(*, actor: StaffActor, patient: Patient, public_id: uuid.UUID) -> ChartFile:
