@@ -75,8 +75,9 @@ def test_unknown_and_foreign_ids_give_the_same_404_page(carol_client, patient_a,
 
 
 def test_a_file_of_another_patient_is_404_under_this_patient(alice_client, patient_b, chart_file_a):
-    url = reverse("office:chart_file_download", args=[patient_b.public_id, chart_file_a.public_id])
-    assert alice_client.get(url).status_code == 404
+    for name in ("chart_file_preview", "chart_file_inline", "chart_file_download"):
+        url = reverse(f"office:{name}", args=[patient_b.public_id, chart_file_a.public_id])
+        assert alice_client.get(url).status_code == 404, name
 
 
 def test_patients_of_another_practice_are_not_listed(carol_client, patient_a, patient_c):

@@ -125,6 +125,19 @@ def test_staff_of_another_practice_get_404_on_portal_pages(carol_client, patient
     assert anonymous["Location"].startswith("/office/login/")
 
 
+def test_a_grant_of_another_patient_is_404_under_this_patient(
+    bob_client, alice, patient_a, patient_b
+):
+    from tests.conftest import add_guardian
+
+    add_guardian(alice, patient_a)
+    grant = PortalGrant.objects.get()
+    url = reverse("office:authorized_user_remove", args=[patient_b.public_id, grant.public_id])
+    assert bob_client.get(url).status_code == 404
+    assert bob_client.post(url).status_code == 404
+    assert PortalGrant.objects.filter(pk=grant.pk).exists()
+
+
 def test_an_authorized_user_is_added_with_the_password_they_asked_for(
     bob_client, patient_a, client, practice_x
 ):

@@ -19,6 +19,7 @@ from clinicportal.records.models import PortalDocument
 from tests.conftest import (
     GUARDIAN_PASSWORD,
     PDF_BYTES,
+    actor,
     add_chart_pdf,
     add_guardian,
     png_bytes,
@@ -239,6 +240,33 @@ def test_viewing_and_downloading_are_safe_and_show_in_logs(ada_portal, bob, bob_
     logs = ada_portal.get("/p/clinic-x/logs/").content.decode()
     assert "Record viewed" in logs and "Record downloaded" in logs
     assert "badge new" not in ada_portal.get("/p/clinic-x/records/").content.decode()
+
+
+def test_a_chart_file_of_another_patient_cannot_be_shared_under_this_one(
+    bob_client, bob, patient_a, patient_b
+):
+    file = add_chart_pdf(bob, patient_a)
+    url = reverse("office:portal_document_share", args=[patient_b.public_id, file.public_id])
+    assert bob_client.get(url).status_code == 404
+    assert bob_client.post(url, {"document_date": "2026-11-20"}).status_code == 404
+    assert not PortalDocument.objects.exists()
+
+
+def test_a_guardian_sees_only_the_chosen_childs_records(
+    client, alice, bob, bob_client, patient_a, patient_b
+):
+    from clinicportal.accounts.services import authorized_user_link
+
+    add_guardian(alice, patient_a)
+    authorized_user_link(actor=actor(alice), patient=patient_b, username="mary", note="mother")
+    share(bob_client, patient_b, add_chart_pdf(bob, patient_b))
+    of_b = PortalDocument.objects.get()
+    client.post("/p/clinic-x/login/", {"username": "mary", "password": GUARDIAN_PASSWORD})
+    client.post("/p/clinic-x/choose/", {"patient": str(patient_a.public_id)})
+    for action in ("view", "download"):
+        assert client.get(f"/p/clinic-x/records/{of_b.public_id}/{action}").status_code == 404
+    client.post("/p/clinic-x/choose/", {"patient": str(patient_b.public_id)})
+    assert client.get(f"/p/clinic-x/records/{of_b.public_id}/view").status_code == 200
 
 
 def test_another_patients_record_is_404(ada_portal, bob, bob_client, patient_b):
