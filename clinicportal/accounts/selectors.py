@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
-from clinicportal.accounts.models import ApiKey, PortalAccount, PortalGrant, PortalSession
+from clinicportal.accounts.models import (
+    ApiKey,
+    PortalAccount,
+    PortalGrant,
+    PortalSession,
+    TwoFactorDevice,
+    User,
+)
 from clinicportal.core.context import StaffActor, require_admin
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
@@ -86,3 +93,15 @@ def api_key_get(*, actor: StaffActor, public_id: uuid.UUID) -> ApiKey:
         return ApiKey.objects.get(practice=actor.practice, public_id=public_id)
     except ApiKey.DoesNotExist:
         raise Http404("No such API key.") from None
+
+
+def two_factor_device(owner: User | PortalAccount) -> TwoFactorDevice | None:
+    """The owner's confirmed authenticator, if two-step sign-in is on."""
+    field = "user" if isinstance(owner, User) else "portal_account"
+    return TwoFactorDevice.objects.filter(**{field: owner}, confirmed_at__isnull=False).first()
+
+
+def two_factor_pending(owner: User | PortalAccount) -> TwoFactorDevice | None:
+    """The authenticator the owner is enrolling (not yet confirmed), if any."""
+    field = "user" if isinstance(owner, User) else "portal_account"
+    return TwoFactorDevice.objects.filter(**{field: owner}, confirmed_at__isnull=True).first()

@@ -34,6 +34,7 @@ from clinicportal.accounts.passwords import (
     username_key,
     validate_portal_password,
 )
+from clinicportal.accounts.selectors import two_factor_device, two_factor_pending
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import (
@@ -357,7 +358,7 @@ def portal_second_step(
 ) -> PortalAccount:
     """Check the authenticator (or recovery) code of an account that gave its password."""
     account = PortalAccount.objects.filter(practice=practice, pk=account_id, is_active=True).first()
-    device = two_factor.device_for(account) if account is not None else None
+    device = two_factor_device(account) if account is not None else None
     if account is None or device is None:
         raise SignInRefused("Please sign in again.")
     door = LoginFailure.Door.PORTAL
@@ -376,7 +377,7 @@ def portal_second_step(
 
 def portal_two_factor_turn_on(*, actor: PortalActor, code: str) -> list[str]:
     """Confirm the enrolled authenticator; return the recovery codes to show once."""
-    device = two_factor.pending_device(actor.account)
+    device = two_factor_pending(actor.account)
     if device is None:
         raise ValidationError({"code": "Please start again: scan a new QR code."})
     with transaction.atomic():
@@ -633,7 +634,7 @@ def portal_link_use(
 def staff_second_step(*, user_id: int, code: str, ip: str | None) -> User:
     """Check an office user's authenticator (or recovery) code after their password."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    device = two_factor.device_for(user) if user is not None else None
+    device = two_factor_device(user) if user is not None else None
     if user is None or device is None:
         raise SignInRefused("Please sign in again.")
     door = LoginFailure.Door.OFFICE
@@ -647,11 +648,18 @@ def staff_second_step(*, user_id: int, code: str, ip: str | None) -> User:
     return user
 
 
+def two_factor_enrol(
+    *, owner: User | PortalAccount, issuer: str, label: str
+) -> two_factor.Enrollment:
+    """Start enrolling an authenticator for a staff user or a portal account (not yet on)."""
+    return two_factor.two_factor_begin(owner=owner, issuer=issuer, label=label)
+
+
 def staff_two_factor_turn_on(
     *, user: User, code: str, ip: str | None, user_agent: str
 ) -> list[str]:
     """Confirm an office user's authenticator; return the recovery codes to show once."""
-    device = two_factor.pending_device(user)
+    device = two_factor_pending(user)
     if device is None:
         raise ValidationError({"code": "Please start again: scan a new QR code."})
     staff = user.staff_member

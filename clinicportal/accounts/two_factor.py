@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clinicportal.accounts import totp
 from clinicportal.accounts.models import PortalAccount, RecoveryCode, TwoFactorDevice, User
+from clinicportal.accounts.selectors import two_factor_device
 
 WRONG_CODE = "That code did not work. Check the time on your phone and use the newest code."
 
@@ -25,34 +26,24 @@ class Enrollment:
     qr: str  # an SVG data: address
 
 
-def device_for(owner: User | PortalAccount) -> TwoFactorDevice | None:
-    """Return the owner's confirmed authenticator, if two-step sign-in is on."""
-    field = "user" if isinstance(owner, User) else "portal_account"
-    return TwoFactorDevice.objects.filter(**{field: owner}, confirmed_at__isnull=False).first()
-
-
 def two_factor_begin(*, owner: User | PortalAccount, issuer: str, label: str) -> Enrollment:
     """Start enrolling an authenticator: a new secret, shown as a QR code, not yet in use."""
     field = "user" if isinstance(owner, User) else "portal_account"
-    if device_for(owner) is not None:
+    if two_factor_device(owner) is not None:
         raise ValidationError("Two-step sign-in is already on.")
     secret = totp.new_secret()
     device = TwoFactorDevice.objects.filter(**{field: owner}).first() or TwoFactorDevice(
         **{field: owner}
     )
     device.secret, device.confirmed_at, device.last_used_step = secret, None, None
-    device.save()
+    with transaction.atomic():
+        device.save()
     return Enrollment(device=device, secret=secret, qr=qr_for(device, issuer=issuer, label=label))
 
 
 def qr_for(device: TwoFactorDevice, *, issuer: str, label: str) -> str:
     """Return the QR code that enrolls ``device`` in an authenticator app."""
     return totp.qr_data_uri(totp.provisioning_uri(device.secret, issuer=issuer, account=label))
-
-
-def pending_device(owner: User | PortalAccount) -> TwoFactorDevice | None:
-    field = "user" if isinstance(owner, User) else "portal_account"
-    return TwoFactorDevice.objects.filter(**{field: owner}, confirmed_at__isnull=True).first()
 
 
 def two_factor_confirm(*, device: TwoFactorDevice, code: str) -> list[str]:

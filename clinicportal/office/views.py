@@ -33,6 +33,8 @@ from clinicportal.accounts.selectors import (
     api_keys,
     authorized_grant_get,
     portal_access_for_patient,
+    two_factor_device,
+    two_factor_pending,
 )
 from clinicportal.accounts.services import (
     IssuedCredentials,
@@ -42,6 +44,7 @@ from clinicportal.accounts.services import (
     staff_second_step,
     staff_two_factor_turn_off,
     staff_two_factor_turn_on,
+    two_factor_enrol,
 )
 from clinicportal.content.sniff import by_content_type
 from clinicportal.core.context import StaffActor, client_ip, user_agent
@@ -112,7 +115,7 @@ class StaffLoginView(LoginView):
         staff = staff_member_for_user(user.pk)
         if staff is None:
             return self.form_invalid(form)
-        if two_factor.device_for(user) is not None:
+        if two_factor_device(user) is not None:
             _await_second_step(self.request, user.pk, self.get_success_url())
             return redirect("office:login_code")
         if staff.is_admin:
@@ -202,8 +205,8 @@ def _two_factor_enrol(
                 auth_login(request, user)
                 staff_record_login(actor=_actor_for(request, staff))
             return render(request, "office/recovery_codes.html", {"codes": codes, "done": done_url})
-    pending = two_factor.pending_device(user) if request.method == "POST" else None
-    device = pending or two_factor.two_factor_begin(owner=user, issuer=issuer, label=label).device
+    pending = two_factor_pending(user) if request.method == "POST" else None
+    device = pending or two_factor_enrol(owner=user, issuer=issuer, label=label).device
     context = {
         "form": form,
         "secret": device.secret,
@@ -218,7 +221,7 @@ def _two_factor_enrol(
 @staff_required
 def my_account(request: StaffRequest) -> HttpResponse:
     """The signed-in staff member's own settings: two-step sign-in."""
-    device = two_factor.device_for(request.actor.user)
+    device = two_factor_device(request.actor.user)
     form = TurnOffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -237,7 +240,7 @@ def my_account(request: StaffRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def my_two_factor_setup(request: StaffRequest) -> HttpResponse:
-    if two_factor.device_for(request.actor.user) is not None:
+    if two_factor_device(request.actor.user) is not None:
         return redirect("office:account")
     return _two_factor_enrol(
         request, request.actor.staff, reverse("office:account"), during_login=False

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinicportal.accounts import two_factor
 from clinicportal.accounts.forms import CodeForm, TurnOffForm
 from clinicportal.accounts.models import PortalAccount
+from clinicportal.accounts.selectors import two_factor_device, two_factor_pending
 from clinicportal.accounts.services import (
     LinkInvalid,
     SignInRefused,
@@ -37,6 +38,7 @@ from clinicportal.accounts.services import (
     portal_sign_in_complete,
     portal_two_factor_turn_off,
     portal_two_factor_turn_on,
+    two_factor_enrol,
 )
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
@@ -78,7 +80,7 @@ def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
         except SignInRefused as refused:
             form.add_error(None, refused.message)
         else:
-            if two_factor.device_for(account) is not None:
+            if two_factor_device(account) is not None:
                 auth.await_second_step(request, account, next_path)
                 return redirect("portal:login_code", practice.slug)
             portal_sign_in_complete(
@@ -197,7 +199,7 @@ def logs(request: PortalRequest) -> HttpResponse:
 @portal_required()
 def account(request: PortalRequest) -> HttpResponse:
     form = ChangePasswordForm(request.POST or None)
-    device = two_factor.device_for(request.portal.account)
+    device = two_factor_device(request.portal.account)
     if request.method == "POST" and form.is_valid():
         try:
             portal_password_change(
@@ -238,11 +240,11 @@ def two_factor_setup(request: PortalRequest) -> HttpResponse:
             done = reverse("portal:account", args=[request.practice.slug])
             return render(request, "portal/recovery_codes.html", {"codes": codes, "done": done})
     if request.method == "GET":
-        if two_factor.device_for(account) is not None:
+        if two_factor_device(account) is not None:
             return redirect("portal:account", request.practice.slug)
-        device = two_factor.two_factor_begin(owner=account, issuer=issuer, label=label).device
+        device = two_factor_enrol(owner=account, issuer=issuer, label=label).device
     else:
-        pending = two_factor.pending_device(account)
+        pending = two_factor_pending(account)
         if pending is None:
             return redirect("portal:two_factor_setup", request.practice.slug)
         device = pending
