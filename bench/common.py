@@ -103,7 +103,7 @@ def bench_portal_patient(practice: Any, *, last_name: str, username: str, passwo
     """
     from clinicportal.accounts.models import LoginFailure, PortalAccount
     from clinicportal.accounts.passwords import hash_password
-    from clinicportal.accounts.services import portal_access_issue
+    from clinicportal.accounts.services.portal_access import portal_access_issue
 
     actor = bench_actor(practice)
     patient = bench_patient(practice, last_name=last_name)

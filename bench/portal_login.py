@@ -32,7 +32,7 @@ def main() -> int:
 
     from clinicportal.accounts.models import LoginFailure, PortalAccount
     from clinicportal.accounts.passwords import hash_password
-    from clinicportal.accounts.services import portal_access_issue
+    from clinicportal.accounts.services.portal_access import portal_access_issue
     from clinicportal.core.context import StaffActor
     from clinicportal.patients.models import Patient
     from clinicportal.patients.services import PatientDetails, patient_create

@@ -191,7 +191,7 @@ def portal_login(client: Client, practice: Practice, username: str, password: st
 @pytest.fixture
 def issue_access(alice: StaffMember):
     """Give a patient portal access as the office would; return (username, temporary password)."""
-    from clinicportal.accounts.services import portal_access_issue
+    from clinicportal.accounts.services.portal_access import portal_access_issue
 
     def _issue(patient: Patient, username: str | None = None) -> tuple[str, str]:
         issued = portal_access_issue(
@@ -216,7 +216,7 @@ def add_guardian(
     display_name: str = "Mary Lovelace",
 ):
     """An authorized web user of ``patient`` with GUARDIAN_PASSWORD, added as the office would."""
-    from clinicportal.accounts.services import authorized_user_add
+    from clinicportal.accounts.services.portal_access import authorized_user_add
 
     return authorized_user_add(
         actor=actor(member),

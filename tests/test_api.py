@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clinicportal.accounts.models import ApiKey
-from clinicportal.accounts.services import api_key_create
+from clinicportal.accounts.services.api_keys import api_key_create
 from clinicportal.audit.models import AuditEvent
 from clinicportal.content.models import Blob
 from clinicportal.practices.models import StaffMember

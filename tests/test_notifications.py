@@ -276,7 +276,7 @@ def test_reset_requests_show_in_logs(ada_portal, email_settings):
 
 
 def test_forgot_password_sends_at_most_three_links_an_account_in_the_window(ada_portal):
-    from clinicportal.accounts.services import RESETS_PER_ACCOUNT
+    from clinicportal.accounts.services.links import RESETS_PER_ACCOUNT
 
     client = Client()
     for _ in range(RESETS_PER_ACCOUNT + 2):

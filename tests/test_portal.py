@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from clinicportal.accounts.models import LoginFailure, PortalSession
-from clinicportal.accounts.services import authorized_user_link
+from clinicportal.accounts.services.portal_access import authorized_user_link
 from clinicportal.audit.models import AuditEvent
 from clinicportal.portal import auth
 from tests.conftest import GUARDIAN_PASSWORD, NEW_PASSWORD, actor, add_guardian, portal_login

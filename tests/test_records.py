@@ -255,7 +255,7 @@ def test_a_chart_file_of_another_patient_cannot_be_shared_under_this_one(
 def test_a_guardian_sees_only_the_chosen_childs_records(
     client, alice, bob, bob_client, patient_a, patient_b
 ):
-    from clinicportal.accounts.services import authorized_user_link
+    from clinicportal.accounts.services.portal_access import authorized_user_link
 
     add_guardian(alice, patient_a)
     authorized_user_link(actor=actor(alice), patient=patient_b, username="mary", note="mother")

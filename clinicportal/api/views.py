@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from clinicportal.accounts import throttle
-from clinicportal.accounts.services import ApiKeysPaused, api_key_authenticate
+from clinicportal.accounts.services.api_keys import ApiKeysPaused, api_key_authenticate
 from clinicportal.api.openapi import openapi
 from clinicportal.core.context import ApiActor, client_ip, user_agent
 from clinicportal.patients.selectors import patient_get

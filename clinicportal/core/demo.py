@@ -13,8 +13,8 @@ from django.utils.html import escape
 from faker import Faker
 
 from clinicportal.accounts.models import ApiKey, PortalAccount, TwoFactorDevice, User
-from clinicportal.accounts.services import (
-    api_key_hash,
+from clinicportal.accounts.services.api_keys import api_key_hash
+from clinicportal.accounts.services.portal_access import (
     authorized_user_add,
     authorized_user_link,
     portal_access_issue,

@@ -7,7 +7,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from clinicportal.accounts.services import SignInRefused, staff_authenticate
+from clinicportal.accounts.services.common import SignInRefused
+from clinicportal.accounts.services.sign_in import staff_authenticate
 from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.services import PatientDetails
 from clinicportal.patients.validators import validate_birth_date

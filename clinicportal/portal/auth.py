@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 
 from clinicportal.accounts.models import PortalAccount
 from clinicportal.accounts.selectors import portal_patients, portal_session_account
-from clinicportal.accounts.services import (
+from clinicportal.accounts.services.sessions import (
     portal_session_start,
     portal_session_touch,
     portal_sign_out,

@@ -26,16 +26,20 @@ from clinicportal.accounts import two_factor
 from clinicportal.accounts.forms import CodeForm, TurnOffForm
 from clinicportal.accounts.models import PortalAccount
 from clinicportal.accounts.selectors import two_factor_device, two_factor_pending
-from clinicportal.accounts.services import (
+from clinicportal.accounts.services.common import SignInRefused
+from clinicportal.accounts.services.links import (
     LinkInvalid,
-    SignInRefused,
     portal_link_get,
     portal_link_use,
-    portal_password_change,
     portal_password_reset_request,
+)
+from clinicportal.accounts.services.portal_access import portal_password_change
+from clinicportal.accounts.services.sign_in import (
     portal_second_step,
     portal_sign_in,
     portal_sign_in_complete,
+)
+from clinicportal.accounts.services.two_step import (
     portal_two_factor_turn_off,
     portal_two_factor_turn_on,
     two_factor_enrol,

@@ -9,7 +9,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from playwright.sync_api import expect
 
 from clinicportal.accounts.models import PortalSession
-from clinicportal.accounts.services import authorized_user_link
+from clinicportal.accounts.services.portal_access import authorized_user_link
 from clinicportal.portal import auth
 from tests.browser.test_office_browser import sign_in as staff_sign_in
 from tests.conftest import GUARDIAN_PASSWORD, NEW_PASSWORD, actor, add_guardian, enrol_authenticator

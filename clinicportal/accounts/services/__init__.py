@@ -1,0 +1,1 @@
+"""Writes for portal accounts, staff sign-in and API keys, one module per concept."""

@@ -1,0 +1,201 @@
+"""Single-use links by email: Email Portal Access and Forgot your password."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinicportal.accounts import throttle
+from clinicportal.accounts.models import (
+    LoginFailure,
+    PortalAccount,
+    PortalGrant,
+    PortalLink,
+)
+from clinicportal.accounts.passwords import (
+    username_key,
+)
+from clinicportal.accounts.services.common import USERNAME_MAX, _record_for_patients
+from clinicportal.accounts.services.portal_access import _set_password
+from clinicportal.accounts.services.sessions import portal_sessions_end
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.core.context import (
+    PortalActor,
+    StaffActor,
+    VisitorActor,
+    require_own_practice,
+)
+from clinicportal.notifications.models import OutboxEmail
+from clinicportal.notifications.services import email_queue
+from clinicportal.patients.models import Patient
+from clinicportal.practices.models import Practice
+
+SET_PASSWORD_LINK_LIFETIME = datetime.timedelta(days=7)
+
+
+RESET_LINK_LIFETIME = datetime.timedelta(hours=2)
+
+
+class LinkInvalid(Exception):
+    """The link is unknown, used or expired; ``message`` says what to do next."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _link_create(
+    account: PortalAccount, purpose: str, lifetime: datetime.timedelta
+) -> tuple[str, PortalLink]:
+    token = secrets.token_urlsafe(32)
+    link = PortalLink.objects.create(
+        account=account,
+        purpose=purpose,
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        expires_at=timezone.now() + lifetime,
+    )
+    return token, link
+
+
+def _link_url(base_url: str, practice: Practice, token: str) -> str:
+    return f"{base_url.rstrip('/')}{practice.portal_path()}password/{token}/"
+
+
+def portal_access_email(*, actor: StaffActor, patient: Patient, base_url: str) -> OutboxEmail:
+    """Email the patient the portal address, their username and a single-use set-password link.
+
+    Never a password. Refuses kindly when the patient has no email address or no access yet.
+    """
+    require_own_practice(actor, patient)
+    grant = (
+        PortalGrant.objects.select_related("account")
+        .filter(patient=patient, kind=PortalGrant.Kind.PATIENT)
+        .first()
+    )
+    if grant is None:
+        raise ValidationError(
+            f"{patient.first_name} has no portal access yet. Set it up first, then email it."
+        )
+    if not patient.email:
+        raise ValidationError(
+            f"{patient.first_name} has no email address. "
+            "Add one with Edit details, or print the slip instead."
+        )
+    with transaction.atomic():
+        token, link = _link_create(
+            grant.account, PortalLink.Purpose.SET_PASSWORD, SET_PASSWORD_LINK_LIFETIME
+        )
+        email = email_queue(
+            practice=actor.practice,
+            to=patient.email,
+            template="portal_access",
+            context={
+                "portal_url": f"{base_url.rstrip('/')}{actor.practice.portal_path()}",
+                "username": grant.account.username,
+                "link": _link_url(base_url, actor.practice, token),
+                "expires_at": link.expires_at,
+            },
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PORTAL_ACCESS_EMAILED,
+            target=grant.account,
+            patient=patient,
+        )
+    return email
+
+
+RESETS_PER_ACCOUNT = 3
+
+
+def portal_password_reset_request(
+    *, practice: Practice, identifier: str, base_url: str, ip: str | None, user_agent: str
+) -> None:
+    """Email a reset link to the account named by username or email address, if there is one.
+
+    Says nothing about whether an account exists: the caller shows the same page either way,
+    and the email itself is sent later by the worker, so the response time tells nothing.
+    Quietly sends nothing past RESETS_PER_ACCOUNT links an account in the throttle window, or
+    past the throttle's limit of requests from one address, so nobody can flood a mailbox.
+    """
+    key = username_key(identifier)[:USERNAME_MAX]
+    door = LoginFailure.Door.RESET
+    if throttle.address_locked(door=door, ip=ip):
+        return
+    throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
+    accounts = PortalAccount.objects.filter(practice=practice, is_active=True)
+    account = accounts.filter(username_key=key).first()
+    if account is None and "@" in identifier:
+        account = accounts.filter(email__iexact=identifier.strip()).first()
+    address = _email_for(account) if account is not None else ""
+    if account is None or not address:
+        return
+    recent = account.links.filter(
+        purpose=PortalLink.Purpose.RESET, created_at__gte=timezone.now() - throttle.WINDOW
+    )
+    if recent[:RESETS_PER_ACCOUNT].count() >= RESETS_PER_ACCOUNT:
+        return
+    with transaction.atomic():
+        token, link = _link_create(account, PortalLink.Purpose.RESET, RESET_LINK_LIFETIME)
+        email_queue(
+            practice=practice,
+            to=address,
+            template="password_reset",
+            context={
+                "username": account.username,
+                "link": _link_url(base_url, practice, token),
+                "expires_at": link.expires_at,
+            },
+        )
+        visitor = VisitorActor(practice=practice, ip=ip, user_agent=user_agent)
+        _record_for_patients(visitor, account, AuditEvent.Action.PORTAL_RESET_REQUESTED)
+
+
+def _email_for(account: PortalAccount) -> str:
+    if account.email:
+        return account.email
+    own = account.grants.select_related("patient").filter(kind=PortalGrant.Kind.PATIENT).first()
+    return own.patient.email if own else ""
+
+
+def portal_link_get(*, practice: Practice, token: str) -> PortalLink:
+    """Return the usable link for ``token`` at this practice, or raise LinkInvalid."""
+    link = (
+        PortalLink.objects.select_related("account")
+        .filter(token_hash=hashlib.sha256(token.encode()).hexdigest(), account__practice=practice)
+        .first()
+    )
+    ask_again = "Please ask for a new link with “Forgot your password?”, or call the office."
+    if link is None or not link.account.is_active:
+        raise LinkInvalid(f"This link is not valid. {ask_again}")
+    if link.used_at is not None:
+        raise LinkInvalid(f"This link was already used. {ask_again}")
+    if link.expires_at < timezone.now():
+        raise LinkInvalid(f"This link has expired. {ask_again}")
+    return link
+
+
+def portal_link_use(
+    *, practice: Practice, token: str, new_password: str, ip: str | None, user_agent: str
+) -> PortalAccount:
+    """Set the password through a link: once only; every session of the account ends."""
+    with transaction.atomic():
+        link = portal_link_get(practice=practice, token=token)
+        used = PortalLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        if not used:
+            raise LinkInvalid("This link was already used.")
+        account = link.account
+        _set_password(account, new_password, temporary=False)
+        account.save()
+        portal_sessions_end(account=account)
+        actor = PortalActor(account=account, patient=None, ip=ip, user_agent=user_agent)
+        _record_for_patients(actor, account, AuditEvent.Action.PORTAL_PASSWORD_CHANGED)
+    return account

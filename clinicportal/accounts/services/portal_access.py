@@ -1,0 +1,265 @@
+"""Issuing portal access and authorized web users; setting and changing portal passwords."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinicportal.accounts.models import (
+    PortalAccount,
+    PortalGrant,
+)
+from clinicportal.accounts.passwords import (
+    hash_password,
+    password_matches,
+    propose_username,
+    temporary_password,
+    username_key,
+    validate_portal_password,
+)
+from clinicportal.accounts.services.common import USERNAME_MAX, _record_for_patients
+from clinicportal.accounts.services.sessions import portal_sessions_end
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.core.context import (
+    PortalActor,
+    StaffActor,
+    require_own_practice,
+)
+from clinicportal.patients.models import Patient
+from clinicportal.practices.models import Practice
+
+TEMPORARY_PASSWORD_LIFETIME = datetime.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    """What the office hands over once: never stored in the clear."""
+
+    account: PortalAccount
+    password: str
+    temporary: bool
+    expires_at: datetime.datetime | None
+
+
+def portal_username_suggest(*, practice: Practice, patient: Patient) -> str:
+    """Return a readable username for the patient that is free in the practice."""
+    base = propose_username(patient.first_name, patient.last_name)
+    taken = set(
+        PortalAccount.objects.filter(practice=practice, username_key__startswith=base).values_list(
+            "username_key", flat=True
+        )
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}{number}" in taken:
+        number += 1
+    return f"{base}{number}"
+
+
+def _clean_username(username: str) -> str:
+    username = username.strip()
+    if not username:
+        raise ValidationError({"username": "Please enter a username."})
+    if len(username) > USERNAME_MAX or any(ch.isspace() or not ch.isprintable() for ch in username):
+        raise ValidationError(
+            {"username": "Use up to 150 letters, digits or symbols, without spaces."}
+        )
+    return username
+
+
+def _username_free(
+    practice: Practice, username: str, *, except_account: PortalAccount | None
+) -> None:
+    clash = PortalAccount.objects.filter(practice=practice, username_key=username_key(username))
+    if except_account is not None:
+        clash = clash.exclude(pk=except_account.pk)
+    if clash.exists():
+        raise ValidationError(
+            {"username": "This username is taken in this practice. Please choose another."}
+        )
+
+
+def _set_password(
+    account: PortalAccount, password: str | None, *, temporary: bool
+) -> tuple[str, bool, datetime.datetime | None]:
+    if password is None:
+        password, temporary = temporary_password(), True
+    else:
+        try:
+            validate_portal_password(password, account)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.error_list}) from None
+    expires = timezone.now() + TEMPORARY_PASSWORD_LIFETIME if temporary else None
+    account.password = hash_password(password)
+    account.password_is_temporary = temporary
+    account.temporary_password_expires_at = expires
+    account.password_changed_at = timezone.now()
+    return password, temporary, expires
+
+
+def portal_access_issue(
+    *, actor: StaffActor, patient: Patient, username: str, password: str | None
+) -> IssuedCredentials:
+    """Give the patient portal access, or reissue it: a new temporary password either way.
+
+    ``password`` None means "Default": a strong one is generated. The password the office
+    hands out is always temporary: the patient must set their own at first sign-in. Reissuing
+    ends every session of the account.
+    """
+    require_own_practice(actor, patient)
+    username = _clean_username(username)
+    with transaction.atomic():
+        grant = (
+            PortalGrant.objects.select_for_update()
+            .select_related("account")
+            .filter(patient=patient, kind=PortalGrant.Kind.PATIENT)
+            .first()
+        )
+        account = grant.account if grant else PortalAccount(practice=actor.practice)
+        _username_free(actor.practice, username, except_account=grant.account if grant else None)
+        account.username = username
+        account.username_key = username_key(username)
+        account.display_name = patient.full_name
+        account.email = patient.email
+        account.is_active = True
+        plain, temporary, expires = _set_password(account, password, temporary=True)
+        account.save()
+        if grant is None:
+            PortalGrant.objects.create(
+                practice=actor.practice,
+                account=account,
+                patient=patient,
+                kind=PortalGrant.Kind.PATIENT,
+                created_by=actor.user,
+            )
+        portal_sessions_end(account=account)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PORTAL_ACCESS_ISSUED,
+            target=account,
+            patient=patient,
+        )
+    return IssuedCredentials(account, plain, temporary, expires)
+
+
+def authorized_user_add(
+    *,
+    actor: StaffActor,
+    patient: Patient,
+    username: str,
+    password: str | None,
+    display_name: str,
+    note: str,
+    email: str = "",
+) -> IssuedCredentials:
+    """Add an authorized web user (a guardian, a spouse) to the patient's portal.
+
+    A password the person asked for is theirs to keep; "Default" generates a temporary one.
+    """
+    require_own_practice(actor, patient)
+    username = _clean_username(username)
+    display_name = display_name.strip()
+    if not display_name:
+        raise ValidationError({"display_name": "Please enter the person's name."})
+    with transaction.atomic():
+        _username_free(actor.practice, username, except_account=None)
+        account = PortalAccount(
+            practice=actor.practice,
+            username=username,
+            username_key=username_key(username),
+            display_name=display_name[:200],
+            email=email.strip(),
+        )
+        plain, temporary, expires = _set_password(account, password, temporary=False)
+        account.full_clean()
+        account.save()
+        _grant_authorized(actor, patient, account, note)
+    return IssuedCredentials(account, plain, temporary, expires)
+
+
+def authorized_user_link(
+    *, actor: StaffActor, patient: Patient, username: str, note: str
+) -> PortalGrant:
+    """Authorize an existing authorized web user of the practice for one more patient."""
+    require_own_practice(actor, patient)
+    account = PortalAccount.objects.filter(
+        practice=actor.practice, username_key=username_key(username), is_active=True
+    ).first()
+    if account is None or account.grants.filter(kind=PortalGrant.Kind.PATIENT).exists():
+        raise ValidationError(
+            {"username": "No authorized web user of this practice has that username."}
+        )
+    if account.grants.filter(patient=patient).exists():
+        raise ValidationError({"username": "This person can already see this patient's portal."})
+    with transaction.atomic():
+        return _grant_authorized(actor, patient, account, note)
+
+
+def _grant_authorized(
+    actor: StaffActor, patient: Patient, account: PortalAccount, note: str
+) -> PortalGrant:
+    grant = PortalGrant.objects.create(
+        practice=actor.practice,
+        account=account,
+        patient=patient,
+        kind=PortalGrant.Kind.AUTHORIZED,
+        note=note.strip()[:200],
+        created_by=actor.user,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.PORTAL_AUTHORIZED_USER_ADDED,
+        target=account,
+        patient=patient,
+    )
+    return grant
+
+
+def authorized_user_remove(*, actor: StaffActor, grant: PortalGrant) -> None:
+    """Take an authorized user's access to one patient away and end their sessions at once."""
+    require_own_practice(actor, grant.patient)
+    if grant.kind != PortalGrant.Kind.AUTHORIZED:
+        raise PermissionError("Only authorized web users are removed this way.")
+    account, patient = grant.account, grant.patient
+    with transaction.atomic():
+        grant.delete()
+        if not account.grants.exists():
+            account.is_active = False
+            account.save(update_fields=["is_active"])
+        portal_sessions_end(account=account)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PORTAL_AUTHORIZED_USER_REMOVED,
+            target=account,
+            patient=patient,
+        )
+
+
+def portal_password_change(
+    *, actor: PortalActor, current: str | None, new: str, session_key: str
+) -> None:
+    """Set a new password for the signed-in account and end its other sessions.
+
+    ``current`` is required, except right after signing in with a temporary password.
+    """
+    account = actor.account
+    if current is None:
+        if not account.password_is_temporary:
+            raise PermissionError("The current password is required.")
+    elif not password_matches(current, account.password):
+        raise ValidationError({"current_password": "That is not your current password."})
+    if password_matches(new, account.password):
+        raise ValidationError(
+            {"new_password": "Please choose a password different from the current one."}
+        )
+    with transaction.atomic():
+        _set_password(account, new, temporary=False)
+        account.save()
+        portal_sessions_end(account=account, except_key=session_key)
+        _record_for_patients(actor, account, AuditEvent.Action.PORTAL_PASSWORD_CHANGED)

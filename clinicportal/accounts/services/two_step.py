@@ -1,0 +1,75 @@
+"""Turning two-step sign-in on and off, for portal accounts and staff."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from clinicportal.accounts import two_factor
+from clinicportal.accounts.models import (
+    PortalAccount,
+    User,
+)
+from clinicportal.accounts.passwords import (
+    password_matches,
+)
+from clinicportal.accounts.selectors import two_factor_pending
+from clinicportal.accounts.services.common import _record_for_patients
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.core.context import (
+    PortalActor,
+    StaffActor,
+)
+
+
+def portal_two_factor_turn_on(*, actor: PortalActor, code: str) -> list[str]:
+    """Confirm the enrolled authenticator; return the recovery codes to show once."""
+    device = two_factor_pending(actor.account)
+    if device is None:
+        raise ValidationError({"code": "Please start again: scan a new QR code."})
+    with transaction.atomic():
+        codes = two_factor.two_factor_confirm(device=device, code=code)
+        _record_for_patients(actor, actor.account, AuditEvent.Action.PORTAL_TWO_FACTOR_ON)
+    return codes
+
+
+def portal_two_factor_turn_off(*, actor: PortalActor, password: str) -> None:
+    if not password_matches(password, actor.account.password):
+        raise ValidationError({"password": "That is not your current password."})
+    with transaction.atomic():
+        two_factor.two_factor_remove(owner=actor.account)
+        _record_for_patients(actor, actor.account, AuditEvent.Action.PORTAL_TWO_FACTOR_OFF)
+
+
+def two_factor_enrol(
+    *, owner: User | PortalAccount, issuer: str, label: str
+) -> two_factor.Enrollment:
+    """Start enrolling an authenticator for a staff user or a portal account (not yet on)."""
+    return two_factor.two_factor_begin(owner=owner, issuer=issuer, label=label)
+
+
+def staff_two_factor_turn_on(
+    *, user: User, code: str, ip: str | None, user_agent: str
+) -> list[str]:
+    """Confirm an office user's authenticator; return the recovery codes to show once."""
+    device = two_factor_pending(user)
+    if device is None:
+        raise ValidationError({"code": "Please start again: scan a new QR code."})
+    staff = user.staff_member
+    with transaction.atomic():
+        codes = two_factor.two_factor_confirm(device=device, code=code)
+        actor = StaffActor(user=user, staff=staff, ip=ip, user_agent=user_agent)
+        audit_record(actor=actor, action=AuditEvent.Action.STAFF_TWO_FACTOR_ON, target=user)
+    return codes
+
+
+def staff_two_factor_turn_off(*, actor: StaffActor, password: str) -> None:
+    """Turn two-step sign-in off for a staff member; admins must keep it."""
+    if actor.is_admin:
+        raise ValidationError("Admins must keep two-step sign-in on.")
+    if not actor.user.check_password(password):
+        raise ValidationError({"password": "That is not your current password."})
+    with transaction.atomic():
+        two_factor.two_factor_remove(owner=actor.user)
+        audit_record(actor=actor, action=AuditEvent.Action.STAFF_TWO_FACTOR_OFF, target=actor.user)

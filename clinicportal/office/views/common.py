@@ -1,0 +1,43 @@
+"""Helpers that office pages share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from clinicportal.core.context import StaffActor, client_ip, user_agent
+
+
+def _actor_for(request: HttpRequest, staff: Any) -> StaffActor:
+    return StaffActor(
+        user=staff.user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
+    )
+
+
+def _form_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _next_within_office(request: HttpRequest) -> str | None:
+    """The page to come back to (``?next=``), if it is one of this site's office pages."""
+    url = request.GET.get("next", "")
+    if url.startswith("/office/") and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
+
+
+def _to_online_portal(patient: Any) -> HttpResponse:
+    return redirect(reverse("office:patient", args=[patient.public_id]) + "#online-portal")

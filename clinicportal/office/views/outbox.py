@@ -1,0 +1,30 @@
+"""The Outbox: every email the practice queued, and its status."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from clinicportal.notifications.selectors import (
+    outbox_email_get,
+    outbox_for_practice,
+)
+from clinicportal.office.auth import StaffRequest, staff_required
+
+OUTBOX_PER_PAGE = 25
+
+
+@staff_required
+def outbox(request: StaffRequest) -> HttpResponse:
+    emails = outbox_for_practice(actor=request.actor)
+    page = Paginator(emails, OUTBOX_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "office/outbox.html", {"page": page})
+
+
+@staff_required
+def outbox_email(request: StaffRequest, email_id: uuid.UUID) -> HttpResponse:
+    email = outbox_email_get(actor=request.actor, public_id=email_id)
+    return render(request, "office/outbox_email.html", {"email": email})

@@ -1,0 +1,104 @@
+"""Patients: search, add, edit and the chart page; the Tasks and Billing sections."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from clinicportal.accounts.selectors import (
+    portal_access_for_patient,
+)
+from clinicportal.core.pagination import CappedPaginator
+from clinicportal.notifications.selectors import (
+    outbox_failed_count,
+)
+from clinicportal.office.auth import StaffRequest, staff_required
+from clinicportal.office.forms import (
+    PatientForm,
+)
+from clinicportal.patients import selectors as patient_selectors
+from clinicportal.patients import services as patient_services
+from clinicportal.records.selectors import (
+    portal_documents_for_office,
+)
+
+PATIENTS_PER_PAGE = 25
+
+
+@staff_required
+def home(request: StaffRequest) -> HttpResponse:
+    return redirect("office:patients")
+
+
+@staff_required
+def patient_list(request: StaffRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    patients = patient_selectors.patient_search(actor=request.actor, text=query)
+    page = CappedPaginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    failed = outbox_failed_count(actor=request.actor)
+    return render(
+        request, "office/patient_list.html", {"page": page, "query": query, "failed_emails": failed}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def patient_create(request: StaffRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = patient_services.patient_create(actor=request.actor, details=form.details())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{patient.full_name} was added.")
+            return redirect("office:patient", patient_id=patient.public_id)
+    return render(request, "office/patient_form.html", {"form": form, "patient": None})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def patient_edit(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    initial = {name: getattr(patient, name) for name in PatientForm.base_fields}
+    form = PatientForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient_services.patient_update(
+                actor=request.actor, patient=patient, details=form.details()
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "The patient's details were saved.")
+            return redirect("office:patient", patient_id=patient.public_id)
+    return render(request, "office/patient_form.html", {"form": form, "patient": patient})
+
+
+@staff_required
+def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    patient_services.patient_record_view(actor=request.actor, patient=patient)
+    chart_files = patient_selectors.chart_files_for_patient(actor=request.actor, patient=patient)
+    access = portal_access_for_patient(actor=request.actor, patient=patient)
+    documents = portal_documents_for_office(actor=request.actor, patient=patient)
+    return render(
+        request,
+        "office/patient_detail.html",
+        {"patient": patient, "chart_files": chart_files, "access": access, "documents": documents},
+    )
+
+
+@staff_required
+def tasks(request: StaffRequest) -> HttpResponse:
+    return render(request, "office/tasks.html")
+
+
+@staff_required
+def billing(request: StaffRequest) -> HttpResponse:
+    return render(request, "office/billing.html")

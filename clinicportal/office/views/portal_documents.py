@@ -1,0 +1,292 @@
+"""Portal documents: share, upload, assign, search online, remove and open."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_http_methods
+
+from clinicportal.accounts.selectors import (
+    portal_access_for_patient,
+)
+from clinicportal.core.http import redirect_after_upload
+from clinicportal.office.auth import StaffRequest, staff_required
+from clinicportal.office.forms import (
+    AssignForm,
+    ChooseDocumentForm,
+    PortalUploadForm,
+    ShareToPortalForm,
+    TopicShareForm,
+)
+from clinicportal.office.views.common import _to_online_portal
+from clinicportal.patients import selectors as patient_selectors
+from clinicportal.practices.selectors import (
+    system_documents,
+)
+from clinicportal.records import services as record_services
+from clinicportal.records.http import portal_document_response
+from clinicportal.records.medlineplus import (
+    HealthTopic,
+    MedlinePlusUnavailable,
+    health_topics_search,
+)
+from clinicportal.records.selectors import (
+    CATEGORIES,
+    portal_document_for_office,
+    portal_documents_for_office,
+)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_share(
+    request: StaffRequest, patient_id: uuid.UUID, file_id: uuid.UUID
+) -> HttpResponse:
+    """Share a chart file to the patient's portal (pre-filled with its date and description)."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    chart_file = patient_selectors.chart_file_get(
+        actor=request.actor, patient=patient, public_id=file_id
+    )
+    initial = {"document_date": chart_file.document_date, "description": chart_file.description}
+    form = ShareToPortalForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        record_services.portal_document_share_chart_file(
+            actor=request.actor, chart_file=chart_file, **form.cleaned_data
+        )
+        messages.success(request, f"“{chart_file.filename}” is on {patient.first_name}’s portal.")
+        return _to_online_portal(patient)
+    access = portal_access_for_patient(actor=request.actor, patient=patient)
+    context = {"patient": patient, "chart_file": chart_file, "form": form, "access": access}
+    return render(request, "office/portal_document_share.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_upload(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Upload a file from the desktop to the patient's portal."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    form = PortalUploadForm(
+        request.POST or None, request.FILES or None, initial={"document_date": timezone.localdate()}
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                document = record_services.portal_document_upload(
+                    actor=request.actor, patient=patient, upload=data.pop("upload"), **data
+                )
+            except ValidationError as exc:
+                form.add_error("upload", exc)
+            else:
+                messages.success(
+                    request, f"“{document.filename}” is on {patient.first_name}’s portal."
+                )
+                url = reverse("office:patient", args=[patient.public_id]) + "#online-portal"
+                return redirect_after_upload(request, url)
+    access = portal_access_for_patient(actor=request.actor, patient=patient)
+    context = {
+        "patient": patient,
+        "form": form,
+        "access": access,
+        "max_bytes": settings.CLINICPORTAL_UPLOAD_MAX_BYTES,
+    }
+    return render(request, "office/portal_document_upload.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_remove_choose(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Remove Files: choose the category, then the file; the next page asks to confirm."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    category = request.GET.get("category", "patient")
+    if category not in CATEGORIES:
+        raise Http404("No such category.")
+    documents = list(
+        portal_documents_for_office(actor=request.actor, patient=patient, category=category)
+    )
+    choices = [
+        (str(d.public_id), f"{d.document_date:%m/%d/%Y} · {d.filename} · {d.description}")
+        for d in documents
+    ]
+    form = ChooseDocumentForm(request.POST if request.method == "POST" else None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        return redirect(
+            "office:portal_document_remove", patient.public_id, form.cleaned_data["document"]
+        )
+    context = {
+        "patient": patient,
+        "form": form,
+        "documents": documents,
+        "category": category,
+        "categories": [(key, label) for key, (label, _) in CATEGORIES.items()],
+    }
+    status = 400 if form.errors else 200
+    return render(request, "office/portal_document_remove_choose.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_remove(
+    request: StaffRequest, patient_id: uuid.UUID, document_id: uuid.UUID
+) -> HttpResponse:
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    document = portal_document_for_office(
+        actor=request.actor, patient=patient, public_id=document_id
+    )
+    if request.method == "POST":
+        record_services.portal_document_remove(actor=request.actor, document=document)
+        messages.success(request, f"“{document.filename}” was removed from the portal.")
+        return _to_online_portal(patient)
+    return render(
+        request, "office/portal_document_remove.html", {"patient": patient, "document": document}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_assign_system(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Assign System File: pick a library document (with a search box), then Assign."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    search = request.GET.get("q", "")
+    library = list(system_documents(actor=request.actor, search=search, active_only=True))
+    choices = [(str(d.public_id), f"{d.description} ({d.filename})") for d in library]
+    form = AssignForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        chosen = next(d for d in library if str(d.public_id) == form.cleaned_data["document"])
+        record_services.portal_document_assign_system(
+            actor=request.actor,
+            patient=patient,
+            system_document=chosen,
+            is_education=form.cleaned_data["is_education"],
+        )
+        messages.success(request, f"“{chosen.description}” is on {patient.first_name}’s portal.")
+        return _to_online_portal(patient)
+    context = {"patient": patient, "form": form, "query": search, "library": library}
+    return render(request, "office/portal_document_assign_system.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_assign_other(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Assign File From Other Patient: find the patient, then pick one of their portal files."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    query = request.GET.get("q", "")
+    other = None
+    matches: list[Any] = []
+    choices: list[tuple[str, str]] = []
+    documents: list[Any] = []
+    if request.GET.get("from"):
+        try:
+            other_id = uuid.UUID(request.GET["from"])
+        except ValueError:
+            raise Http404("No such patient.") from None
+        other = patient_selectors.patient_get(actor=request.actor, public_id=other_id)
+        documents = list(portal_documents_for_office(actor=request.actor, patient=other))
+        choices = [
+            (str(d.public_id), f"{d.description or d.filename} ({d.filename})") for d in documents
+        ]
+    elif query:
+        matches = patient_selectors.patient_search(actor=request.actor, text=query)[0:10]
+    form = AssignForm(request.POST or None, choices=choices)
+    if request.method == "POST" and other is not None and form.is_valid():
+        chosen = next(d for d in documents if str(d.public_id) == form.cleaned_data["document"])
+        try:
+            record_services.portal_document_assign_from_patient(
+                actor=request.actor,
+                patient=patient,
+                document=chosen,
+                is_education=form.cleaned_data["is_education"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"“{chosen.filename}” is on {patient.first_name}’s portal.")
+            return _to_online_portal(patient)
+    context = {
+        "patient": patient,
+        "form": form,
+        "query": query,
+        "matches": matches,
+        "other": other,
+        "documents": documents,
+    }
+    return render(request, "office/portal_document_assign_other.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Search Online: find MedlinePlus health topics and share one as an education link."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        form = TopicShareForm(request.POST)
+        if form.is_valid():
+            topic = form.cleaned_data["topic"]
+            try:
+                record_services.portal_document_share_topic(
+                    actor=request.actor,
+                    patient=patient,
+                    topic=topic,
+                    is_education=form.cleaned_data["is_education"],
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, f"“{topic.title}” is on {patient.first_name}’s portal.")
+                return _to_online_portal(patient)
+        else:
+            messages.error(request, "That search result has expired. Please search again.")
+    query = request.GET.get("q", "").strip()[:200]
+    results: list[tuple[HealthTopic, TopicShareForm]] = []
+    unavailable = False
+    if query:
+        try:
+            topics = health_topics_search(query)
+        except MedlinePlusUnavailable:
+            unavailable = True
+        else:
+            results = [
+                (topic, TopicShareForm(initial={"topic": topic.signed()}, auto_id=f"topic{n}_%s"))
+                for n, topic in enumerate(topics, start=1)
+            ]
+    context = {
+        "patient": patient,
+        "query": query,
+        "results": results,
+        "unavailable": unavailable,
+        "access": portal_access_for_patient(actor=request.actor, patient=patient),
+    }
+    return render(request, "office/portal_document_search_online.html", context, status=status)
+
+
+@xframe_options_sameorigin
+@require_GET
+@staff_required
+def portal_document_content(
+    request: StaffRequest, patient_id: uuid.UUID, document_id: uuid.UUID
+) -> HttpResponseBase:
+    """Open a file as it is on the patient's portal (recorded in the audit trail)."""
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    document = portal_document_for_office(
+        actor=request.actor, patient=patient, public_id=document_id
+    )
+    try:
+        path = record_services.portal_document_open_in_office(
+            actor=request.actor, document=document
+        )
+    except FileNotFoundError:
+        raise Http404("The stored file is missing or damaged.") from None
+    return portal_document_response(document=document, location=path, download=False)

@@ -1,0 +1,196 @@
+"""Office sign-in and sign-out, the second step, and the staff member's own account."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinicportal.accounts import two_factor
+from clinicportal.accounts.forms import CodeForm, TurnOffForm
+from clinicportal.accounts.selectors import (
+    two_factor_device,
+    two_factor_pending,
+)
+from clinicportal.accounts.services.common import SignInRefused
+from clinicportal.accounts.services.sign_in import staff_second_step
+from clinicportal.accounts.services.two_step import (
+    staff_two_factor_turn_off,
+    staff_two_factor_turn_on,
+    two_factor_enrol,
+)
+from clinicportal.core.context import client_ip, user_agent
+from clinicportal.office.auth import StaffRequest, staff_required
+from clinicportal.office.forms import (
+    StaffLoginForm,
+)
+from clinicportal.office.views.common import _actor_for, _form_errors
+from clinicportal.practices.selectors import (
+    staff_member_for_user,
+)
+from clinicportal.practices.services import staff_record_login, staff_record_logout
+
+
+class StaffLoginView(LoginView):
+    template_name = "office/login.html"
+    authentication_form = StaffLoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        """After the password: the code step, or (admins without one) enrolling an app."""
+        user = form.get_user()
+        staff = staff_member_for_user(user.pk)
+        if staff is None:
+            return self.form_invalid(form)
+        if two_factor_device(user) is not None:
+            _await_second_step(self.request, user.pk, self.get_success_url())
+            return redirect("office:login_code")
+        if staff.is_admin:
+            _await_second_step(self.request, user.pk, self.get_success_url())
+            return redirect("office:login_setup")
+        return _finish_login(self.request, staff, self.get_success_url())
+
+
+PENDING = "office.pending"
+
+
+PENDING_SECONDS = 5 * 60
+
+
+def _await_second_step(request: HttpRequest, user_id: int, next_url: str) -> None:
+    request.session[PENDING] = [user_id, next_url, int(time.time())]
+
+
+def _pending(request: HttpRequest) -> tuple[int, str] | None:
+    pending = request.session.get(PENDING)
+    if not pending or int(time.time()) - int(pending[2]) > PENDING_SECONDS:
+        request.session.pop(PENDING, None)
+        return None
+    return int(pending[0]), str(pending[1])
+
+
+def _finish_login(request: HttpRequest, staff: Any, next_url: str) -> HttpResponse:
+    request.session.pop(PENDING, None)
+    auth_login(request, staff.user)
+    staff_record_login(actor=_actor_for(request, staff))
+    return redirect(next_url)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """Office sign-in, second step: the authenticator app's code or a recovery code."""
+    pending = _pending(request)
+    if pending is None:
+        messages.info(request, "Please sign in again.")
+        return redirect("office:login")
+    user_id, next_url = pending
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = staff_second_step(
+                user_id=user_id, code=form.cleaned_data["code"], ip=client_ip(request)
+            )
+        except SignInRefused as refused:
+            form.add_error("code", refused.message)
+        else:
+            staff = staff_member_for_user(user.pk)
+            if staff is not None:
+                return _finish_login(request, staff, next_url)
+    return render(request, "office/login_code.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_setup(request: HttpRequest) -> HttpResponse:
+    """Admins must use two-step sign-in: enrol an authenticator app before going on."""
+    pending = _pending(request)
+    staff = staff_member_for_user(pending[0]) if pending else None
+    if pending is None or staff is None:
+        messages.info(request, "Please sign in again.")
+        return redirect("office:login")
+    return _two_factor_enrol(request, staff, pending[1], during_login=True)
+
+
+def _two_factor_enrol(
+    request: HttpRequest, staff: Any, done_url: str, *, during_login: bool
+) -> HttpResponse:
+    user = staff.user
+    issuer, label = f"{staff.practice.name} office", user.username
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = staff_two_factor_turn_on(
+                user=user,
+                code=form.cleaned_data["code"],
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            if during_login:
+                request.session.pop(PENDING, None)
+                auth_login(request, user)
+                staff_record_login(actor=_actor_for(request, staff))
+            return render(request, "office/recovery_codes.html", {"codes": codes, "done": done_url})
+    pending = two_factor_pending(user) if request.method == "POST" else None
+    device = pending or two_factor_enrol(owner=user, issuer=issuer, label=label).device
+    context = {
+        "form": form,
+        "secret": device.secret,
+        "qr": two_factor.qr_for(device, issuer=issuer, label=label),
+        "during_login": during_login,
+    }
+    return render(request, "office/two_factor_setup.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@staff_required
+def my_account(request: StaffRequest) -> HttpResponse:
+    """The signed-in staff member's own settings: two-step sign-in."""
+    device = two_factor_device(request.actor.user)
+    form = TurnOffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff_two_factor_turn_off(actor=request.actor, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Two-step sign-in is off.")
+            return redirect("office:account")
+    return render(
+        request, "office/account.html", {"two_factor_on": device is not None, "form": form}
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@staff_required
+def my_two_factor_setup(request: StaffRequest) -> HttpResponse:
+    if two_factor_device(request.actor.user) is not None:
+        return redirect("office:account")
+    return _two_factor_enrol(
+        request, request.actor.staff, reverse("office:account"), during_login=False
+    )
+
+
+@require_POST
+@staff_required
+def logout_view(request: StaffRequest) -> HttpResponse:
+    staff_record_logout(actor=request.actor)
+    logout(request)
+    messages.info(request, "You have signed out.")
+    return redirect("office:login")
