@@ -76,6 +76,38 @@ def env_http_url(name: str, default: str) -> str:
     return value
 
 
+def base_url(name: str, *, production: bool) -> str:
+    """Return the site's public address, scheme and host only, without a trailing slash.
+
+    Links in emails are built from it, never from a request's Host header. Production must set
+    it, with https.
+    """
+    value = _raw(name)
+    if value is None:
+        if production:
+            raise ImproperlyConfigured(
+                f"{name} must be set in production: the address patients reach the site at, "
+                "such as https://portal.example.org."
+            )
+        value = "http://127.0.0.1:8000"
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path.strip("/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+        or (production and parts.scheme != "https")
+    ):
+        scheme = "https://" if production else "http:// or https://"
+        raise ImproperlyConfigured(
+            f"{name} must be an {scheme} address with a host and nothing after it (got {value!r})."
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     """Return the variable, which must be one of ``choices``."""
     value = env_str(name, default)

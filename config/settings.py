@@ -11,6 +11,7 @@ from pathlib import Path
 from django.utils.csp import CSP
 
 from config.env import (
+    base_url,
     env_bool,
     env_choice,
     env_database,
@@ -33,6 +34,8 @@ SECRET_KEY = secret_key(production=PRODUCTION, var_dir=VAR_DIR)
 CLINICPORTAL_SECRETS_KEYS = secrets_keys(production=PRODUCTION, var_dir=VAR_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Where patients reach the site: every link in an email starts with it (never the Host header).
+CLINICPORTAL_BASE_URL = base_url("CLINICPORTAL_BASE_URL", production=PRODUCTION)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

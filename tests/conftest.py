@@ -31,6 +31,7 @@ PASSWORD = "correct-horse-battery-staple"
 def _fast_hashing_and_private_storage(settings, tmp_path: Path) -> None:
     settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2idHasher"]
     settings.CLINICPORTAL_STORAGE_DIR = tmp_path / "storage"
+    settings.CLINICPORTAL_BASE_URL = "http://testserver"
 
 
 def make_practice(slug: str, name: str, admin_username: str) -> tuple[Practice, StaffMember]:

@@ -16,6 +16,7 @@ INHERITED_NOT = {
     "SECRET_KEY",
     "CLINICPORTAL_SECRETS_KEYS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "CLINICPORTAL_BASE_URL",
 }
 GOOD_SECRET = "x" * 20 + "-production-secret-key-for-the-deploy-check-0123456789"
 GOOD_SECRETS_KEY = "q" * 43 + "="  # 32 bytes, url-safe base64: a valid Fernet key
@@ -48,6 +49,9 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
         ("SECRET_KEY", "too-short"),
         ("CLINICPORTAL_MEDLINEPLUS_URL", "file:///etc/passwd"),
         ("CLINICPORTAL_SECRETS_KEYS", "not-a-fernet-key"),
+        ("CLINICPORTAL_BASE_URL", "portal.example.org"),
+        ("CLINICPORTAL_BASE_URL", "https://portal.example.org/p/clinic/"),
+        ("CLINICPORTAL_BASE_URL", "https://user:pw@portal.example.org"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_the_variable(tmp_path, variable, value):
@@ -88,14 +92,31 @@ def test_development_keys_are_generated_once_and_kept_private(tmp_path, name, le
     assert key_file.read_text() == first
 
 
+PRODUCTION_ENV = {
+    "CLINICPORTAL_ENV": "production",
+    "SECRET_KEY": GOOD_SECRET,
+    "CLINICPORTAL_SECRETS_KEYS": GOOD_SECRETS_KEY,
+    "ALLOWED_HOSTS": "portal.example.org",
+}
+
+
+def test_production_requires_the_base_url_that_email_links_start_with(tmp_path):
+    result = run(["check"], tmp_path, **PRODUCTION_ENV)
+    assert result.returncode != 0
+    assert "CLINICPORTAL_BASE_URL must be set in production" in result.stderr
+    plain = run(
+        ["check"], tmp_path, **PRODUCTION_ENV, CLINICPORTAL_BASE_URL="http://portal.example.org"
+    )
+    assert plain.returncode != 0
+    assert "CLINICPORTAL_BASE_URL must be an https:// address" in plain.stderr
+
+
 def test_the_production_profile_passes_the_deploy_check_without_warnings(tmp_path):
     result = run(
         ["check", "--deploy", "--fail-level", "WARNING"],
         tmp_path,
-        CLINICPORTAL_ENV="production",
-        SECRET_KEY=GOOD_SECRET,
-        CLINICPORTAL_SECRETS_KEYS=GOOD_SECRETS_KEY,
-        ALLOWED_HOSTS="portal.example.org",
+        **PRODUCTION_ENV,
+        CLINICPORTAL_BASE_URL="https://portal.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

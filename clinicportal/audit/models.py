@@ -44,6 +44,7 @@ class AuditEvent(models.Model):
         PORTAL_DOCUMENT_DOWNLOADED = "portal_document.downloaded", "Record downloaded"
         PORTAL_ACCESS_ISSUED = "portal.access_issued", "Portal access issued by the office"
         PORTAL_ACCESS_EMAILED = "portal.access_emailed", "Portal access emailed by the office"
+        PORTAL_EMAIL_CHANGED = "portal.email_changed", "Email address changed by the office"
         PORTAL_RESET_REQUESTED = "portal.reset_requested", "Password reset link requested"
         PORTAL_LOGIN = "portal.login", "Signed in"
         PORTAL_LOGIN_FAILED = "portal.login_failed", "Sign-in failed"
@@ -59,6 +60,7 @@ class AuditEvent(models.Model):
         API_KEY_CREATED = "api_key.created", "API key created"
         API_KEY_REVOKED = "api_key.revoked", "API key revoked"
         API_KEY_REFUSED = "api_key.refused", "Revoked API key refused"
+        OUTBOX_EMAIL_VIEWED = "outbox.email_viewed", "Outbox email opened"
 
     practice = models.ForeignKey(
         "practices.Practice", on_delete=models.PROTECT, related_name="audit_events"
@@ -116,6 +118,7 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.PORTAL_DOCUMENT_VIEWED,
         AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED,
         AuditEvent.Action.PORTAL_ACCESS_EMAILED,
+        AuditEvent.Action.PORTAL_EMAIL_CHANGED,
         AuditEvent.Action.PORTAL_RESET_REQUESTED,
         AuditEvent.Action.PORTAL_LOGIN,
         AuditEvent.Action.PORTAL_LOGIN_FAILED,

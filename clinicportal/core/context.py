@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
 
 if TYPE_CHECKING:
     from clinicportal.accounts.models import ApiKey, PortalAccount, User
@@ -85,16 +86,20 @@ class ApiActor:
 Actor = StaffActor | PortalActor | VisitorActor | ApiActor
 
 
+class NotFound(Http404):
+    """Not the actor's to reach: answered exactly like an unknown id (404), never a 500."""
+
+
 def require_admin(actor: StaffActor) -> None:
-    """Refuse (PermissionError) staff who are not their practice's admins."""
+    """Refuse (PermissionDenied: the 403 page) staff who are not their practice's admins."""
     if not actor.is_admin:
-        raise PermissionError("Only practice admins may do this.")
+        raise PermissionDenied("Only practice admins may do this.")
 
 
 def require_own_practice(actor: StaffActor | ApiActor, patient: Patient) -> None:
-    """Refuse (PermissionError) a patient of another practice: a last guard behind selectors."""
+    """Refuse (NotFound) a patient of another practice: a last guard behind selectors."""
     if patient.practice_id != actor.practice.pk:
-        raise PermissionError("Patient of another practice.")
+        raise NotFound("Patient of another practice.")
 
 
 def client_ip(request: HttpRequest) -> str | None:

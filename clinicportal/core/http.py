@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
 PROGRESS_HEADER = "X-Upload-Progress"
+
+
+def absolute_url(path: str) -> str:
+    """Return ``path`` at the site's configured address (CLINICPORTAL_BASE_URL).
+
+    For links that leave the site (emails, printed slips): a request's Host header is the
+    client's to choose, so it never goes into them.
+    """
+    return settings.CLINICPORTAL_BASE_URL + path
 
 
 def redirect_after_upload(request: HttpRequest, url: str) -> HttpResponse:

@@ -50,6 +50,10 @@ class OutboxEmail(models.Model):
     subject = models.CharField(max_length=255)
     body_text = models.TextField()
     body_html = models.TextField()
+    # A single-use link (set-password, reset) lives here, encrypted, only until the worker has
+    # sent the email or given up; the bodies hold LINK_PLACEHOLDER instead, so nothing staff
+    # can read lets them act as the patient.
+    secret_link = EncryptedTextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

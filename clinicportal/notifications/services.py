@@ -12,15 +12,18 @@ import smtplib
 from datetime import timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
-from clinicportal.core.context import StaffActor
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.core.context import NotFound, StaffActor
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
 from clinicportal.practices.models import Practice
 
@@ -29,17 +32,23 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 SMTP_TIMEOUT = 15
 SENDING_STALLED_AFTER = timedelta(minutes=10)  # far beyond SMTP_TIMEOUT for each step
+# What the stored bodies say where a single-use link goes; the worker puts the link in.
+LINK_PLACEHOLDER = "[single-use link, not shown]"
 
 
 def email_queue(
-    *, practice: Practice, to: str, template: str, context: dict[str, Any]
+    *, practice: Practice, to: str, template: str, context: dict[str, Any], link: str = ""
 ) -> OutboxEmail:
     """Render ``emails/<template>-{subject,body}.{txt,html}`` and queue it for ``to``.
 
     Call inside the transaction that causes the email. Emails carry no health information:
-    templates say only that something is waiting, with the portal link.
+    templates say only that something is waiting, with the portal link. A single-use ``link``
+    (the templates' ``{{ link }}``) is never stored in the body: it is kept encrypted until the
+    worker has sent the email, and forgotten then.
     """
     context = {"practice": practice, **context}
+    if link:
+        context["link"] = LINK_PLACEHOLDER
     subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
     email = OutboxEmail.objects.create(
         practice=practice,
@@ -48,6 +57,7 @@ def email_queue(
         subject=subject[:255],
         body_text=render_to_string(f"emails/{template}-body.txt", context),
         body_html=render_to_string(f"emails/{template}-body.html", context),
+        secret_link=link,
     )
     _enqueue(email)
     return email
@@ -89,18 +99,20 @@ def email_deliver(*, email_id: int) -> str:
             if email.attempts >= MAX_ATTEMPTS:
                 email.status = OutboxEmail.Status.FAILED
                 email.next_attempt_at = None
+                email.secret_link = ""  # never sent: nobody is to know the link now
             else:
                 email.status = OutboxEmail.Status.QUEUED
                 email.next_attempt_at = timezone.now() + backoff(email.attempts)
                 _enqueue(email, delay=backoff(email.attempts))
             email.last_error = error
-            email.save(update_fields=["status", "next_attempt_at", "last_error"])
+            email.save(update_fields=["status", "next_attempt_at", "last_error", "secret_link"])
         logger.warning("email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
         return email.status
     email.status = OutboxEmail.Status.SENT
     email.sent_at = timezone.now()
     email.next_attempt_at = None
-    email.save(update_fields=["status", "sent_at", "next_attempt_at"])
+    email.secret_link = ""  # out: the link now exists only in the mailbox, and as a hash
+    email.save(update_fields=["status", "sent_at", "next_attempt_at", "secret_link"])
     return email.status
 
 
@@ -123,6 +135,7 @@ def outbox_requeue_stalled() -> int:
             ).update(
                 status=status,
                 next_attempt_at=None if gave_up else timezone.now(),
+                **({"secret_link": ""} if gave_up else {}),
                 last_error="The worker stopped while sending; it may or may not have gone out.",
             )
             if moved and not gave_up:
@@ -144,13 +157,17 @@ def _send(email: OutboxEmail) -> None:
         use_ssl=config.security == EmailSettings.Security.TLS,
         timeout=SMTP_TIMEOUT,
     )
+    text, html = email.body_text, email.body_html
+    if email.secret_link:
+        text = text.replace(LINK_PLACEHOLDER, email.secret_link)
+        html = html.replace(LINK_PLACEHOLDER, escape(email.secret_link))
     message = EmailMultiAlternatives(
         subject=email.subject,
-        body=email.body_text,
+        body=text,
         from_email=f"{email.practice.name} <{config.from_address}>",
         to=[email.to],
     )
-    message.attach_alternative(email.body_html, "text/html")
+    message.attach_alternative(html, "text/html")
     if mailer.send_messages([message]) != 1:
         raise smtplib.SMTPException("The mail server did not accept the message.")
 
@@ -180,7 +197,7 @@ def email_settings_save(
 ) -> EmailSettings:
     """Save the practice's SMTP settings; ``password`` None keeps the stored one."""
     if not actor.is_admin:
-        raise PermissionError("Only admins change email settings.")
+        raise PermissionDenied("Only admins change email settings.")
     config = EmailSettings.objects.filter(practice=actor.practice).first() or EmailSettings(
         practice=actor.practice
     )
@@ -201,3 +218,11 @@ def email_send_test(*, actor: StaffActor, to: str) -> OutboxEmail:
         return email_queue(
             practice=actor.practice, to=to, template="test", context={"sender": actor.name}
         )
+
+
+def outbox_email_view(*, actor: StaffActor, email: OutboxEmail) -> None:
+    """Record that a staff member opened one outbox email (emails name patients' addresses)."""
+    if email.practice_id != actor.practice.pk:
+        raise NotFound("An email of another practice.")
+    with transaction.atomic():
+        audit_record(actor=actor, action=AuditEvent.Action.OUTBOX_EMAIL_VIEWED, target=email)

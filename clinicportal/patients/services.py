@@ -22,6 +22,8 @@ from clinicportal.content.services import (
 from clinicportal.content.sniff import FileType
 from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.context import StaffActor, require_own_practice
+from clinicportal.core.http import absolute_url
+from clinicportal.notifications.services import email_queue
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.patients.search import name_key, phone_key
 
@@ -65,9 +67,34 @@ def patient_create(*, actor: StaffActor, details: PatientDetails) -> Patient:
 
 
 def patient_update(*, actor: StaffActor, patient: Patient, details: PatientDetails) -> Patient:
-    """Change a patient's details."""
+    """Change a patient's details.
+
+    The patient's own portal login follows the patient's email address. When it changes, the
+    old address is told (without a link: it may no longer be the patient's) and the change is
+    in the patient's LOGS.
+    """
     require_own_practice(actor, patient)
-    return _save_details(actor, patient, details, AuditEvent.Action.PATIENT_UPDATED)
+    old_email = patient.email
+    with transaction.atomic():
+        _save_details(actor, patient, details, AuditEvent.Action.PATIENT_UPDATED)
+        if (
+            patient.email.lower() != old_email.lower()
+            and patient.portal_grants.filter(kind="patient").exists()
+        ):
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.PORTAL_EMAIL_CHANGED,
+                target=patient,
+                patient=patient,
+            )
+            if old_email:
+                email_queue(
+                    practice=actor.practice,
+                    to=old_email,
+                    template="email_changed",
+                    context={"portal_url": absolute_url(actor.practice.portal_path())},
+                )
+    return patient
 
 
 def patient_record_view(*, actor: StaffActor, patient: Patient) -> None:

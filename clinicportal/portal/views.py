@@ -294,7 +294,6 @@ def forgot_password(request: HttpRequest, practice_slug: str) -> HttpResponse:
         portal_password_reset_request(
             practice=practice,
             identifier=form.cleaned_data["identifier"],
-            base_url=request.build_absolute_uri("/"),
             ip=client_ip(request),
             user_agent=user_agent(request),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from clinicportal.accounts.models import User
@@ -88,7 +88,7 @@ def practice_update(
 ) -> Practice:
     """Change the actor's practice details and feature toggles (admins only)."""
     if not actor.is_admin:
-        raise PermissionError("Only admins change practice settings.")
+        raise PermissionDenied("Only admins change practice settings.")
     practice = actor.practice
     practice.name = name.strip()
     practice.address = address.strip()

@@ -19,6 +19,7 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import (
     ApiActor,
+    NotFound,
     StaffActor,
     require_admin,
 )
@@ -54,7 +55,7 @@ def api_key_revoke(*, actor: StaffActor, api_key: ApiKey) -> None:
     """Stop a key working at once. Revoked keys stay listed, for the record."""
     require_admin(actor)
     if api_key.practice_id != actor.practice.pk:
-        raise PermissionError("An API key of another practice.")
+        raise NotFound("An API key of another practice.")
     with transaction.atomic():
         changed = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=actor.user

@@ -8,6 +8,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinicportal.accounts import throttle
@@ -31,6 +32,7 @@ from clinicportal.core.context import (
     VisitorActor,
     require_own_practice,
 )
+from clinicportal.core.http import absolute_url
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.notifications.services import email_queue
 from clinicportal.patients.models import Patient
@@ -63,14 +65,15 @@ def _link_create(
     return token, link
 
 
-def _link_url(base_url: str, practice: Practice, token: str) -> str:
-    return f"{base_url.rstrip('/')}{practice.portal_path()}password/{token}/"
+def _link_url(practice: Practice, token: str) -> str:
+    return absolute_url(f"{practice.portal_path()}password/{token}/")
 
 
-def portal_access_email(*, actor: StaffActor, patient: Patient, base_url: str) -> OutboxEmail:
+def portal_access_email(*, actor: StaffActor, patient: Patient) -> OutboxEmail:
     """Email the patient the portal address, their username and a single-use set-password link.
 
     Never a password. Refuses kindly when the patient has no email address or no access yet.
+    Every address in it starts with the configured CLINICPORTAL_BASE_URL, never the request's.
     """
     require_own_practice(actor, patient)
     grant = (
@@ -96,11 +99,11 @@ def portal_access_email(*, actor: StaffActor, patient: Patient, base_url: str) -
             to=patient.email,
             template="portal_access",
             context={
-                "portal_url": f"{base_url.rstrip('/')}{actor.practice.portal_path()}",
+                "portal_url": absolute_url(actor.practice.portal_path()),
                 "username": grant.account.username,
-                "link": _link_url(base_url, actor.practice, token),
                 "expires_at": link.expires_at,
             },
+            link=_link_url(actor.practice, token),
         )
         audit_record(
             actor=actor,
@@ -115,53 +118,81 @@ RESETS_PER_ACCOUNT = 3
 
 
 def portal_password_reset_request(
-    *, practice: Practice, identifier: str, base_url: str, ip: str | None, user_agent: str
+    *, practice: Practice, identifier: str, ip: str | None, user_agent: str
 ) -> None:
-    """Email a reset link to the account named by username or email address, if there is one.
+    """Take a "Forgot your password?" request; the worker looks the account up later.
 
-    Says nothing about whether an account exists: the caller shows the same page either way,
-    and the email itself is sent later by the worker, so the response time tells nothing.
-    Quietly sends nothing past RESETS_PER_ACCOUNT links an account in the throttle window, or
-    past the throttle's limit of requests from one address, so nobody can flood a mailbox.
+    The request does the same work whether or not an account exists (one throttle row and one
+    job), so neither the answer nor its timing tells which usernames or addresses are known.
+    Past the throttle's limit of requests from one address it quietly does nothing.
     """
     key = username_key(identifier)[:USERNAME_MAX]
     door = LoginFailure.Door.RESET
     if throttle.address_locked(door=door, ip=ip):
         return
-    throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
-    accounts = PortalAccount.objects.filter(practice=practice, is_active=True)
-    account = accounts.filter(username_key=key).first()
-    if account is None and "@" in identifier:
-        account = accounts.filter(email__iexact=identifier.strip()).first()
-    address = _email_for(account) if account is not None else ""
+    from clinicportal.accounts.tasks import send_password_reset
+
+    with transaction.atomic():
+        throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
+        send_password_reset.enqueue(practice.pk, identifier[: USERNAME_MAX * 2], ip, user_agent)
+
+
+def portal_password_reset_send(
+    *, practice: Practice, identifier: str, ip: str | None, user_agent: str
+) -> OutboxEmail | None:
+    """Email a reset link to the account named by username or email address, if there is one.
+
+    Run by the worker for portal_password_reset_request. Sends nothing past
+    RESETS_PER_ACCOUNT links an account in the throttle window, so nobody can flood a mailbox.
+    """
+    account = _account_for_reset(practice, identifier)
+    address = portal_account_email(account) if account is not None else ""
     if account is None or not address:
-        return
+        return None
     recent = account.links.filter(
         purpose=PortalLink.Purpose.RESET, created_at__gte=timezone.now() - throttle.WINDOW
     )
     if recent[:RESETS_PER_ACCOUNT].count() >= RESETS_PER_ACCOUNT:
-        return
+        return None
     with transaction.atomic():
         token, link = _link_create(account, PortalLink.Purpose.RESET, RESET_LINK_LIFETIME)
-        email_queue(
+        email = email_queue(
             practice=practice,
             to=address,
             template="password_reset",
-            context={
-                "username": account.username,
-                "link": _link_url(base_url, practice, token),
-                "expires_at": link.expires_at,
-            },
+            context={"username": account.username, "expires_at": link.expires_at},
+            link=_link_url(practice, token),
         )
         visitor = VisitorActor(practice=practice, ip=ip, user_agent=user_agent)
         _record_for_patients(visitor, account, AuditEvent.Action.PORTAL_RESET_REQUESTED)
+    return email
 
 
-def _email_for(account: PortalAccount) -> str:
-    if account.email:
-        return account.email
+def _account_for_reset(practice: Practice, identifier: str) -> PortalAccount | None:
+    accounts = PortalAccount.objects.filter(practice=practice, is_active=True)
+    account = accounts.filter(username_key=username_key(identifier)[:USERNAME_MAX]).first()
+    address = identifier.strip()
+    if account is None and "@" in address:
+        # The patient's own login goes by the patient's address; an authorized user's by theirs.
+        account = (
+            accounts.filter(
+                Q(email__iexact=address)
+                | Q(grants__kind=PortalGrant.Kind.PATIENT, grants__patient__email__iexact=address)
+            )
+            .order_by("pk")
+            .first()
+        )
+    return account
+
+
+def portal_account_email(account: PortalAccount) -> str:
+    """Return where the account's emails go: the patient's own address for a patient's login.
+
+    One source of truth: the office edits the patient's email, and a patient's login follows
+    it. An authorized web user (a guardian) has an address of their own on the account.
+    """
     own = account.grants.select_related("patient").filter(kind=PortalGrant.Kind.PATIENT).first()
-    return own.patient.email if own else ""
+    return own.patient.email if own else account.email
 
 
 def portal_link_get(*, practice: Practice, token: str) -> PortalLink:

@@ -26,6 +26,7 @@ from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import (
+    NotFound,
     PortalActor,
     StaffActor,
     require_own_practice,
@@ -126,7 +127,7 @@ def portal_access_issue(
         account.username = username
         account.username_key = username_key(username)
         account.display_name = patient.full_name
-        account.email = patient.email
+        account.email = ""  # a patient's own login follows the patient's address
         account.is_active = True
         plain, temporary, expires = _set_password(account, password, temporary=True)
         account.save()
@@ -225,7 +226,7 @@ def authorized_user_remove(*, actor: StaffActor, grant: PortalGrant) -> None:
     """Take an authorized user's access to one patient away and end their sessions at once."""
     require_own_practice(actor, grant.patient)
     if grant.kind != PortalGrant.Kind.AUTHORIZED:
-        raise PermissionError("Only authorized web users are removed this way.")
+        raise NotFound("Only authorized web users are removed this way.")
     account, patient = grant.account, grant.patient
     with transaction.atomic():
         grant.delete()

@@ -17,6 +17,7 @@ from clinicportal.accounts.selectors import (
     api_keys,
 )
 from clinicportal.accounts.services import api_keys as api_keys_services
+from clinicportal.core.http import absolute_url
 from clinicportal.notifications.selectors import (
     email_settings_for,
 )
@@ -75,7 +76,7 @@ def _website(
         )
     context = {
         "form": form,
-        "portal_url": request.build_absolute_uri(practice.portal_path()),
+        "portal_url": absolute_url(practice.portal_path()),
         "library": system_documents(actor=request.actor),
         "library_form": library_form or SystemDocumentForm(),
         "replace_form": ReplaceFileForm(),
@@ -105,7 +106,7 @@ def settings_api_keys(request: StaffRequest) -> HttpResponse:
         "form": form,
         "keys": api_keys(actor=request.actor),
         "created": created,
-        "api_url": request.build_absolute_uri("/").rstrip("/"),
+        "api_url": absolute_url(""),
     }
     status = 400 if form.errors else 200
     return render(request, "office/settings_api_keys.html", context, status=status)

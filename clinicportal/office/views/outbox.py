@@ -12,6 +12,7 @@ from clinicportal.notifications.selectors import (
     outbox_email_get,
     outbox_for_practice,
 )
+from clinicportal.notifications.services import outbox_email_view
 from clinicportal.office.auth import StaffRequest, staff_required
 
 OUTBOX_PER_PAGE = 25
@@ -27,4 +28,5 @@ def outbox(request: StaffRequest) -> HttpResponse:
 @staff_required
 def outbox_email(request: StaffRequest, email_id: uuid.UUID) -> HttpResponse:
     email = outbox_email_get(actor=request.actor, public_id=email_id)
+    outbox_email_view(actor=request.actor, email=email)
     return render(request, "office/outbox_email.html", {"email": email})

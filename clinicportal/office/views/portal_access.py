@@ -25,6 +25,7 @@ from clinicportal.accounts.services.portal_access import (
     portal_access_issue,
     portal_username_suggest,
 )
+from clinicportal.core.http import absolute_url
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     AuthorizedUserForm,
@@ -50,7 +51,7 @@ def _slip(
             "patient": patient,
             "issued": issued,
             "heading": heading,
-            "portal_url": request.build_absolute_uri(request.actor.practice.portal_path()),
+            "portal_url": absolute_url(request.actor.practice.portal_path()),
             "done_url": done_url
             or reverse("office:patient", args=[patient.public_id]) + "#online-portal",
         },
@@ -186,9 +187,7 @@ def portal_access_email(request: StaffRequest, patient_id: uuid.UUID) -> HttpRes
     """Email Portal Access: portal address, username and a set-password link; no password."""
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
     try:
-        links_services.portal_access_email(
-            actor=request.actor, patient=patient, base_url=request.build_absolute_uri("/")
-        )
+        links_services.portal_access_email(actor=request.actor, patient=patient)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

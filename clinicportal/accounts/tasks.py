@@ -1,0 +1,18 @@
+"""Background jobs of the accounts app: each calls a service."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from clinicportal.accounts.services.links import portal_password_reset_send
+from clinicportal.practices.models import Practice
+
+
+@task()
+def send_password_reset(practice_id: int, identifier: str, ip: str | None, user_agent: str) -> bool:
+    """Look the account up and queue its reset email; return whether one was queued."""
+    practice = Practice.objects.get(pk=practice_id)
+    email = portal_password_reset_send(
+        practice=practice, identifier=identifier, ip=ip, user_agent=user_agent
+    )
+    return email is not None
