@@ -17,15 +17,38 @@ def access_url(patient) -> str:
     return reverse("office:portal_access", args=[patient.public_id])
 
 
-def test_default_proposes_a_free_readable_username_and_a_strong_password(bob_client, patient_a):
+def test_default_proposes_a_free_readable_username_and_leaves_the_password_to_the_service(
+    bob_client, patient_a
+):
     response = bob_client.post(access_url(patient_a), {"action": "default"})
     html = response.content.decode()
     assert 'value="alovelace"' in html
-    found = re.search(r'name="password" value="([a-z0-9-]+)"', html)
-    assert found is not None
-    password = found.group(1)
-    assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", password)
+    assert re.search(r'name="password"[^>]*value="', html) is None  # no password in the page
+    assert "a strong temporary one is made when you save" in html
     assert not PortalAccount.objects.exists()
+    issued = bob_client.post(
+        access_url(patient_a), {"action": "issue", "username": "alovelace", "password": ""}
+    ).content.decode()
+    password = re.search(r"data-slip-password>([^<]+)<", issued).group(1)
+    assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", password)
+    assert PortalAccount.objects.get().password_is_temporary
+
+
+def test_default_for_an_authorized_user_gives_a_temporary_password(bob_client, patient_a):
+    url = reverse("office:authorized_user_add", args=[patient_a.public_id])
+    fields = {"display_name": "Mary Lovelace", "username": "mary", "note": "mother", "email": ""}
+    page = bob_client.post(url, {**fields, "password": "typed-then-default", "action": "default"})
+    html = page.content.decode()
+    assert "typed-then-default" not in html
+    assert re.search(r'name="password"[^>]*value="', html) is None
+    slip = bob_client.post(url, {**fields, "password": "", "action": "add"}).content.decode()
+    password = re.search(r"data-slip-password>([^<]+)<", slip).group(1)
+    account = PortalAccount.objects.get(username="mary")
+    assert account.password_is_temporary and account.temporary_password_expires_at is not None
+    mary = Client()
+    mary.post("/p/clinic-x/login/", {"username": "mary", "password": password})
+    home = mary.get("/p/clinic-x/records/")
+    assert home["Location"] == "/p/clinic-x/password/"  # must choose their own first
 
 
 def test_issuing_access_shows_the_password_once_and_stores_only_its_hash(
