@@ -77,3 +77,16 @@ def test_admins_cannot_turn_two_step_off(alice_client, alice):
 
 def test_my_account_needs_sign_in(client):
     assert client.get(reverse("office:account"))["Location"].startswith("/office/login/")
+
+
+def test_guessing_the_password_to_turn_two_step_off_counts_toward_the_lockout(bob_client, bob):
+    from clinicportal.accounts.throttle import LOCKED_MESSAGE, PER_USERNAME
+
+    enrol_authenticator(bob)
+    for _ in range(PER_USERNAME):
+        wrong = bob_client.post(reverse("office:account"), {"password": "wrong"})
+        assert "That is not your current password" in wrong.content.decode()
+    right = bob_client.post(reverse("office:account"), {"password": PASSWORD})
+    assert LOCKED_MESSAGE in right.content.decode()
+    assert TwoFactorDevice.objects.filter(user=bob.user).exists()
+    assert LOCKED_MESSAGE in sign_in(Client(), "bob").content.decode()

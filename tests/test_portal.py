@@ -327,3 +327,37 @@ def test_failed_sign_ins_for_unknown_usernames_are_kept_for_the_office(client, p
     portal_login(client, practice_x, "nobody", "guess-guess-guess")
     event = AuditEvent.objects.get(action="portal.login_failed")
     assert event.patient is None and event.practice == practice_x
+
+
+def test_guessing_the_current_password_inside_a_session_counts_toward_the_lockout(ada_portal):
+    from clinicportal.accounts.throttle import LOCKED_MESSAGE, PER_USERNAME
+
+    for _ in range(PER_USERNAME):
+        wrong = ada_portal.post(
+            "/p/clinic-x/account/",
+            {
+                "current_password": "not-it",
+                "new_password": "harbor-quartz-meadow-7",
+                "confirm_password": "harbor-quartz-meadow-7",
+            },
+        )
+        assert "That is not your current password" in wrong.content.decode()
+    right = ada_portal.post(
+        "/p/clinic-x/account/",
+        {
+            "current_password": NEW_PASSWORD,
+            "new_password": "harbor-quartz-meadow-7",
+            "confirm_password": "harbor-quartz-meadow-7",
+        },
+    )
+    assert LOCKED_MESSAGE in right.content.decode()
+    off = ada_portal.post(
+        "/p/clinic-x/account/two-step/off/", {"password": NEW_PASSWORD}, follow=True
+    )
+    assert LOCKED_MESSAGE in off.content.decode()
+    door = Client().post("/p/clinic-x/login/", {"username": "ada", "password": NEW_PASSWORD})
+    assert LOCKED_MESSAGE in door.content.decode()  # the same count as guesses at the door
+    from clinicportal.accounts.models import PortalAccount
+    from clinicportal.accounts.passwords import password_matches
+
+    assert password_matches(NEW_PASSWORD, PortalAccount.objects.get(username="ada").password)

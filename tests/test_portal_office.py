@@ -29,7 +29,9 @@ def test_default_proposes_a_free_readable_username_and_leaves_the_password_to_th
     issued = bob_client.post(
         access_url(patient_a), {"action": "issue", "username": "alovelace", "password": ""}
     ).content.decode()
-    password = re.search(r"data-slip-password>([^<]+)<", issued).group(1)
+    found = re.search(r"data-slip-password>([^<]+)<", issued)
+    assert found is not None
+    password = found.group(1)
     assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", password)
     assert PortalAccount.objects.get().password_is_temporary
 
@@ -42,7 +44,9 @@ def test_default_for_an_authorized_user_gives_a_temporary_password(bob_client, p
     assert "typed-then-default" not in html
     assert re.search(r'name="password"[^>]*value="', html) is None
     slip = bob_client.post(url, {**fields, "password": "", "action": "add"}).content.decode()
-    password = re.search(r"data-slip-password>([^<]+)<", slip).group(1)
+    found = re.search(r"data-slip-password>([^<]+)<", slip)
+    assert found is not None
+    password = found.group(1)
     account = PortalAccount.objects.get(username="mary")
     assert account.password_is_temporary and account.temporary_password_expires_at is not None
     mary = Client()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from clinicportal.accounts.models import (
-    PortalAccount,
-)
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from clinicportal.accounts import throttle
+from clinicportal.accounts.models import LoginFailure, PortalAccount, User
+from clinicportal.accounts.passwords import password_matches, username_key
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.context import (
-    Actor,
-)
+from clinicportal.core.context import Actor
 
 USERNAME_MAX = 150
 
@@ -26,3 +27,24 @@ def _record_for_patients(actor: Actor, account: PortalAccount, action: AuditEven
     # One row per patient the account sees, so that each patient's LOGS shows it.
     for grant in account.grants.select_related("patient"):
         audit_record(actor=actor, action=action, target=account, patient=grant.patient)
+
+
+def current_password_confirm(
+    *, owner: PortalAccount | User, password: str, ip: str | None, field: str
+) -> None:
+    """Check a signed-in person's current password, counted like a failed sign-in.
+
+    Guesses inside a session (change password, turn two-step off) count toward the same
+    lockout as guesses at the door. Raises ValidationError on ``field`` when wrong or locked.
+    """
+    if isinstance(owner, PortalAccount):
+        door, practice, key = LoginFailure.Door.PORTAL, owner.practice, owner.username_key
+        matches = password_matches(password, owner.password)
+    else:
+        door, practice, key = LoginFailure.Door.OFFICE, None, username_key(owner.username)
+        matches = owner.check_password(password)
+    if throttle.login_locked(door=door, practice=practice, username_key=key, ip=ip):
+        raise ValidationError({field: throttle.LOCKED_MESSAGE})
+    if not matches:
+        throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
+        raise ValidationError({field: _("That is not your current password.")})

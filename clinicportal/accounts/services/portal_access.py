@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import (
     PortalAccount,
@@ -21,7 +22,11 @@ from clinicportal.accounts.passwords import (
     username_key,
     validate_portal_password,
 )
-from clinicportal.accounts.services.common import USERNAME_MAX, _record_for_patients
+from clinicportal.accounts.services.common import (
+    USERNAME_MAX,
+    _record_for_patients,
+    current_password_confirm,
+)
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -252,9 +257,11 @@ def portal_password_change(
     account = actor.account
     if current is None:
         if not account.password_is_temporary:
-            raise PermissionError("The current password is required.")
-    elif not password_matches(current, account.password):
-        raise ValidationError({"current_password": "That is not your current password."})
+            raise ValidationError({"current_password": _("Please enter your current password.")})
+    else:
+        current_password_confirm(
+            owner=account, password=current, ip=actor.ip, field="current_password"
+        )
     if password_matches(new, account.password):
         raise ValidationError(
             {"new_password": "Please choose a password different from the current one."}

@@ -10,11 +10,8 @@ from clinicportal.accounts.models import (
     PortalAccount,
     User,
 )
-from clinicportal.accounts.passwords import (
-    password_matches,
-)
 from clinicportal.accounts.selectors import two_factor_pending
-from clinicportal.accounts.services.common import _record_for_patients
+from clinicportal.accounts.services.common import _record_for_patients, current_password_confirm
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import (
@@ -35,8 +32,7 @@ def portal_two_factor_turn_on(*, actor: PortalActor, code: str) -> list[str]:
 
 
 def portal_two_factor_turn_off(*, actor: PortalActor, password: str) -> None:
-    if not password_matches(password, actor.account.password):
-        raise ValidationError({"password": "That is not your current password."})
+    current_password_confirm(owner=actor.account, password=password, ip=actor.ip, field="password")
     with transaction.atomic():
         two_factor.two_factor_remove(owner=actor.account)
         _record_for_patients(actor, actor.account, AuditEvent.Action.PORTAL_TWO_FACTOR_OFF)
@@ -68,8 +64,7 @@ def staff_two_factor_turn_off(*, actor: StaffActor, password: str) -> None:
     """Turn two-step sign-in off for a staff member; admins must keep it."""
     if actor.is_admin:
         raise ValidationError("Admins must keep two-step sign-in on.")
-    if not actor.user.check_password(password):
-        raise ValidationError({"password": "That is not your current password."})
+    current_password_confirm(owner=actor.user, password=password, ip=actor.ip, field="password")
     with transaction.atomic():
         two_factor.two_factor_remove(owner=actor.user)
         audit_record(actor=actor, action=AuditEvent.Action.STAFF_TWO_FACTOR_OFF, target=actor.user)
