@@ -194,3 +194,15 @@ def test_an_idle_office_session_is_signed_out_by_the_server(bob_client, bob, set
     page = bob_client.get(response["Location"]).content.decode()
     assert "signed out after a time without activity" in page
     assert bob_client.get(reverse("office:patients")).status_code == 302  # signed out for good
+
+
+def test_a_service_given_another_practices_patient_answers_not_found_not_a_crash(carol, patient_a):
+    from django.http import Http404
+
+    from clinicportal.accounts.services.portal_access import portal_access_issue
+    from clinicportal.core.context import NotFound
+    from tests.conftest import actor
+
+    with pytest.raises(NotFound) as refused:
+        portal_access_issue(actor=actor(carol), patient=patient_a, username="x", password=None)
+    assert isinstance(refused.value, Http404)  # the same 404 page as an unknown id

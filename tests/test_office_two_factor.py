@@ -6,6 +6,7 @@ import re
 
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from clinicportal.accounts import totp
 from clinicportal.accounts.models import TwoFactorDevice
@@ -23,6 +24,10 @@ def test_an_admin_without_an_authenticator_must_enrol_before_going_on(client, al
     assert client.get(reverse("office:patients"))["Location"].startswith("/office/login/")
     page = client.get(reverse("office:login_setup")).content.decode()
     assert "Practice admins must use two-step sign-in" in page
+    assert not TwoFactorDevice.objects.exists()  # looking changes nothing
+    page = client.post(
+        reverse("office:login_setup"), {"action": "start"}, follow=True
+    ).content.decode()
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
     wrong = client.post(reverse("office:login_setup"), {"code": "000000"})
     assert "That code did not work." in wrong.content.decode()
@@ -54,7 +59,9 @@ def test_the_code_step_needs_a_password_first(client, alice):
 
 def test_staff_may_turn_two_step_on_and_off(bob_client, bob):
     assert sign_in(Client(), "bob").status_code == 302  # no code asked yet
-    page = bob_client.get(reverse("office:account_two_factor")).content.decode()
+    page = bob_client.post(
+        reverse("office:account_two_factor"), {"action": "start"}, follow=True
+    ).content.decode()
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
     bob_client.post(
         reverse("office:account_two_factor"), {"code": totp.code_at(secret, totp.current_step())}
@@ -90,3 +97,14 @@ def test_guessing_the_password_to_turn_two_step_off_counts_toward_the_lockout(bo
     assert LOCKED_MESSAGE in right.content.decode()
     assert TwoFactorDevice.objects.filter(user=bob.user).exists()
     assert LOCKED_MESSAGE in sign_in(Client(), "bob").content.decode()
+
+
+def test_the_setup_page_after_enrolling_elsewhere_goes_on_instead_of_failing(client, alice):
+    sign_in(client, "alice")
+    client.post(reverse("office:login_setup"), {"action": "start"})
+    # Finished in another tab meanwhile.
+    TwoFactorDevice.objects.filter(user=alice.user).update(confirmed_at=timezone.now())
+    for method in ("get", "post"):
+        response = getattr(client, method)(reverse("office:login_setup"))
+        assert response.status_code == 302
+        assert response["Location"] == reverse("office:login_code")

@@ -38,7 +38,9 @@ def current_code(secret: str) -> str:
 
 
 def turn_on(client: Client) -> tuple[str, list[str]]:
-    page = client.get("/p/clinic-x/account/two-step/").content.decode()
+    page = client.post(
+        "/p/clinic-x/account/two-step/", {"action": "start"}, follow=True
+    ).content.decode()
     assert 'src="data:image/svg+xml' in page
     found = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page)
     assert found is not None
@@ -111,6 +113,7 @@ def test_turning_off_needs_the_password(ada_portal):
 
 
 def test_a_wrong_first_code_keeps_the_same_secret_to_try_again(ada_portal):
+    ada_portal.post("/p/clinic-x/account/two-step/", {"action": "start"})
     page = ada_portal.get("/p/clinic-x/account/two-step/").content.decode()
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
     again = ada_portal.post("/p/clinic-x/account/two-step/", {"code": "000000"}).content.decode()
@@ -124,3 +127,16 @@ def test_a_wrong_first_code_keeps_the_same_secret_to_try_again(ada_portal):
 )
 def test_two_step_pages_need_a_signed_in_patient(client, practice_x, method, url):
     assert getattr(client, method)(url)["Location"].startswith("/p/clinic-x/login/")
+
+
+def test_viewing_the_setup_page_makes_no_secret_until_asked(ada_portal):
+    for _ in range(2):
+        page = ada_portal.get("/p/clinic-x/account/two-step/").content.decode()
+        assert "Show my QR code" in page and "secret" not in page
+    assert not TwoFactorDevice.objects.exists()
+    ada_portal.post("/p/clinic-x/account/two-step/", {"action": "start"})
+    (device,) = TwoFactorDevice.objects.all()
+    for _ in range(2):  # the same key on every visit, until "Start again"
+        assert device.secret in ada_portal.get("/p/clinic-x/account/two-step/").content.decode()
+    ada_portal.post("/p/clinic-x/account/two-step/", {"action": "start"})
+    assert TwoFactorDevice.objects.get().secret != device.secret

@@ -231,9 +231,17 @@ def account(request: PortalRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @portal_required()
 def two_factor_setup(request: PortalRequest) -> HttpResponse:
-    """Turn on two-step sign-in: scan the QR code, type the code, keep the recovery codes."""
+    """Turn on two-step sign-in: scan the QR code, type the code, keep the recovery codes.
+
+    Viewing the page changes nothing: a new secret is made only when the person asks for it.
+    """
     account = request.portal.account
     issuer, label = request.practice.name, account.username
+    if two_factor_device(account) is not None:
+        return redirect("portal:account", request.practice.slug)
+    if request.method == "POST" and request.POST.get("action") == "start":
+        two_factor_enrol(owner=account, issuer=issuer, label=label)
+        return redirect("portal:two_factor_setup", request.practice.slug)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -243,19 +251,11 @@ def two_factor_setup(request: PortalRequest) -> HttpResponse:
         else:
             done = reverse("portal:account", args=[request.practice.slug])
             return render(request, "portal/recovery_codes.html", {"codes": codes, "done": done})
-    if request.method == "GET":
-        if two_factor_device(account) is not None:
-            return redirect("portal:account", request.practice.slug)
-        device = two_factor_enrol(owner=account, issuer=issuer, label=label).device
-    else:
-        pending = two_factor_pending(account)
-        if pending is None:
-            return redirect("portal:two_factor_setup", request.practice.slug)
-        device = pending
+    pending = two_factor_pending(account)
     context = {
         "form": form,
-        "secret": device.secret,
-        "qr": two_factor.qr_for(device, issuer=issuer, label=label),
+        "secret": pending.secret if pending else None,
+        "qr": two_factor.qr_for(pending, issuer=issuer, label=label) if pending else None,
     }
     return render(request, "portal/two_factor_setup.html", context)
 

@@ -172,6 +172,8 @@ def test_a_patient_turns_on_two_step_sign_in(page, axe, ada_portal_user):
     page.get_by_role("link", name="ACCOUNT").click()
     axe.check(page)
     page.get_by_role("link", name="Turn on two-step sign-in").click()
+    axe.check(page)
+    page.get_by_role("button", name="Show my QR code").click()
     expect(
         page.get_by_role("img", name="QR code to add this account to an authenticator app")
     ).to_be_visible()

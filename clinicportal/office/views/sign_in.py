@@ -126,8 +126,14 @@ def login_setup(request: HttpRequest) -> HttpResponse:
 def _two_factor_enrol(
     request: HttpRequest, staff: Any, done_url: str, *, during_login: bool
 ) -> HttpResponse:
+    """Enrol an authenticator; viewing the page changes nothing until the person asks."""
     user = staff.user
     issuer, label = f"{staff.practice.name} office", user.username
+    if two_factor_device(user) is not None:  # done meanwhile, in another tab
+        return redirect("office:login_code" if during_login else "office:account")
+    if request.method == "POST" and request.POST.get("action") == "start":
+        two_factor_enrol(owner=user, issuer=issuer, label=label)
+        return redirect(request.path)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -145,12 +151,11 @@ def _two_factor_enrol(
                 auth_login(request, user)
                 staff_record_login(actor=_actor_for(request, staff))
             return render(request, "office/recovery_codes.html", {"codes": codes, "done": done_url})
-    pending = two_factor_pending(user) if request.method == "POST" else None
-    device = pending or two_factor_enrol(owner=user, issuer=issuer, label=label).device
+    pending = two_factor_pending(user)
     context = {
         "form": form,
-        "secret": device.secret,
-        "qr": two_factor.qr_for(device, issuer=issuer, label=label),
+        "secret": pending.secret if pending else None,
+        "qr": two_factor.qr_for(pending, issuer=issuer, label=label) if pending else None,
         "during_login": during_login,
     }
     return render(request, "office/two_factor_setup.html", context)
