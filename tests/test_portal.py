@@ -361,3 +361,11 @@ def test_guessing_the_current_password_inside_a_session_counts_toward_the_lockou
     from clinicportal.accounts.passwords import password_matches
 
     assert password_matches(NEW_PASSWORD, PortalAccount.objects.get(username="ada").password)
+
+
+def test_visiting_another_practices_portal_leaves_the_sign_in_as_it_is(ada_portal, practice_y):
+    for path in ("/p/clinic-y/records/", "/p/clinic-y/logs/", "/p/clinic-y/account/"):
+        response = ada_portal.get(path)
+        assert response["Location"].startswith("/p/clinic-y/login/")
+    assert ada_portal.get("/p/clinic-x/records/").status_code == 200  # still signed in here
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.PORTAL_TIMED_OUT).exists()

@@ -31,6 +31,7 @@ from clinicportal.practices.models import Practice
 from clinicportal.practices.selectors import practice_by_slug
 
 ACCOUNT = "portal.account"
+PRACTICE = "portal.practice"
 PATIENT = "portal.patient"
 STARTED = "portal.started"
 SEEN = "portal.seen"
@@ -48,11 +49,12 @@ View = Callable[..., HttpResponseBase]
 
 def sign_in(request: HttpRequest, account: PortalAccount) -> None:
     """Start a new portal session for ``account`` (a new session id: no fixation)."""
-    for key in (ACCOUNT, PATIENT, STARTED, SEEN, PENDING):
+    for key in (ACCOUNT, PRACTICE, PATIENT, STARTED, SEEN, PENDING):
         request.session.pop(key, None)
     request.session.cycle_key()
     now = int(time.time())
     request.session[ACCOUNT] = account.pk
+    request.session[PRACTICE] = account.practice_id
     request.session[STARTED] = now
     request.session[SEEN] = now
     request.session.save()
@@ -82,7 +84,7 @@ def second_step_pending(request: HttpRequest) -> tuple[int, str] | None:
 
 
 def _forget(request: HttpRequest) -> None:
-    for key in (ACCOUNT, PATIENT, STARTED, SEEN):
+    for key in (ACCOUNT, PRACTICE, PATIENT, STARTED, SEEN):
         request.session.pop(key, None)
 
 
@@ -114,6 +116,10 @@ def portal_required(
             request: HttpRequest, practice_slug: str, *args: Any, **kwargs: Any
         ) -> HttpResponseBase:
             practice = practice_by_slug(practice_slug)
+            if request.session.get(PRACTICE, practice.pk) != practice.pk:
+                # Signed in at another practice's portal: that sign-in is not for this one,
+                # and a visit here leaves it as it is.
+                return redirect(login_url(practice, request.get_full_path()))
             account_id = request.session.get(ACCOUNT)
             session_key = request.session.session_key or ""
             account = (
