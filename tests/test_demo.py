@@ -139,3 +139,37 @@ def test_the_demo_admin_signs_in_with_the_printed_key(db):
     client.post(reverse("office:login"), {"username": admin.username, "password": admin.password})
     response = client.post(reverse("office:login_code"), {"code": code.getvalue().strip()})
     assert response["Location"] == reverse("office:home")
+
+
+def test_demo_load_refuses_to_run_in_production(db, settings):
+    from django.core.management.base import CommandError
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="never runs with CLINICPORTAL_ENV=production"):
+        call_command("demo_load", stdout=io.StringIO())
+    assert not Practice.objects.exists() and not User.objects.exists()
+
+
+def test_demo_load_never_touches_a_user_it_did_not_make(db):
+    from django.core.management.base import CommandError
+
+    from clinicportal.practices.services import practice_create
+
+    practice_create(
+        name="A Real Clinic",
+        slug="real-clinic",
+        address="1 Main Street",
+        phone="(207) 555-0100",
+        admin_username=DEMO_LOGINS[0].username,  # the same name as the demo's admin, by chance
+        admin_email="owner@real-clinic.com",
+        admin_name="Real Owner",
+        admin_password="a-real-owners-own-password-1",
+    )
+    with pytest.raises(CommandError, match="was not made by the demo"):
+        call_command("demo_load", stdout=io.StringIO())
+    owner = User.objects.get(username=DEMO_LOGINS[0].username)
+    assert owner.check_password("a-real-owners-own-password-1")
+    from clinicportal.accounts.models import TwoFactorDevice
+
+    assert not TwoFactorDevice.objects.filter(user=owner).exists()
+    assert list(Practice.objects.values_list("slug", flat=True)) == ["real-clinic"]

@@ -7,9 +7,11 @@ import random
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 from faker import Faker
 
 from clinicportal.accounts.models import ApiKey, PortalAccount, TwoFactorDevice, User
@@ -94,13 +96,52 @@ def render_pdf(title: str, lines: list[str]) -> bytes:
     return HTML(string=html).write_pdf()
 
 
+class DemoRefused(Exception):
+    """The demo would overwrite something real; ``message`` says what, and nothing changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+DEMO_EMAIL_DOMAIN = "@clearview.example"  # .example is reserved: no real person has one
+
+
+def _demo_made(user: User) -> bool:
+    return user.email.endswith(DEMO_EMAIL_DOMAIN)
+
+
+def _refuse_to_touch_what_is_real(practice: Practice | None) -> None:
+    if settings.PRODUCTION:
+        raise DemoRefused(
+            _(
+                "The demo publishes its passwords and keys, so it never runs with "
+                "CLINICPORTAL_ENV=production. Nothing was changed."
+            )
+        )
+    users = User.objects.filter(username__in=[login.username for login in DEMO_LOGINS])
+    for user in users:
+        if not _demo_made(user):
+            raise DemoRefused(
+                _("The user %(name)s was not made by the demo; nothing was changed.")
+                % {"name": user.username}
+            )
+    if practice is not None and not users.filter(staff_member__practice=practice).exists():
+        raise DemoRefused(
+            _("A practice with the address %(slug)s exists and was not made by the demo.")
+            % {"slug": DEMO_SLUG}
+        )
+
+
 def demo_load() -> tuple[Practice, list[DemoLogin], int]:
     """Create or refresh the demo practice; return it, its logins and how many patients it has.
 
     Safe to run again: the practice, logins and patients are created once; the demo
-    passwords are reset so the README's logins always work.
+    passwords are reset so the README's logins always work. Refuses (DemoRefused) in
+    production, and wherever a demo name is taken by something the demo did not make.
     """
     practice = Practice.objects.filter(slug=DEMO_SLUG).first()
+    _refuse_to_touch_what_is_real(practice)
     admin_login, staff_login = DEMO_LOGINS
     if practice is None:
         practice, _ = practice_create(
@@ -109,7 +150,7 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
             address="120 Harbor Street\nPortland, ME 04101",
             phone="(207) 555-0142",
             admin_username=admin_login.username,
-            admin_email="admin@clearview.example",
+            admin_email=f"admin{DEMO_EMAIL_DOMAIN}",
             admin_name="Dana Whitfield",
             admin_password=admin_login.password,
         )
@@ -117,7 +158,7 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
         staff_create(
             practice=practice,
             username=staff_login.username,
-            email="frontdesk@clearview.example",
+            email=f"frontdesk{DEMO_EMAIL_DOMAIN}",
             display_name="Sam Ortega",
             role=StaffMember.Role.STAFF,
             password=staff_login.password,
@@ -139,9 +180,9 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
         defaults={"secret": DEMO_ADMIN_TOTP_SECRET, "confirmed_at": timezone.now()},
     )
     ApiKey.objects.get_or_create(
+        practice=practice,
         prefix=DEMO_API_KEY_PREFIX,
         defaults={
-            "practice": practice,
             "name": "Demo printer",
             "key_hash": api_key_hash(DEMO_API_KEY),
             "created_by": admin.user,
@@ -317,7 +358,7 @@ def patients_generate(*, practice: Practice, count: int, batch: int = 5000, seed
     while made < count:
         size = min(batch, count - made)
         patients = []
-        for _ in range(size):
+        for _number in range(size):
             first, last = rng.choice(first_names), rng.choice(last_names)
             phone = f"({rng.randint(200, 989)}) 555-{rng.randint(0, 9999):04d}"
             patients.append(

@@ -2,16 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from clinicportal.core.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_API_KEY, demo_load
+from clinicportal.core.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_API_KEY, DemoRefused, demo_load
 
 
 class Command(BaseCommand):
     help = "Create (or refresh) the demo practice Clearview Eye Care with its logins and patients."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        practice, logins, patients = demo_load()
+        try:
+            practice, logins, patients = demo_load()
+        except DemoRefused as refused:
+            raise CommandError(refused.message) from None
         self.stdout.write(f"Demo practice: {practice.name} ({patients} patients)")
         for login in logins:
             self.stdout.write(
