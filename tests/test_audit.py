@@ -23,3 +23,53 @@ def test_the_database_refuses_to_change_audit_events(patient_a):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditevent SET action = 'tampered' WHERE id = %s", [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == event.action
+
+
+def test_staff_failed_sign_ins_and_codes_are_in_their_practices_trail(bob, alice, client):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.conftest import PASSWORD, enrol_authenticator
+
+    client.post(reverse("office:login"), {"username": "bob", "password": "wrong"})
+    client.post(reverse("office:login"), {"username": "nobody", "password": "wrong"})
+    failed = AuditEvent.objects.get(action=AuditEvent.Action.STAFF_LOGIN_FAILED)
+    assert (failed.practice, failed.object_id, failed.actor_name) == (
+        bob.practice,
+        str(bob.user.pk),
+        "bob",
+    )
+    enrol_authenticator(alice)
+    other = Client()
+    other.post(reverse("office:login"), {"username": "alice", "password": PASSWORD})
+    other.post(reverse("office:login_code"), {"code": "000000"})
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.STAFF_LOGIN_FAILED, object_id=str(alice.user.pk)
+    ).exists()
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.STAFF_LOGIN_FAILED).count() == 2
+
+
+def test_new_staff_and_email_settings_changes_are_audited(alice_client, alice, practice_x):
+    from django.urls import reverse
+
+    from tests.conftest import make_staff
+
+    first_admin = AuditEvent.objects.get(action=AuditEvent.Action.STAFF_CREATED)
+    assert first_admin.actor_user == alice.user
+    dora = make_staff(practice_x, "dora", "Dora Desk")
+    added = AuditEvent.objects.filter(action=AuditEvent.Action.STAFF_CREATED).latest("id")
+    assert added.object_id == str(dora.user.pk)
+    assert added.actor_name == "clinicportal (command line)"
+    alice_client.post(
+        reverse("office:settings_email"),
+        {
+            "host": "smtp.example.org",
+            "port": 587,
+            "security": "starttls",
+            "username": "",
+            "password": "",
+            "from_address": "portal@clinic-x.example",
+        },
+    )
+    changed = AuditEvent.objects.get(action=AuditEvent.Action.EMAIL_SETTINGS_CHANGED)
+    assert changed.actor_user == alice.user and changed.practice == practice_x

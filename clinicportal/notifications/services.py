@@ -206,7 +206,10 @@ def email_settings_save(
     if password is not None:
         config.password = password
     config.full_clean()
-    config.save()
+    with transaction.atomic():
+        config.save()
+        # Where reset links go depends on these: who changed them, and when, is on record.
+        audit_record(actor=actor, action=AuditEvent.Action.EMAIL_SETTINGS_CHANGED, target=config)
     return config
 
 

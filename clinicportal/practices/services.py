@@ -16,7 +16,7 @@ from clinicportal.content.services import (
     upload_validate,
 )
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.context import StaffActor, require_admin
+from clinicportal.core.context import StaffActor, VisitorActor, require_admin
 from clinicportal.practices.models import Practice, StaffMember, SystemDocument
 
 
@@ -28,8 +28,13 @@ def staff_create(
     display_name: str,
     role: StaffMember.Role,
     password: str,
+    actor: StaffActor | VisitorActor | None = None,
 ) -> StaffMember:
-    """Add an office login to ``practice``; the password is stored only as an Argon2id hash."""
+    """Add an office login to ``practice``; the password is stored only as an Argon2id hash.
+
+    Recorded in the practice's audit trail, by ``actor`` (an admin, or the command line when
+    None) or, for a practice's first admin, by that admin.
+    """
     user = User(username=username.strip(), email=email.strip())
     user.full_clean(exclude=["password"])
     validate_password(password, user)
@@ -41,6 +46,14 @@ def staff_create(
         )
         member.full_clean()
         member.save()
+        by = actor or VisitorActor(practice=practice, name="clinicportal (command line)")
+        if (
+            actor is None
+            and role == StaffMember.Role.ADMIN
+            and not practice.staff.exclude(pk=member.pk).exists()
+        ):
+            by = StaffActor(user=user, staff=member)  # a practice's first admin
+        audit_record(actor=by, action=AuditEvent.Action.STAFF_CREATED, target=user)
     return member
 
 

@@ -28,7 +28,8 @@ from clinicportal.core.context import (
     VisitorActor,
     client_ip,
 )
-from clinicportal.practices.models import Practice
+from clinicportal.core.context import user_agent as request_user_agent
+from clinicportal.practices.models import Practice, StaffMember
 
 
 def portal_sign_in(
@@ -117,19 +118,43 @@ def staff_authenticate(*, request: HttpRequest, username: str, password: str) ->
     key = username_key(username)[:USERNAME_MAX]
     door = LoginFailure.Door.OFFICE
     ip = client_ip(request)
+    agent = request_user_agent(request)
     if throttle.login_locked(door=door, practice=None, username_key=key, ip=ip):
         password_matches(password, None)  # the same time as a real check
-        throttle.login_failure_record(door=door, practice=None, username_key=key, ip=ip)
+        _staff_failure(username, ip, agent, AuditEvent.Action.STAFF_LOCKED_OUT)
         raise SignInRefused(throttle.LOCKED_MESSAGE)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        throttle.login_failure_record(door=door, practice=None, username_key=key, ip=ip)
+        _staff_failure(username, ip, agent, AuditEvent.Action.STAFF_LOGIN_FAILED)
         return None
     throttle.login_failures_clear(door=door, practice=None, username_key=key)
     return user
 
 
-def staff_second_step(*, user_id: int, code: str, ip: str | None) -> User:
+def _staff_failure(username: str, ip: str | None, agent: str, action: AuditEvent.Action) -> None:
+    """Count a failed office sign-in; in the audit trail of the practice whose login it names.
+
+    A username no practice has stays in the throttle's count only: there is no practice
+    whose trail it belongs to.
+    """
+    key = username_key(username)[:USERNAME_MAX]
+    staff = (
+        StaffMember.objects.select_related("practice", "user")
+        .filter(user__username=username[:USERNAME_MAX])
+        .first()
+    )
+    with transaction.atomic():
+        throttle.login_failure_record(
+            door=LoginFailure.Door.OFFICE, practice=None, username_key=key, ip=ip
+        )
+        if staff is not None:
+            visitor = VisitorActor(
+                practice=staff.practice, ip=ip, user_agent=agent, name=staff.user.username
+            )
+            audit_record(actor=visitor, action=action, target=staff.user)
+
+
+def staff_second_step(*, user_id: int, code: str, ip: str | None, user_agent: str = "") -> User:
     """Check an office user's authenticator (or recovery) code after their password."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     device = two_factor_device(user) if user is not None else None
@@ -138,9 +163,10 @@ def staff_second_step(*, user_id: int, code: str, ip: str | None) -> User:
     door = LoginFailure.Door.OFFICE
     key = username_key(user.username)
     if throttle.login_locked(door=door, practice=None, username_key=key, ip=ip):
+        _staff_failure(user.username, ip, user_agent, AuditEvent.Action.STAFF_LOCKED_OUT)
         raise SignInRefused(throttle.LOCKED_MESSAGE)
     if not two_factor.two_factor_check(device=device, code=code):
-        throttle.login_failure_record(door=door, practice=None, username_key=key, ip=ip)
+        _staff_failure(user.username, ip, user_agent, AuditEvent.Action.STAFF_LOGIN_FAILED)
         raise SignInRefused(two_factor.WRONG_CODE)
     throttle.login_failures_clear(door=door, practice=None, username_key=key)
     return user

@@ -100,7 +100,10 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = staff_second_step(
-                user_id=user_id, code=form.cleaned_data["code"], ip=client_ip(request)
+                user_id=user_id,
+                code=form.cleaned_data["code"],
+                ip=client_ip(request),
+                user_agent=user_agent(request),
             )
         except SignInRefused as refused:
             form.add_error("code", refused.message)
