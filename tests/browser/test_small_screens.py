@@ -1,0 +1,70 @@
+"""Pages at 360 px wide: nothing scrolls sideways, and axe-core finds nothing."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_office_browser import sign_in
+from tests.conftest import PDF_BYTES, enrol_authenticator
+
+pytestmark = pytest.mark.browser
+
+LONG_FILENAME = "Understanding_your_glaucoma_eye_drops_and_how_to_use_them_every_single_day.pdf"
+
+
+def browser_roles(page) -> set[str]:
+    """The roles in Chromium's own accessibility tree, which CSS display can change."""
+    tree = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")
+    return {node["role"]["value"] for node in tree["nodes"] if "role" in node}
+
+
+def fits(page) -> None:
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: {widths}"
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_admin_website_with_library_documents_fits_a_phone(page, axe, alice, tmp_path):
+    enrol_authenticator(alice)
+    handout = tmp_path / LONG_FILENAME
+    handout.write_bytes(PDF_BYTES)
+    sign_in(page, axe, "alice")
+    page.get_by_role("link", name="Admin").click()
+    axe.check(page)
+    for description in ("About glaucoma", "Dilating drops: what to expect afterwards"):
+        page.locator("#id_upload").set_input_files(str(handout))
+        page.get_by_label("Description").fill(description)
+        page.get_by_role("button", name="Upload File").click()
+        expect(page.get_by_role("row", name=description)).to_be_visible()
+        axe.check(page)
+    fits(page)
+    # Stacked on a phone, the library is still a table to a screen reader.
+    assert {"table", "row", "columnheader", "rowheader", "cell"} <= browser_roles(page)
+    for name in ("Email Settings", "API keys"):
+        page.get_by_role("link", name=name, exact=True).click()
+        axe.check(page)
+        fits(page)
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_the_access_slip_and_the_patient_pages_fit_a_phone(page, axe, bob, patient_a):
+    sign_in(page, axe)
+    fits(page)
+    page.goto(f"/office/patients/{patient_a.public_id}/")
+    axe.check(page)
+    fits(page)
+    page.get_by_role("link", name="Set up portal access").click()
+    axe.check(page)
+    fits(page)
+    page.get_by_role("button", name="Default").click()
+    page.get_by_role("button", name="Create access").click()
+    expect(page.get_by_role("heading", name="Portal access is ready")).to_be_visible()
+    axe.check(page)
+    fits(page)
+    for name in ("Tasks", "Billing", "Outbox", "Bob"):
+        page.get_by_role("link", name=name).first.click()
+        axe.check(page)
+        fits(page)
