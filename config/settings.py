@@ -36,6 +36,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "l
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Where patients reach the site: every link in an email starts with it (never the Host header).
 CLINICPORTAL_BASE_URL = base_url("CLINICPORTAL_BASE_URL", production=PRODUCTION)
+CSRF_FAILURE_VIEW = "clinicportal.core.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.auth",

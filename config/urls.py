@@ -9,3 +9,8 @@ urlpatterns = [
     path("api/v1/", include("clinicportal.api.urls")),
     path("p/<slug:practice_slug>/", include("clinicportal.portal.urls")),
 ]
+
+handler400 = "clinicportal.core.errors.bad_request"
+handler403 = "clinicportal.core.errors.permission_denied"
+handler404 = "clinicportal.core.errors.page_not_found"
+handler500 = "clinicportal.core.errors.server_error"
