@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.sign_in import staff_authenticate
+from clinicportal.core.forms import FormErrorsConcernField
 from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.services import PatientDetails
 from clinicportal.patients.validators import validate_birth_date
@@ -17,6 +18,7 @@ from clinicportal.records.medlineplus import HealthTopic
 
 
 class StaffLoginForm(AuthenticationForm):
+    bound_field_class = FormErrorsConcernField  # a wrong password concerns both fields
     error_messages = {
         "invalid_login": (
             "That username and password do not match. Please check them and try again."

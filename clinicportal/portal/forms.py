@@ -4,8 +4,12 @@ from typing import Any
 
 from django import forms
 
+from clinicportal.core.forms import FormErrorsConcernField
+
 
 class PortalLoginForm(forms.Form):
+    bound_field_class = FormErrorsConcernField  # a wrong password concerns both fields
+
     username = forms.CharField(
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
