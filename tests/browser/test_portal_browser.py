@@ -279,7 +279,7 @@ def test_staff_share_a_medlineplus_topic_and_the_patient_opens_it(
     portal_sign_in(patient, axe, "ada", NEW_PASSWORD)
     expect(patient.get_by_text("Web page")).to_be_visible()
     axe.check(patient)
-    link = patient.get_by_role("link", name="Open on MedlinePlus Glaucoma (new tab)")
+    link = patient.get_by_role("link", name="Open on MedlinePlus Glaucoma (opens in a new tab)")
     expect(link).to_have_attribute("target", "_blank")
     # MedlinePlus lies outside this machine: follow the portal's hop in the browser's session
     # and check where it leads, without leaving the machine.
