@@ -68,3 +68,39 @@ def test_the_access_slip_and_the_patient_pages_fit_a_phone(page, axe, bob, patie
         page.get_by_role("link", name=name).first.click()
         axe.check(page)
         fits(page)
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_a_long_filename_fits_in_the_office_and_the_portal(make_page, page, axe, bob, patient_a):
+    from clinicportal.accounts.models import PortalAccount
+    from clinicportal.accounts.passwords import hash_password
+    from clinicportal.accounts.services.portal_access import portal_access_issue
+    from clinicportal.records.services import portal_document_share_chart_file
+    from tests.browser.test_portal_browser import portal_sign_in
+    from tests.conftest import NEW_PASSWORD, actor, add_chart_pdf
+
+    chart = add_chart_pdf(bob, patient_a, LONG_FILENAME, "Drops " + "handout" * 12)
+    portal_document_share_chart_file(
+        actor=actor(bob),
+        chart_file=chart,
+        document_date=chart.document_date,
+        description=chart.description,
+        is_education=True,
+    )
+    portal_access_issue(actor=actor(bob), patient=patient_a, username="ada", password=None)
+    PortalAccount.objects.update(password=hash_password(NEW_PASSWORD), password_is_temporary=False)
+
+    sign_in(page, axe)
+    page.goto(f"/office/patients/{patient_a.public_id}/")
+    axe.check(page)
+    fits(page)
+
+    patient = make_page(360)
+    portal_sign_in(patient, axe, "ada", NEW_PASSWORD)
+    expect(patient.get_by_role("heading", name="Records")).to_be_visible()
+    axe.check(patient)
+    fits(patient)
+    for name in ("LOGS", "ACCOUNT"):
+        patient.get_by_role("link", name=name).click()
+        axe.check(patient)
+        fits(patient)
