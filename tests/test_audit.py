@@ -73,3 +73,20 @@ def test_new_staff_and_email_settings_changes_are_audited(alice_client, alice, p
     )
     changed = AuditEvent.objects.get(action=AuditEvent.Action.EMAIL_SETTINGS_CHANGED)
     assert changed.actor_user == alice.user and changed.practice == practice_x
+
+
+def test_events_keep_the_name_their_target_had_at_the_time(bob, patient_a):
+    from clinicportal.patients.models import ChartFile
+    from clinicportal.patients.services import chart_file_open
+    from tests.conftest import actor, add_chart_pdf
+
+    chart_file = add_chart_pdf(bob, patient_a, "visit.pdf", description="Visit summary")
+    chart_file_open(actor=actor(bob), chart_file=chart_file, download=False)
+    ChartFile.objects.filter(pk=chart_file.pk).update(description="Renamed later")
+    chart_file.refresh_from_db()
+    chart_file_open(actor=actor(bob), chart_file=chart_file, download=False)
+    labels = AuditEvent.objects.filter(action="chart_file.viewed").order_by("pk")
+    assert [(e.object_id, e.object_label) for e in labels] == [
+        (str(chart_file.public_id), "Visit summary"),
+        (str(chart_file.public_id), "Renamed later"),
+    ]

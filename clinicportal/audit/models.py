@@ -91,6 +91,9 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=50, choices=Action.choices)
     object_type = models.CharField(max_length=50, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
+    # A snapshot of the target's name (a record's description), so the trail and the patient's
+    # LOGS read as they did at the time, whatever is renamed or removed later.
+    object_label = models.CharField(max_length=300, blank=True, default="")
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
 

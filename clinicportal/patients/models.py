@@ -83,3 +83,8 @@ class ChartFile(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def audit_label(self) -> str:
+        """The name the audit trail keeps: its description, or its file name."""
+        return self.description or self.filename

@@ -68,6 +68,11 @@ class PortalDocument(models.Model):
         return self.filename
 
     @property
+    def audit_label(self) -> str:
+        """The name the audit trail and the patient's LOGS keep: its description, or its name."""
+        return self.description or self.filename
+
+    @property
     def is_link(self) -> bool:
         return self.blob_id is None
 
