@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -96,6 +97,7 @@ def test_admins_change_practice_details_and_feature_toggles(alice_client, practi
             "phone": "555",
             "schedule_enabled": "on",
             "portal_idle_minutes": "20",
+            "logs_staff_as": "office",
         },
     )
     assert response.status_code == 302
@@ -138,3 +140,21 @@ def test_an_idle_time_out_outside_2_to_120_minutes_is_refused(alice_client, prac
     assert "greater than or equal to 2" in response.content.decode()
     practice_x.refresh_from_db()
     assert practice_x.portal_idle_minutes == 15
+
+
+def test_logs_say_the_office_unless_the_practice_chooses_staff_names(alice_client, practice_x):
+    url = reverse("office:settings_website")
+    assert practice_x.logs_staff_as == "office"
+    html = alice_client.get(url).content.decode()
+    assert re.search(r'<input type="radio" name="logs_staff_as" value="office"[^>]* checked>', html)
+    data = {"name": "Clinic X Eye Care", "portal_idle_minutes": "15", "logs_staff_as": "name"}
+    assert alice_client.post(url, data).status_code == 302
+    practice_x.refresh_from_db()
+    assert practice_x.logs_staff_as == "name"
+    for bad in ("everyone", ""):
+        response = alice_client.post(url, {**data, "name": "Changed", "logs_staff_as": bad})
+        assert response.status_code == 200
+        error = "Select a valid choice" if bad else "Please choose how LOGS name office staff."
+        assert error in response.content.decode()
+    practice_x.refresh_from_db()
+    assert (practice_x.name, practice_x.logs_staff_as) == ("Clinic X Eye Care", "name")

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.sign_in import staff_authenticate
@@ -13,6 +14,7 @@ from clinicportal.core.forms import FormErrorsConcernField
 from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.services import PatientDetails
 from clinicportal.patients.validators import validate_birth_date
+from clinicportal.practices.models import Practice
 from clinicportal.practices.selectors import staff_member_for_user
 from clinicportal.records.medlineplus import HealthTopic
 
@@ -113,6 +115,15 @@ class PracticeForm(forms.Form):
         min_value=2,
         max_value=120,
         help_text="From 2 to 120 minutes; 15 is usual.",
+    )
+    logs_staff_as = forms.ChoiceField(
+        label=_("When staff open a patient’s chart or portal files, the patient’s LOGS say"),
+        choices=[
+            (Practice.LogsStaffAs.OFFICE, _("“The office viewed …”")),
+            (Practice.LogsStaffAs.NAME, _("The staff member’s name: “Jane Doe viewed …”")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose how LOGS name office staff.")},
     )
 
 

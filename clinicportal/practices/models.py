@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
@@ -14,6 +15,12 @@ slug_validator = RegexValidator(
 
 class Practice(models.Model):
     """The tenant: one clinic, with its own portal at ``/p/<slug>/``."""
+
+    class LogsStaffAs(models.TextChoices):
+        """How the patient's LOGS name a staff member who opened their files."""
+
+        OFFICE = "office", _("“The office”")
+        NAME = "name", _("The staff member’s name")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
@@ -28,6 +35,12 @@ class Practice(models.Model):
         default=15,
         validators=[MinValueValidator(2), MaxValueValidator(120)],
         help_text="Patients are signed out after this long without activity.",
+    )
+    logs_staff_as = models.CharField(
+        _("In patients’ LOGS, name office staff as"),
+        max_length=10,
+        choices=LogsStaffAs.choices,
+        default=LogsStaffAs.OFFICE,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

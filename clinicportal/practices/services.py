@@ -98,6 +98,7 @@ def practice_update(
     schedule_enabled: bool,
     pay_bills_enabled: bool,
     portal_idle_minutes: int,
+    logs_staff_as: str,
 ) -> Practice:
     """Change the actor's practice details and feature toggles (admins only)."""
     if not actor.is_admin:
@@ -110,6 +111,7 @@ def practice_update(
     practice.schedule_enabled = schedule_enabled
     practice.pay_bills_enabled = pay_bills_enabled
     practice.portal_idle_minutes = portal_idle_minutes
+    practice.logs_staff_as = logs_staff_as
     practice.full_clean()
     with transaction.atomic():
         practice.save()
