@@ -238,7 +238,8 @@ def test_viewing_and_downloading_are_safe_and_show_in_logs(ada_portal, bob, bob_
     download = ada_portal.get(f"/p/clinic-x/records/{document.public_id}/download")
     assert download["Content-Disposition"].startswith("attachment;")
     logs = ada_portal.get("/p/clinic-x/logs/").content.decode()
-    assert "Record viewed" in logs and "Record downloaded" in logs
+    assert "Ada Lovelace viewed “Exam report”" in logs
+    assert "Ada Lovelace downloaded “Exam report”" in logs
     assert "badge new" not in ada_portal.get("/p/clinic-x/records/").content.decode()
 
 
@@ -468,7 +469,7 @@ def test_download_all_names_are_unique(ada_portal, bob, bob_client, patient_a):
     ]
 
 
-def test_staff_open_a_portal_file_and_it_is_audited_not_logged_to_the_patient(
+def test_staff_open_a_portal_file_and_it_is_audited_and_shown_in_the_patients_logs(
     bob_client, carol_client, ada_portal, bob, patient_a, patient_b
 ):
     share(bob_client, patient_a, add_chart_pdf(bob, patient_a))
@@ -480,7 +481,7 @@ def test_staff_open_a_portal_file_and_it_is_audited_not_logged_to_the_patient(
     assert AuditEvent.objects.filter(
         action="portal_document.office_opened", actor_user=bob.user
     ).exists()
-    assert "opened by staff" not in ada_portal.get("/p/clinic-x/logs/").content.decode()
+    assert "The office viewed “Your exam”" in ada_portal.get("/p/clinic-x/logs/").content.decode()
     assert carol_client.get(url).status_code == 404
     other = reverse("office:portal_document", args=[patient_b.public_id, document.public_id])
     assert bob_client.get(other).status_code == 404

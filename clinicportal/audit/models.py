@@ -118,12 +118,17 @@ class AuditEvent(models.Model):
         raise TypeError("Audit events are append-only.")
 
 
-# What a patient sees under LOGS: access to their portal, never the office's own reading.
+# What a patient sees under LOGS: access to their portal, and the office opening their chart
+# or their portal files (never the office's other work, such as sharing or editing details).
 PORTAL_LOG_ACTIONS = frozenset(
     {
         AuditEvent.Action.PORTAL_ACCESS_ISSUED,
         AuditEvent.Action.PORTAL_DOCUMENT_VIEWED,
         AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED,
+        AuditEvent.Action.PORTAL_DOCUMENT_OFFICE_OPENED,
+        AuditEvent.Action.PATIENT_VIEWED,
+        AuditEvent.Action.CHART_FILE_VIEWED,
+        AuditEvent.Action.CHART_FILE_DOWNLOADED,
         AuditEvent.Action.PORTAL_ACCESS_EMAILED,
         AuditEvent.Action.PORTAL_EMAIL_CHANGED,
         AuditEvent.Action.PORTAL_RESET_REQUESTED,

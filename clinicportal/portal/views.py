@@ -46,7 +46,6 @@ from clinicportal.accounts.services.two_step import (
 )
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
-from clinicportal.core.devices import describe_device
 from clinicportal.core.zipstream import zip_stream
 from clinicportal.portal import auth
 from clinicportal.portal.auth import PortalRequest, portal_required
@@ -57,6 +56,7 @@ from clinicportal.portal.forms import (
     NewPasswordForm,
     PortalLoginForm,
 )
+from clinicportal.portal.log_entries import log_entries
 from clinicportal.practices.selectors import practice_by_slug
 from clinicportal.records.http import portal_document_response
 from clinicportal.records.selectors import portal_record, portal_records, portal_records_have_files
@@ -191,11 +191,10 @@ def home(request: PortalRequest) -> HttpResponseBase:
 @require_GET
 @portal_required()
 def logs(request: PortalRequest) -> HttpResponse:
-    entries = portal_log_for_patient(actor=request.portal)
-    page = Paginator(entries, LOG_ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
-    for entry in page.object_list:
-        entry.device = describe_device(entry.user_agent)  # type: ignore[attr-defined]
-    return render(request, "portal/logs.html", {"page": page})
+    events = portal_log_for_patient(actor=request.portal)
+    page = Paginator(events, LOG_ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    entries = log_entries(list(page.object_list), practice=request.practice)
+    return render(request, "portal/logs.html", {"page": page, "entries": entries})
 
 
 @never_cache
