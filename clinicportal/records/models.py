@@ -69,7 +69,12 @@ class PortalDocument(models.Model):
 
     @property
     def audit_label(self) -> str:
-        """The name the audit trail and the patient's LOGS keep: its description, or its name."""
+        """The name the audit trail and LOGS keep, as RECORDS shows it.
+
+        A file's description (or its name); a link's title (its description is a summary).
+        """
+        if self.is_link:
+            return self.filename
         return self.description or self.filename
 
     @property

@@ -247,7 +247,7 @@ def test_staff_share_a_chart_file_and_the_patient_opens_it(
     names = zipfile.ZipFile(download.value.path()).namelist()
     assert [name.split(" ", 1)[1] for name in names] == ["2026-11-20 Visit summary.pdf"]
     patient.get_by_role("link", name="LOGS").click()
-    expect(patient.get_by_text("Record viewed")).to_be_visible()
+    expect(patient.get_by_text("Ada Lovelace viewed “Visit summary”")).to_be_visible()
     axe.check(patient)
 
 
@@ -286,5 +286,5 @@ def test_staff_share_a_medlineplus_topic_and_the_patient_opens_it(
     hop = patient.request.get(link.get_attribute("href"), max_redirects=0)
     assert (hop.status, hop.headers["location"]) == (302, "https://medlineplus.gov/glaucoma.html")
     patient.get_by_role("link", name="LOGS").click()
-    expect(patient.get_by_text("Record viewed")).to_be_visible()
+    expect(patient.get_by_text("Ada Lovelace viewed “Glaucoma”")).to_be_visible()
     axe.check(patient)
