@@ -146,7 +146,7 @@ def test_remove_files_chooses_a_category_then_a_file_then_confirms(
     add_to_library(alice_client)
     library = reverse("office:portal_document_assign_system", args=[patient_a.public_id])
     bob_client.post(library, {"document": str(SystemDocument.objects.get().public_id)})
-    upload(bob_client, patient_b, "b.pdf", PDF_BYTES + b"b")
+    upload(bob_client, patient_b, "b.pdf", PDF_BYTES + b"b", is_education="on")
     other = reverse("office:portal_document_assign_other", args=[patient_a.public_id])
     from_b = PortalDocument.objects.get(patient=patient_b)
     bob_client.post(f"{other}?from={patient_b.public_id}", {"document": str(from_b.public_id)})
@@ -391,7 +391,14 @@ def test_assign_from_another_patient_offers_only_portal_files(
     bob_client, bob, patient_a, patient_b
 ):
     chart_only = add_chart_pdf(bob, patient_b, "chart-only.pdf", data=PDF_BYTES + b"chart")
-    upload(bob_client, patient_b, "shared.pdf", PDF_BYTES + b"shared", description="Shared one")
+    upload(
+        bob_client,
+        patient_b,
+        "shared.pdf",
+        PDF_BYTES + b"shared",
+        description="Shared one",
+        is_education="on",
+    )
     url = reverse("office:portal_document_assign_other", args=[patient_a.public_id])
     found = bob_client.get(url, {"q": "pascal"}).content.decode()
     assert f"?from={patient_b.public_id}" in found

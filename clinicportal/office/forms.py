@@ -238,6 +238,28 @@ class AssignForm(ChooseDocumentForm):
     is_education = forms.BooleanField(label="Education resource", required=False, initial=True)
 
 
+class AssignOtherConfirmForm(forms.Form):
+    """Confirm one file of another patient: the Education box starts as the file has it.
+
+    A personal record asks the staff member to confirm that this patient may see it.
+    """
+
+    is_education = forms.BooleanField(label=_("Education resource"), required=False)
+    confirm_personal = forms.BooleanField(required=True)
+
+    def __init__(self, *args: Any, personal: bool, patient: str, other: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if not personal:
+            del self.fields["confirm_personal"]
+            return
+        names = {"patient": patient, "other": other}
+        field = self.fields["confirm_personal"]
+        field.label = _("I have checked that %(patient)s may see %(other)s’s information.") % names
+        field.error_messages["required"] = (
+            _("Please confirm that %(patient)s may see %(other)s’s information.") % names
+        )
+
+
 class TopicShareForm(forms.Form):
     """Share one Search Online result: the topic travels signed, so it is shared as found."""
 

@@ -78,6 +78,14 @@ class PortalDocument(models.Model):
         return self.description or self.filename
 
     @property
+    def is_personal(self) -> bool:
+        """Whether it is about the patient (a chart file, a visit summary), not a handout.
+
+        Library documents and health topics are for anyone even when not marked education.
+        """
+        return not self.is_education and self.source not in (self.Source.SYSTEM, self.Source.ONLINE)
+
+    @property
     def is_link(self) -> bool:
         return self.blob_id is None
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -167,16 +168,36 @@ def portal_document_share_topic(
 
 
 def portal_document_assign_from_patient(
-    *, actor: StaffActor, patient: Patient, document: PortalDocument, is_education: bool
+    *,
+    actor: StaffActor,
+    patient: Patient,
+    document: PortalDocument,
+    is_education: bool,
+    personal_confirmed: bool = False,
 ) -> PortalDocument:
     """Assign a file on another patient's portal to this one (shown pink).
 
-    The new entry stands on its own: later changes on the other patient do not touch it.
+    A personal record (not a handout) holds the other patient's information: it is assigned
+    only with ``personal_confirmed``. The new entry stands on its own: later changes on the
+    other patient do not touch it.
     """
     require_own_practice(actor, patient)
     require_own_practice(actor, document.patient)
     if document.patient_id == patient.pk:
         raise ValidationError("This file is already on this patient's portal.")
+    if document.is_personal and not personal_confirmed:
+        raise ValidationError(
+            _(
+                "“%(record)s” holds %(other)s’s information. Please confirm that %(patient)s "
+                "may see it."
+            )
+            % {
+                "record": document.audit_label,
+                "other": document.patient.full_name,
+                "patient": patient.full_name,
+            },
+            code="personal",
+        )
     return _create(
         actor=actor,
         patient=patient,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,6 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -22,6 +22,7 @@ from clinicportal.core.http import redirect_after_upload
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     AssignForm,
+    AssignOtherConfirmForm,
     ChooseDocumentForm,
     PortalUploadForm,
     ShareToPortalForm,
@@ -29,6 +30,7 @@ from clinicportal.office.forms import (
 )
 from clinicportal.office.views.common import _to_online_portal
 from clinicportal.patients import selectors as patient_selectors
+from clinicportal.patients.models import Patient
 from clinicportal.practices.selectors import (
     system_documents,
 )
@@ -39,6 +41,7 @@ from clinicportal.records.medlineplus import (
     MedlinePlusUnavailable,
     health_topics_search,
 )
+from clinicportal.records.models import PortalDocument
 from clinicportal.records.selectors import (
     CATEGORIES,
     portal_document_for_office,
@@ -176,52 +179,86 @@ def portal_document_assign_system(request: StaffRequest, patient_id: uuid.UUID) 
     return render(request, "office/portal_document_assign_system.html", context)
 
 
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404("No such object.") from None
+
+
 @require_http_methods(["GET", "POST"])
 @staff_required
 def portal_document_assign_other(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
-    """Assign File From Other Patient: find the patient, then pick one of their portal files."""
+    """Assign File From Other Patient: find the patient, pick a file, then confirm it.
+
+    Education files are offered first; the other patient's personal records only when asked
+    for, and assigning one needs a confirmation that it holds their information. Every step
+    is a page of its own, so it all works without JavaScript.
+    """
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
-    query = request.GET.get("q", "")
-    other = None
-    matches: list[Any] = []
-    choices: list[tuple[str, str]] = []
-    documents: list[Any] = []
-    if request.GET.get("from"):
-        try:
-            other_id = uuid.UUID(request.GET["from"])
-        except ValueError:
-            raise Http404("No such patient.") from None
-        other = patient_selectors.patient_get(actor=request.actor, public_id=other_id)
-        documents = list(portal_documents_for_office(actor=request.actor, patient=other))
-        choices = [
-            (str(d.public_id), f"{d.description or d.filename} ({d.filename})") for d in documents
-        ]
-    elif query:
+    if not request.GET.get("from"):
+        query = request.GET.get("q", "")
         matches = patient_selectors.patient_search(actor=request.actor, text=query)[0:10]
-    form = AssignForm(request.POST or None, choices=choices)
-    if request.method == "POST" and other is not None and form.is_valid():
-        chosen = next(d for d in documents if str(d.public_id) == form.cleaned_data["document"])
-        try:
-            record_services.portal_document_assign_from_patient(
-                actor=request.actor,
-                patient=patient,
-                document=chosen,
-                is_education=form.cleaned_data["is_education"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"“{chosen.filename}” is on {patient.first_name}’s portal.")
-            return _to_online_portal(patient)
+        context = {"patient": patient, "query": query, "matches": matches if query else []}
+        return render(request, "office/portal_document_assign_other.html", context)
+    other = patient_selectors.patient_get(
+        actor=request.actor, public_id=_uuid_or_404(request.GET["from"])
+    )
+    if other.pk == patient.pk:
+        raise Http404("Not another patient.")
+    data = request.POST if request.method == "POST" else request.GET
+    if data.get("document"):
+        chosen = portal_document_for_office(
+            actor=request.actor, patient=other, public_id=_uuid_or_404(data["document"])
+        )
+        return _assign_other_confirm(request, patient, other, chosen)
+    documents = list(portal_documents_for_office(actor=request.actor, patient=other))
+    show_personal = request.GET.get("personal") == "1"
     context = {
         "patient": patient,
-        "form": form,
-        "query": query,
-        "matches": matches,
         "other": other,
-        "documents": documents,
+        "education": [d for d in documents if not d.is_personal],
+        "personal": [d for d in documents if d.is_personal],
+        "show_personal": show_personal,
+        "missing_choice": "document" in data,
     }
-    return render(request, "office/portal_document_assign_other.html", context)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "office/portal_document_assign_other.html", context, status=status)
+
+
+def _assign_other_confirm(
+    request: StaffRequest, patient: Patient, other: Patient, chosen: PortalDocument
+) -> HttpResponse:
+    form = AssignOtherConfirmForm(
+        request.POST if request.method == "POST" else None,
+        initial={"is_education": chosen.is_education},
+        personal=chosen.is_personal,
+        patient=patient.full_name,
+        other=other.full_name,
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                record_services.portal_document_assign_from_patient(
+                    actor=request.actor,
+                    patient=patient,
+                    document=chosen,
+                    is_education=form.cleaned_data["is_education"],
+                    personal_confirmed=form.cleaned_data.get("confirm_personal", False),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("“%(file)s” is on %(name)s’s portal.")
+                    % {"file": chosen.filename, "name": patient.first_name},
+                )
+                return _to_online_portal(patient)
+    context = {"patient": patient, "other": other, "chosen": chosen, "form": form}
+    return render(request, "office/portal_document_assign_confirm.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
