@@ -1,13 +1,15 @@
-"""Assign File From Other Patient: handouts first, another patient's own records only on purpose."""
+"""Assign File From Other Patient, and sharing a chart file twice: the office asks first."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from clinicportal.records.models import PortalDocument
 from clinicportal.records.services import (
+    AlreadyOnPortal,
     portal_document_assign_from_patient,
     portal_document_share_chart_file,
 )
@@ -121,3 +123,42 @@ def test_a_file_of_someone_else_is_404_on_the_confirm_step(
         bob_client.get(assign_url(patient_a, patient_b, document=ada_file.public_id)).status_code
         == 404
     )
+
+
+def test_sharing_a_file_already_on_the_portal_asks_first(bob_client, bob, patient_a):
+    chart_file = add_chart_pdf(bob, patient_a, "visit.pdf", "Visit summary")
+    url = reverse("office:portal_document_share", args=[patient_a.public_id, chart_file.public_id])
+    data = {"document_date": "2026-11-20", "description": "Visit summary"}
+    assert bob_client.post(url, data).status_code == 302
+    first = PortalDocument.objects.get()
+    asked = bob_client.post(url, {**data, "description": "Visit summary again"})
+    html = asked.content.decode()
+    assert asked.status_code == 200
+    shared = timezone.localtime(first.created_at).strftime("%m/%d/%Y")
+    assert f"This file is already on Ada’s portal (shared {shared}). Share it again?" in html
+    assert 'value="Visit summary again"' in html and 'name="share_again"' in html
+    assert PortalDocument.objects.count() == 1
+    again = bob_client.post(url, {**data, "description": "Again", "share_again": "1"})
+    assert again.status_code == 302
+    assert PortalDocument.objects.count() == 2
+
+
+def test_the_share_service_refuses_a_second_copy_unless_asked(bob, patient_a):
+    chart_file = add_chart_pdf(bob, patient_a)
+
+    def share(again: bool = False) -> PortalDocument:
+        return portal_document_share_chart_file(
+            actor=actor(bob),
+            chart_file=chart_file,
+            document_date=chart_file.document_date,
+            description="",
+            is_education=False,
+            again=again,
+        )
+
+    first = share()
+    with pytest.raises(AlreadyOnPortal, match="already on Ada’s portal") as refused:
+        share()
+    assert refused.value.document == first
+    share(again=True)
+    assert PortalDocument.objects.count() == 2

@@ -7,6 +7,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -66,6 +67,19 @@ def _create(
     return document
 
 
+class AlreadyOnPortal(ValidationError):
+    """The file is on the patient's portal already; ``document`` is the newest such entry."""
+
+    def __init__(self, document: PortalDocument) -> None:
+        self.document = document
+        shared = date_format(timezone.localtime(document.created_at), "m/d/Y")
+        super().__init__(
+            _("This file is already on %(name)s’s portal (shared %(date)s).")
+            % {"name": document.patient.first_name, "date": shared},
+            code="already_on_portal",
+        )
+
+
 def portal_document_share_chart_file(
     *,
     actor: StaffActor,
@@ -73,9 +87,25 @@ def portal_document_share_chart_file(
     document_date: datetime.date,
     description: str,
     is_education: bool,
+    again: bool = False,
 ) -> PortalDocument:
-    """Share a chart file to its patient's portal: the same stored content, no copy."""
+    """Share a chart file to its patient's portal: the same stored content, no copy.
+
+    When the same content is on the portal already, raise AlreadyOnPortal unless ``again``:
+    a second copy is most often a slip, and the office is asked first.
+    """
     require_own_practice(actor, chart_file.patient)
+    if not again:
+        earlier = (
+            PortalDocument.objects.filter(
+                practice=actor.practice, patient=chart_file.patient, blob=chart_file.blob
+            )
+            .select_related("patient")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if earlier is not None:
+            raise AlreadyOnPortal(earlier)
     return _create(
         actor=actor,
         patient=chart_file.patient,

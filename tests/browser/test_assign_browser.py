@@ -1,4 +1,4 @@
-"""Assign File From Other Patient, on a phone."""
+"""Assign File From Other Patient and sharing a file twice, on a phone."""
 
 from __future__ import annotations
 
@@ -61,3 +61,19 @@ def test_a_personal_record_of_another_patient_needs_a_confirmation(
     expect(office.get_by_text("“Visit summary.pdf” is on Ada’s portal.")).to_be_visible()
     axe.check(office)
     assert office.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+
+def test_sharing_a_file_already_on_the_portal_asks_first(make_page, axe, bob, patient_a):
+    chart_file = on_portal(bob, patient_a, "Visit summary", education=False, data=PDF_BYTES)
+    office = make_page(360)
+    staff_sign_in(office, axe)
+    office.goto(f"/office/patients/{patient_a.public_id}/files/{chart_file.public_id}/share/")
+    axe.check(office)
+    office.get_by_role("button", name="Share to portal").click()
+    expect(office.get_by_text("This file is already on Ada’s portal")).to_be_visible()
+    axe.check(office)
+    assert PortalDocument.objects.count() == 1
+    office.get_by_role("button", name="Share it again").click()
+    expect(office.get_by_text("“Visit summary.pdf” is on Ada’s portal.")).to_be_visible()
+    axe.check(office)
+    assert PortalDocument.objects.count() == 2

@@ -61,14 +61,30 @@ def portal_document_share(
     )
     initial = {"document_date": chart_file.document_date, "description": chart_file.description}
     form = ShareToPortalForm(request.POST or None, initial=initial)
+    already: record_services.AlreadyOnPortal | None = None
     if request.method == "POST" and form.is_valid():
-        record_services.portal_document_share_chart_file(
-            actor=request.actor, chart_file=chart_file, **form.cleaned_data
-        )
-        messages.success(request, f"“{chart_file.filename}” is on {patient.first_name}’s portal.")
-        return _to_online_portal(patient)
+        try:
+            record_services.portal_document_share_chart_file(
+                actor=request.actor,
+                chart_file=chart_file,
+                again=request.POST.get("share_again") == "1",
+                **form.cleaned_data,
+            )
+        except record_services.AlreadyOnPortal as exc:
+            already = exc  # ask first, with what they typed kept in the form
+        else:
+            messages.success(
+                request, f"“{chart_file.filename}” is on {patient.first_name}’s portal."
+            )
+            return _to_online_portal(patient)
     access = portal_access_for_patient(actor=request.actor, patient=patient)
-    context = {"patient": patient, "chart_file": chart_file, "form": form, "access": access}
+    context = {
+        "patient": patient,
+        "chart_file": chart_file,
+        "form": form,
+        "access": access,
+        "already": already,
+    }
     return render(request, "office/portal_document_share.html", context)
 
 
