@@ -21,7 +21,7 @@ def restore_sqlite_trigger(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0011_staff_timed_out")]
+    dependencies = [("audit", "0012_new_actions")]
 
     operations = [
         # Undoing the AddField rebuilds the table again: put the trigger back after it too.
