@@ -1,12 +1,18 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from clinicportal.api import errors as api_errors
 from clinicportal.core import health
+
+handler400 = api_errors.bad_request
+handler404 = api_errors.page_not_found
+handler500 = api_errors.server_error
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("office/", include("clinicportal.office.urls")),
     path("api/v1/", include("clinicportal.api.urls")),
+    re_path(r"^api(?:/|$)", api_errors.not_found),
     path("p/<slug:practice_slug>/", include("clinicportal.portal.urls")),
 ]
 

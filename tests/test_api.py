@@ -203,7 +203,9 @@ def test_the_openapi_document_is_valid_and_describes_print_to_portal(client, db)
     document = response.json()
     validate(document)
     operation = document["paths"]["/patients/{patient_id}/portal-documents"]["post"]
-    assert set(operation["responses"]) == {"201", "400", "401", "404", "413", "429"}
+    assert set(operation["responses"]) == {"201", "400", "401", "404", "405", "413", "429", "500"}
+    assert operation["responses"]["429"]["headers"]["Retry-After"]["required"]
+    assert set(document["paths"]["/openapi.json"]["get"]["responses"]) == {"200", "405", "500"}
     assert document["servers"] == [{"url": "http://testserver/api/v1"}]
 
 
@@ -317,3 +319,103 @@ def test_the_client_never_follows_a_redirect_with_the_key(monkeypatch, capsys, t
         server.server_close()
     assert code == 1 and "redirect to http://127.0.0.1:9/elsewhere" in err
     assert len(seen) == 1  # one request, to the address given; nothing followed
+
+
+def json_answer(response) -> dict:
+    """Return the JSON body of an API answer, checking it says it is JSON."""
+    assert response["Content-Type"] == "application/json", response.content[:200]
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    "patient_id", ["not-a-uuid", "1234", "00000000-0000-4000-8000-00000000000g", "%20"]
+)
+def test_a_malformed_patient_id_is_the_same_json_404_as_an_unknown_one(
+    api_key, patient_a, patient_id
+):
+    url = f"/api/v1/patients/{patient_id}/portal-documents"
+    pdf = {"file": named("rx.pdf", PDF_BYTES)}
+    response = Client().post(url, pdf, headers={"Authorization": f"Bearer {api_key}"})
+    assert response.status_code == 404
+    assert json_answer(response) == {"error": "No such patient."}
+    # The key is checked first, as for any other id.
+    anonymous = Client().post(url, {"file": named("rx.pdf", PDF_BYTES)})
+    assert anonymous.status_code == 401 and "API key" in json_answer(anonymous)["error"]
+    assert nothing_stored()
+
+
+def test_an_upper_case_patient_id_is_the_same_patient(api_key, patient_a):
+    url = f"/api/v1/patients/{str(patient_a.public_id).upper()}/portal-documents"
+    response = Client().post(
+        url, {"file": named("rx.pdf", PDF_BYTES)}, headers={"Authorization": f"Bearer {api_key}"}
+    )
+    assert response.status_code == 201
+    assert PortalDocument.objects.get().patient == patient_a
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api",
+        "/api/",
+        "/api/v1",
+        "/api/v1/",
+        "/api/v2/patients",
+        "/api/v1/nope",
+        "/api/v1/openapi.json/",
+        "/api/v1/patients/00000000-0000-4000-8000-000000000000/portal-documents/",
+        "/api/v1/patients//portal-documents",
+        "/api/v1/patients/a/b/portal-documents",
+    ],
+)
+def test_any_other_address_under_the_api_is_a_json_404(api_key, method, path):
+    response = getattr(Client(), method)(path, headers={"Authorization": f"Bearer {api_key}"})
+    assert response.status_code == 404
+    assert "openapi.json" in json_answer(response)["error"]
+
+
+def test_pages_outside_the_api_keep_their_html_404(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_the_openapi_document_refuses_other_methods_with_a_json_405(client, db, method):
+    response = getattr(client, method)("/api/v1/openapi.json")
+    assert response.status_code == 405 and response["Allow"] == "GET"
+    assert "use GET" in json_answer(response)["error"]
+
+
+@pytest.mark.parametrize(
+    ("limit", "parts"),
+    [
+        ("DATA_UPLOAD_MAX_NUMBER_FILES", {"file": named("a.pdf", PDF_BYTES), "x": named("b", b"")}),
+        ("DATA_UPLOAD_MAX_NUMBER_FIELDS", {"file": named("a.pdf", PDF_BYTES), "a": "1", "b": "2"}),
+    ],
+)
+def test_too_many_parts_are_a_json_400(api_key, patient_a, settings, limit, parts):
+    setattr(settings, limit, 1)
+    response = Client().post(
+        endpoint(patient_a), parts, headers={"Authorization": f"Bearer {api_key}"}
+    )
+    assert response.status_code == 400 and "Too many" in json_answer(response)["error"]
+    assert nothing_stored()
+
+
+def test_a_host_we_do_not_serve_is_a_json_400(db):
+    response = Client(HTTP_HOST="portal.example.com").get("/api/v1/openapi.json")
+    assert response.status_code == 400 and json_answer(response)["error"]
+
+
+def test_a_server_error_is_a_json_500(api_key, patient_a, settings, tmp_path):
+    not_a_folder = tmp_path / "not-a-folder"
+    not_a_folder.write_bytes(b"")
+    settings.CLINICPORTAL_STORAGE_DIR = not_a_folder / "storage"  # uploads cannot be written
+    response = Client(raise_request_exception=False).post(
+        endpoint(patient_a),
+        {"file": named("rx.pdf", PDF_BYTES)},
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    assert response.status_code == 500 and "try again" in json_answer(response)["error"]
+    assert nothing_stored()

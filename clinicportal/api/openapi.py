@@ -7,8 +7,29 @@ from typing import Any
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
-def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+def _error_response(description: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Describe an error answer; ``headers`` maps each header it always carries to its meaning."""
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": _ERROR}},
+    }
+    if headers:
+        response["headers"] = {
+            name: {"description": text, "required": True, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return response
+
+
+def _method_not_allowed(method: str) -> dict[str, Any]:
+    return _error_response(
+        f"Only {method} is allowed here.", {"Allow": f"The allowed method: {method}."}
+    )
+
+
+_SERVER_ERROR = _error_response(
+    "Something went wrong on our side; try again later. The body is still an Error."
+)
 
 
 def openapi(*, server_url: str) -> dict[str, Any]:
@@ -20,12 +41,29 @@ def openapi(*, server_url: str) -> dict[str, Any]:
             "description": (
                 "Machine access to a practice's patient portal. Every call carries one of the "
                 "practice's API keys (Office → Admin → API keys) as a bearer token. A patient "
-                "of another practice is answered exactly like one that does not exist (404)."
+                "of another practice is answered exactly like one that does not exist (404). "
+                "Every answer is JSON; an error is an Error object, including the 404 for any "
+                "address under /api/ that is not described here."
             ),
         },
         "servers": [{"url": server_url}],
         "security": [{"apiKey": []}],
         "paths": {
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapiDocument",
+                    "summary": "This document.",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI 3.1 description of this API.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "405": _method_not_allowed("GET"),
+                        "500": _SERVER_ERROR,
+                    },
+                }
+            },
             "/patients/{patient_id}/portal-documents": {
                 "post": {
                     "operationId": "printToPortal",
@@ -66,15 +104,23 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                             "Not a PDF, empty, too large, or a field is malformed; nothing "
                             "was stored."
                         ),
-                        "401": _error_response("The API key is missing, wrong or revoked."),
-                        "404": _error_response("No such patient in this practice."),
+                        "401": _error_response(
+                            "The API key is missing, wrong or revoked.",
+                            {"WWW-Authenticate": 'The scheme to use: Bearer realm="clinicportal".'},
+                        ),
+                        "404": _error_response(
+                            "No such patient in this practice (a malformed id included)."
+                        ),
+                        "405": _method_not_allowed("POST"),
                         "413": _error_response("The form fields (not the file) are too large."),
                         "429": _error_response(
-                            "Too many wrong keys from this address in 15 minutes; see Retry-After."
+                            "Too many wrong keys from this address in 15 minutes.",
+                            {"Retry-After": "Seconds to wait before trying again."},
                         ),
+                        "500": _SERVER_ERROR,
                     },
                 }
-            }
+            },
         },
         "components": {
             "securitySchemes": {

@@ -7,7 +7,7 @@ app_name = "api"
 urlpatterns = [
     path("openapi.json", views.openapi_document, name="openapi"),
     path(
-        "patients/<uuid:patient_id>/portal-documents",
+        "patients/<str:patient_id>/portal-documents",
         views.portal_documents,
         name="portal_documents",
     ),

@@ -13,13 +13,18 @@ from functools import wraps
 from typing import Any
 
 from django import forms
-from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 
 from clinicportal.accounts import throttle
 from clinicportal.accounts.services.api_keys import ApiKeysPaused, api_key_authenticate
@@ -64,9 +69,39 @@ def api_key_required(view: View) -> View:
     return wrapped
 
 
-@require_GET
+def allow_only(method: str) -> Callable[[View], View]:
+    """Answer any other method with a JSON 405, as the rest of the API answers."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != method:
+                response = error(
+                    405,
+                    _("%(method)s is not allowed here; use %(allowed)s.")
+                    % {"method": request.method, "allowed": method},
+                )
+                response["Allow"] = method
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@csrf_exempt  # no cookies: a POST here gets the JSON 405, not a CSRF page
+@allow_only("GET")
 def openapi_document(request: HttpRequest) -> JsonResponse:
     return JsonResponse(openapi(server_url=request.build_absolute_uri("/api/v1")))
+
+
+def parse_id(value: str) -> uuid.UUID:
+    """Return the id in a path; a malformed one is not found, like an unknown one."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404 from None
 
 
 class PortalDocumentForm(forms.Form):
@@ -76,33 +111,21 @@ class PortalDocumentForm(forms.Form):
     is_education = forms.BooleanField(required=False)
 
 
-def post_only(view: View) -> View:
-    """Answer any other method with a JSON 405, as the rest of the API answers."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method != "POST":
-            response = error(405, f"{request.method} is not allowed here; use POST.")
-            response["Allow"] = "POST"
-            return response
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 @csrf_exempt  # no cookies: the API key in the header is the credential
 @never_cache
-@post_only
+@allow_only("POST")
 @api_key_required
-def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: uuid.UUID) -> HttpResponse:
+def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: str) -> HttpResponse:
     """Print to portal: put a PDF on a patient's portal (multipart/form-data)."""
-    patient = patient_get(actor=actor, public_id=patient_id)
+    patient = patient_get(actor=actor, public_id=parse_id(patient_id))
     try:
         form = PortalDocumentForm(request.POST, request.FILES)
     except RequestDataTooBig:
         return error(413, "The form fields are too large.")
     except MultiPartParserError:
         return error(400, "The body is not valid multipart/form-data.")
+    except (TooManyFieldsSent, TooManyFilesSent):
+        return error(400, _("Too many form parts; send the file and at most three fields."))
     if not form.is_valid():
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
         return error(400, "The request is not complete; see fields.", fields=fields)
