@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -418,4 +419,74 @@ def test_a_server_error_is_a_json_500(api_key, patient_a, settings, tmp_path):
         headers={"Authorization": f"Bearer {api_key}"},
     )
     assert response.status_code == 500 and "try again" in json_answer(response)["error"]
+    assert nothing_stored()
+
+
+def multipart_body(*parts: tuple[bytes, bytes], boundary: bytes = b"pr1nt3r") -> bytes:
+    """Build a multipart body by hand from (headers, content) pairs, as a print driver might."""
+    body = b"".join(
+        b"--" + boundary + b"\r\n" + head + b"\r\n\r\n" + data + b"\r\n" for head, data in parts
+    )
+    return body + b"--" + boundary + b"--\r\n"
+
+
+def post_raw(patient, key, body: bytes, boundary: str = "pr1nt3r"):
+    return Client().post(
+        endpoint(patient),
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        b'form-data; name="file"',
+        b"form-data; name=file",
+        b'form-data; name="file"; filename=""',
+        b'form-data; filename=""; name="file"',
+        b'form-data; name="file"; filename="/"',
+        b'form-data; name="file"; filename=".."',
+    ],
+)
+@pytest.mark.parametrize("padding", [0, 65_440, 65_470])  # headers, delimiter across a read
+def test_a_file_part_without_a_filename_is_stored_as_document_pdf(
+    api_key, patient_a, settings, disposition, padding
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 70_000  # the file is not read as a form field
+    pdf = PDF_BYTES + b"\n%" + bytes(range(256)) * 300  # binary, and past a read chunk
+    body = multipart_body(
+        (b'Content-Disposition: form-data; name="padding"', b"x" * padding),
+        (b"Content-Disposition: " + disposition, pdf),
+        (b'Content-Disposition: form-data; name="description"', "Receta médica".encode()),
+    )
+    response = post_raw(patient_a, api_key, body)
+    assert response.status_code == 201, response.content
+    assert json_answer(response)["filename"] == "document.pdf"
+    document = PortalDocument.objects.get()
+    assert document.description == "Receta médica" and document.filename == "document.pdf"
+    assert document.blob is not None
+    assert document.blob.sha256 == hashlib.sha256(pdf).hexdigest() and document.blob.size == len(
+        pdf
+    )
+
+
+def test_only_the_file_part_is_named(api_key, patient_a):
+    body = multipart_body(
+        (b'Content-Disposition: form-data; name="description"', b"Prescription"),
+        (b'Content-Disposition: form-data; name="file"; filename="rx.pdf"', PDF_BYTES),
+    )
+    response = post_raw(patient_a, api_key, body)
+    assert response.status_code == 201
+    assert (PortalDocument.objects.get().filename, response.json()["description"]) == (
+        "rx.pdf",
+        "Prescription",
+    )
+
+
+def test_a_nameless_part_that_is_not_a_pdf_is_still_refused(api_key, patient_a):
+    body = multipart_body((b'Content-Disposition: form-data; name="file"', png_bytes()))
+    response = post_raw(patient_a, api_key, body)
+    assert response.status_code == 400 and "PDF files only" in json_answer(response)["error"]
     assert nothing_stored()

@@ -138,7 +138,10 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                         "file": {
                             "type": "string",
                             "contentMediaType": "application/pdf",
-                            "description": "The PDF; its name is shown as the filename.",
+                            "description": (
+                                "The PDF. Its filename is shown on the portal; a part sent "
+                                "without one is named document.pdf."
+                            ),
                         },
                         "date": {
                             "type": "string",

@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from clinicportal.accounts import throttle
 from clinicportal.accounts.services.api_keys import ApiKeysPaused, api_key_authenticate
+from clinicportal.api.multipart import FilePartParser
 from clinicportal.api.openapi import openapi
 from clinicportal.core.context import ApiActor, client_ip, user_agent
 from clinicportal.patients.selectors import patient_get
@@ -118,6 +119,7 @@ class PortalDocumentForm(forms.Form):
 def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: str) -> HttpResponse:
     """Print to portal: put a PDF on a patient's portal (multipart/form-data)."""
     patient = patient_get(actor=actor, public_id=parse_id(patient_id))
+    request.multipart_parser_class = FilePartParser  # type: ignore[assignment]  # stubs: a class
     try:
         form = PortalDocumentForm(request.POST, request.FILES)
     except RequestDataTooBig:
