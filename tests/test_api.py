@@ -490,3 +490,17 @@ def test_a_nameless_part_that_is_not_a_pdf_is_still_refused(api_key, patient_a):
     response = post_raw(patient_a, api_key, body)
     assert response.status_code == 400 and "PDF files only" in json_answer(response)["error"]
     assert nothing_stored()
+
+
+@pytest.mark.parametrize(("sent", "stored"), [("true", True), ("TRUE", True), ("false", False)])
+def test_is_education_takes_true_or_false(api_key, patient_a, sent, stored):
+    response = post(patient_a, api_key, is_education=sent)
+    assert response.status_code == 201 and response.json()["is_education"] is stored
+
+
+@pytest.mark.parametrize("sent", ["{}", "1", "0", "yes", "on", "null", ""])
+def test_is_education_refuses_anything_but_true_or_false(api_key, patient_a, sent):
+    response = post(patient_a, api_key, is_education=sent)
+    assert response.status_code == 400
+    assert json_answer(response)["fields"] == {"is_education": ["Enter true or false."]}
+    assert nothing_stored()

@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -105,11 +106,28 @@ def parse_id(value: str) -> uuid.UUID:
         raise Http404 from None
 
 
+class TrueOrFalseField(forms.Field):
+    """A JSON-style boolean in a form: ``true`` or ``false`` (any case); left out is false.
+
+    Unlike Django's BooleanField, which takes any other text as true, anything else is refused,
+    as the OpenAPI document says.
+    """
+
+    default_error_messages = {"invalid": gettext_lazy("Enter true or false.")}
+
+    def to_python(self, value: Any) -> bool:
+        if value is None:
+            return False
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+
 class PortalDocumentForm(forms.Form):
     file = forms.FileField()
     date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     description = forms.CharField(max_length=300, required=False)
-    is_education = forms.BooleanField(required=False)
+    is_education = TrueOrFalseField(required=False)
 
 
 @csrf_exempt  # no cookies: the API key in the header is the credential
