@@ -504,3 +504,17 @@ def test_is_education_refuses_anything_but_true_or_false(api_key, patient_a, sen
     assert response.status_code == 400
     assert json_answer(response)["fields"] == {"is_education": ["Enter true or false."]}
     assert nothing_stored()
+
+
+def test_an_empty_date_is_today_as_the_document_says(api_key, patient_a, client):
+    from django.utils import timezone
+    from jsonschema import Draft202012Validator
+
+    response = post(patient_a, api_key, date="")
+    assert response.status_code == 201
+    assert response.json()["date"] == timezone.localdate().isoformat()
+    document = client.get("/api/v1/openapi.json").json()
+    date = document["components"]["schemas"]["NewPortalDocument"]["properties"]["date"]
+    checker = Draft202012Validator(date, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert checker.is_valid("") and checker.is_valid("2026-11-24")
+    assert not checker.is_valid("24/11/2026")

@@ -145,8 +145,10 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                         },
                         "date": {
                             "type": "string",
-                            "format": "date",
-                            "description": "The document's date (YYYY-MM-DD); today if left out.",
+                            "anyOf": [{"format": "date"}, {"maxLength": 0}],
+                            "description": (
+                                "The document's date (YYYY-MM-DD); today if empty or left out."
+                            ),
                         },
                         "description": {"type": "string", "maxLength": 300},
                         "is_education": {
