@@ -215,3 +215,11 @@ def test_an_empty_date_is_today_as_the_document_says(api_key, patient_a, client)
     checker = Draft202012Validator(date, format_checker=Draft202012Validator.FORMAT_CHECKER)
     assert checker.is_valid("") and checker.is_valid("2026-11-24")
     assert not checker.is_valid("24/11/2026")
+
+
+def test_form_fields_past_the_memory_limit_are_a_json_413(api_key, patient_a, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = post(patient_a, api_key, description="x" * 200)
+    assert response.status_code == 413 and "too large" in json_answer(response)["error"]
+    assert nothing_stored()
+    assert len(PDF_BYTES) > 100 and post(patient_a, api_key).status_code == 201  # files don't count
