@@ -223,3 +223,15 @@ def test_form_fields_past_the_memory_limit_are_a_json_413(api_key, patient_a, se
     assert response.status_code == 413 and "too large" in json_answer(response)["error"]
     assert nothing_stored()
     assert len(PDF_BYTES) > 100 and post(patient_a, api_key).status_code == 201  # files don't count
+
+
+def test_a_description_with_a_nul_is_refused_as_the_document_says(api_key, patient_a, client):
+    from jsonschema import Draft202012Validator
+
+    response = post(patient_a, api_key, description="Rx\x00")
+    assert response.status_code == 400 and "description" in json_answer(response)["fields"]
+    assert nothing_stored()
+    document = client.get("/api/v1/openapi.json").json()
+    schema = document["components"]["schemas"]["NewPortalDocument"]["properties"]["description"]
+    assert not Draft202012Validator(schema).is_valid("Rx\x00")
+    assert Draft202012Validator(schema).is_valid("Prescription, 2 × daily")

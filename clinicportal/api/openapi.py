@@ -150,7 +150,12 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                                 "The document's date (YYYY-MM-DD); today if empty or left out."
                             ),
                         },
-                        "description": {"type": "string", "maxLength": 300},
+                        "description": {
+                            "type": "string",
+                            "maxLength": 300,
+                            "pattern": "^[^\\u0000]*$",
+                            "description": "Shown to the patient; no NUL characters.",
+                        },
                         "is_education": {
                             "type": "boolean",
                             "default": False,
