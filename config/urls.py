@@ -1,9 +1,11 @@
 from django.urls import include, path, re_path
 
 from clinicportal.api import errors as api_errors
-from clinicportal.core import health
+from clinicportal.core import errors, health
 
+# Under /api/ the API's own JSON answers; everywhere else the site's framed pages.
 handler400 = api_errors.bad_request
+handler403 = errors.permission_denied
 handler404 = api_errors.page_not_found
 handler500 = api_errors.server_error
 
@@ -15,8 +17,3 @@ urlpatterns = [
     re_path(r"^api(?:/|$)", api_errors.not_found),
     path("p/<slug:practice_slug>/", include("clinicportal.portal.urls")),
 ]
-
-handler400 = "clinicportal.core.errors.bad_request"
-handler403 = "clinicportal.core.errors.permission_denied"
-handler404 = "clinicportal.core.errors.page_not_found"
-handler500 = "clinicportal.core.errors.server_error"

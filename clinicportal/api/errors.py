@@ -3,17 +3,17 @@
 An unknown address under ``/api/`` is answered by ``not_found``, routed last. Errors raised
 before or around a view (a host we do not serve, too many form parts, a server error) reach
 Django's error handlers; these answer requests under ``/api/`` in the Error shape of the OpenAPI
-document and leave every other page to Django's own error views.
+document and leave every other page to the site's framed error pages.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from clinicportal.api.views import error
+from clinicportal.core import errors as site_errors
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -30,13 +30,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return not_found(request, exception)
-    return defaults.page_not_found(request, exception)
+    return site_errors.page_not_found(request, exception)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return error(400, _("The request is malformed; nothing was stored."))
-    return defaults.bad_request(request, exception)
+    return site_errors.bad_request(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -48,4 +48,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
                 "keeps happening, tell the practice."
             ),
         )
-    return defaults.server_error(request)
+    return site_errors.server_error(request)
