@@ -54,7 +54,8 @@ def test_an_unknown_address_elsewhere_says_how_to_find_the_way(client, db):
 def test_an_unknown_api_address_answers_in_json(client, db):
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
-    assert response.json() == {"error": "Not found."}
+    assert response["Content-Type"] == "application/json"
+    assert "nothing at this address" in response.json()["error"]
 
 
 def test_staff_who_may_not_open_admin_get_a_kind_403_page(bob_client):
