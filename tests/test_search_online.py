@@ -207,7 +207,8 @@ def test_the_patient_opens_the_link_from_records_and_it_shows_in_logs(
     assert opened.status_code == 302 and opened["Location"] == GLAUCOMA_URL
     link.refresh_from_db()
     assert link.first_opened_at is not None
-    assert "Record viewed" in ada_portal.get("/p/clinic-x/logs/").content.decode()
+    logs = ada_portal.get("/p/clinic-x/logs/").content.decode()
+    assert "viewed “Glaucoma”" in logs  # LOGS name the topic by its title
     archive = ada_portal.get("/p/clinic-x/records/all.zip")
     names = zipfile.ZipFile(io.BytesIO(b"".join(archive.streaming_content))).namelist()
     assert names == ["2026-11-21 exam.pdf"]  # a link has no file to put in the ZIP
