@@ -476,6 +476,21 @@ def test_download_all_names_are_unique(ada_portal, bob, bob_client, patient_a):
     ]
 
 
+def test_download_all_dates_each_file_with_its_record_date(ada_portal, bob, bob_client, patient_a):
+    import zipfile
+
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a), document_date="2026-11-20")
+    upload(bob_client, patient_a, "old.pdf", PDF_BYTES + b"old", document_date="1975-06-30")
+    response = ada_portal.get("/p/clinic-x/records/all.zip")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    dates = {info.filename: info.date_time for info in archive.infolist()}
+    assert dates == {
+        "2026-11-20 exam.pdf": (2026, 11, 20, 12, 0, 0),
+        # ZIP cannot hold dates before 1980: the earliest it can is used, never today's date.
+        "1975-06-30 old.pdf": (1980, 1, 1, 0, 0, 0),
+    }
+
+
 def test_staff_open_a_portal_file_and_it_is_audited_and_shown_in_the_patients_logs(
     bob_client, carol_client, ada_portal, bob, patient_a, patient_b
 ):

@@ -24,6 +24,7 @@ from clinicportal.content.services import (
 from clinicportal.content.sniff import PDF
 from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.context import ApiActor, PortalActor, StaffActor, require_own_practice
+from clinicportal.core.zipstream import ZipEntry
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import SystemDocument
 from clinicportal.records.medlineplus import HealthTopic, topic_url
@@ -303,11 +304,11 @@ def portal_document_open(*, actor: PortalActor, document: PortalDocument, downlo
     return path
 
 
-def portal_records_download_all(*, actor: PortalActor) -> list[tuple[str, str]]:
-    """Record a download of every record of the patient; return (name in ZIP, path) pairs.
+def portal_records_download_all(*, actor: PortalActor) -> list[ZipEntry]:
+    """Record a download of every record of the patient; return the ZIP's entries.
 
-    Names are the record's date and display filename, made unique; never a path. Links (health
-    topics) have no file and are left out.
+    Names are the record's date and display filename, made unique; never a path. Each file is
+    dated with its record's date. Links (health topics) have no file and are left out.
     """
     if actor.patient is None:
         raise PermissionError("No patient chosen.")
@@ -318,7 +319,7 @@ def portal_records_download_all(*, actor: PortalActor) -> list[tuple[str, str]]:
         .select_related("blob")
         .order_by("-document_date", "-id")
     )
-    entries: list[tuple[str, str]] = []
+    entries: list[ZipEntry] = []
     used: set[str] = set()
     with transaction.atomic():
         for document in documents:
@@ -333,7 +334,7 @@ def portal_records_download_all(*, actor: PortalActor) -> list[tuple[str, str]]:
                 name = f"{stem} ({number}).{ext}" if dot else f"{ext} ({number})"
                 number += 1
             used.add(name.casefold())
-            entries.append((name, path))
+            entries.append(ZipEntry(name=name, path=path, date=document.document_date))
             audit_record(
                 actor=actor,
                 action=AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED,
