@@ -159,11 +159,17 @@ def carol_client(carol: StaffMember) -> Client:
 
 
 # Small real files of each kind, made in memory.
-PDF_BYTES = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+PDF_BYTES = (  # a whole one-page PDF: uploads are opened before they are accepted
+    b"%PDF-1.4\n"
+    b"1 0 obj<</Type/Catalog/Pages 2 0 R>> endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>> endobj\n"
+    b"xref\n0 4\n"
+    b"0000000000 65535 f \n"
+    b"0000000009 00000 n \n"
+    b"0000000053 00000 n \n"
+    b"0000000103 00000 n \n"
+    b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n167\n%%EOF\n"
 )
 
 

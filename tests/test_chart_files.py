@@ -83,22 +83,188 @@ def test_the_type_comes_from_the_content_not_the_name(bob_client, patient_a, set
         bob_client, patient_a, named("innocent.pdf", b"MZ\x90\x00\x03\x00\x00\x00binary")
     )
     assert response.status_code == 400
-    assert "not a file type we accept" in response.content.decode()
-    png_named_txt = upload(bob_client, patient_a, named("notes.txt", png_bytes()))
-    assert png_named_txt.status_code == 302
-    assert ChartFile.objects.get().blob.content_type == "image/png"
-
-
-def test_html_is_refused_even_when_it_looks_like_text(bob_client, patient_a):
-    # Plain text is allowed, but it is always served as text/plain with nosniff and a sandbox.
-    upload(bob_client, patient_a, named("page.html", b"<script>alert(1)</script>"))
-    chart_file = ChartFile.objects.get()
-    assert chart_file.blob.content_type == "text/plain"
-    response = bob_client.get(
-        reverse("office:chart_file_inline", args=[patient_a.public_id, chart_file.public_id])
+    assert (
+        "“innocent.pdf” is named .pdf but it is a Windows program, not a file type we accept. "
+        "Please upload the PDF itself." in response.content.decode()
     )
-    assert response["Content-Type"] == "text/plain"
-    assert "sandbox" in response["Content-Security-Policy"]
+    assert stored_files(settings) == []
+
+
+HTML_PAGE = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+SVG_IMAGE = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>'
+PHP_SCRIPT = b"<?php system($_GET['c']); ?>"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "report.pdf",
+            HTML_PAGE,
+            "is named .pdf but it is an HTML page, not a file type we accept",
+        ),
+        (
+            "report.pdf",
+            SVG_IMAGE,
+            "is named .pdf but it is an SVG image, not a file type we accept",
+        ),
+        (
+            "report.pdf",
+            PHP_SCRIPT,
+            "is named .pdf but it is a PHP script, not a file type we accept",
+        ),
+        ("photo.jpg", PDF_BYTES, "is named .jpg but it is a PDF. Please upload the JPEG image"),
+        ("notes.txt", png_bytes(), "is named .txt but it is a PNG image. Please upload the text"),
+        ("letter.docx", b"Dear patient", "is named .docx but it is text. Please upload the Word"),
+    ],
+)
+def test_a_name_that_disagrees_with_the_content_is_refused(
+    bob_client, patient_a, settings, name, data, message
+):
+    response = upload(bob_client, patient_a, named(name, data))
+    assert response.status_code == 400
+    assert f"“{name}” {message}" in response.content.decode()
+    assert ChartFile.objects.count() == 0 and stored_files(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("page.html", HTML_PAGE, "“page.html” is an HTML page: not a file type we accept."),
+        ("notes.txt", HTML_PAGE, "“notes.txt” is named .txt but it is an HTML page, not"),
+        ("notes.txt", b"Fine so far.\n" * 800 + b"<img src=x onerror=alert(1)>", "an HTML page"),
+        ("notes.txt", b"Results: <b>normal</b>", "is named .txt but it is HTML or XML markup, not"),
+        ("notes.txt", b"<!-- hidden -->Hello", "is named .txt but it is HTML or XML markup, not"),
+        ("drawing.svg", SVG_IMAGE, "“drawing.svg” is an SVG image: not a file type we accept."),
+        ("page.html", b"Just words.", "“page.html” is named .html, a type we don’t accept."),
+    ],
+)
+def test_html_is_refused_even_when_it_looks_like_text(
+    bob_client, patient_a, settings, name, data, message
+):
+    # Markup is never plain text, wherever it starts and whatever the file is called.
+    response = upload(bob_client, patient_a, named(name, data))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert ChartFile.objects.count() == 0 and stored_files(settings) == []
+
+
+def test_text_that_only_mentions_angle_brackets_is_plain_text(bob_client, patient_a):
+    notes = (
+        b"BP < 140/90 goal; A1c <7% and LDL->100 is high.\n"
+        b"Questions: Dr. Ada <ada@example.com>, see <https://medlineplus.gov/>.\n"
+    )
+    assert upload(bob_client, patient_a, named("notes.txt", notes)).status_code == 302
+    assert ChartFile.objects.get().blob.content_type == "text/plain"
+
+
+def truncated(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def photo_jpeg(width: int = 64, height: int = 48) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.effect_noise((width, height), 50).convert("RGB").save(out, format="JPEG")
+    return out.getvalue()
+
+
+def password_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("scan.pdf", b"%PDF-1.7\n" + b"not really a PDF\n" * 50, "is a PDF that cannot be opened"),
+        ("scan.pdf", truncated(PDF_BYTES), "is a PDF that cannot be opened"),
+        ("photo.png", truncated(png_bytes(64, 64)), "is a PNG image that cannot be opened"),
+        ("photo.jpg", truncated(photo_jpeg()), "is a JPEG image that cannot be opened"),
+        ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 200, "is a JPEG image that cannot be"),
+        ("locked.pdf", password_pdf(), "is protected by a password"),
+    ],
+)
+def test_a_broken_pdf_or_image_is_refused(bob_client, patient_a, settings, name, data, message):
+    response = upload(bob_client, patient_a, named(name, data))
+    assert response.status_code == 400
+    assert f"“{name}” {message}" in response.content.decode()
+    assert ChartFile.objects.count() == 0 and stored_files(settings) == []
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A tiny PNG file that claims to be a huge picture (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    row = b"\x00" + b"\x00" * (3 * width)
+    pixels = zlib.compress(row * 4, 9)  # a few rows only: the file ends early
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_decompression_bomb_is_refused_without_being_decoded(bob_client, patient_a, settings):
+    import time
+
+    started = time.monotonic()
+    response = upload(bob_client, patient_a, named("huge.png", bomb_png(30_000, 30_000)))
+    assert time.monotonic() - started < 5
+    assert response.status_code == 400
+    assert "“huge.png” is a picture too large to open" in response.content.decode()
+    assert stored_files(settings) == []
+
+
+def test_whole_pdfs_and_images_are_accepted(bob_client, patient_a):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    real_pdf = io.BytesIO()
+    writer.write(real_pdf)
+    response = upload(
+        bob_client,
+        patient_a,
+        named("letter.pdf", real_pdf.getvalue()),
+        named("photo.JPEG", photo_jpeg()),
+        named("chart.png", png_bytes(64, 64)),
+    )
+    assert response.status_code == 302
+    assert sorted(ChartFile.objects.values_list("blob__content_type", flat=True)) == [
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "stored_as"),
+    [
+        # Phones and scanners often call a PNG ".jpg"; both are pictures, so the name is fixed.
+        ("scan.jpg", png_bytes(), "scan.png"),
+        # A name without a type gets the content's, so the download opens in the right program.
+        ("scan", PDF_BYTES, "scan.pdf"),
+        ("Visit with Dr.Jones", PDF_BYTES, "Visit with Dr.Jones.pdf"),
+        ("Notes 2026.11.20", b"Doing well.", "Notes 2026.11.20.txt"),
+    ],
+)
+def test_a_harmless_mismatch_is_stored_under_an_honest_name(
+    bob_client, patient_a, name, data, stored_as
+):
+    assert upload(bob_client, patient_a, named(name, data)).status_code == 302
+    assert ChartFile.objects.get().filename == stored_as
 
 
 @pytest.mark.parametrize(

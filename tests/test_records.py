@@ -373,6 +373,33 @@ def test_replacing_a_library_file_leaves_assigned_copies_as_they_were(
     assert Blob.objects.filter(pk=old_blob).exists()  # still on the patient's portal
 
 
+MISNAMED_PAGE = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+MISNAMED_MESSAGE = "“report.pdf” is named .pdf but it is an HTML page"
+
+
+def test_portal_and_library_uploads_refuse_a_page_named_like_a_pdf(
+    alice_client, bob_client, patient_a
+):
+    from clinicportal.practices.models import SystemDocument
+
+    portal = upload(bob_client, patient_a, "report.pdf", MISNAMED_PAGE)
+    assert portal.status_code == 400 and MISNAMED_MESSAGE in portal.content.decode()
+    added = add_to_library(alice_client, "report.pdf", MISNAMED_PAGE, "Handout")
+    assert added.status_code == 400 and MISNAMED_MESSAGE in added.content.decode()
+    add_to_library(alice_client)
+    library = SystemDocument.objects.get()
+    replaced = alice_client.post(
+        reverse("office:settings_library_replace", args=[library.public_id]),
+        {"upload": named("report.pdf", MISNAMED_PAGE)},
+        follow=True,
+    )
+    assert MISNAMED_MESSAGE in replaced.content.decode()
+    library.refresh_from_db()
+    assert library.filename == "glaucoma.pdf"
+    assert not PortalDocument.objects.exists()
+    assert Blob.objects.count() == 1
+
+
 def test_retired_library_files_are_not_offered(alice_client, bob_client, patient_a):
     from clinicportal.practices.models import SystemDocument
 

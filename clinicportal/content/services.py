@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 from clinicportal.content.blobstore import StoredContent, get_blob_store
+from clinicportal.content.checks import NOT_TEXT, Problem, open_problem, text_refusal
 from clinicportal.content.models import Blob, blob_storage_name
-from clinicportal.content.sniff import ALLOWED_DESCRIPTION, FileType, sniff
+from clinicportal.content.sniff import (
+    ALLOWED_DESCRIPTION,
+    REFUSED_EXTENSIONS,
+    TEXT,
+    FileType,
+    by_extension,
+    describe,
+    name_extension,
+    sniff,
+)
 from clinicportal.content.uploads import HashedUpload
 from clinicportal.practices.models import Practice
 
@@ -28,8 +40,19 @@ def display_filename(name: str) -> str:
     return cleaned[:DISPLAY_NAME_MAX]
 
 
-def upload_validate(upload: HashedUpload) -> FileType:
-    """Return the upload's type, or raise ValidationError saying kindly why it is refused."""
+@dataclass(frozen=True)
+class CheckedUpload:
+    """What an accepted upload is, and the name to show it under."""
+
+    file_type: FileType
+    filename: str  # display text, ending in a name that agrees with the content
+
+
+def upload_validate(upload: HashedUpload) -> CheckedUpload:
+    """Return what the upload is, or raise ValidationError saying kindly why it is refused.
+
+    The content decides the type; the name must agree with it. A PDF or picture must open.
+    """
     name = display_filename(upload.name or "")
     limit = settings.CLINICPORTAL_UPLOAD_MAX_BYTES
     if upload.too_large:
@@ -41,12 +64,101 @@ def upload_validate(upload: HashedUpload) -> FileType:
     if not upload.size:
         raise ValidationError(f"“{name}” is empty. Please choose the file again.", code="empty")
     file_type = sniff(upload.head, upload.temp_path)
+    what = describe(upload.head) if file_type is None else None
+    if file_type is TEXT:
+        what = text_refusal(upload.temp_path)
+        if what is not None:
+            file_type = None
+    extension = name_extension(name)
     if file_type is None:
+        raise _refused(name, extension, what)
+    filename = _agreeing_name(name, extension, file_type)
+    problem = open_problem(upload.temp_path, file_type)
+    if problem is not None:
+        raise _unopenable(name, file_type, problem)
+    return CheckedUpload(file_type=file_type, filename=filename)
+
+
+def _refused(name: str, extension: str, what: str | None) -> ValidationError:
+    claimed = by_extension(extension)
+    known = what is not None and what != NOT_TEXT
+    values = {"name": name, "extension": extension, "allowed": ALLOWED_DESCRIPTION}
+    if claimed is not None and known:
+        message = _(
+            "“%(name)s” is named .%(extension)s but it is %(what)s, not a file type we accept. "
+            "Please upload %(expected)s itself."
+        ) % {**values, "what": _(what or ""), "expected": _(claimed.upload_noun)}
+    elif claimed is not None:
+        message = _(
+            "“%(name)s” is named .%(extension)s but it is not a file type we accept. "
+            "Please upload %(expected)s itself."
+        ) % {**values, "expected": _(claimed.upload_noun)}
+    elif known:
+        message = _(
+            "“%(name)s” is %(what)s: not a file type we accept. Please upload a %(allowed)s file."
+        ) % {**values, "what": _(what or "")}
+    else:
+        message = (
+            f"“{name}” is not a file type we accept. Please upload a {ALLOWED_DESCRIPTION} file."
+        )
+    return ValidationError(message, code="type")
+
+
+def _agreeing_name(name: str, extension: str, file_type: FileType) -> str:
+    """Return the name to keep for an upload of this type, or refuse a name that misleads.
+
+    A name that claims another type we know is refused, except between pictures (phones and
+    scanners often call a PNG ".jpg"): there the ending is corrected. A name that claims no
+    type we know gets the content's ending added, so a download opens in the right program.
+    """
+    if extension in file_type.extensions:
+        return name
+    claimed = by_extension(extension)
+    if extension in REFUSED_EXTENSIONS:
         raise ValidationError(
-            f"“{name}” is not a file type we accept. Please upload a {ALLOWED_DESCRIPTION} file.",
+            _(
+                "“%(name)s” is named .%(extension)s, a type we don’t accept. "
+                "Please upload a %(allowed)s file."
+            )
+            % {"name": name, "extension": extension, "allowed": ALLOWED_DESCRIPTION},
             code="type",
         )
-    return file_type
+    if claimed is not None and not (claimed.is_picture and file_type.is_picture):
+        raise ValidationError(
+            _(
+                "“%(name)s” is named .%(extension)s but it is %(what)s. Please upload "
+                "%(expected)s itself, or rename the file to end in .%(actual)s."
+            )
+            % {
+                "name": name,
+                "extension": extension,
+                "what": _(file_type.noun),
+                "expected": _(claimed.upload_noun),
+                "actual": file_type.extension,
+            },
+            code="type",
+        )
+    stem = name[: -len(extension) - 1] if claimed is not None else name
+    return display_filename(f"{stem[: DISPLAY_NAME_MAX - 6]}.{file_type.extension}")
+
+
+def _unopenable(name: str, file_type: FileType, problem: Problem) -> ValidationError:
+    if problem is Problem.LOCKED:
+        message = _(
+            "“%(name)s” is protected by a password, so patients could not open it. "
+            "Please upload a copy without a password."
+        ) % {"name": name}
+    elif problem is Problem.TOO_LARGE:
+        message = _(
+            "“%(name)s” is a picture too large to open. "
+            "Please save it at a smaller size and upload it again."
+        ) % {"name": name}
+    else:
+        message = _(
+            "“%(name)s” is %(what)s that cannot be opened: it may be damaged or incomplete. "
+            "Please save or scan it again and upload the new copy."
+        ) % {"name": name, "what": _(file_type.noun)}
+    return ValidationError(message, code="damaged")
 
 
 def blob_put_upload(*, practice: Practice, upload: HashedUpload, file_type: FileType) -> Blob:

@@ -1,14 +1,19 @@
 """Recognise an upload's type from its content, never from its name.
 
 Only the types a practice needs are allowed: PDF, JPEG, PNG, GIF, TIFF, HEIC, plain text and
-DOCX. Anything else is refused.
+DOCX. Anything else is refused, and markup (HTML, SVG, XML, PHP) is never taken for plain text.
+The name only has to agree with the content: see ``name_extension``.
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from os import PathLike
+from pathlib import PurePosixPath
+
+from django.utils.translation import gettext_noop
 
 HEAD_BYTES = 8192
 
@@ -18,31 +23,116 @@ class FileType:
     content_type: str
     label: str
     inline: bool  # whether browsers show it in a preview
+    extensions: tuple[str, ...]  # names it may have, lower case; the first is the usual one
+    noun: str  # what it is, for messages: "a PDF" (translated where used)
+    upload_noun: str  # what to upload instead: "the PDF" (translated where used)
+    is_picture: bool = False
+
+    @property
+    def extension(self) -> str:
+        return self.extensions[0]
 
 
-PDF = FileType("application/pdf", "PDF", True)
-JPEG = FileType("image/jpeg", "JPEG image", True)
-PNG = FileType("image/png", "PNG image", True)
-GIF = FileType("image/gif", "GIF image", True)
-TIFF = FileType("image/tiff", "TIFF image", False)
-HEIC = FileType("image/heic", "HEIC image", False)
-TEXT = FileType("text/plain", "Text", True)
+PDF = FileType(
+    "application/pdf", "PDF", True, ("pdf",), gettext_noop("a PDF"), gettext_noop("the PDF")
+)
+JPEG = FileType(
+    "image/jpeg",
+    "JPEG image",
+    True,
+    ("jpg", "jpeg", "jpe", "jfif"),
+    gettext_noop("a JPEG image"),
+    gettext_noop("the JPEG image"),
+    is_picture=True,
+)
+PNG = FileType(
+    "image/png",
+    "PNG image",
+    True,
+    ("png",),
+    gettext_noop("a PNG image"),
+    gettext_noop("the PNG image"),
+    is_picture=True,
+)
+GIF = FileType(
+    "image/gif",
+    "GIF image",
+    True,
+    ("gif",),
+    gettext_noop("a GIF image"),
+    gettext_noop("the GIF image"),
+    is_picture=True,
+)
+TIFF = FileType(
+    "image/tiff",
+    "TIFF image",
+    False,
+    ("tif", "tiff"),
+    gettext_noop("a TIFF image"),
+    gettext_noop("the TIFF image"),
+    is_picture=True,
+)
+HEIC = FileType(
+    "image/heic",
+    "HEIC image",
+    False,
+    ("heic", "heif"),
+    gettext_noop("a HEIC image"),
+    gettext_noop("the HEIC image"),
+    is_picture=True,
+)
+TEXT = FileType(
+    "text/plain",
+    "Text",
+    True,
+    ("txt", "text", "csv", "log", "md"),
+    gettext_noop("text"),
+    gettext_noop("the text file"),
+)
 DOCX = FileType(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "Word document",
     False,
+    ("docx",),
+    gettext_noop("a Word document"),
+    gettext_noop("the Word document"),
 )
 
 ALLOWED_DESCRIPTION = "PDF, JPEG, PNG, GIF, TIFF, HEIC, plain text or Word (DOCX)"
 _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
-_BY_CONTENT_TYPE = {t.content_type: t for t in (PDF, JPEG, PNG, GIF, TIFF, HEIC, TEXT, DOCX)}
+_ALLOWED = (PDF, JPEG, PNG, GIF, TIFF, HEIC, TEXT, DOCX)
+_BY_CONTENT_TYPE = {t.content_type: t for t in _ALLOWED}
+_BY_EXTENSION = {extension: t for t in _ALLOWED for extension in t.extensions}
+# Names that promise active content (a page, a script): refused whatever the content is.
+REFUSED_EXTENSIONS = frozenset(
+    {"htm", "html", "xhtml", "xht", "shtml", "svg", "svgz", "xml", "xsl", "php", "phtml"}
+    | {"js", "mjs", "hta"}
+)
+_EXTENSION = re.compile(r"[a-z0-9]{1,5}")
 
 
 def by_content_type(content_type: str) -> FileType | None:
     return _BY_CONTENT_TYPE.get(content_type)
 
 
-def sniff(head: bytes, path: Path) -> FileType | None:
+def by_extension(extension: str) -> FileType | None:
+    return _BY_EXTENSION.get(extension)
+
+
+def name_extension(name: str) -> str:
+    """Return the type a file's name claims, lower case ("pdf"), or "" if it claims none.
+
+    Only a short ending with a letter counts: "Notes 2026.11.20" has none, "Dr.Jones" has
+    "jones" (a type nobody knows, so the content's own is added to it).
+    """
+    stem, dot, ending = PurePosixPath(name).name.rpartition(".")
+    ending = ending.lower()
+    if not (stem and dot) or not _EXTENSION.fullmatch(ending) or ending.isdigit():
+        return ""
+    return ending
+
+
+def sniff(head: bytes, path: str | PathLike[str]) -> FileType | None:
     """Return the allowed type of the file whose first bytes are ``head``, or None if refused."""
     if head.startswith(b"%PDF-"):
         return PDF
@@ -58,12 +148,58 @@ def sniff(head: bytes, path: Path) -> FileType | None:
         return HEIC
     if head.startswith(b"PK\x03\x04"):
         return DOCX if _is_docx(path) else None
-    if _is_text(head):
+    if _is_text(head) and markup_kind(head.decode("utf-8", errors="ignore")) is None:
         return TEXT
     return None
 
 
-def _is_docx(path: Path) -> bool:
+def describe(head: bytes) -> str | None:
+    """Say what a refused file is ("an HTML page"), if it is something people would know."""
+    if head.startswith(b"MZ"):
+        return gettext_noop("a Windows program")
+    if head.startswith((b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")):
+        return gettext_noop("a program")
+    if head.startswith(b"PK\x03\x04"):
+        return gettext_noop("a ZIP archive")
+    if _is_text(head):
+        return markup_kind(head.decode("utf-8", errors="ignore"))
+    return None
+
+
+# Markup: a PHP or XML processing instruction, a doctype, comment or CDATA section, a known
+# element that runs or shows things even unclosed, or any whole tag such as <b> or </p>.
+# "BP <140", "x < y", "<ada@example.com>" and "<https://example.org>" are not markup.
+_PHP = re.compile(r"<\?(?:php|=)", re.IGNORECASE)
+_SVG = re.compile(r"<svg[\s/>]", re.IGNORECASE)
+_HTML = re.compile(
+    r"<!doctype\s+html|<(?:html|head|body|script|iframe|frame|frameset|object|embed|applet"
+    r"|img|image|video|audio|source|meta|link|base|style|form|input|button|math|template"
+    r")[\s/>]|<a\s+href",
+    re.IGNORECASE,
+)
+_XML = re.compile(r"<\?xml[\s?]", re.IGNORECASE)
+_ANY_TAG = re.compile(
+    r"<\?[a-z]|<![a-z\-\[]|</?[a-z][a-z0-9-]*(?:\s[^<>]{0,4000})?/?>", re.IGNORECASE
+)
+MARKUP_LOOKBEHIND = 4096  # characters a tag may straddle when text is read in pieces
+
+
+def markup_kind(text: str) -> str | None:
+    """Return what markup the text holds ("an HTML page"), or None if it holds none."""
+    if _PHP.search(text):
+        return gettext_noop("a PHP script")
+    if _SVG.search(text):
+        return gettext_noop("an SVG image")
+    if _HTML.search(text):
+        return gettext_noop("an HTML page")
+    if _XML.search(text):
+        return gettext_noop("an XML file")
+    if _ANY_TAG.search(text):
+        return gettext_noop("HTML or XML markup")
+    return None
+
+
+def _is_docx(path: str | PathLike[str]) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())

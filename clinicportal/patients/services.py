@@ -13,13 +13,13 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.content.models import Blob
 from clinicportal.content.services import (
+    CheckedUpload,
     blob_put_bytes,
     blob_put_upload,
     blob_servable_path,
     display_filename,
     upload_validate,
 )
-from clinicportal.content.sniff import FileType
 from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.context import StaffActor, require_own_practice
 from clinicportal.core.http import absolute_url
@@ -117,7 +117,7 @@ def chart_files_upload(
     require_own_practice(actor, patient)
     if not uploads:
         raise ValidationError("Please choose at least one file.", code="required")
-    accepted: list[tuple[HashedUpload, FileType]] = []
+    accepted: list[tuple[HashedUpload, CheckedUpload]] = []
     errors: list[ValidationError] = []
     for upload in uploads:
         try:
@@ -128,14 +128,16 @@ def chart_files_upload(
         raise ValidationError(errors)
     created = []
     with transaction.atomic():
-        for upload, file_type in accepted:
-            blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=file_type)
+        for upload, checked in accepted:
+            blob = blob_put_upload(
+                practice=actor.practice, upload=upload, file_type=checked.file_type
+            )
             created.append(
                 _chart_file_create(
                     actor=actor,
                     patient=patient,
                     blob=blob,
-                    filename=upload.name or "",
+                    filename=checked.filename,
                     description=description,
                     document_date=document_date,
                 )

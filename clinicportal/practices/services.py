@@ -12,7 +12,6 @@ from clinicportal.audit.services import audit_record
 from clinicportal.content.services import (
     blob_put_upload,
     blob_release,
-    display_filename,
     upload_validate,
 )
 from clinicportal.content.uploads import HashedUpload
@@ -137,13 +136,13 @@ def system_document_add(
     require_admin(actor)
     if not description.strip():
         raise ValidationError({"description": "Please describe the file for patients."})
-    file_type = upload_validate(upload)
+    checked = upload_validate(upload)
     with transaction.atomic():
-        blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=file_type)
+        blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=checked.file_type)
         document = SystemDocument.objects.create(
             practice=actor.practice,
             blob=blob,
-            filename=display_filename(upload.name or ""),
+            filename=checked.filename,
             description=description.strip()[:300],
         )
         audit_record(actor=actor, action=AuditEvent.Action.SYSTEM_DOCUMENT_CHANGED, target=document)
@@ -155,11 +154,13 @@ def system_document_replace(
 ) -> SystemDocument:
     """Put new content behind a library entry; files already on portals keep what they had."""
     require_admin(actor)
-    file_type = upload_validate(upload)
+    checked = upload_validate(upload)
     with transaction.atomic():
         old = document.blob
-        document.blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=file_type)
-        document.filename = display_filename(upload.name or "")
+        document.blob = blob_put_upload(
+            practice=actor.practice, upload=upload, file_type=checked.file_type
+        )
+        document.filename = checked.filename
         document.save(update_fields=["blob", "filename", "updated_at"])
         blob_release(old)
         audit_record(actor=actor, action=AuditEvent.Action.SYSTEM_DOCUMENT_CHANGED, target=document)

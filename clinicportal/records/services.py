@@ -21,7 +21,7 @@ from clinicportal.content.services import (
     display_filename,
     upload_validate,
 )
-from clinicportal.content.sniff import PDF
+from clinicportal.content.sniff import PDF, sniff
 from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.context import ApiActor, PortalActor, StaffActor, require_own_practice
 from clinicportal.core.zipstream import ZipEntry
@@ -134,21 +134,23 @@ def portal_document_upload(
     Staff upload from the desktop; a program prints to the portal through the API (PDFs only).
     """
     require_own_practice(actor, patient)
-    file_type = upload_validate(upload)
-    if pdf_only and file_type is not PDF:
+    sniffed = sniff(upload.head, upload.temp_path)
+    if pdf_only and sniffed is not None and sniffed is not PDF and not upload.too_large:
+        # Say first that only PDFs are taken here; what else is wrong with the name can wait.
         raise ValidationError(
-            f"“{display_filename(upload.name or '')}” is a {file_type.label}; "
+            f"“{display_filename(upload.name or '')}” is a {sniffed.label}; "
             "printing to the portal takes PDF files only.",
             code="type",
         )
+    checked = upload_validate(upload)
     with transaction.atomic():
-        blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=file_type)
+        blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=checked.file_type)
         return _create(
             actor=actor,
             patient=patient,
             blob=blob,
             source=PortalDocument.Source.CHART,
-            filename=upload.name or "",
+            filename=checked.filename,
             description=description,
             document_date=document_date,
             is_education=is_education,

@@ -115,7 +115,9 @@ def test_a_refused_upload_says_why_in_place(page, axe, bob, patient_a, tmp_path:
     axe.check(page)
     page.get_by_label("Files").set_input_files(str(bad))
     page.get_by_role("button", name="Upload").click()
-    expect(page.get_by_text("“setup.pdf” is not a file type we accept")).to_be_visible()
+    expect(
+        page.get_by_text("“setup.pdf” is named .pdf but it is a Windows program")
+    ).to_be_visible()
     expect(page.locator(".form-errors")).to_be_focused()
     axe.check(page)
     assert not ChartFile.objects.exists()

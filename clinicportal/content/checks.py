@@ -1,0 +1,105 @@
+"""Open an upload before it is accepted: a PDF or picture must open, text must be plain.
+
+``sniff`` only reads the first bytes. Here the whole file is looked at, with bounds, so that a
+hostile file cannot hang the server or fill its memory: text is read in pieces; a PDF is read
+for its structure and first page only (pypdf limits what it decompresses); a picture's size is
+checked from its header before any of it is decoded (Pillow refuses decompression bombs).
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+import re
+from os import PathLike
+from pathlib import Path
+
+from django.utils.translation import gettext_noop
+from PIL import Image
+from pypdf import PasswordType, PdfReader
+
+from clinicportal.content.sniff import GIF, JPEG, PDF, PNG, TIFF, FileType, markup_kind
+
+TEXT_CHUNK = 1024 * 1024
+NOT_TEXT = gettext_noop("a kind of file we don’t accept")
+# Pictures are decoded whole only up to this size (GIF and TIFF have no cheaper check); a
+# larger one is checked from its header. About 100 MB of memory at most.
+DECODE_MAX_PIXELS = 25_000_000
+_PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG", GIF: "GIF", TIFF: "TIFF"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # all but tab, newlines and form feed
+
+
+class Problem(enum.Enum):
+    BROKEN = "broken"  # damaged or incomplete
+    LOCKED = "locked"  # a PDF that needs a password to open
+    TOO_LARGE = "too_large"  # a picture with more pixels than we open
+
+
+def text_refusal(path: str | PathLike[str]) -> str | None:
+    """Return None if the whole file is plain UTF-8 text; else what it is ("an HTML page").
+
+    Markup anywhere in the file counts, not only in the first bytes ``sniff`` saw.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    tail = ""
+    with open(path, "rb") as source:
+        while True:
+            chunk = source.read(TEXT_CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError:
+                return NOT_TEXT
+            if _CONTROL.search(text):
+                return NOT_TEXT
+            kind = markup_kind(tail + text)
+            if kind is not None:
+                return kind
+            if not chunk:
+                return None
+            tail = (tail + text)[-4096:]
+
+
+def open_problem(path: str | PathLike[str], file_type: FileType) -> Problem | None:
+    """Open a PDF or picture as a reader would; return what stops it, or None if it opens.
+
+    Other types (text, Word, HEIC, which Pillow cannot read) are left to their own checks.
+    """
+    if file_type is PDF:
+        return _pdf_problem(path)
+    pillow_format = _PILLOW_FORMATS.get(file_type)
+    if pillow_format is not None:
+        return _picture_problem(path, pillow_format)
+    return None
+
+
+def _pdf_problem(path: str | PathLike[str]) -> Problem | None:
+    try:
+        reader = PdfReader(Path(path), strict=False)
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            return Problem.LOCKED
+        if len(reader.pages) == 0:
+            return Problem.BROKEN
+        reader.pages[0].mediabox  # noqa: B018 -- reading the first page is the check
+    except Exception:  # pypdf raises many kinds for a damaged file; all mean the same here
+        return Problem.BROKEN
+    return None
+
+
+def _picture_problem(path: str | PathLike[str], pillow_format: str) -> Problem | None:
+    try:
+        with Image.open(path, formats=[pillow_format]) as picture:
+            pixels = picture.width * picture.height
+            if pixels > (Image.MAX_IMAGE_PIXELS or DECODE_MAX_PIXELS):
+                return Problem.TOO_LARGE
+            if pillow_format == "PNG":
+                picture.verify()  # every chunk's checksum, without inflating the pixels
+            elif pillow_format == "JPEG":
+                picture.draft(None, (1, 1))  # decode at an eighth of the size: cheap, complete
+                picture.load()
+            elif pixels <= DECODE_MAX_PIXELS:
+                picture.load()  # the first frame
+    except Image.DecompressionBombError:
+        return Problem.TOO_LARGE
+    except Exception:  # Pillow raises many kinds for a damaged file; all mean the same here
+        return Problem.BROKEN
+    return None
