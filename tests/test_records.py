@@ -400,6 +400,67 @@ def test_portal_and_library_uploads_refuse_a_page_named_like_a_pdf(
     assert Blob.objects.count() == 1
 
 
+def test_the_library_shows_whether_each_document_is_on_any_portal(
+    alice_client, bob_client, patient_a, patient_b
+):
+    from clinicportal.practices.models import SystemDocument
+
+    def status() -> str:
+        html = alice_client.get(reverse("office:settings_website")).content.decode()
+        row = html[html.index('<th scope="row" data-label="Description">About glaucoma') :]
+        return " ".join(row[: row.index("</tr>")].split())
+
+    add_to_library(alice_client)
+    library = SystemDocument.objects.get()
+    assert "Not assigned to anyone" in status() and "In use" not in status()
+    assert "Can be assigned" in status()
+    for patient in (patient_a, patient_b, patient_b):
+        bob_client.post(
+            reverse("office:portal_document_assign_system", args=[patient.public_id]),
+            {"document": str(library.public_id)},
+        )
+    assert "On 2 patients’ portals" in status()
+    alice_client.post(  # portals keep the version they were given; it is still this document
+        reverse("office:settings_library_replace", args=[library.public_id]),
+        {"upload": named("glaucoma-2027.pdf", PDF_BYTES + b"new")},
+    )
+    assert "On 2 patients’ portals" in status()
+    PortalDocument.objects.filter(patient=patient_b).delete()
+    assert "On 1 patient’s portal" in status()
+    alice_client.post(
+        reverse("office:settings_library_retire", args=[library.public_id]), {"retired": "1"}
+    )
+    assert "Retired" in status() and "Can be assigned" not in status()
+
+
+def test_assignments_made_before_the_link_are_linked_to_their_library_entry(
+    alice_client, bob, bob_client, patient_a
+):
+    import importlib
+
+    from django.apps import apps
+
+    from clinicportal.practices.models import SystemDocument
+
+    migration = importlib.import_module(
+        "clinicportal.records.migrations.0004_portal_document_system_document"
+    )
+    add_to_library(alice_client)
+    add_to_library(alice_client, "other.pdf", PDF_BYTES + b"other", "Other handout")
+    library = SystemDocument.objects.get(description="About glaucoma")
+    bob_client.post(
+        reverse("office:portal_document_assign_system", args=[patient_a.public_id]),
+        {"document": str(library.public_id)},
+    )
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a))
+    PortalDocument.objects.update(system_document=None)
+    migration.link_library_assignments(apps, None)
+    assert dict(PortalDocument.objects.values_list("source", "system_document")) == {
+        "system": library.pk,
+        "chart": None,
+    }
+
+
 def test_retired_library_files_are_not_offered(alice_client, bob_client, patient_a):
     from clinicportal.practices.models import SystemDocument
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from clinicportal.core.context import StaffActor
@@ -38,6 +38,16 @@ def system_documents(
         words = search.strip()[:100]
         documents = documents.filter(Q(description__icontains=words) | Q(filename__icontains=words))
     return documents
+
+
+def library_documents(*, actor: StaffActor) -> QuerySet[SystemDocument]:
+    """Return the practice's library, each entry with ``patient_count``: on how many portals.
+
+    Every assignment from the entry counts, also those made before its content was replaced.
+    """
+    return system_documents(actor=actor).annotate(
+        patient_count=Count("portal_documents__patient", distinct=True)
+    )
 
 
 def system_document_get(*, actor: StaffActor, public_id: uuid.UUID) -> SystemDocument:

@@ -36,6 +36,13 @@ class PortalDocument(models.Model):
         on_delete=models.PROTECT,
         related_name="portal_documents",
     )
+    system_document = models.ForeignKey(  # the library entry it came from, for "On N portals"
+        "practices.SystemDocument",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="portal_documents",
+    )
     link_url = models.URLField(
         max_length=500, blank=True, help_text="A health topic's web page, for links (no file)."
     )

@@ -43,11 +43,13 @@ def _create(
     document_date: datetime.date,
     is_education: bool,
     link_url: str = "",
+    system_document: SystemDocument | None = None,
 ) -> PortalDocument:
     document = PortalDocument(
         practice=actor.practice,
         patient=patient,
         blob=blob,
+        system_document=system_document,
         link_url=link_url,
         source=source,
         # A file's name loses any folders; a link's title (say "HIV/AIDS") is kept whole.
@@ -168,6 +170,7 @@ def portal_document_assign_system(
         actor=actor,
         patient=patient,
         blob=system_document.blob,
+        system_document=system_document,
         source=PortalDocument.Source.SYSTEM,
         filename=system_document.filename,
         description=system_document.description,

@@ -240,3 +240,33 @@ def test_remove_files_by_category_asks_before_removing(page, axe, bob, patient_a
     expect(page.get_by_text("was removed from the portal")).to_be_visible()
     axe.check(page)
     assert not PortalDocument.objects.exists()
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_the_library_says_on_how_many_portals_each_document_is(page, axe, alice, patient_a):
+    from clinicportal.content.services import blob_put_bytes
+    from clinicportal.practices.models import SystemDocument
+    from clinicportal.records.services import portal_document_assign_system
+    from tests.conftest import actor
+
+    for description, data in (("About glaucoma", PDF_BYTES), ("Dry eye", PDF_BYTES + b"dry")):
+        document = SystemDocument.objects.create(
+            practice=alice.practice,
+            blob=blob_put_bytes(practice=alice.practice, data=data, content_type="application/pdf"),
+            filename=f"{description}.pdf",
+            description=description,
+        )
+    portal_document_assign_system(
+        actor=actor(alice), patient=patient_a, system_document=document, is_education=True
+    )
+    enrol_authenticator(alice)
+    sign_in(page, axe, "alice")
+    page.goto("/office/settings/website/#library")
+    library = page.locator("table.library")
+    expect(library.get_by_role("row", name=re.compile("About glaucoma"))).to_contain_text(
+        "Not assigned to anyone"
+    )
+    expect(library.get_by_role("row", name=re.compile("Dry eye"))).to_contain_text(
+        "On 1 patient’s portal"
+    )
+    axe.check(page)

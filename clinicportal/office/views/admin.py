@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -34,8 +35,8 @@ from clinicportal.office.forms import (
 from clinicportal.office.views.common import _form_errors
 from clinicportal.practices import services as practice_services
 from clinicportal.practices.selectors import (
+    library_documents,
     system_document_get,
-    system_documents,
 )
 from clinicportal.practices.services import practice_update
 
@@ -77,7 +78,7 @@ def _website(
     context = {
         "form": form,
         "portal_url": absolute_url(practice.portal_path()),
-        "library": system_documents(actor=request.actor),
+        "library": library_documents(actor=request.actor),
         "library_form": library_form or SystemDocumentForm(),
         "replace_form": ReplaceFileForm(),
     }
@@ -207,7 +208,11 @@ def library_retire(request: StaffRequest, document_id: uuid.UUID) -> HttpRespons
     document = system_document_get(actor=request.actor, public_id=document_id)
     retire = request.POST.get("retired") == "1"
     practice_services.system_document_retire(actor=request.actor, document=document, retired=retire)
-    messages.success(
-        request, f"“{document.description}” is {'retired' if retire else 'back in use'}."
-    )
+    if retire:
+        message = f"“{document.description}” is retired."
+    else:
+        message = _("“%(description)s” can be assigned again.") % {
+            "description": document.description
+        }
+    messages.success(request, message)
     return redirect(reverse("office:settings_website") + "#library")
