@@ -269,4 +269,6 @@ def test_the_library_says_on_how_many_portals_each_document_is(page, axe, alice,
     expect(library.get_by_role("row", name=re.compile("Dry eye"))).to_contain_text(
         "On 1 patient’s portal"
     )
+    # The rows are cards on a phone: nothing, not even a file chooser, is wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     axe.check(page)
