@@ -227,6 +227,30 @@ def test_a_decompression_bomb_is_refused_without_being_decoded(bob_client, patie
     assert stored_files(settings) == []
 
 
+def many_objects_pdf(count: int, *, xref_entries: bool) -> bytes:
+    """A PDF whose repair or cross-reference check would read ``count`` objects one by one."""
+    if xref_entries:  # one object, listed ``count`` times in its cross-reference table
+        body = b"%PDF-1.4\n1 0 obj<</Type/Catalog>> endobj\n"
+        table = b"xref\n0 %d\n" % count + b"0000000009 00000 n \n" * count
+        return body + table + b"trailer<</Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % len(body)
+    objects = b"".join(b"%d 0 obj<</Type/Page>> endobj\n" % n for n in range(count))
+    # The table is missing: a reader would rebuild it, reading every object.
+    return b"%PDF-1.4\n" + objects + b"trailer<</Root 1 0 R>>\nstartxref\n999\n%%EOF\n"
+
+
+@pytest.mark.parametrize("xref_entries", [False, True])
+def test_a_pdf_too_large_to_check_is_refused_quickly(bob_client, patient_a, settings, xref_entries):
+    import time
+
+    data = many_objects_pdf(1_000_000 if xref_entries else 300_000, xref_entries=xref_entries)
+    started = time.monotonic()
+    response = upload(bob_client, patient_a, named("huge.pdf", data))
+    assert time.monotonic() - started < 3
+    assert response.status_code == 400
+    assert "“huge.pdf” is a PDF too large to check" in response.content.decode()
+    assert stored_files(settings) == []
+
+
 def test_whole_pdfs_and_images_are_accepted(bob_client, patient_a):
     from pypdf import PdfWriter
 

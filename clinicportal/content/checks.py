@@ -2,14 +2,16 @@
 
 ``sniff`` only reads the first bytes. Here the whole file is looked at, with bounds, so that a
 hostile file cannot hang the server or fill its memory: text is read in pieces; a PDF is read
-for its structure and first page only (pypdf limits what it decompresses); a picture's size is
-checked from its header before any of it is decoded (Pillow refuses decompression bombs).
+for its structure and first page only, and refused unread if it has more parts than a reader
+should have to go through (pypdf limits what it decompresses); a picture's size is checked from
+its header before any of it is decoded (Pillow refuses decompression bombs).
 """
 
 from __future__ import annotations
 
 import codecs
 import enum
+import io
 import re
 from os import PathLike
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 from django.utils.translation import gettext_noop
 from PIL import Image
 from pypdf import PasswordType, PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject
 
 from clinicportal.content.sniff import GIF, JPEG, PDF, PNG, TIFF, FileType, markup_kind
 
@@ -26,6 +29,11 @@ NOT_TEXT = gettext_noop("a kind of file we don’t accept")
 # larger one is checked from its header. About 100 MB of memory at most.
 DECODE_MAX_PIXELS = 25_000_000
 _PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG", GIF: "GIF", TIFF: "TIFF"}
+PDF_MAX_OBJECTS = 100_000  # a 1,000-page scan has a few thousand
+PDF_MAX_TRAILING_LINES = 1000
+PDF_MAX_PAGE_TREE_DEPTH = 32
+_PDF_OBJECT = re.compile(rb"(?<![0-9])[0-9]+\s+[0-9]+\s+obj\b")
+_PDF_XREF_ENTRY = re.compile(rb"(?<![0-9])[0-9]{10} [0-9]{5} [nf]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # all but tab, newlines and form feed
 
 
@@ -33,6 +41,7 @@ class Problem(enum.Enum):
     BROKEN = "broken"  # damaged or incomplete
     LOCKED = "locked"  # a PDF that needs a password to open
     TOO_LARGE = "too_large"  # a picture with more pixels than we open
+    TOO_COMPLEX = "too_complex"  # a PDF with more parts than we read
 
 
 def text_refusal(path: str | PathLike[str]) -> str | None:
@@ -73,16 +82,42 @@ def open_problem(path: str | PathLike[str], file_type: FileType) -> Problem | No
 
 
 def _pdf_problem(path: str | PathLike[str]) -> Problem | None:
+    data = Path(path).read_bytes()  # pypdf reads it whole too; uploads are size-limited
+    end = data.rfind(b"%%EOF")
+    if end < 0 or data.count(b"\n", end) + data.count(b"\r", end) > PDF_MAX_TRAILING_LINES:
+        return Problem.BROKEN  # no end, or one a reader would hunt for line by line
+    # pypdf reads each object of the cross-reference table, or each object in the file when
+    # it repairs a broken table: a file with very many would keep it busy for minutes.
+    for pattern in (_PDF_OBJECT, _PDF_XREF_ENTRY):
+        for number, _ in enumerate(pattern.finditer(data)):
+            if number >= PDF_MAX_OBJECTS:
+                return Problem.TOO_COMPLEX
     try:
-        reader = PdfReader(Path(path), strict=False)
+        reader = PdfReader(
+            io.BytesIO(data), strict=False, xref_stream_maximum_entries=PDF_MAX_OBJECTS
+        )
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             return Problem.LOCKED
-        if len(reader.pages) == 0:
+        if not _has_a_first_page(reader.root_object):
             return Problem.BROKEN
-        reader.pages[0].mediabox  # noqa: B018 -- reading the first page is the check
     except Exception:  # pypdf raises many kinds for a damaged file; all mean the same here
         return Problem.BROKEN
     return None
+
+
+def _has_a_first_page(root: DictionaryObject) -> bool:
+    """Walk down the page tree to the first page, without reading every page."""
+    node = root["/Pages"].get_object()
+    for _ in range(PDF_MAX_PAGE_TREE_DEPTH):
+        if not isinstance(node, DictionaryObject):
+            return False
+        if "/Kids" not in node:
+            return node.get("/Type") == "/Page"
+        kids = node["/Kids"].get_object()
+        if not isinstance(kids, ArrayObject) or not kids:
+            return False
+        node = kids[0].get_object()
+    return False
 
 
 def _picture_problem(path: str | PathLike[str], pillow_format: str) -> Problem | None:

@@ -148,6 +148,11 @@ def _unopenable(name: str, file_type: FileType, problem: Problem) -> ValidationE
             "“%(name)s” is protected by a password, so patients could not open it. "
             "Please upload a copy without a password."
         ) % {"name": name}
+    elif problem is Problem.TOO_COMPLEX:
+        message = _(
+            "“%(name)s” is a PDF too large to check. "
+            "Please save it as a smaller PDF (for example, in parts) and upload that."
+        ) % {"name": name}
     elif problem is Problem.TOO_LARGE:
         message = _(
             "“%(name)s” is a picture too large to open. "
