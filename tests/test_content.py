@@ -167,3 +167,51 @@ def test_sweep_forgets_sign_in_failures_older_than_the_window(db, practice_x):
     call_command("sweep", stdout=out)
     assert list(LoginFailure.objects.values_list("username_key", flat=True)) == ["u0"]
     assert "Forgot 1 sign-in failures" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("<?php echo 1; ?>", "a PHP script"),
+        ('<svg xmlns="http://www.w3.org/2000/svg"/>', "an SVG image"),
+        ("<!DOCTYPE html><p>hi", "an HTML page"),
+        ("Hello <SCRIPT src=//evil.example>", "an HTML page"),
+        ("<img src=x onerror=alert(1)", "an HTML page"),
+        ('<?xml version="1.0"?><note/>', "an XML file"),
+        ("Results: <b>normal</b>", "HTML or XML markup"),
+        ("<![CDATA[x]]>", "HTML or XML markup"),
+        ("BP <140/90, A1c <7%, LDL -> 100", None),
+        ("Write to <ada@example.com> or see <https://medlineplus.gov/>", None),
+        ("if a < b and c > d", None),
+    ],
+)
+def test_markup_is_recognised_in_text(text, kind):
+    assert sniff.markup_kind(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("name", "extension"),
+    [
+        ("scan.PDF", "pdf"),
+        ("photo.jpeg", "jpeg"),
+        ("Visit with Dr.Jones", "jones"),
+        ("Notes 2026.11.20", ""),
+        ("report", ""),
+        (".hidden", ""),
+        ("archive.tar.gz", "gz"),
+    ],
+)
+def test_the_type_a_name_claims(name, extension):
+    assert sniff.name_extension(name) == extension
+
+
+def test_text_is_read_whole_and_markup_across_pieces_is_found(tmp_path: Path):
+    from clinicportal.content.checks import TEXT_CHUNK, text_refusal
+
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"a" * (TEXT_CHUNK - 3) + "é ✓ fine\n".encode() * 3)
+    assert text_refusal(path) is None  # characters cut between pieces are still text
+    path.write_bytes(b"a" * (TEXT_CHUNK - 3) + b"<script>alert(1)</script>")
+    assert text_refusal(path) == "an HTML page"
+    path.write_bytes(b"a" * (TEXT_CHUNK * 2) + b"\x00 binary after two pieces of text")
+    assert text_refusal(path) == "a kind of file we don’t accept"

@@ -21,7 +21,16 @@ from PIL import Image
 from pypdf import PasswordType, PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
-from clinicportal.content.sniff import GIF, JPEG, PDF, PNG, TIFF, FileType, markup_kind
+from clinicportal.content.sniff import (
+    GIF,
+    JPEG,
+    MARKUP_LOOKBEHIND,
+    PDF,
+    PNG,
+    TIFF,
+    FileType,
+    markup_kind,
+)
 
 TEXT_CHUNK = 1024 * 1024
 NOT_TEXT = gettext_noop("a kind of file we don’t accept")
@@ -65,7 +74,7 @@ def text_refusal(path: str | PathLike[str]) -> str | None:
                 return kind
             if not chunk:
                 return None
-            tail = (tail + text)[-4096:]
+            tail = (tail + text)[-MARKUP_LOOKBEHIND:]
 
 
 def open_problem(path: str | PathLike[str], file_type: FileType) -> Problem | None:

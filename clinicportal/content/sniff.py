@@ -169,23 +169,22 @@ def describe(head: bytes) -> str | None:
 # Markup: a PHP or XML processing instruction, a doctype, comment or CDATA section, a known
 # element that runs or shows things even unclosed, or any whole tag such as <b> or </p>.
 # "BP <140", "x < y", "<ada@example.com>" and "<https://example.org>" are not markup.
-_PHP = re.compile(r"<\?(?:php|=)", re.IGNORECASE)
-_SVG = re.compile(r"<svg[\s/>]", re.IGNORECASE)
+# The patterns are matched against lower-cased text: faster than ignoring case.
+_PHP = re.compile(r"<\?(?:php|=)")
+_SVG = re.compile(r"<svg[\s/>]")
 _HTML = re.compile(
-    r"<!doctype\s+html|<(?:html|head|body|script|iframe|frame|frameset|object|embed|applet"
-    r"|img|image|video|audio|source|meta|link|base|style|form|input|button|math|template"
-    r")[\s/>]|<a\s+href",
-    re.IGNORECASE,
+    r"<(?=[!a-z])(?:!doctype\s+html|a\s+href|(?:html|head|body|script|iframe|frame|frameset"
+    r"|object|embed|applet|img|image|video|audio|source|meta|link|base|style|form|input"
+    r"|button|math|template)[\s/>])"
 )
-_XML = re.compile(r"<\?xml[\s?]", re.IGNORECASE)
-_ANY_TAG = re.compile(
-    r"<\?[a-z]|<![a-z\-\[]|</?[a-z][a-z0-9-]*(?:\s[^<>]{0,4000})?/?>", re.IGNORECASE
-)
+_XML = re.compile(r"<\?xml[\s?]")
+_ANY_TAG = re.compile(r"<\?[a-z]|<![a-z\-\[]|</?[a-z][a-z0-9-]*(?:\s[^<>]{0,4000})?/?>")
 MARKUP_LOOKBEHIND = 4096  # characters a tag may straddle when text is read in pieces
 
 
 def markup_kind(text: str) -> str | None:
     """Return what markup the text holds ("an HTML page"), or None if it holds none."""
+    text = text.lower()
     if _PHP.search(text):
         return gettext_noop("a PHP script")
     if _SVG.search(text):
