@@ -206,3 +206,13 @@ def test_a_service_given_another_practices_patient_answers_not_found_not_a_crash
     with pytest.raises(NotFound) as refused:
         portal_access_issue(actor=actor(carol), patient=patient_a, username="x", password=None)
     assert isinstance(refused.value, Http404)  # the same 404 page as an unknown id
+
+
+def test_a_portal_service_without_a_chosen_patient_answers_not_found(ada_portal):
+    from clinicportal.accounts.models import PortalAccount
+    from clinicportal.core.context import NotFound, PortalActor
+    from clinicportal.records.services import portal_records_download_all
+
+    account = PortalAccount.objects.get(username="ada")
+    with pytest.raises(NotFound):
+        portal_records_download_all(actor=PortalActor(account=account, patient=None))

@@ -23,7 +23,13 @@ from clinicportal.content.services import (
 )
 from clinicportal.content.sniff import PDF, sniff
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.context import ApiActor, PortalActor, StaffActor, require_own_practice
+from clinicportal.core.context import (
+    ApiActor,
+    NotFound,
+    PortalActor,
+    StaffActor,
+    require_own_practice,
+)
 from clinicportal.core.zipstream import ZipEntry
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import SystemDocument
@@ -165,7 +171,7 @@ def portal_document_assign_system(
     """Put a library document on the patient's portal (shown blue: a system document)."""
     require_own_practice(actor, patient)
     if system_document.practice_id != actor.practice.pk or system_document.is_retired:
-        raise PermissionError("Not an active document of this practice's library.")
+        raise NotFound("Not an active document of this practice's library.")
     return _create(
         actor=actor,
         patient=patient,
@@ -294,7 +300,7 @@ def portal_document_open(*, actor: PortalActor, document: PortalDocument, downlo
     FileNotFoundError when the content is damaged.
     """
     if actor.patient is None or document.patient_id != actor.patient.pk:
-        raise PermissionError("Not this patient's record.")
+        raise NotFound("Not this patient's record.")
     path = _location(document)
     action = (
         AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED
@@ -316,7 +322,7 @@ def portal_records_download_all(*, actor: PortalActor) -> list[ZipEntry]:
     dated with its record's date. Links (health topics) have no file and are left out.
     """
     if actor.patient is None:
-        raise PermissionError("No patient chosen.")
+        raise NotFound("No patient chosen.")
     documents = list(
         PortalDocument.objects.filter(
             practice=actor.practice, patient=actor.patient, blob__isnull=False
