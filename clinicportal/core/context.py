@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
@@ -96,10 +96,17 @@ def require_admin(actor: StaffActor) -> None:
         raise PermissionDenied("Only practice admins may do this.")
 
 
-def require_own_practice(actor: StaffActor | ApiActor, patient: Patient) -> None:
-    """Refuse (NotFound) a patient of another practice: a last guard behind selectors."""
-    if patient.practice_id != actor.practice.pk:
-        raise NotFound("Patient of another practice.")
+class InAPractice(Protocol):
+    """Any row that carries its practice (a patient, an email, an API key ...)."""
+
+    @property
+    def practice_id(self) -> int: ...
+
+
+def require_own_practice(actor: StaffActor | ApiActor, obj: InAPractice) -> None:
+    """Refuse (NotFound) a row of another practice: the one last guard behind selectors."""
+    if obj.practice_id != actor.practice.pk:
+        raise NotFound(f"{type(obj).__name__} of another practice.")
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -23,7 +23,7 @@ from django.utils.html import escape
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.context import NotFound, StaffActor
+from clinicportal.core.context import StaffActor, require_own_practice
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
 from clinicportal.practices.models import Practice
 
@@ -225,7 +225,6 @@ def email_send_test(*, actor: StaffActor, to: str) -> OutboxEmail:
 
 def outbox_email_view(*, actor: StaffActor, email: OutboxEmail) -> None:
     """Record that a staff member opened one outbox email (emails name patients' addresses)."""
-    if email.practice_id != actor.practice.pk:
-        raise NotFound("An email of another practice.")
+    require_own_practice(actor, email)
     with transaction.atomic():
         audit_record(actor=actor, action=AuditEvent.Action.OUTBOX_EMAIL_VIEWED, target=email)

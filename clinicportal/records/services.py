@@ -170,7 +170,8 @@ def portal_document_assign_system(
 ) -> PortalDocument:
     """Put a library document on the patient's portal (shown blue: a system document)."""
     require_own_practice(actor, patient)
-    if system_document.practice_id != actor.practice.pk or system_document.is_retired:
+    require_own_practice(actor, system_document)
+    if system_document.is_retired:
         raise NotFound("Not an active document of this practice's library.")
     return _create(
         actor=actor,

@@ -19,9 +19,9 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import (
     ApiActor,
-    NotFound,
     StaffActor,
     require_admin,
+    require_own_practice,
 )
 
 API_KEY_PREFIX = "cpk_"
@@ -54,8 +54,7 @@ def api_key_create(*, actor: StaffActor, name: str) -> tuple[ApiKey, str]:
 def api_key_revoke(*, actor: StaffActor, api_key: ApiKey) -> None:
     """Stop a key working at once. Revoked keys stay listed, for the record."""
     require_admin(actor)
-    if api_key.practice_id != actor.practice.pk:
-        raise NotFound("An API key of another practice.")
+    require_own_practice(actor, api_key)
     with transaction.atomic():
         changed = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=actor.user
