@@ -142,3 +142,34 @@ def test_forgot_password_does_the_same_work_for_known_and_unknown_names(ada_port
     known, unknown = statements("ada"), statements("nobody-here")
     assert known == unknown
     assert not OutboxEmail.objects.exists()  # the lookup happens in the worker, after the answer
+
+
+def test_the_migration_takes_links_out_of_emails_written_before_it(practice_x):
+    import importlib
+
+    from django.apps import apps
+
+    hide_links = importlib.import_module(
+        "clinicportal.notifications.migrations.0003_outbox_secret_link"
+    ).hide_links
+    link = "http://testserver/p/clinic-x/password/Tok3n_-x/"
+    body = {"body_text": f"Choose:\n{link}\n", "body_html": f'<a href="{link}">Choose</a>'}
+    waiting = OutboxEmail.objects.create(
+        practice=practice_x, kind="portal_access", to="a@example.com", subject="s", **body
+    )
+    sent = OutboxEmail.objects.create(
+        practice=practice_x,
+        kind="password_reset",
+        to="b@example.com",
+        subject="s",
+        status="sent",
+        **body,
+    )
+    hide_links(apps, None)
+    waiting.refresh_from_db()
+    sent.refresh_from_db()
+    for email in (waiting, sent):
+        assert link not in email.body_text + email.body_html
+        assert LINK_PLACEHOLDER in email.body_text and LINK_PLACEHOLDER in email.body_html
+    assert waiting.secret_link == link  # still to be sent: kept, encrypted
+    assert sent.secret_link == ""  # already out: only the hash is left
