@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
+from clinicportal.notifications.delivery import LINK_PLACEHOLDER
 from clinicportal.notifications.models import OutboxEmail
-from clinicportal.notifications.services import LINK_PLACEHOLDER
 from tests.conftest import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,7 +72,7 @@ def test_an_email_that_can_never_be_sent_forgets_its_link(
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    from clinicportal.notifications.services import MAX_ATTEMPTS
+    from clinicportal.notifications.delivery import MAX_ATTEMPTS
 
     issue_access(patient_a, "ada")
     alice_client.post(reverse("office:portal_access_email", args=[patient_a.public_id]))

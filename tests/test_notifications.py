@@ -60,7 +60,7 @@ def test_with_smtp_down_the_email_waits_and_is_sent_exactly_once_when_it_returns
 
 
 def test_after_the_last_attempt_the_email_is_failed_and_flagged(alice_client, email_settings):
-    from clinicportal.notifications.services import MAX_ATTEMPTS
+    from clinicportal.notifications.delivery import MAX_ATTEMPTS
 
     alice_client.post(reverse("office:settings_email"), {"action": "test", "to": "me@example.com"})
     for _ in range(MAX_ATTEMPTS):
@@ -302,7 +302,7 @@ def test_forgot_password_requests_from_one_address_are_capped(ada_portal):
 def test_an_email_a_stopped_worker_left_sending_is_queued_again(
     alice_client, email_settings, smtp_server
 ):
-    from clinicportal.notifications.services import (
+    from clinicportal.notifications.delivery import (
         MAX_ATTEMPTS,
         SENDING_STALLED_AFTER,
         outbox_requeue_stalled,

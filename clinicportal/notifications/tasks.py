@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from clinicportal.notifications.services import email_deliver
+from clinicportal.notifications.delivery import email_deliver
 
 
 @task()

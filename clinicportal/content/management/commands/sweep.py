@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from clinicportal.accounts.throttle import login_failures_prune
 from clinicportal.content.scrub import content_sweep
-from clinicportal.notifications.services import outbox_requeue_stalled
+from clinicportal.notifications.delivery import outbox_requeue_stalled
 
 
 class Command(BaseCommand):
