@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "django_tasks_db",
     "clinicportal.core",
     "clinicportal.accounts",
     "clinicportal.practices",
@@ -56,6 +55,8 @@ INSTALLED_APPS = [
     "clinicportal.records",
     "clinicportal.notifications",
     "clinicportal.portal",
+    # After notifications, whose db_worker command (the library's, made resilient) wins.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,10 @@ STORAGES = {
 FILE_UPLOAD_HANDLERS = ["clinicportal.content.uploads.HashingUploadHandler"]
 FILE_UPLOAD_PERMISSIONS = 0o600
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("CLINICPORTAL_UPLOAD_MAX_FILES", 20, minimum=1)
+
+# A worker's claim on an email holds this long unless its heartbeat renews it; a worker whose
+# heartbeat is older is taken for stopped, and its work is taken up again.
+CLINICPORTAL_WORKER_LEASE_SECONDS = env_int("CLINICPORTAL_WORKER_LEASE_SECONDS", 120, minimum=2)
 
 TASKS = {
     "default": {

@@ -304,8 +304,8 @@ def test_an_email_a_stopped_worker_left_sending_is_queued_again(
 ):
     from clinicportal.notifications.delivery import (
         MAX_ATTEMPTS,
-        SENDING_STALLED_AFTER,
-        outbox_requeue_stalled,
+        lease,
+        outbox_reclaim_expired,
     )
 
     for to in ("me@example.com", "you@example.com"):
@@ -313,12 +313,12 @@ def test_an_email_a_stopped_worker_left_sending_is_queued_again(
     # A worker claimed both, then stopped: its jobs are gone, the rows still say "sending".
     DBTaskResult.objects.all().delete()
     OutboxEmail.objects.update(
-        status="sending", attempts=1, next_attempt_at=timezone.now() + SENDING_STALLED_AFTER
+        status="sending", attempts=1, claimed_by="gone", lease_until=timezone.now() + lease()
     )
     OutboxEmail.objects.filter(to="you@example.com").update(attempts=MAX_ATTEMPTS)
-    assert outbox_requeue_stalled() == 0  # not stalled yet: a worker may still be on them
-    OutboxEmail.objects.update(next_attempt_at=timezone.now() - datetime.timedelta(minutes=1))
-    assert outbox_requeue_stalled() == 2
+    assert outbox_reclaim_expired() == 0  # not stalled yet: a worker may still be on them
+    OutboxEmail.objects.update(lease_until=timezone.now() - datetime.timedelta(minutes=1))
+    assert outbox_reclaim_expired() == 2
     run_worker()
     sent = OutboxEmail.objects.get(to="me@example.com")
     assert (sent.status, sent.attempts) == ("sent", 2)

@@ -44,3 +44,21 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
     )
+
+
+@never_cache
+@require_GET
+def readyz_worker(request: HttpRequest) -> JsonResponse:
+    """Return 200 while a background worker's heartbeat is fresh, else 503.
+
+    Separate from readyz: a load balancer must not take web servers out because the worker
+    stopped; a monitor watching this one tells the operator that emails are not going out.
+    """
+    from clinicportal.notifications.selectors import worker_state
+
+    state = worker_state()
+    body = {
+        "status": "ok" if state.running else "unavailable",
+        "worker_last_seen": state.last_seen.isoformat() if state.last_seen else None,
+    }
+    return JsonResponse(body, status=200 if state.running else 503)

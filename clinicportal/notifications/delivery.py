@@ -6,14 +6,20 @@ marked sent; failures are retried with backoff, then marked failed with the serv
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
+import time
+from collections.abc import Callable
 from datetime import timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.db import transaction
-from django.db.models import F
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -21,11 +27,27 @@ from clinicportal.notifications.models import EmailSettings, OutboxEmail
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+# About two and a half hours of attempts, at most BACKOFF_CAP apart, before an email is failed.
+MAX_ATTEMPTS = 30
+BACKOFF_CAP = timedelta(minutes=5)
 SMTP_TIMEOUT = 15
-SENDING_STALLED_AFTER = timedelta(minutes=10)  # far beyond SMTP_TIMEOUT for each step
 # What the stored bodies say where a single-use link goes; the worker puts the link in.
 LINK_PLACEHOLDER = "[single-use link, not shown]"
+STOPPED_MID_SEND = (
+    "The worker stopped while sending, so the mail server may already have it; it is sent again "
+    "with the same Message-ID."
+)
+STOPPED_ON_LAST_ATTEMPT = "The worker stopped while sending, on the last attempt."
+
+
+def lease() -> timedelta:
+    """How long a claim on an email holds unless the claiming worker's heartbeat renews it."""
+    return timedelta(seconds=settings.CLINICPORTAL_WORKER_LEASE_SECONDS)
+
+
+def new_message_id() -> str:
+    """A Message-ID for a new email, under the portal's own host name."""
+    return make_msgid(domain=urlsplit(settings.CLINICPORTAL_BASE_URL).hostname)
 
 
 def enqueue_delivery(email: OutboxEmail, *, delay: timedelta | None = None) -> None:
@@ -38,70 +60,125 @@ def enqueue_delivery(email: OutboxEmail, *, delay: timedelta | None = None) -> N
 
 
 def backoff(attempts: int) -> timedelta:
-    """Wait 1, 2, 4 ... minutes between attempts, at most two hours."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
+    """Wait 1, 2, 4 minutes between attempts, then BACKOFF_CAP: a mail server back after an
+    outage has the queue moving again within a few minutes."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 
-def email_deliver(*, email_id: int) -> str:
+def email_deliver(*, email_id: int, worker_id: str = "") -> str:
     """Send one queued email through its practice's SMTP server; return its new status.
 
-    The row is claimed with a conditional update, so two workers never send it twice.
+    The row is claimed with a conditional update, so two workers never send it at once, and the
+    claim is a lease: if this worker dies mid-way, another takes the email up once the lease has
+    run out (outbox_reclaim_expired). What happens after the server took the email is written
+    through database faults, so a restart of the database does not cause a second copy.
     """
     claimed = OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.QUEUED).update(
         status=OutboxEmail.Status.SENDING,
         attempts=F("attempts") + 1,
-        # While sending, this is when to give up on the worker: see outbox_requeue_stalled.
-        next_attempt_at=timezone.now() + SENDING_STALLED_AFTER,
+        next_attempt_at=None,
+        claimed_by=worker_id,
+        lease_until=timezone.now() + lease(),
     )
     if not claimed:
         return "skipped"
     email = OutboxEmail.objects.select_related("practice__email_settings").get(pk=email_id)
+    mine = OutboxEmail.objects.filter(
+        pk=email_id, status=OutboxEmail.Status.SENDING, claimed_by=worker_id
+    )
     try:
         _send(email)
     except (smtplib.SMTPException, OSError, EmailSettings.DoesNotExist) as exc:
         error = _describe(exc)
-        with transaction.atomic():
-            if email.attempts >= MAX_ATTEMPTS:
-                email.status = OutboxEmail.Status.FAILED
-                email.next_attempt_at = None
-                email.secret_link = ""  # never sent: nobody is to know the link now
-            else:
-                email.status = OutboxEmail.Status.QUEUED
-                email.next_attempt_at = timezone.now() + backoff(email.attempts)
-                enqueue_delivery(email, delay=backoff(email.attempts))
-            email.last_error = error
-            email.save(update_fields=["status", "next_attempt_at", "last_error", "secret_link"])
         logger.warning("email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
-        return email.status
-    email.status = OutboxEmail.Status.SENT
-    email.sent_at = timezone.now()
-    email.next_attempt_at = None
-    email.secret_link = ""  # out: the link now exists only in the mailbox, and as a hash
-    email.save(update_fields=["status", "sent_at", "next_attempt_at", "secret_link"])
-    return email.status
+        if email.attempts >= MAX_ATTEMPTS:
+            status = OutboxEmail.Status.FAILED
+            # Never sent: nobody is to know the link now.
+            persist(lambda: mine.update(**_released(status), last_error=error, secret_link=""))
+        else:
+            status = OutboxEmail.Status.QUEUED
+            persist(lambda: _retry_later(mine, email, error))
+        return status
+    # Out: the link now exists only in the mailbox, and as a hash. Marked sent even if another
+    # worker has taken the email up meanwhile, so that it does not send it a second time.
+    sent = {**_released(OutboxEmail.Status.SENT), "sent_at": timezone.now(), "secret_link": ""}
+    persist(
+        lambda: (
+            OutboxEmail.objects.filter(pk=email_id)
+            .exclude(status=OutboxEmail.Status.SENT)
+            .update(**sent)
+        )
+    )
+    return OutboxEmail.Status.SENT
 
 
-def outbox_requeue_stalled() -> int:
-    """Queue again emails left "sending" by a worker that stopped mid-way; return how many.
+def _released(status: str) -> dict[str, object]:
+    return {"status": status, "claimed_by": "", "lease_until": None, "next_attempt_at": None}
+
+
+def _retry_later(mine: QuerySet[OutboxEmail], email: OutboxEmail, error: str) -> None:
+    wait = backoff(email.attempts)
+    queued = {**_released(OutboxEmail.Status.QUEUED), "next_attempt_at": timezone.now() + wait}
+    with transaction.atomic():
+        if mine.update(**queued, last_error=error):
+            enqueue_delivery(email, delay=wait)
+
+
+def persist(write: Callable[[], object]) -> None:
+    """Run ``write``, reconnecting and trying again for as long as the database is unreachable.
+
+    Used for what follows a send: the server has the email, so giving up here would mean a
+    second copy once the lease runs out. Waiting instead costs nothing, as nothing else can
+    happen while the database is away.
+    """
+    delay = 0.25
+    while True:
+        try:
+            write()
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block:
+                raise
+            logger.warning("database unreachable, trying again in %ss: %s", delay, exc)
+            close_quietly()
+            time.sleep(delay)
+            delay = min(delay * 2, 5)
+
+
+def close_quietly() -> None:
+    """Drop this thread's database connection so that the next query opens a new one."""
+    with contextlib.suppress(DatabaseError):
+        connection.close()
+
+
+def outbox_leases_renew(*, worker_id: str) -> int:
+    """Extend the leases of the emails this worker is sending; return how many."""
+    return OutboxEmail.objects.filter(
+        status=OutboxEmail.Status.SENDING, claimed_by=worker_id
+    ).update(lease_until=timezone.now() + lease())
+
+
+def outbox_reclaim_expired() -> int:
+    """Queue again emails whose sending worker stopped (its lease ran out); return how many.
 
     The server may or may not have taken such an email, so it can arrive twice; that is
-    better than never. Past MAX_ATTEMPTS it is marked failed instead, for the Outbox page.
+    better than never, and the copy has the same Message-ID. Past MAX_ATTEMPTS it is marked
+    failed instead, for the Outbox page.
     """
-    stalled = OutboxEmail.objects.filter(
-        status=OutboxEmail.Status.SENDING, next_attempt_at__lt=timezone.now()
+    expired = OutboxEmail.objects.filter(
+        status=OutboxEmail.Status.SENDING, lease_until__lt=timezone.now()
     )
     count = 0
-    for email in stalled.order_by("pk"):
+    for email in expired.order_by("pk"):
         with transaction.atomic():
             gave_up = email.attempts >= MAX_ATTEMPTS
             status = OutboxEmail.Status.FAILED if gave_up else OutboxEmail.Status.QUEUED
             moved = OutboxEmail.objects.filter(
-                pk=email.pk, status=OutboxEmail.Status.SENDING
+                pk=email.pk, status=OutboxEmail.Status.SENDING, lease_until__lt=timezone.now()
             ).update(
-                status=status,
-                next_attempt_at=None if gave_up else timezone.now(),
+                **_released(status),
                 **({"secret_link": ""} if gave_up else {}),
-                last_error="The worker stopped while sending; it may or may not have gone out.",
+                last_error=STOPPED_ON_LAST_ATTEMPT if gave_up else STOPPED_MID_SEND,
             )
             if moved and not gave_up:
                 enqueue_delivery(email)
@@ -132,6 +209,7 @@ def _send(email: OutboxEmail) -> None:
         from_email=f"{email.practice.name} <{config.from_address}>",
         to=[email.to],
     )
+    message.extra_headers["Message-ID"] = email.message_id or new_message_id()
     message.attach_alternative(html, "text/html")
     if mailer.send_messages([message]) != 1:
         raise smtplib.SMTPException("The mail server did not accept the message.")

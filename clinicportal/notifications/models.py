@@ -4,6 +4,7 @@ import uuid
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from clinicportal.core.crypto import EncryptedTextField
 
@@ -54,9 +55,16 @@ class OutboxEmail(models.Model):
     # sent the email or given up; the bodies hold LINK_PLACEHOLDER instead, so nothing staff
     # can read lets them act as the patient.
     secret_link = EncryptedTextField(blank=True)
+    # The same on every attempt, so a copy sent twice after a crash is recognisably one email.
+    message_id = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # While queued: not before this time. While sending: see claimed_by and lease_until.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The worker sending it, and until when its claim holds. The worker's heartbeat renews the
+    # lease while it lives; once the lease runs out any worker may take the email up again.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -70,3 +78,25 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.status})"
+
+    @property
+    def stuck(self) -> bool:
+        """Still "sending" after its lease ran out: the worker sending it stopped."""
+        return (
+            self.status == self.Status.SENDING
+            and self.lease_until is not None
+            and self.lease_until < timezone.now()
+        )
+
+
+class WorkerHeartbeat(models.Model):
+    """A background worker's sign of life, renewed every few seconds while it runs."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.hostname}:{self.pid} ({self.worker_id})"

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import StaffActor, require_own_practice
-from clinicportal.notifications.delivery import LINK_PLACEHOLDER, enqueue_delivery
+from clinicportal.notifications.delivery import LINK_PLACEHOLDER, enqueue_delivery, new_message_id
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
 from clinicportal.practices.models import Practice
 
@@ -46,6 +46,7 @@ def email_queue(
         body_text=render_to_string(f"emails/{template}-body.txt", context),
         body_html=render_to_string(f"emails/{template}-body.html", context),
         secret_link=link,
+        message_id=new_message_id(),
     )
     enqueue_delivery(email)
     return email

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.tasks import task
+from django.tasks import TaskContext, task
 
 from clinicportal.notifications.delivery import email_deliver
 
 
-@task()
-def deliver_email(email_id: int) -> str:
-    return email_deliver(email_id=email_id)
+@task(takes_context=True)
+def deliver_email(context: TaskContext, email_id: int) -> str:
+    worker_ids = context.task_result.worker_ids
+    return email_deliver(email_id=email_id, worker_id=worker_ids[-1] if worker_ids else "")

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from clinicportal.notifications.selectors import (
     outbox_email_get,
     outbox_for_practice,
+    worker_state,
 )
 from clinicportal.notifications.services import outbox_email_view
 from clinicportal.office.auth import StaffRequest, staff_required
@@ -22,7 +23,7 @@ OUTBOX_PER_PAGE = 25
 def outbox(request: StaffRequest) -> HttpResponse:
     emails = outbox_for_practice(actor=request.actor)
     page = Paginator(emails, OUTBOX_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "office/outbox.html", {"page": page})
+    return render(request, "office/outbox.html", {"page": page, "worker": worker_state()})
 
 
 @staff_required

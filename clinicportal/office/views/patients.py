@@ -16,6 +16,7 @@ from clinicportal.accounts.selectors import (
 from clinicportal.core.pagination import CappedPaginator
 from clinicportal.notifications.selectors import (
     outbox_failed_count,
+    worker_state,
 )
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
@@ -41,9 +42,8 @@ def patient_list(request: StaffRequest) -> HttpResponse:
     patients = patient_selectors.patient_search(actor=request.actor, text=query)
     page = CappedPaginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     failed = outbox_failed_count(actor=request.actor)
-    return render(
-        request, "office/patient_list.html", {"page": page, "query": query, "failed_emails": failed}
-    )
+    context = {"page": page, "query": query, "failed_emails": failed, "worker": worker_state()}
+    return render(request, "office/patient_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from clinicportal.accounts.throttle import login_failures_prune
 from clinicportal.content.scrub import content_sweep
-from clinicportal.notifications.delivery import outbox_requeue_stalled
+from clinicportal.notifications.delivery import outbox_reclaim_expired
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         )
         pruned = login_failures_prune()
         self.stdout.write(f"Forgot {pruned} sign-in failures older than the throttle window.")
-        requeued = outbox_requeue_stalled()
+        requeued = outbox_reclaim_expired()
         self.stdout.write(f"Queued again {requeued} emails a stopped worker left sending.")
         from django.core.management import call_command
 
