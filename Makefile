@@ -32,7 +32,8 @@ demo: install
 	@echo "Stop with Ctrl-C."
 	@trap 'kill 0' EXIT INT TERM; \
 		$(BIN)/clinicportal demo_smtp & \
-		$(BIN)/clinicportal db_worker --verbosity 0 & \
+		while true; do $(BIN)/clinicportal db_worker --verbosity 0; \
+			echo "The worker stopped; starting it again."; sleep 1; done & \
 		$(BIN)/clinicportal runserver $(HOST):$(PORT) --noreload
 
 test: install node_modules/axe-core/axe.min.js
@@ -53,6 +54,7 @@ bench: install
 	$(BIN)/python bench/download.py
 	$(BIN)/python bench/upload.py
 	$(BIN)/python bench/records_page.py
+	$(BIN)/python bench/outbox.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

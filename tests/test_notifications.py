@@ -9,7 +9,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
 from tests.conftest import run_worker
@@ -51,8 +50,7 @@ def test_with_smtp_down_the_email_waits_and_is_sent_exactly_once_when_it_returns
     mailbox = request.getfixturevalue("smtp_server")  # the server comes back
     run_worker()  # the retry is not due yet
     assert mailbox.messages == []
-    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
-    run_worker()
+    OutboxEmail.objects.update(next_attempt_at=timezone.now())  # the retry is due
     run_worker()
     email.refresh_from_db()
     assert email.status == "sent" and email.attempts == 2
@@ -63,9 +61,8 @@ def test_after_the_last_attempt_the_email_is_failed_and_flagged(alice_client, em
     from clinicportal.notifications.delivery import MAX_ATTEMPTS
 
     alice_client.post(reverse("office:settings_email"), {"action": "test", "to": "me@example.com"})
-    for _ in range(MAX_ATTEMPTS):
-        DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
-        run_worker()
+    OutboxEmail.objects.update(attempts=MAX_ATTEMPTS - 1)  # every attempt but one refused
+    run_worker()
     email = OutboxEmail.objects.get()
     assert email.status == "failed" and email.attempts == MAX_ATTEMPTS
     home = alice_client.get(reverse("office:patients")).content.decode()
@@ -310,8 +307,7 @@ def test_an_email_a_stopped_worker_left_sending_is_queued_again(
 
     for to in ("me@example.com", "you@example.com"):
         alice_client.post(reverse("office:settings_email"), {"action": "test", "to": to})
-    # A worker claimed both, then stopped: its jobs are gone, the rows still say "sending".
-    DBTaskResult.objects.all().delete()
+    # A worker claimed both, then stopped: the rows still say "sending".
     OutboxEmail.objects.update(
         status="sending", attempts=1, claimed_by="gone", lease_until=timezone.now() + lease()
     )

@@ -7,6 +7,8 @@ marked sent; failures are retried with backoff, then marked failed with the serv
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import logging
 import smtplib
 import time
@@ -19,7 +21,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 30
 BACKOFF_CAP = timedelta(minutes=5)
 SMTP_TIMEOUT = 15
+BATCH = 50  # emails claimed at once: two commits for the lot, one connection per practice
 # What the stored bodies say where a single-use link goes; the worker puts the link in.
 LINK_PLACEHOLDER = "[single-use link, not shown]"
 STOPPED_MID_SEND = (
@@ -50,78 +53,118 @@ def new_message_id() -> str:
     return make_msgid(domain=urlsplit(settings.CLINICPORTAL_BASE_URL).hostname)
 
 
-def enqueue_delivery(email: OutboxEmail, *, delay: timedelta | None = None) -> None:
-    from clinicportal.notifications.tasks import deliver_email
-
-    if delay is None:
-        deliver_email.enqueue(email.pk)
-    else:
-        deliver_email.using(run_after=timezone.now() + delay).enqueue(email.pk)
-
-
 def backoff(attempts: int) -> timedelta:
     """Wait 1, 2, 4 minutes between attempts, then BACKOFF_CAP: a mail server back after an
     outage has the queue moving again within a few minutes."""
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 
-def email_deliver(*, email_id: int, worker_id: str = "") -> str:
-    """Send one queued email through its practice's SMTP server; return its new status.
+def outbox_send_due(*, worker_id: str, only: int | None = None) -> int:
+    """Claim up to BATCH due emails, send them, record each outcome; return how many were claimed.
 
-    The row is claimed with a conditional update, so two workers never send it at once, and the
-    claim is a lease: if this worker dies mid-way, another takes the email up once the lease has
-    run out (outbox_reclaim_expired). What happens after the server took the email is written
-    through database faults, so a restart of the database does not cause a second copy.
+    The outbox is its own queue: a queued row is due once ``next_attempt_at`` (if any) has
+    passed. Claiming is one conditional update (rows another worker holds are skipped), and the
+    claim is a lease: if this worker dies mid-way, another takes the emails up once the lease
+    has run out (outbox_reclaim_expired). Each practice's emails go over one SMTP connection, and
+    the outcomes are written through database faults, so a restart of the database does not
+    cause a second copy of an email the server already took.
     """
-    claimed = OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.QUEUED).update(
-        status=OutboxEmail.Status.SENDING,
-        attempts=F("attempts") + 1,
-        next_attempt_at=None,
-        claimed_by=worker_id,
-        lease_until=timezone.now() + lease(),
+    emails = _claim_due(worker_id=worker_id, only=only)
+    for _, group in itertools.groupby(emails, key=lambda email: email.practice_id):
+        sent, failures = _send_group(list(group))
+        if sent:
+            persist(functools.partial(_mark_sent, sent))
+        for email, error in failures:
+            logger.warning("email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
+            persist(functools.partial(_attempt_failed, email, error, worker_id))
+    return len(emails)
+
+
+def _claim_due(*, worker_id: str, only: int | None) -> list[OutboxEmail]:
+    now = timezone.now()
+    due = OutboxEmail.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        status=OutboxEmail.Status.QUEUED,
     )
-    if not claimed:
-        return "skipped"
-    email = OutboxEmail.objects.select_related("practice__email_settings").get(pk=email_id)
-    mine = OutboxEmail.objects.filter(
-        pk=email_id, status=OutboxEmail.Status.SENDING, claimed_by=worker_id
-    )
-    try:
-        _send(email)
-    except (smtplib.SMTPException, OSError, EmailSettings.DoesNotExist) as exc:
-        error = _describe(exc)
-        logger.warning("email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
-        if email.attempts >= MAX_ATTEMPTS:
-            status = OutboxEmail.Status.FAILED
-            # Never sent: nobody is to know the link now.
-            persist(lambda: mine.update(**_released(status), last_error=error, secret_link=""))
-        else:
-            status = OutboxEmail.Status.QUEUED
-            persist(lambda: _retry_later(mine, email, error))
-        return status
-    # Out: the link now exists only in the mailbox, and as a hash. Marked sent even if another
-    # worker has taken the email up meanwhile, so that it does not send it a second time.
-    sent = {**_released(OutboxEmail.Status.SENT), "sent_at": timezone.now(), "secret_link": ""}
-    persist(
-        lambda: (
-            OutboxEmail.objects.filter(pk=email_id)
-            .exclude(status=OutboxEmail.Status.SENT)
-            .update(**sent)
+    if only is not None:
+        due = due.filter(pk=only)
+    with transaction.atomic():
+        ids = list(
+            due.order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:BATCH]
         )
+        if not ids:
+            return []
+        OutboxEmail.objects.filter(pk__in=ids, status=OutboxEmail.Status.QUEUED).update(
+            status=OutboxEmail.Status.SENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=None,
+            claimed_by=worker_id,
+            lease_until=now + lease(),
+        )
+    claimed = OutboxEmail.objects.filter(
+        pk__in=ids, status=OutboxEmail.Status.SENDING, claimed_by=worker_id
     )
-    return OutboxEmail.Status.SENT
+    return list(claimed.select_related("practice__email_settings").order_by("practice_id", "pk"))
+
+
+def _send_group(emails: list[OutboxEmail]) -> tuple[list[int], list[tuple[OutboxEmail, str]]]:
+    """Send one practice's emails over one connection; return the sent ids and the failures."""
+    sent: list[int] = []
+    failures: list[tuple[OutboxEmail, str]] = []
+    try:
+        config = emails[0].practice.email_settings
+        mailer = _mailer(emails[0].practice_id, config)
+        mailer.open()
+    except (smtplib.SMTPException, OSError, EmailSettings.DoesNotExist) as exc:
+        return [], [(email, _describe(exc)) for email in emails]
+    broken = ""  # once the connection is lost, the rest wait for the next attempt
+    try:
+        for email in emails:
+            if broken:
+                failures.append((email, broken))
+                continue
+            try:
+                if mailer.send_messages([_message(email, config)]) != 1:
+                    raise smtplib.SMTPException("The mail server did not accept the message.")
+                sent.append(email.pk)
+            except OSError as exc:  # SMTPException is an OSError too
+                failures.append((email, _describe(exc)))
+                # A refused recipient concerns this message only; a lost connection, the rest.
+                if isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(
+                    exc, smtplib.SMTPException
+                ):
+                    broken = _describe(exc)
+    finally:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            mailer.close()
+    return sent, failures
+
+
+def _mark_sent(ids: list[int]) -> None:
+    # Out: the link now exists only in the mailbox, and as a hash. Marked sent even if another
+    # worker has taken an email up meanwhile, so that it does not send it a second time.
+    done = {**_released(OutboxEmail.Status.SENT), "sent_at": timezone.now(), "secret_link": ""}
+    OutboxEmail.objects.filter(pk__in=ids).exclude(status=OutboxEmail.Status.SENT).update(**done)
 
 
 def _released(status: str) -> dict[str, object]:
     return {"status": status, "claimed_by": "", "lease_until": None, "next_attempt_at": None}
 
 
-def _retry_later(mine: QuerySet[OutboxEmail], email: OutboxEmail, error: str) -> None:
-    wait = backoff(email.attempts)
-    queued = {**_released(OutboxEmail.Status.QUEUED), "next_attempt_at": timezone.now() + wait}
-    with transaction.atomic():
-        if mine.update(**queued, last_error=error):
-            enqueue_delivery(email, delay=wait)
+def _attempt_failed(email: OutboxEmail, error: str, worker_id: str) -> None:
+    """Queue the email again after its backoff, or, after the last attempt, mark it failed."""
+    mine = OutboxEmail.objects.filter(
+        pk=email.pk, status=OutboxEmail.Status.SENDING, claimed_by=worker_id
+    )
+    if email.attempts >= MAX_ATTEMPTS:
+        # Never sent: nobody is to know the link now.
+        mine.update(**_released(OutboxEmail.Status.FAILED), last_error=error, secret_link="")
+    else:
+        retry_at = timezone.now() + backoff(email.attempts)
+        queued = {**_released(OutboxEmail.Status.QUEUED), "next_attempt_at": retry_at}
+        mine.update(**queued, last_error=error)
 
 
 def persist(write: Callable[[], object]) -> None:
@@ -180,17 +223,14 @@ def outbox_reclaim_expired() -> int:
                 **({"secret_link": ""} if gave_up else {}),
                 last_error=STOPPED_ON_LAST_ATTEMPT if gave_up else STOPPED_MID_SEND,
             )
-            if moved and not gave_up:
-                enqueue_delivery(email)
             count += moved
     return count
 
 
-def _send(email: OutboxEmail) -> None:
-    config = email.practice.email_settings
+def _mailer(practice_id: int, config: EmailSettings) -> SMTPBackend:
     # One mailer per practice, built from its own settings (MAILERS in settings.py is static).
-    mailer = SMTPBackend(
-        alias=f"practice-{email.practice_id}",
+    return SMTPBackend(
+        alias=f"practice-{practice_id}",
         host=config.host,
         port=config.port,
         username=config.username or None,
@@ -199,6 +239,9 @@ def _send(email: OutboxEmail) -> None:
         use_ssl=config.security == EmailSettings.Security.TLS,
         timeout=SMTP_TIMEOUT,
     )
+
+
+def _message(email: OutboxEmail, config: EmailSettings) -> EmailMultiAlternatives:
     text, html = email.body_text, email.body_html
     if email.secret_link:
         text = text.replace(LINK_PLACEHOLDER, email.secret_link)
@@ -211,8 +254,7 @@ def _send(email: OutboxEmail) -> None:
     )
     message.extra_headers["Message-ID"] = email.message_id or new_message_id()
     message.attach_alternative(html, "text/html")
-    if mailer.send_messages([message]) != 1:
-        raise smtplib.SMTPException("The mail server did not accept the message.")
+    return message
 
 
 def _describe(exc: Exception) -> str:

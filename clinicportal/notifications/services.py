@@ -1,8 +1,7 @@
 """Queue emails in the outbox (clinicportal.notifications.delivery sends them).
 
-An email is an outbox row written in the caller's transaction, together with the job that will
-send it: the task queue lives in the same database, so both commit or neither does, and no
-email is lost between a commit and an enqueue.
+An email is an outbox row written in the caller's transaction, and the outbox is its own queue:
+the worker finds the row once it commits, so no email is lost between a commit and an enqueue.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from django.template.loader import render_to_string
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import StaffActor, require_own_practice
-from clinicportal.notifications.delivery import LINK_PLACEHOLDER, enqueue_delivery, new_message_id
+from clinicportal.notifications.delivery import LINK_PLACEHOLDER, new_message_id
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
 from clinicportal.practices.models import Practice
 
@@ -48,7 +47,6 @@ def email_queue(
         secret_link=link,
         message_id=new_message_id(),
     )
-    enqueue_delivery(email)
     return email
 
 

@@ -1,7 +1,9 @@
 """The background worker: django_tasks_db's worker, made to outlive database faults and be seen.
 
-Three additions to the library's loop:
+Four additions to the library's loop:
 
+- Between tasks it sends due emails straight from the outbox, in batches (the outbox is its
+  own queue; see notifications.delivery).
 - A lost database (a restart, a dropped connection) is waited out with backoff, never fatal:
   the loop closes the connection and tries again, and the task whose result could not be
   written is taken up again once the database is back.
@@ -32,6 +34,7 @@ from clinicportal.notifications.delivery import (
     lease,
     outbox_leases_renew,
     outbox_reclaim_expired,
+    outbox_send_due,
 )
 from clinicportal.notifications.models import WorkerHeartbeat
 
@@ -67,7 +70,7 @@ def tasks_reclaim(*, worker_id: str) -> int:
     Call between tasks: then no task claimed by ``worker_id`` itself is really running (its
     result could not be written). Another worker's task is taken up once that worker's
     heartbeat is older than a lease and the task started before that. Tasks must therefore
-    be safe to run twice; email delivery is (its outbox row is claimed once).
+    be safe to run twice.
     """
     cutoff = timezone.now() - lease()
     alive = set(
@@ -125,6 +128,7 @@ class Worker(LibraryWorker):
                 task_result, retrieved = self._claim_next()
                 if task_result is not None:
                     self.run_task(task_result)
+                emails = outbox_send_due(worker_id=self.worker_id)
                 failures = 0
             except DatabaseError as exc:
                 failures += 1
@@ -133,12 +137,13 @@ class Worker(LibraryWorker):
                 close_quietly()
                 time.sleep(wait)
                 continue
-            if self.batch and retrieved and task_result is None:
+            idle = task_result is None and not emails
+            if self.batch and retrieved and idle:
                 return
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 return
             close_old_connections()
-            if self.running and task_result is None:
+            if self.running and idle:
                 time.sleep(self.interval)
 
     def _claim_next(self) -> tuple[DBTaskResult | None, bool]:
