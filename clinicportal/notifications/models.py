@@ -74,6 +74,7 @@ class OutboxEmail(models.Model):
         indexes = [
             models.Index(fields=["practice", "-created_at", "-id"], name="outbox_list"),
             models.Index(fields=["practice", "status"], name="outbox_status"),
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
         ]
 
     def __str__(self) -> str:
