@@ -152,7 +152,7 @@ def test_forgot_password_by_email_end_to_end(
     office = make_page()
     staff_sign_in(office, axe, "alice")
     office.get_by_role("link", name="Outbox").click()
-    expect(office.get_by_text("Sent", exact=True)).to_be_visible()
+    expect(office.get_by_role("table").get_by_text("Sent", exact=True)).to_be_visible()
     axe.check(office)
     office.get_by_role("link", name="Reset your Clinic X Eye Care portal password").click()
     expect(office.locator(".email-body")).to_contain_text("Choose a new password with this link")
