@@ -1,14 +1,16 @@
 """Stream uploads straight into the blob store's temporary folder, hashing as they arrive.
 
 No upload is held in memory whole: each chunk is hashed and written as it comes. An upload past
-the size limit stops being written; the form then says it is too large.
+the size limit stops being written; the form then says it is too large. A file the request
+never finished (the connection dropped, the body could not be read) is removed when the request
+ends, by ``UnfinishedUploadsMiddleware``; one a killed worker left behind, by ``sweep``.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -59,6 +61,8 @@ class HashedUpload(UploadedFile):
 class HashingUploadHandler(FileUploadHandler):
     """Write each uploaded file to a private temporary file while hashing it."""
 
+    handle: BinaryIO | None = None  # the file being written, until it is complete
+
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         self.limit: int = settings.CLINICPORTAL_UPLOAD_MAX_BYTES
@@ -69,6 +73,7 @@ class HashingUploadHandler(FileUploadHandler):
         self.handle = get_blob_store().new_temp_file()
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        assert self.handle is not None
         self.received += len(raw_data)
         if self.too_large:
             return None
@@ -84,9 +89,11 @@ class HashingUploadHandler(FileUploadHandler):
         return None
 
     def file_complete(self, file_size: int) -> HashedUpload:
-        self.handle.close()
+        assert self.handle is not None
+        handle, self.handle = self.handle, None  # the HashedUpload removes it from now on
+        handle.close()
         return HashedUpload(
-            temp_path=Path(self.handle.name),
+            temp_path=Path(handle.name),
             name=self.file_name or "upload",
             size=self.received,
             sha256=self.digest.hexdigest(),
@@ -96,7 +103,16 @@ class HashingUploadHandler(FileUploadHandler):
         )
 
     def upload_interrupted(self) -> None:
-        handle = getattr(self, "handle", None)
-        if handle is not None:
+        self.discard_unfinished()
+
+    def discard_unfinished(self) -> None:
+        """Remove the file being written, if the request ended before it was complete."""
+        handle, self.handle = self.handle, None
+        if handle is None:
+            return
+        try:
             handle.close()
+        except OSError:
+            pass  # a full disk cannot take the last buffered bytes: they go with the file
+        finally:
             Path(handle.name).unlink(missing_ok=True)
