@@ -149,8 +149,29 @@ def test_sweep_deletes_content_nothing_uses_and_keeps_the_rest(
     assert store.path(used.storage_name).exists()
     assert not store.path(unused.storage_name).exists()
     assert not old_orphan.exists() and young_orphan.exists()
-    assert "Deleted 1 unused stored files and 1 files with no record." in out.getvalue()
+    assert (
+        "Deleted 1 unused stored files, 1 files with no record and 0 unfinished" in out.getvalue()
+    )
     assert "0 damaged" in out.getvalue()
+
+
+def test_sweep_removes_unfinished_uploads_older_than_an_hour(db):
+    import os
+    import time
+
+    store = get_blob_store()
+    store.tmp_dir.mkdir(parents=True)
+    # What a killed worker leaves: the start of an upload nobody will finish.
+    left = store.tmp_dir / "upload-0123456789abcdef0123456789abcdef"
+    left.write_bytes(PDF_BYTES[:100])
+    two_hours_ago = time.time() - 7200
+    os.utime(left, (two_hours_ago, two_hours_ago))
+    under_way = store.tmp_dir / "upload-fedcba9876543210fedcba9876543210"
+    under_way.write_bytes(PDF_BYTES[:100])
+    out = io.StringIO()
+    call_command("sweep", stdout=out)
+    assert not left.exists() and under_way.exists()
+    assert "and 1 unfinished uploads older than an hour" in out.getvalue()
 
 
 def test_sweep_forgets_sign_in_failures_older_than_the_window(db, practice_x):

@@ -114,6 +114,14 @@ class LocalBlobStore:
             if path.is_file():
                 yield path.relative_to(self.root).as_posix()
 
+    def temp_files(self) -> Iterator[Path]:
+        """Yield every file in the temporary folder: uploads under way, or left unfinished."""
+        if not self.tmp_dir.exists():
+            return
+        for path in self.tmp_dir.iterdir():
+            if path.is_file():
+                yield path
+
     def check_writable(self) -> None:
         """Raise OSError unless a file can be created and removed in the store."""
         with self.new_temp_file() as handle:

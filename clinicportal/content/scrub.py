@@ -43,6 +43,7 @@ def content_scrub() -> ScrubReport:
 class SweepReport:
     rows_deleted: int = 0
     files_deleted: list[str] = field(default_factory=list)
+    temp_files_deleted: int = 0  # uploads a killed worker or a full disk left unfinished
 
 
 ORPHAN_GRACE = timedelta(hours=1)
@@ -53,7 +54,9 @@ def content_sweep() -> SweepReport:
 
     Blob rows no chart file, portal document or library entry points at go with their files;
     files with no row go too, once they are an hour old (a file is written just before the row
-    that names it commits, so a younger one may belong to an upload still under way).
+    that names it commits, so a younger one may belong to an upload still under way). So do
+    files in the temporary folder unchanged for an hour: an upload still being written changes
+    its file with every piece, so such a file is what an upload that never finished left.
     """
     store = get_blob_store()
     report = SweepReport()
@@ -71,4 +74,12 @@ def content_sweep() -> SweepReport:
         if name not in known and store.path(name).stat().st_mtime < cutoff:
             store.delete(name)
             report.files_deleted.append(name)
+    for path in store.temp_files():
+        try:
+            old = path.stat().st_mtime < cutoff
+        except FileNotFoundError:  # its upload has just finished or been removed
+            continue
+        if old:
+            path.unlink(missing_ok=True)
+            report.temp_files_deleted += 1
     return report

@@ -11,9 +11,9 @@ from clinicportal.notifications.delivery import outbox_reclaim_expired
 
 class Command(BaseCommand):
     help = (
-        "Delete stored content nothing refers to any more and old sign-in failures, queue again "
-        "emails a stopped worker left sending, then report content that is missing or does not "
-        "match its hash (exit non-zero if any)."
+        "Delete stored content nothing refers to any more, uploads left unfinished and old "
+        "sign-in failures, queue again emails a stopped worker left sending, then report "
+        "content that is missing or does not match its hash (exit non-zero if any)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -21,8 +21,9 @@ class Command(BaseCommand):
         for name in swept.files_deleted:
             self.stdout.write(f"DELETED FILE {name}")
         self.stdout.write(
-            f"Deleted {swept.rows_deleted} unused stored files and {len(swept.files_deleted)} "
-            "files with no record."
+            f"Deleted {swept.rows_deleted} unused stored files, {len(swept.files_deleted)} "
+            f"files with no record and {swept.temp_files_deleted} unfinished uploads older than "
+            "an hour."
         )
         pruned = login_failures_prune()
         self.stdout.write(f"Forgot {pruned} sign-in failures older than the throttle window.")
