@@ -54,3 +54,13 @@ def test_readyz_is_503_when_the_database_is_unreachable(tmp_path: Path):
     status, _, body = result.stdout.strip().rpartition("\n")[2].partition(" ")
     assert status == "503", result.stderr
     assert json.loads(body) == {"status": "unavailable", "database": "unreachable", "storage": "ok"}
+
+
+def test_readyz_leaves_no_file_behind_when_the_storage_is_full(client, db, monkeypatch):
+    from tests.upload_faults import full_disk, left_in_tmp
+
+    full_disk(monkeypatch, room=0)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["storage"] == "unreachable"
+    assert left_in_tmp() == []

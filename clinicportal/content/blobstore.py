@@ -123,11 +123,17 @@ class LocalBlobStore:
                 yield path
 
     def check_writable(self) -> None:
-        """Raise OSError unless a file can be created and removed in the store."""
-        with self.new_temp_file() as handle:
-            handle.write(b"ready")
-            name = handle.name
-        os.unlink(name)
+        """Raise OSError unless a file can be created and removed in the store.
+
+        The file goes even when writing it fails (a full disk), so each failed check does not
+        leave one more behind.
+        """
+        handle = self.new_temp_file()
+        try:
+            with handle:
+                handle.write(b"ready")
+        finally:
+            Path(handle.name).unlink(missing_ok=True)
 
 
 def _private(path: str, flags: int) -> int:
