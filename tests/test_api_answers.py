@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 
 from clinicportal.accounts.services.api_keys import api_key_create
+from clinicportal.content.blobstore import get_blob_store
+from clinicportal.content.models import blob_storage_name
 from clinicportal.records.models import PortalDocument
 from tests.conftest import PDF_BYTES, actor, png_bytes
 from tests.test_api import endpoint, nothing_stored, post
@@ -106,10 +108,27 @@ def test_a_host_we_do_not_serve_is_a_json_400(db):
     assert response.status_code == 400 and json_answer(response)["error"]
 
 
-def test_a_server_error_is_a_json_500(api_key, patient_a, settings, tmp_path):
+def test_storage_that_cannot_be_written_is_a_json_503(api_key, patient_a, settings, tmp_path):
     not_a_folder = tmp_path / "not-a-folder"
     not_a_folder.write_bytes(b"")
     settings.CLINICPORTAL_STORAGE_DIR = not_a_folder / "storage"  # uploads cannot be written
+    response = Client(raise_request_exception=False).post(
+        endpoint(patient_a),
+        {"file": named("rx.pdf", PDF_BYTES)},
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    assert response.status_code == 503
+    assert "did not finish" in json_answer(response)["error"]
+    assert nothing_stored()
+
+
+def test_a_server_error_is_a_json_500(api_key, practice_x, patient_a):
+    # The same content is stored already, but damaged in place (same size, other bytes): the
+    # upload that would reuse it fails its check, which is no fault of the caller's.
+    sha256 = hashlib.sha256(PDF_BYTES).hexdigest()
+    damaged = get_blob_store().path(blob_storage_name(practice_x.pk, sha256))
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"x" * len(PDF_BYTES))
     response = Client(raise_request_exception=False).post(
         endpoint(patient_a),
         {"file": named("rx.pdf", PDF_BYTES)},

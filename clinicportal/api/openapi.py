@@ -118,6 +118,10 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                             {"Retry-After": "Seconds to wait before trying again."},
                         ),
                         "500": _SERVER_ERROR,
+                        "503": _error_response(
+                            "The server's storage could not take the file (for example, it is "
+                            "full); nothing was stored. Try again later."
+                        ),
                     },
                 }
             },

@@ -31,6 +31,7 @@ from clinicportal.accounts import throttle
 from clinicportal.accounts.services.api_keys import ApiKeysPaused, api_key_authenticate
 from clinicportal.api.multipart import FilePartParser
 from clinicportal.api.openapi import openapi
+from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.context import ApiActor, client_ip, user_agent
 from clinicportal.patients.selectors import patient_get
 from clinicportal.records.services import portal_document_upload
@@ -162,6 +163,8 @@ def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: str) -> 
         )
     except ValidationError as exc:
         return error(400, " ".join(exc.messages))
+    except UploadNotFinished as exc:
+        return error(503, exc.message)
     assert document.blob is not None
     return JsonResponse(
         {

@@ -25,7 +25,7 @@ from clinicportal.content.sniff import (
     name_extension,
     sniff,
 )
-from clinicportal.content.uploads import HashedUpload
+from clinicportal.content.uploads import HashedUpload, UploadNotFinished, upload_failed
 from clinicportal.practices.models import Practice
 
 DISPLAY_NAME_MAX = 200
@@ -52,7 +52,10 @@ def upload_validate(upload: HashedUpload) -> CheckedUpload:
     """Return what the upload is, or raise ValidationError saying kindly why it is refused.
 
     The content decides the type; the name must agree with it. A PDF or picture must open.
+    Raises UploadNotFinished instead if the storage could not take the upload.
     """
+    if upload.failure is not None:
+        raise UploadNotFinished(upload.failure)
     name = display_filename(upload.name or "")
     limit = settings.CLINICPORTAL_UPLOAD_MAX_BYTES
     if upload.too_large:
@@ -167,15 +170,22 @@ def _unopenable(name: str, file_type: FileType, problem: Problem) -> ValidationE
 
 
 def blob_put_upload(*, practice: Practice, upload: HashedUpload, file_type: FileType) -> Blob:
-    """Move a validated upload into the store and return its blob row (new or existing)."""
+    """Move a validated upload into the store and return its blob row (new or existing).
+
+    Raises UploadNotFinished if the storage cannot take it; call it inside the transaction
+    that records the upload, so that nothing is recorded then.
+    """
     blob, _ = Blob.objects.get_or_create(
         practice=practice,
         sha256=upload.sha256,
         defaults={"size": upload.content.size, "content_type": file_type.content_type},
     )
-    get_blob_store().commit(
-        upload.temp_path, storage_name=blob.storage_name, expected=upload.content
-    )
+    try:
+        get_blob_store().commit(
+            upload.temp_path, storage_name=blob.storage_name, expected=upload.content
+        )
+    except OSError as exc:
+        raise upload_failed(exc) from exc
     return blob
 
 

@@ -8,16 +8,71 @@ ends, by ``UnfinishedUploadsMiddleware``; one a killed worker left behind, by ``
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
+import logging
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.utils.translation import gettext as _
 
 from clinicportal.content.blobstore import StoredContent, get_blob_store
 from clinicportal.content.sniff import HEAD_BYTES
+
+logger = logging.getLogger(__name__)
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class UploadNotFinished(Exception):
+    """The storage could not take an upload (a full disk, a broken folder): nothing was saved.
+
+    Not the uploader's mistake, so not a ValidationError: the form says it above the fields.
+    """
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+        self.error = error
+
+    @property
+    def storage_full(self) -> bool:
+        return self.error.errno in _FULL
+
+    @property
+    def message(self) -> str:
+        if self.storage_full:
+            return _(
+                "The upload did not finish: the server’s file storage is full. Nothing was "
+                "saved. Try again once whoever looks after the server has made room."
+            )
+        return _(
+            "The upload did not finish: the file could not be written to the server’s file "
+            "storage. Nothing was saved. Try again in a minute."
+        )
+
+
+def upload_failed(error: OSError) -> UploadNotFinished:
+    """Tell the operator's log why the storage refused an upload; return the error to raise.
+
+    The log names the storage folder and the system's reason, never the file or the patient.
+    """
+    failure = UploadNotFinished(error)
+    folder = get_blob_store().root
+    code = errno.errorcode.get(error.errno or 0, "?")
+    if failure.storage_full:
+        logger.error("Upload not stored: the storage folder %s is full (%s).", folder, code)
+    else:
+        logger.error(
+            "Upload not stored: the storage folder %s could not be written (%s: %s).",
+            folder,
+            code,
+            error.strerror,
+        )
+    return failure
 
 
 class HashedUpload(UploadedFile):
@@ -33,14 +88,15 @@ class HashedUpload(UploadedFile):
         head: bytes,
         too_large: bool,
         content_type: str | None,
+        failure: OSError | None = None,
     ) -> None:
-        super().__init__(
-            temp_path.open("rb"), name=name, content_type=content_type, size=size, charset=None
-        )
+        file = temp_path.open("rb") if failure is None else io.BytesIO()
+        super().__init__(file, name=name, content_type=content_type, size=size, charset=None)
         self.temp_path = temp_path
         self.sha256 = sha256
         self.head = head
         self.too_large = too_large
+        self.failure = failure  # why the storage could not take it; nothing of it is kept
 
     @property
     def content(self) -> StoredContent:
@@ -55,13 +111,20 @@ class HashedUpload(UploadedFile):
             if self.file is not None:
                 self.file.close()
         finally:
-            self.temp_path.unlink(missing_ok=True)
+            if self.failure is None:
+                self.temp_path.unlink(missing_ok=True)
 
 
 class HashingUploadHandler(FileUploadHandler):
-    """Write each uploaded file to a private temporary file while hashing it."""
+    """Write each uploaded file to a private temporary file while hashing it.
+
+    When the storage cannot take a file (a full disk), what was written goes at once and the
+    rest of the request is still read, so that the form comes back with what was typed and
+    says the upload did not finish; no later file of the request is written.
+    """
 
     handle: BinaryIO | None = None  # the file being written, until it is complete
+    failure: OSError | None = None  # why the storage refused this request's upload
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
@@ -70,36 +133,51 @@ class HashingUploadHandler(FileUploadHandler):
         self.head = b""
         self.received = 0
         self.too_large = False
-        self.handle = get_blob_store().new_temp_file()
+        self.temp_path = get_blob_store().tmp_dir / "not-written"
+        if self.failure is not None:
+            return
+        try:
+            self.handle = get_blob_store().new_temp_file()
+        except OSError as exc:
+            self._fail(exc)
+        else:
+            self.temp_path = Path(self.handle.name)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
-        assert self.handle is not None
         self.received += len(raw_data)
-        if self.too_large:
+        if self.too_large or self.handle is None:
             return None
-        if self.received > self.limit:
-            # Keep reading the request so the browser gets our answer, but store nothing more.
-            self.too_large = True
-            self.handle.truncate(0)
-            return None
-        if len(self.head) < HEAD_BYTES:
-            self.head += raw_data[: HEAD_BYTES - len(self.head)]
-        self.digest.update(raw_data)
-        self.handle.write(raw_data)
+        try:
+            if self.received > self.limit:
+                # Keep reading the request so the browser gets our answer, but store no more.
+                self.too_large = True
+                self.handle.truncate(0)
+                return None
+            if len(self.head) < HEAD_BYTES:
+                self.head += raw_data[: HEAD_BYTES - len(self.head)]
+            self.digest.update(raw_data)
+            self.handle.write(raw_data)
+        except OSError as exc:
+            self._fail(exc)
         return None
 
     def file_complete(self, file_size: int) -> HashedUpload:
-        assert self.handle is not None
         handle, self.handle = self.handle, None  # the HashedUpload removes it from now on
-        handle.close()
+        if handle is not None:
+            try:
+                handle.close()
+            except OSError as exc:  # the last buffered bytes did not fit
+                self.handle = handle
+                self._fail(exc)
         return HashedUpload(
-            temp_path=Path(handle.name),
+            temp_path=self.temp_path,
             name=self.file_name or "upload",
             size=self.received,
             sha256=self.digest.hexdigest(),
             head=self.head,
             too_large=self.too_large,
             content_type=self.content_type,
+            failure=self.failure,
         )
 
     def upload_interrupted(self) -> None:
@@ -116,3 +194,9 @@ class HashingUploadHandler(FileUploadHandler):
             pass  # a full disk cannot take the last buffered bytes: they go with the file
         finally:
             Path(handle.name).unlink(missing_ok=True)
+
+    def _fail(self, error: OSError) -> None:
+        if self.failure is None:
+            upload_failed(error)  # logged once per request
+            self.failure = error
+        self.discard_unfinished()

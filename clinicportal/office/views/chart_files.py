@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
 from clinicportal.content.sniff import by_content_type
+from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.files import stored_file_response
 from clinicportal.core.http import redirect_after_upload
 from clinicportal.office.auth import StaffRequest, staff_required
@@ -31,6 +32,7 @@ def chart_file_upload(request: StaffRequest, patient_id: uuid.UUID) -> HttpRespo
     form = ChartFileUploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
+        status = 400
         if form.is_valid():
             try:
                 created = patient_services.chart_files_upload(
@@ -42,6 +44,9 @@ def chart_file_upload(request: StaffRequest, patient_id: uuid.UUID) -> HttpRespo
                 )
             except ValidationError as exc:
                 form.add_error("uploads", exc)
+            except UploadNotFinished as exc:
+                form.add_error(None, exc.message)
+                status = 503
             else:
                 count = len(created)
                 messages.success(
@@ -49,7 +54,6 @@ def chart_file_upload(request: StaffRequest, patient_id: uuid.UUID) -> HttpRespo
                 )
                 url = reverse("office:patient", args=[patient.public_id]) + "#files"
                 return redirect_after_upload(request, url)
-        status = 400
     return render(
         request,
         "office/chart_file_upload.html",

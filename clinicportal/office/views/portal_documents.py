@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinicportal.accounts.selectors import (
     portal_access_for_patient,
 )
+from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.http import redirect_after_upload
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
@@ -107,6 +108,9 @@ def portal_document_upload(request: StaffRequest, patient_id: uuid.UUID) -> Http
                 )
             except ValidationError as exc:
                 form.add_error("upload", exc)
+            except UploadNotFinished as exc:
+                form.add_error(None, exc.message)
+                status = 503
             else:
                 messages.success(
                     request, f"“{document.filename}” is on {patient.first_name}’s portal."
