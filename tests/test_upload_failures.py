@@ -144,3 +144,41 @@ def test_the_api_says_the_upload_did_not_finish_when_the_disk_is_full(
     assert response.json()["error"].startswith("The upload did not finish: ")
     assert left_in_tmp() == []
     assert not Blob.objects.exists() and not PortalDocument.objects.exists()
+
+
+def test_the_library_says_when_an_upload_did_not_finish(alice, monkeypatch):
+    from clinicportal.practices.models import SystemDocument
+
+    client = login(Client(enforce_csrf_checks=True, raise_request_exception=False), alice)
+    token = csrf_token(client, reverse("office:settings_website"))
+
+    def add(description: str):
+        return client.post(
+            reverse("office:settings_library_add"),
+            {
+                "csrfmiddlewaretoken": token,
+                "upload": named("glaucoma.pdf", BIG_PDF),
+                "description": description,
+            },
+        )
+
+    assert add("About glaucoma").status_code == 302
+    library = SystemDocument.objects.get()
+    full_disk(monkeypatch, room=100 * 1024)
+    added = add("About cataracts")
+    html = added.content.decode()
+    assert added.status_code == 503
+    assert "storage is full" in not_finished(html)
+    assert 'value="About cataracts"' in html
+    replaced = client.post(
+        reverse("office:settings_library_replace", args=[library.public_id]),
+        {"csrfmiddlewaretoken": token, "upload": named("glaucoma-2027.pdf", BIG_PDF + b"new")},
+        follow=True,
+    )
+    assert "The upload did not finish: the server’s file storage is full" in (
+        replaced.content.decode()
+    )
+    library.refresh_from_db()
+    assert library.filename == "glaucoma.pdf"
+    assert SystemDocument.objects.count() == 1 and Blob.objects.count() == 1
+    assert left_in_tmp() == []

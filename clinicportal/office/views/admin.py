@@ -18,6 +18,7 @@ from clinicportal.accounts.selectors import (
     api_keys,
 )
 from clinicportal.accounts.services import api_keys as api_keys_services
+from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.http import absolute_url
 from clinicportal.notifications.selectors import (
     email_settings_for,
@@ -168,6 +169,7 @@ def settings_email(request: StaffRequest) -> HttpResponse:
 @admin_required
 def library_add(request: StaffRequest) -> HttpResponse:
     form = SystemDocumentForm(request.POST, request.FILES)
+    status = 400
     if form.is_valid():
         try:
             practice_services.system_document_add(
@@ -177,10 +179,13 @@ def library_add(request: StaffRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             _form_errors(form, exc)
+        except UploadNotFinished as exc:
+            form.add_error(None, exc.message)
+            status = 503
         else:
             messages.success(request, "The document is in the library.")
             return redirect(reverse("office:settings_website") + "#library")
-    return _website(request, library_form=form, status=400)
+    return _website(request, library_form=form, status=status)
 
 
 @require_POST
@@ -195,6 +200,8 @@ def library_replace(request: StaffRequest, document_id: uuid.UUID) -> HttpRespon
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        except UploadNotFinished as exc:
+            messages.error(request, exc.message)
         else:
             messages.success(request, f"“{document.description}” now has the new file.")
     else:
