@@ -2,6 +2,26 @@
 (function () {
   "use strict";
 
+  // Say above the fields that the upload did not finish, leaving the form as it was (the
+  // description typed and the files chosen), so that trying again is one click.
+  function notFinished(form, box, button) {
+    box.hidden = true;
+    button.disabled = false;
+    var errors = form.querySelector(".form-errors");
+    if (!errors) {
+      errors = document.createElement("div");
+      errors.className = "form-errors";
+      errors.setAttribute("role", "alert");
+      errors.tabIndex = -1;
+      var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+      form.insertBefore(errors, token ? token.nextSibling : form.firstChild);
+    }
+    var message = document.createElement("p");
+    message.textContent = form.getAttribute("data-upload-failed");
+    errors.replaceChildren(message);
+    errors.focus();
+  }
+
   function bind(form) {
     form.addEventListener("submit", function (event) {
       if (!window.FormData || !window.XMLHttpRequest) { return; }
@@ -28,9 +48,13 @@
           window.location.assign(next);
           return;
         }
-        // Refused: the server answered with the form saying what was wrong.
+        // Refused, or not finished: the server answered with the form saying why.
         var main = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("main");
-        if (!main) { window.location.reload(); return; }
+        if (!main || !main.querySelector("form[data-upload-form]")) {
+          // Any other answer (a server error page, a proxy's): say so here, not on a new page.
+          notFinished(form, box, button);
+          return;
+        }
         document.querySelector("main").replaceWith(main);
         main.querySelectorAll("form[data-upload-form]").forEach(bind);
         var errors = main.querySelector(".form-errors");
