@@ -236,3 +236,42 @@ def test_text_is_read_whole_and_markup_across_pieces_is_found(tmp_path: Path):
     assert text_refusal(path) == "an HTML page"
     path.write_bytes(b"a" * (TEXT_CHUNK * 2) + b"\x00 binary after two pieces of text")
     assert text_refusal(path) == "a kind of file we don’t accept"
+
+
+def test_sweep_keeps_stored_content_an_upload_has_just_reused(bob_client, bob, patient_a):
+    import hashlib
+    import os
+    import time
+
+    from django.db import transaction
+    from django.urls import reverse
+
+    from clinicportal.content.models import blob_storage_name
+    from clinicportal.content.scrub import content_sweep
+
+    # Content an earlier upload moved into place before its worker was killed: no row names
+    # it, and it is older than the sweep's hour of grace.
+    store = get_blob_store()
+    sha256 = hashlib.sha256(PDF_BYTES).hexdigest()
+    stored = store.path(blob_storage_name(bob.practice.pk, sha256))
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(PDF_BYTES)
+    two_hours_ago = time.time() - 7200
+    os.utime(stored, (two_hours_ago, two_hours_ago))
+
+    class NotCommittedYet(Exception):
+        pass
+
+    # A new upload of the same bytes finds the file and uses it. Until the upload's rows commit,
+    # a sweep (another process) cannot see them; it sees what it sees after a rollback.
+    upload = io.BytesIO(PDF_BYTES)
+    upload.name = "referral.pdf"
+    with pytest.raises(NotCommittedYet), transaction.atomic():
+        response = bob_client.post(
+            reverse("office:chart_file_upload", args=[patient_a.public_id]),
+            {"uploads": [upload], "document_date": "2026-11-20", "description": ""},
+        )
+        assert response.status_code == 302
+        raise NotCommittedYet
+    content_sweep()
+    assert stored.read_bytes() == PDF_BYTES

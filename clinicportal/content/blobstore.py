@@ -61,10 +61,12 @@ class LocalBlobStore:
     def commit(self, temp_path: Path, *, storage_name: str, expected: StoredContent) -> None:
         """Move a finished temporary file to ``storage_name`` durably, then verify it.
 
-        If identical content is already stored, the temporary file is dropped instead.
+        If identical content is already stored, the temporary file is dropped instead, and the
+        stored file's time is made now: the sweep removes a file no row names only once it is
+        an hour old, and the row that will name this one is not committed yet.
         """
         final = self.path(storage_name)
-        if final.exists() and final.stat().st_size == expected.size:
+        if _reuse(final, expected.size):
             temp_path.unlink(missing_ok=True)
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -134,6 +136,17 @@ class LocalBlobStore:
                 handle.write(b"ready")
         finally:
             Path(handle.name).unlink(missing_ok=True)
+
+
+def _reuse(final: Path, size: int) -> bool:
+    """Say whether content of this size is stored at ``final``; if so, make its time now."""
+    try:
+        if final.stat().st_size != size:
+            return False
+        os.utime(final)
+    except FileNotFoundError:  # never stored, or swept a moment ago: store it again
+        return False
+    return True
 
 
 def _private(path: str, flags: int) -> int:
