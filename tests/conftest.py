@@ -27,6 +27,28 @@ from clinicportal.practices.services import practice_create, staff_create
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On SQLite, test in a database file rather than in memory.
+
+    With an in-memory database the live server's threads share the test's one connection, so
+    two requests at once would run inside each other's transactions. A file gives every thread
+    a connection of its own: concurrency tests then meet SQLite's real locking.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("database") / "test.sqlite3"
+        )
+        options = database.setdefault("OPTIONS", {})
+        # A test database need not survive a power cut: skip the waits for the disk.
+        options["init_command"] = options.get("init_command", "") + "PRAGMA synchronous=OFF;"
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_private_storage(settings, tmp_path: Path) -> None:
     settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2idHasher"]
