@@ -142,6 +142,8 @@ class PortalLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # When a newer link of the same purpose took its place: only the newest one works.
+    replaced_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.purpose} link for {self.account}"

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinicportal.accounts import throttle
 from clinicportal.accounts.models import (
@@ -52,9 +53,25 @@ class LinkInvalid(Exception):
         self.message = message
 
 
+def portal_links_end(*, account: PortalAccount, purpose: str) -> int:
+    """End the account's unused links of ``purpose``; return how many. Newest link wins.
+
+    Call it in the transaction that issues the account's new link of that purpose (as
+    ``_link_create`` does), so that exactly one link works at any time: pressing Email Portal
+    Access ten times leaves one live link, not ten. The account's row is locked, so two links
+    issued at once end one another in turn. Links of the other purpose are left alone: an
+    anonymous "Forgot your password?" cannot end the link the office sent.
+    """
+    PortalAccount.objects.select_for_update().filter(pk=account.pk).first()
+    return PortalLink.objects.filter(
+        account=account, purpose=purpose, used_at__isnull=True, replaced_at__isnull=True
+    ).update(replaced_at=timezone.now())
+
+
 def _link_create(
     account: PortalAccount, purpose: str, lifetime: datetime.timedelta
 ) -> tuple[str, PortalLink]:
+    portal_links_end(account=account, purpose=purpose)
     token = secrets.token_urlsafe(32)
     link = PortalLink.objects.create(
         account=account,
@@ -207,6 +224,14 @@ def portal_link_get(*, practice: Practice, token: str) -> PortalLink:
         raise LinkInvalid(f"This link is not valid. {ask_again}")
     if link.used_at is not None:
         raise LinkInvalid(f"This link was already used. {ask_again}")
+    if link.replaced_at is not None:
+        raise LinkInvalid(
+            _(
+                "A newer link was sent after this one, and only the newest works. Please use "
+                "the link in the latest email, or ask for a new one with “Forgot your "
+                "password?”."
+            )
+        )
     if link.expires_at < timezone.now():
         raise LinkInvalid(f"This link has expired. {ask_again}")
     return link
@@ -218,9 +243,9 @@ def portal_link_use(
     """Set the password through a link: once only; every session of the account ends."""
     with transaction.atomic():
         link = portal_link_get(practice=practice, token=token)
-        used = PortalLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
-            used_at=timezone.now()
-        )
+        used = PortalLink.objects.filter(
+            pk=link.pk, used_at__isnull=True, replaced_at__isnull=True
+        ).update(used_at=timezone.now())
         if not used:
             raise LinkInvalid("This link was already used.")
         account = link.account
