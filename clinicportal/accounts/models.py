@@ -149,6 +149,29 @@ class PortalLink(models.Model):
         return f"{self.purpose} link for {self.account}"
 
 
+class FormSubmission(models.Model):
+    """A create form's one-time token, claimed in the transaction of the write it made.
+
+    See clinicportal/core/once.py. Only the token's hash is kept. A repeat of the same post
+    finds this row and answers as the first did: it goes to ``url`` with ``message``, or shows
+    ``private`` (a password slip, encrypted) again to the same user in the same session until
+    ``private_until``. ``clinicportal sweep`` forgets the rows after a day.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
+    session_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    url = models.CharField(max_length=2000, blank=True)
+    message = models.TextField(blank=True)
+    private = EncryptedTextField(blank=True)
+    private_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"form sent by {self.user} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class TwoFactorDevice(models.Model):
     """An authenticator app enrolled for two-step sign-in, by a staff user or a portal account."""
 

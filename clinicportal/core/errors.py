@@ -1,4 +1,4 @@
-"""Error pages (400, 403, 404, 500 and a failed CSRF check) in the site's frame, with a way back.
+"""Error pages (400, 403, 404, 409, 500, a failed CSRF check) in the site's frame, with a way back.
 
 They render a static template without the request, so no context processor runs: the pages need
 neither the database nor a request that may be half broken. None shows the exception's text, so
@@ -67,6 +67,15 @@ _CSRF = _Problem(
         "again. Your browser must allow cookies from this site."
     ),
 )
+_ALREADY_SENT = _Problem(
+    409,
+    _("This form was already sent"),
+    _("This form was already sent."),
+    _(
+        "This form was already sent, from another sign-in, so nothing was changed. Please "
+        "open the page again."
+    ),
+)
 _SERVER_ERROR = _Problem(
     500,
     _("Something went wrong on our side"),
@@ -119,3 +128,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _render(request, _CSRF)
+
+
+def already_sent(request: HttpRequest) -> HttpResponse:
+    """Refuse a form whose one-time token another user claimed (see core/once.py)."""
+    return _render(request, _ALREADY_SENT)

@@ -20,6 +20,7 @@ from clinicportal.accounts.selectors import (
 from clinicportal.accounts.services import api_keys as api_keys_services
 from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.http import absolute_url
+from clinicportal.core.once import Sent, submit_once
 from clinicportal.notifications.selectors import (
     email_settings_for,
 )
@@ -144,9 +145,8 @@ def settings_email(request: StaffRequest) -> HttpResponse:
         test_form = TestEmailForm(request.POST)
         form = EmailSettingsForm(initial=initial)
         if test_form.is_valid():
-            email_send_test(actor=request.actor, to=test_form.cleaned_data["to"])
-            messages.success(request, "A test email is queued. Its status shows in the Outbox.")
-            return redirect("office:settings_email")
+            to = test_form.cleaned_data["to"]
+            return submit_once(request, actor=request.actor, write=lambda: _send_test(request, to))
     elif request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -165,26 +165,37 @@ def settings_email(request: StaffRequest) -> HttpResponse:
     )
 
 
+def _send_test(request: StaffRequest, to: str) -> Sent:
+    email_send_test(actor=request.actor, to=to)
+    return Sent(
+        reverse("office:settings_email"), "A test email is queued. Its status shows in the Outbox."
+    )
+
+
 @require_POST
 @admin_required
 def library_add(request: StaffRequest) -> HttpResponse:
     form = SystemDocumentForm(request.POST, request.FILES)
     status = 400
+
+    def add() -> Sent:
+        practice_services.system_document_add(
+            actor=request.actor,
+            upload=form.cleaned_data["upload"],
+            description=form.cleaned_data["description"],
+        )
+        return Sent(
+            reverse("office:settings_website") + "#library", "The document is in the library."
+        )
+
     if form.is_valid():
         try:
-            practice_services.system_document_add(
-                actor=request.actor,
-                upload=form.cleaned_data["upload"],
-                description=form.cleaned_data["description"],
-            )
+            return submit_once(request, actor=request.actor, write=add)
         except ValidationError as exc:
             _form_errors(form, exc)
         except UploadNotFinished as exc:
             form.add_error(None, exc.message)
             status = 503
-        else:
-            messages.success(request, "The document is in the library.")
-            return redirect(reverse("office:settings_website") + "#library")
     return _website(request, library_form=form, status=status)
 
 

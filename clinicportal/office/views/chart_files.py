@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import render
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from clinicportal.content.sniff import by_content_type
 from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.files import stored_file_response
-from clinicportal.core.http import redirect_after_upload
+from clinicportal.core.once import Sent, submit_once
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     ChartFileUploadForm,
@@ -31,29 +30,29 @@ def chart_file_upload(request: StaffRequest, patient_id: uuid.UUID) -> HttpRespo
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
     form = ChartFileUploadForm(request.POST or None, request.FILES or None)
     status = 200
+
+    def upload() -> Sent:
+        created = patient_services.chart_files_upload(
+            actor=request.actor,
+            patient=patient,
+            uploads=form.cleaned_data["uploads"],
+            document_date=form.cleaned_data["document_date"],
+            description=form.cleaned_data["description"],
+        )
+        count = len(created)
+        url = reverse("office:patient", args=[patient.public_id]) + "#files"
+        return Sent(url, f"{count} file{'s' if count != 1 else ''} added to the chart.")
+
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
-                created = patient_services.chart_files_upload(
-                    actor=request.actor,
-                    patient=patient,
-                    uploads=form.cleaned_data["uploads"],
-                    document_date=form.cleaned_data["document_date"],
-                    description=form.cleaned_data["description"],
-                )
+                return submit_once(request, actor=request.actor, write=upload)
             except ValidationError as exc:
                 form.add_error("uploads", exc)
             except UploadNotFinished as exc:
                 form.add_error(None, exc.message)
                 status = 503
-            else:
-                count = len(created)
-                messages.success(
-                    request, f"{count} file{'s' if count != 1 else ''} added to the chart."
-                )
-                url = reverse("office:patient", args=[patient.public_id]) + "#files"
-                return redirect_after_upload(request, url)
     return render(
         request,
         "office/chart_file_upload.html",

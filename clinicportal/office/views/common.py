@@ -39,5 +39,9 @@ def _next_within_office(request: HttpRequest) -> str | None:
     return None
 
 
+def _online_portal_url(patient: Any) -> str:
+    return reverse("office:patient", args=[patient.public_id]) + "#online-portal"
+
+
 def _to_online_portal(patient: Any) -> HttpResponse:
-    return redirect(reverse("office:patient", args=[patient.public_id]) + "#online-portal")
+    return redirect(_online_portal_url(patient))

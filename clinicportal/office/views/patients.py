@@ -8,11 +8,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from clinicportal.accounts.selectors import (
     portal_access_for_patient,
 )
+from clinicportal.core.once import Sent, submit_once
 from clinicportal.core.pagination import CappedPaginator
 from clinicportal.notifications.selectors import (
     outbox_failed_count,
@@ -50,14 +52,17 @@ def patient_list(request: StaffRequest) -> HttpResponse:
 @staff_required
 def patient_create(request: StaffRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
+
+    def add() -> Sent:
+        patient = patient_services.patient_create(actor=request.actor, details=form.details())
+        url = reverse("office:patient", args=[patient.public_id])
+        return Sent(url, f"{patient.full_name} was added.")
+
     if request.method == "POST" and form.is_valid():
         try:
-            patient = patient_services.patient_create(actor=request.actor, details=form.details())
+            return submit_once(request, actor=request.actor, write=add)
         except ValidationError as exc:
             form.add_error(None, exc)
-        else:
-            messages.success(request, f"{patient.full_name} was added.")
-            return redirect("office:patient", patient_id=patient.public_id)
     return render(request, "office/patient_form.html", {"form": form, "patient": None})
 
 

@@ -25,13 +25,19 @@ from clinicportal.accounts.services.portal_access import (
     portal_username_suggest,
 )
 from clinicportal.core.http import absolute_url
+from clinicportal.core.once import Sent, submit_once
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     AuthorizedUserForm,
     AuthorizedUserLinkForm,
     PortalAccessForm,
 )
-from clinicportal.office.views.common import _form_errors, _next_within_office, _to_online_portal
+from clinicportal.office.views.common import (
+    _form_errors,
+    _next_within_office,
+    _online_portal_url,
+    _to_online_portal,
+)
 from clinicportal.patients import selectors as patient_selectors
 
 
@@ -139,21 +145,24 @@ def authorized_user_add(request: StaffRequest, patient_id: uuid.UUID) -> HttpRes
 def authorized_user_link(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
     link_form = AuthorizedUserLinkForm(request.POST)
+
+    def link() -> Sent:
+        grant = portal_access_services.authorized_user_link(
+            actor=request.actor,
+            patient=patient,
+            username=link_form.cleaned_data["username"],
+            note=link_form.cleaned_data["note"],
+        )
+        return Sent(
+            _online_portal_url(patient),
+            f"{grant.account.display_name} can now see {patient.first_name}’s portal.",
+        )
+
     if link_form.is_valid():
         try:
-            grant = portal_access_services.authorized_user_link(
-                actor=request.actor,
-                patient=patient,
-                username=link_form.cleaned_data["username"],
-                note=link_form.cleaned_data["note"],
-            )
+            return submit_once(request, actor=request.actor, write=link)
         except ValidationError as exc:
             _form_errors(link_form, exc)
-        else:
-            messages.success(
-                request, f"{grant.account.display_name} can now see {patient.first_name}’s portal."
-            )
-            return _to_online_portal(patient)
     return render(
         request,
         "office/authorized_user_add.html",
@@ -186,10 +195,14 @@ def authorized_user_remove(
 def portal_access_email(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Email Portal Access: portal address, username and a set-password link; no password."""
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
-    try:
+
+    def send() -> Sent:
         links_services.portal_access_email(actor=request.actor, patient=patient)
+        url = _online_portal_url(patient)
+        return Sent(url, f"Portal access is on its way to {patient.email}. See Outbox.")
+
+    try:
+        return submit_once(request, actor=request.actor, write=send)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Portal access is on its way to {patient.email}. See Outbox.")
     return _to_online_portal(patient)

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -19,7 +18,7 @@ from clinicportal.accounts.selectors import (
     portal_access_for_patient,
 )
 from clinicportal.content.uploads import UploadNotFinished
-from clinicportal.core.http import redirect_after_upload
+from clinicportal.core.once import Sent, submit_once
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     AssignForm,
@@ -29,7 +28,7 @@ from clinicportal.office.forms import (
     ShareToPortalForm,
     TopicShareForm,
 )
-from clinicportal.office.views.common import _to_online_portal
+from clinicportal.office.views.common import _online_portal_url, _to_online_portal
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients.models import Patient
 from clinicportal.practices.selectors import (
@@ -63,21 +62,24 @@ def portal_document_share(
     initial = {"document_date": chart_file.document_date, "description": chart_file.description}
     form = ShareToPortalForm(request.POST or None, initial=initial)
     already: record_services.AlreadyOnPortal | None = None
+
+    def share() -> Sent:
+        record_services.portal_document_share_chart_file(
+            actor=request.actor,
+            chart_file=chart_file,
+            again=request.POST.get("share_again") == "1",
+            **form.cleaned_data,
+        )
+        return Sent(
+            _online_portal_url(patient),
+            f"“{chart_file.filename}” is on {patient.first_name}’s portal.",
+        )
+
     if request.method == "POST" and form.is_valid():
         try:
-            record_services.portal_document_share_chart_file(
-                actor=request.actor,
-                chart_file=chart_file,
-                again=request.POST.get("share_again") == "1",
-                **form.cleaned_data,
-            )
+            return submit_once(request, actor=request.actor, write=share)
         except record_services.AlreadyOnPortal as exc:
             already = exc  # ask first, with what they typed kept in the form
-        else:
-            messages.success(
-                request, f"“{chart_file.filename}” is on {patient.first_name}’s portal."
-            )
-            return _to_online_portal(patient)
     access = portal_access_for_patient(actor=request.actor, patient=patient)
     context = {
         "patient": patient,
@@ -98,25 +100,27 @@ def portal_document_upload(request: StaffRequest, patient_id: uuid.UUID) -> Http
         request.POST or None, request.FILES or None, initial={"document_date": timezone.localdate()}
     )
     status = 200
+
+    def upload() -> Sent:
+        data = dict(form.cleaned_data)
+        document = record_services.portal_document_upload(
+            actor=request.actor, patient=patient, upload=data.pop("upload"), **data
+        )
+        return Sent(
+            _online_portal_url(patient),
+            f"“{document.filename}” is on {patient.first_name}’s portal.",
+        )
+
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            data = dict(form.cleaned_data)
             try:
-                document = record_services.portal_document_upload(
-                    actor=request.actor, patient=patient, upload=data.pop("upload"), **data
-                )
+                return submit_once(request, actor=request.actor, write=upload)
             except ValidationError as exc:
                 form.add_error("upload", exc)
             except UploadNotFinished as exc:
                 form.add_error(None, exc.message)
                 status = 503
-            else:
-                messages.success(
-                    request, f"“{document.filename}” is on {patient.first_name}’s portal."
-                )
-                url = reverse("office:patient", args=[patient.public_id]) + "#online-portal"
-                return redirect_after_upload(request, url)
     access = portal_access_for_patient(actor=request.actor, patient=patient)
     context = {
         "patient": patient,
@@ -185,7 +189,8 @@ def portal_document_assign_system(request: StaffRequest, patient_id: uuid.UUID) 
     library = list(system_documents(actor=request.actor, search=search, active_only=True))
     choices = [(str(d.public_id), f"{d.description} ({d.filename})") for d in library]
     form = AssignForm(request.POST or None, choices=choices)
-    if request.method == "POST" and form.is_valid():
+
+    def assign() -> Sent:
         chosen = next(d for d in library if str(d.public_id) == form.cleaned_data["document"])
         record_services.portal_document_assign_system(
             actor=request.actor,
@@ -193,8 +198,13 @@ def portal_document_assign_system(request: StaffRequest, patient_id: uuid.UUID) 
             system_document=chosen,
             is_education=form.cleaned_data["is_education"],
         )
-        messages.success(request, f"“{chosen.description}” is on {patient.first_name}’s portal.")
-        return _to_online_portal(patient)
+        return Sent(
+            _online_portal_url(patient),
+            f"“{chosen.description}” is on {patient.first_name}’s portal.",
+        )
+
+    if request.method == "POST" and form.is_valid():
+        return submit_once(request, actor=request.actor, write=assign)
     context = {"patient": patient, "form": form, "query": search, "library": library}
     return render(request, "office/portal_document_assign_system.html", context)
 
@@ -257,26 +267,28 @@ def _assign_other_confirm(
         other=other.full_name,
     )
     status = 200
+
+    def assign() -> Sent:
+        record_services.portal_document_assign_from_patient(
+            actor=request.actor,
+            patient=patient,
+            document=chosen,
+            is_education=form.cleaned_data["is_education"],
+            personal_confirmed=form.cleaned_data.get("confirm_personal", False),
+        )
+        return Sent(
+            _online_portal_url(patient),
+            _("“%(file)s” is on %(name)s’s portal.")
+            % {"file": chosen.filename, "name": patient.first_name},
+        )
+
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
-                record_services.portal_document_assign_from_patient(
-                    actor=request.actor,
-                    patient=patient,
-                    document=chosen,
-                    is_education=form.cleaned_data["is_education"],
-                    personal_confirmed=form.cleaned_data.get("confirm_personal", False),
-                )
+                return submit_once(request, actor=request.actor, write=assign)
             except ValidationError as exc:
                 form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    _("“%(file)s” is on %(name)s’s portal.")
-                    % {"file": chosen.filename, "name": patient.first_name},
-                )
-                return _to_online_portal(patient)
     context = {"patient": patient, "other": other, "chosen": chosen, "form": form}
     return render(request, "office/portal_document_assign_confirm.html", context, status=status)
 
@@ -292,18 +304,21 @@ def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) 
         form = TopicShareForm(request.POST)
         if form.is_valid():
             topic = form.cleaned_data["topic"]
-            try:
+
+            def share() -> Sent:
                 record_services.portal_document_share_topic(
                     actor=request.actor,
                     patient=patient,
                     topic=topic,
                     is_education=form.cleaned_data["is_education"],
                 )
+                url = _online_portal_url(patient)
+                return Sent(url, f"“{topic.title}” is on {patient.first_name}’s portal.")
+
+            try:
+                return submit_once(request, actor=request.actor, write=share)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
-            else:
-                messages.success(request, f"“{topic.title}” is on {patient.first_name}’s portal.")
-                return _to_online_portal(patient)
         else:
             messages.error(request, "That search result has expired. Please search again.")
     query = request.GET.get("q", "").strip()[:200]

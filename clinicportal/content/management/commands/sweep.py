@@ -6,14 +6,16 @@ from django.core.management.base import BaseCommand
 
 from clinicportal.accounts.throttle import login_failures_prune
 from clinicportal.content.scrub import content_sweep
+from clinicportal.core.once import form_submissions_prune
 from clinicportal.notifications.delivery import outbox_reclaim_expired
 
 
 class Command(BaseCommand):
     help = (
-        "Delete stored content nothing refers to any more, uploads left unfinished and old "
-        "sign-in failures, queue again emails a stopped worker left sending, then report "
-        "content that is missing or does not match its hash (exit non-zero if any)."
+        "Delete stored content nothing refers to any more, uploads left unfinished, old "
+        "sign-in failures and sent-form tokens, queue again emails a stopped worker left "
+        "sending, then report content that is missing or does not match its hash (exit "
+        "non-zero if any)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -27,6 +29,8 @@ class Command(BaseCommand):
         )
         pruned = login_failures_prune()
         self.stdout.write(f"Forgot {pruned} sign-in failures older than the throttle window.")
+        forgotten = form_submissions_prune()
+        self.stdout.write(f"Forgot {forgotten} sent-form tokens older than a day.")
         requeued = outbox_reclaim_expired()
         self.stdout.write(f"Queued again {requeued} emails a stopped worker left sending.")
         from django.core.management import call_command
