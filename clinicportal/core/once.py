@@ -53,7 +53,8 @@ class Sent:
     """What a form's write answers: go to ``url`` and say ``message`` there.
 
     ``private`` is for a page shown instead, once (a password slip): data for ``submit_once``'s
-    ``page``, as JSON would give it back (dates become ISO strings).
+    ``page``, as JSON gives it back (dates become ISO strings). A repeat that may not see that
+    page again goes to ``url`` and says ``message``.
     """
 
     url: str
@@ -71,14 +72,15 @@ def submit_once(
     actor: StaffActor,
     write: Callable[[], Sent],
     page: Callable[[Private], HttpResponse] | None = None,
-    gone: str = "",
+    show_again: bool = True,
 ) -> HttpResponse:
     """Run ``write`` once for the posted form's token; answer a repeat as the first was answered.
 
     ``write`` calls the service and says where to go next; what it raises (a ValidationError)
     takes the claim back with the write and goes on to the caller. With ``page``, the answer is
-    ``page(sent.private)``, and a repeat shows it again only within PRIVATE_KEEP and in the same
-    session; after that a repeat goes to ``sent.url`` and says ``gone``.
+    ``page(sent.private)``, and a repeat shows it again, from ``sent.private`` kept encrypted,
+    only within PRIVATE_KEEP, to the same user in the same session; never with ``show_again``
+    False (for a secret that must be kept nowhere, like an API key).
     """
     token = request.POST.get(FIELD, "")
     if not token:
@@ -89,9 +91,9 @@ def submit_once(
         claim = _claim(request, actor, token_hash)
         if claim is not None:
             sent = write()
-            _keep(claim, sent, private=page is not None)
+            _keep(claim, sent, private=page is not None and show_again)
     if sent is None:
-        return _repeat(request, actor, token_hash, page, gone)
+        return _repeat(request, actor, token_hash, page)
     return _answer(request, sent, page)
 
 
@@ -153,7 +155,6 @@ def _repeat(
     actor: StaffActor,
     token_hash: str,
     page: Callable[[Private], HttpResponse] | None,
-    gone: str,
 ) -> HttpResponse:
     claim = FormSubmission.objects.filter(token_hash=token_hash).first()
     if claim is None or claim.user_id != actor.user.pk:
@@ -163,8 +164,8 @@ def _repeat(
     private = _private_of(request, claim)
     if private is not None:
         return page(private)
-    if gone:
-        messages.info(request, gone)
+    if claim.message:
+        messages.info(request, claim.message)
     return redirect_after_upload(request, claim.url)
 
 

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,6 +50,18 @@ class IssuedCredentials:
     password: str
     temporary: bool
     expires_at: datetime.datetime | None
+
+
+class PortalAccessJustSetUp(Exception):
+    """Someone set up the patient's portal access while this request was setting it up too.
+
+    ``grant`` is theirs: its account, who created it and when. Reissuing is the way to a new
+    slip; silently reissuing here would make the other person's slip wrong.
+    """
+
+    def __init__(self, grant: PortalGrant) -> None:
+        super().__init__(f"Portal access of patient {grant.patient_id} was just set up.")
+        self.grant = grant
 
 
 def portal_username_suggest(*, practice: Practice, patient: Patient) -> str:
@@ -110,48 +122,85 @@ def _set_password(
 
 
 def portal_access_issue(
-    *, actor: StaffActor, patient: Patient, username: str, password: str | None
+    *,
+    actor: StaffActor,
+    patient: Patient,
+    username: str,
+    password: str | None,
+    new_only: bool = False,
 ) -> IssuedCredentials:
     """Give the patient portal access, or reissue it: a new temporary password either way.
 
     ``password`` None means "Default": a strong one is generated. The password the office
     hands out is always temporary: the patient must set their own at first sign-in. Reissuing
     ends every session of the account.
+
+    ``new_only`` (the form was a "Set up" one) refuses with PortalAccessJustSetUp when the
+    patient has access by now, rather than reissue it. The same is raised when another setup
+    commits between this one's checks and its insert (the unique username or one own account
+    per patient): a second post at the same moment is told, never answered with a 500.
     """
     require_own_practice(actor, patient)
     username = _clean_username(username)
-    with transaction.atomic():
-        grant = (
-            PortalGrant.objects.select_for_update()
-            .select_related("account")
-            .filter(patient=patient, kind=PortalGrant.Kind.PATIENT)
-            .first()
-        )
-        account = grant.account if grant else PortalAccount(practice=actor.practice)
-        _username_free(actor.practice, username, except_account=grant.account if grant else None)
-        account.username = username
-        account.username_key = username_key(username)
-        account.display_name = patient.full_name
-        account.email = ""  # a patient's own login follows the patient's address
-        account.is_active = True
-        plain, temporary, expires = _set_password(account, password, temporary=True)
-        account.save()
-        if grant is None:
-            PortalGrant.objects.create(
-                practice=actor.practice,
-                account=account,
-                patient=patient,
-                kind=PortalGrant.Kind.PATIENT,
-                created_by=actor.user,
+    grant: PortalGrant | None = None
+    try:
+        with transaction.atomic():
+            grant = (
+                PortalGrant.objects.select_for_update()
+                .select_related("account")
+                .filter(patient=patient, kind=PortalGrant.Kind.PATIENT)
+                .first()
             )
-        portal_sessions_end(account=account)
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.PORTAL_ACCESS_ISSUED,
-            target=account,
-            patient=patient,
-        )
+            if grant is not None and new_only:
+                raise PortalAccessJustSetUp(grant)
+            account = grant.account if grant else PortalAccount(practice=actor.practice)
+            _username_free(
+                actor.practice, username, except_account=grant.account if grant else None
+            )
+            account.username = username
+            account.username_key = username_key(username)
+            account.display_name = patient.full_name
+            account.email = ""  # a patient's own login follows the patient's address
+            account.is_active = True
+            plain, temporary, expires = _set_password(account, password, temporary=True)
+            account.save()
+            if grant is None:
+                PortalGrant.objects.create(
+                    practice=actor.practice,
+                    account=account,
+                    patient=patient,
+                    kind=PortalGrant.Kind.PATIENT,
+                    created_by=actor.user,
+                )
+            portal_sessions_end(account=account)
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.PORTAL_ACCESS_ISSUED,
+                target=account,
+                patient=patient,
+            )
+    except IntegrityError:
+        # Another transaction committed between the checks above and the insert.
+        raise _just_taken(patient, reissuing=grant is not None) from None
     return IssuedCredentials(account, plain, temporary, expires)
+
+
+def _just_taken(patient: Patient, *, reissuing: bool) -> Exception:
+    """What to say when the database refused a username or a second own account for the patient.
+
+    A reissue can only have met another account's new username; a setup may have met another
+    setup of this same patient, which is then named.
+    """
+    grant = (
+        PortalGrant.objects.select_related("account")
+        .filter(patient=patient, kind=PortalGrant.Kind.PATIENT)
+        .first()
+    )
+    if grant is not None and not reissuing:
+        return PortalAccessJustSetUp(grant)
+    return ValidationError(
+        {"username": _("This username was just taken in this practice. Please choose another.")}
+    )
 
 
 def authorized_user_add(

@@ -20,7 +20,7 @@ from clinicportal.accounts.selectors import (
 from clinicportal.accounts.services import api_keys as api_keys_services
 from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.http import absolute_url
-from clinicportal.core.once import Sent, submit_once
+from clinicportal.core.once import Private, Sent, submit_once
 from clinicportal.notifications.selectors import (
     email_settings_for,
 )
@@ -93,18 +93,34 @@ def _website(
 def settings_api_keys(request: StaffRequest) -> HttpResponse:
     """Admin → API keys: list, create (the key is shown once), and the way to revoke."""
     form = ApiKeyForm(request.POST or None)
-    created = None
+
+    def make() -> Sent:
+        api_key, key = api_keys_services.api_key_create(
+            actor=request.actor, name=form.cleaned_data["name"]
+        )
+        again = _(
+            "This form was already sent: the key for “%(name)s” was made and shown once. If it "
+            "was not kept, revoke it and make another."
+        ) % {"name": api_key.name}
+        created = {"name": api_key.name, "key": key}
+        return Sent(reverse("office:settings_api_keys"), again, private=created)
+
+    def page(created: Private) -> HttpResponse:
+        return _api_keys(request, ApiKeyForm(), created)
+
     if request.method == "POST" and form.is_valid():
         try:
             # Shown in this answer only (never_cache), like a credentials slip: the key is
-            # kept nowhere else, not even in the session.
-            created = api_keys_services.api_key_create(
-                actor=request.actor, name=form.cleaned_data["name"]
+            # kept nowhere else, not even for a repeat of this post (show_again=False).
+            return submit_once(
+                request, actor=request.actor, write=make, page=page, show_again=False
             )
         except ValidationError as exc:
             form.add_error("name", exc)
-        else:
-            form = ApiKeyForm()
+    return _api_keys(request, form, None)
+
+
+def _api_keys(request: StaffRequest, form: ApiKeyForm, created: Private | None) -> HttpResponse:
     context = {
         "form": form,
         "keys": api_keys(actor=request.actor),

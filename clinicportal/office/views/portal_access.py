@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinicportal.accounts.models import PortalGrant
 from clinicportal.accounts.selectors import (
     authorized_grant_get,
     portal_access_for_patient,
@@ -21,11 +25,12 @@ from clinicportal.accounts.services import links as links_services
 from clinicportal.accounts.services import portal_access as portal_access_services
 from clinicportal.accounts.services.portal_access import (
     IssuedCredentials,
+    PortalAccessJustSetUp,
     portal_access_issue,
     portal_username_suggest,
 )
 from clinicportal.core.http import absolute_url
-from clinicportal.core.once import Sent, submit_once
+from clinicportal.core.once import Private, Sent, submit_once
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     AuthorizedUserForm,
@@ -41,26 +46,37 @@ from clinicportal.office.views.common import (
 from clinicportal.patients import selectors as patient_selectors
 
 
+def _slip_data(issued: IssuedCredentials) -> dict[str, Any]:
+    """What the slip shows, kept (encrypted, briefly) so that a repeated post shows it again."""
+    account = {"username": issued.account.username, "display_name": issued.account.display_name}
+    return {
+        "account": account,
+        "password": issued.password,
+        "temporary": issued.temporary,
+        "expires_at": issued.expires_at,
+    }
+
+
 def _slip(
-    request: StaffRequest,
-    patient: Any,
-    issued: IssuedCredentials,
-    heading: str,
-    done_url: str | None = None,
-) -> HttpResponse:
-    """Show new credentials once, on screen and ready to print (callers are never_cache)."""
-    return render(
-        request,
-        "office/portal_slip.html",
-        {
+    request: StaffRequest, patient: Any, heading: str, done_url: str | None = None
+) -> Callable[[Private], HttpResponse]:
+    """Show new credentials, on screen and ready to print (callers are never_cache)."""
+
+    def page(issued: Private) -> HttpResponse:
+        expires = issued.get("expires_at")
+        context = {
             "patient": patient,
-            "issued": issued,
+            "issued": {
+                **issued,
+                "expires_at": datetime.datetime.fromisoformat(expires) if expires else None,
+            },
             "heading": heading,
             "portal_url": absolute_url(request.actor.practice.portal_path()),
-            "done_url": done_url
-            or reverse("office:patient", args=[patient.public_id]) + "#online-portal",
-        },
-    )
+            "done_url": done_url or _online_portal_url(patient),
+        }
+        return render(request, "office/portal_slip.html", context)
+
+    return page
 
 
 @never_cache
@@ -76,29 +92,55 @@ def portal_access(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     access = portal_access_for_patient(actor=request.actor, patient=patient)
     current = access.own.account.username if access.own else ""
     form = PortalAccessForm(request.POST or None, initial={"username": current})
+    just_set_up = ""
+
+    def issue() -> Sent:
+        issued = portal_access_issue(
+            actor=request.actor,
+            patient=patient,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"] or None,
+            new_only=request.POST.get("setup") == "1",
+        )
+        again = _(
+            "This form was already sent, and portal access is set up. Its password was shown "
+            "once. Reissue the password for a new slip."
+        )
+        return Sent(_online_portal_url(patient), again, private=_slip_data(issued))
+
     if request.method == "POST" and request.POST.get("action") == "default":
         form = PortalAccessForm(initial={"username": current or _suggest(request, patient)})
     elif request.method == "POST" and form.is_valid():
+        page = _slip(request, patient, "Portal access is ready", _next_within_office(request))
         try:
-            issued = portal_access_issue(
-                actor=request.actor,
-                patient=patient,
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password"] or None,
-            )
+            return submit_once(request, actor=request.actor, write=issue, page=page)
+        except PortalAccessJustSetUp as taken:
+            # Reissuing now would make the other slip wrong: say so, and offer the reissue.
+            access = portal_access_for_patient(actor=request.actor, patient=patient)
+            form = PortalAccessForm(initial={"username": taken.grant.account.username})
+            just_set_up = _just_set_up(patient, taken.grant)
         except ValidationError as exc:
             _form_errors(form, exc)
-        else:
-            return _slip(
-                request, patient, issued, "Portal access is ready", _next_within_office(request)
-            )
     context = {
         "patient": patient,
         "form": form,
         "access": access,
         "back_url": _next_within_office(request),
+        "just_set_up": just_set_up,
     }
-    return render(request, "office/portal_access.html", context)
+    return render(request, "office/portal_access.html", context, status=409 if just_set_up else 200)
+
+
+def _just_set_up(patient: Any, grant: PortalGrant) -> str:
+    by = getattr(grant.created_by, "staff_member", None)
+    return _(
+        "Portal access was just set up for %(name)s (by %(staff)s at %(time)s). Reissue it to "
+        "get a new password slip."
+    ) % {
+        "name": patient.first_name,
+        "staff": by.display_name if by else _("the office"),
+        "time": formats.time_format(timezone.localtime(grant.created_at)),
+    }
 
 
 def _suggest(request: StaffRequest, patient: Any) -> str:
@@ -119,7 +161,8 @@ def authorized_user_add(request: StaffRequest, patient_id: uuid.UUID) -> HttpRes
         data["password"] = ""
         form = AuthorizedUserForm(initial=data.dict())
     elif request.method == "POST" and form.is_valid():
-        try:
+
+        def add() -> Sent:
             issued = portal_access_services.authorized_user_add(
                 actor=request.actor,
                 patient=patient,
@@ -129,10 +172,17 @@ def authorized_user_add(request: StaffRequest, patient_id: uuid.UUID) -> HttpRes
                 note=form.cleaned_data["note"],
                 email=form.cleaned_data["email"],
             )
+            again = _(
+                "This form was already sent, and %(name)s was added. The password was shown "
+                "once, on the slip."
+            ) % {"name": issued.account.display_name}
+            return Sent(_online_portal_url(patient), again, private=_slip_data(issued))
+
+        page = _slip(request, patient, "Authorized web user added")
+        try:
+            return submit_once(request, actor=request.actor, write=add, page=page)
         except ValidationError as exc:
             _form_errors(form, exc)
-        else:
-            return _slip(request, patient, issued, "Authorized web user added")
     return render(
         request,
         "office/authorized_user_add.html",
