@@ -301,7 +301,7 @@ def test_a_refused_write_leaves_its_token_free_for_the_corrected_form(alice_clie
     assert accepted.status_code == 302 and ChartFile.objects.count() == 1
 
 
-def test_sweep_forgets_tokens_after_a_day(alice_client, alice):
+def test_sweep_forgets_tokens_after_a_day_and_slips_after_minutes(alice_client, patient_a):
     import datetime
 
     from django.core.management import call_command
@@ -310,15 +310,19 @@ def test_sweep_forgets_tokens_after_a_day(alice_client, alice):
     from clinicportal.accounts.models import FormSubmission
 
     alice_client.post(reverse("office:patient_create"), add_patient_form("old"))
-    alice_client.post(reverse("office:patient_create"), add_patient_form("new"))
-    old = FormSubmission.objects.order_by("pk").first()
-    assert old is not None
+    form = {"action": "issue", "username": "ada", "password": "", "submission": "slip"}
+    alice_client.post(access_url(patient_a), form)
+    old, slip = FormSubmission.objects.order_by("pk")
     FormSubmission.objects.filter(pk=old.pk).update(
         created_at=timezone.now() - datetime.timedelta(days=1, minutes=1)
     )
+    FormSubmission.objects.filter(pk=slip.pk).update(
+        private_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
     out = io.StringIO()
     call_command("sweep", stdout=out)
-    assert FormSubmission.objects.count() == 1
+    (kept,) = FormSubmission.objects.all()
+    assert kept.pk == slip.pk and kept.private == ""
     assert "Forgot 1 sent-form tokens older than a day." in out.getvalue()
 
 
