@@ -144,6 +144,14 @@ class PortalLink(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     # When a newer link of the same purpose took its place: only the newest one works.
     replaced_at = models.DateTimeField(null=True, blank=True)
+    # The email that carries it, so that a failed one can be sent again with a new link.
+    email = models.ForeignKey(
+        "notifications.OutboxEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="portal_links",
+    )
 
     def __str__(self) -> str:
         return f"{self.purpose} link for {self.account}"

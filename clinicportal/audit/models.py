@@ -65,6 +65,7 @@ class AuditEvent(models.Model):
         API_KEY_REVOKED = "api_key.revoked", "API key revoked"
         API_KEY_REFUSED = "api_key.refused", "Revoked API key refused"
         OUTBOX_EMAIL_VIEWED = "outbox.email_viewed", "Outbox email opened"
+        OUTBOX_EMAIL_RESENT = "outbox.email_resent", "Failed email sent again"
 
     practice = models.ForeignKey(
         "practices.Practice", on_delete=models.PROTECT, related_name="audit_events"

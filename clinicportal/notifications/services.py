@@ -88,6 +88,37 @@ def email_send_test(*, actor: StaffActor, to: str) -> OutboxEmail:
         )
 
 
+class NotFailed(Exception):
+    """Only a failed email can be sent again; this one is queued, sending, sent or replaced."""
+
+
+def outbox_email_send_again(
+    *, actor: StaffActor, email: OutboxEmail, replacement: OutboxEmail | None = None
+) -> None:
+    """Send a failed email again, and record who did; call inside a transaction.
+
+    Without ``replacement`` the same email is queued again from a first attempt. An email that
+    carried a single-use link is replaced instead by a new email with a new link (its own link
+    was forgotten when it failed; see accounts' email_send_again). A second press, or two at
+    once, finds the email no longer failed and raises NotFailed, changing nothing.
+    """
+    require_own_practice(actor, email)
+    failed = OutboxEmail.objects.filter(
+        pk=email.pk, status=OutboxEmail.Status.FAILED, sent_again_as__isnull=True
+    )
+    if replacement is not None:
+        changed = failed.update(sent_again_as=replacement)
+    elif LINK_PLACEHOLDER in email.body_text:
+        raise ValueError("An email with a single-use link is sent again as a new email.")
+    else:
+        changed = failed.update(
+            status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=None, last_error=""
+        )
+    if not changed:
+        raise NotFailed
+    audit_record(actor=actor, action=AuditEvent.Action.OUTBOX_EMAIL_RESENT, target=email)
+
+
 def outbox_email_view(*, actor: StaffActor, email: OutboxEmail) -> None:
     """Record that a staff member opened one outbox email (emails name patients' addresses)."""
     require_own_practice(actor, email)

@@ -124,6 +124,11 @@ urlpatterns = [
     ),
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<uuid:email_id>/", outbox.outbox_email, name="outbox_email"),
+    path(
+        "outbox/<uuid:email_id>/send-again/",
+        outbox.outbox_email_send_again,
+        name="outbox_email_send_again",
+    ),
     path("settings/email/", admin.settings_email, name="settings_email"),
     path("settings/api-keys/", admin.settings_api_keys, name="settings_api_keys"),
     path(

@@ -34,8 +34,9 @@ from clinicportal.core.context import (
     require_own_practice,
 )
 from clinicportal.core.http import absolute_url
+from clinicportal.notifications.delivery import LINK_PLACEHOLDER
 from clinicportal.notifications.models import OutboxEmail
-from clinicportal.notifications.services import email_queue
+from clinicportal.notifications.services import NotFailed, email_queue, outbox_email_send_again
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 
@@ -43,6 +44,14 @@ SET_PASSWORD_LINK_LIFETIME = datetime.timedelta(days=7)
 
 
 RESET_LINK_LIFETIME = datetime.timedelta(hours=2)
+
+
+class LinkGone(Exception):
+    """A failed email's link was for an account that no longer exists or is switched off."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class LinkInvalid(Exception):
@@ -122,6 +131,7 @@ def portal_access_email(*, actor: StaffActor, patient: Patient) -> OutboxEmail:
             },
             link=_link_url(actor.practice, token),
         )
+        PortalLink.objects.filter(pk=link.pk).update(email=email)
         audit_record(
             actor=actor,
             action=AuditEvent.Action.PORTAL_ACCESS_EMAILED,
@@ -172,17 +182,62 @@ def portal_password_reset_send(
     if recent[:RESETS_PER_ACCOUNT].count() >= RESETS_PER_ACCOUNT:
         return None
     with transaction.atomic():
-        token, link = _link_create(account, PortalLink.Purpose.RESET, RESET_LINK_LIFETIME)
-        email = email_queue(
-            practice=practice,
-            to=address,
-            template="password_reset",
-            context={"username": account.username, "expires_at": link.expires_at},
-            link=_link_url(practice, token),
-        )
+        email = _reset_email_queue(practice, account, address)
         visitor = VisitorActor(practice=practice, ip=ip, user_agent=user_agent)
         _record_for_patients(visitor, account, AuditEvent.Action.PORTAL_RESET_REQUESTED)
     return email
+
+
+def _reset_email_queue(practice: Practice, account: PortalAccount, address: str) -> OutboxEmail:
+    token, link = _link_create(account, PortalLink.Purpose.RESET, RESET_LINK_LIFETIME)
+    email = email_queue(
+        practice=practice,
+        to=address,
+        template="password_reset",
+        context={"username": account.username, "expires_at": link.expires_at},
+        link=_link_url(practice, token),
+    )
+    PortalLink.objects.filter(pk=link.pk).update(email=email)
+    return email
+
+
+def email_send_again(*, actor: StaffActor, email: OutboxEmail) -> OutboxEmail:
+    """Send a failed email again (Outbox); return the email that will go out.
+
+    One with a single-use link becomes a new email, written afresh with a new link (so its
+    expiry date is right), and every earlier link of that kind ends. Refuses kindly (LinkGone)
+    when the account has gone meanwhile, and raises NotFailed when it was sent again already.
+    """
+    require_own_practice(actor, email)
+    with transaction.atomic():
+        if LINK_PLACEHOLDER not in email.body_text:
+            outbox_email_send_again(actor=actor, email=email)
+            return email
+        if email.status != OutboxEmail.Status.FAILED or email.sent_again_as_id:
+            raise NotFailed
+        old = PortalLink.objects.filter(email=email).select_related("account").last()
+        account = old.account if old is not None else None
+        own = account.grants.filter(kind=PortalGrant.Kind.PATIENT).first() if account else None
+        reset = old is not None and old.purpose == PortalLink.Purpose.RESET
+        if (
+            account is None
+            or not account.is_active
+            or not portal_account_email(account)
+            or (own is None and not reset)
+        ):
+            raise LinkGone(
+                _(
+                    "This email’s link was for a portal login that has been removed or has no "
+                    "email address now, so it cannot be sent again. Check the patient’s portal "
+                    "access and email it from there if it is still needed."
+                )
+            )
+        if reset or own is None:
+            replacement = _reset_email_queue(actor.practice, account, portal_account_email(account))
+        else:
+            replacement = portal_access_email(actor=actor, patient=own.patient)
+        outbox_email_send_again(actor=actor, email=email, replacement=replacement)
+    return replacement
 
 
 def _account_for_reset(practice: Practice, identifier: str) -> PortalAccount | None:
