@@ -104,3 +104,42 @@ def test_a_long_filename_fits_in_the_office_and_the_portal(make_page, page, axe,
         patient.get_by_role("link", name=name).click()
         axe.check(patient)
         fits(patient)
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_the_outbox_says_the_worker_stopped_and_sends_a_failed_email_again_by_keyboard(
+    page, axe, alice, email_settings
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from clinicportal.notifications.delivery import MAX_ATTEMPTS
+    from clinicportal.notifications.models import OutboxEmail
+    from clinicportal.notifications.services import email_send_test
+    from tests.conftest import actor
+
+    enrol_authenticator(alice)
+    for to in ("stuck@example.com", "failed@example.com"):
+        email_send_test(actor=actor(alice), to=to)
+    OutboxEmail.objects.filter(to="stuck@example.com").update(
+        status="sending", lease_until=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    OutboxEmail.objects.filter(to="failed@example.com").update(
+        status="failed", attempts=MAX_ATTEMPTS, last_error="The mail server answered 421: busy"
+    )
+    sign_in(page, axe, "alice")
+    expect(page.get_by_role("alert").first).to_contain_text("Emails are not being sent")
+    page.get_by_role("link", name="Open the Outbox").click()
+    axe.check(page)
+    fits(page)
+    expect(page.get_by_role("alert")).to_contain_text("the worker has not run yet")
+    expect(page.get_by_role("table")).to_contain_text("Stuck")
+    page.get_by_role("row", name="failed@example.com").get_by_role("link").click()
+    axe.check(page)
+    fits(page)
+    page.get_by_role("button", name="Send again").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("The email is queued to be sent again.")).to_be_visible()
+    axe.check(page)
+    assert OutboxEmail.objects.get(to="failed@example.com").status == "queued"
