@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from clinicportal.notifications.delivery import BACKOFF_CAP, MAX_ATTEMPTS, backoff
+from clinicportal.notifications.delivery import BACKOFF_CAP, MAX_ATTEMPTS, RECORD_EVERY, backoff
 from clinicportal.notifications.models import OutboxEmail, WorkerHeartbeat
 from clinicportal.notifications.worker import Worker, worker_beat
 from tests.conftest import Mailbox, run_worker
@@ -39,25 +39,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class HeldMailbox(Mailbox):
-    """A mail server that takes each message, then holds its answer until released."""
+    """A mail server that takes each message, then (from the ``hold_from``-th message on)
+    holds its answer until released."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold_from: int = 1) -> None:
         super().__init__()
+        self.hold_from = hold_from
         self.received = threading.Event()
         self.release = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
         answer = await super().handle_DATA(server, session, envelope)
-        self.received.set()
-        await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
+        if len(self.messages) >= self.hold_from:
+            self.received.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
         return answer
 
 
 @pytest.fixture
-def held_smtp(smtp_port: int) -> Iterator[HeldMailbox]:
+def held_smtp(smtp_port: int, request) -> Iterator[HeldMailbox]:
     from aiosmtpd.controller import Controller
 
-    mailbox = HeldMailbox()
+    mailbox = HeldMailbox(getattr(request, "param", 1))
     controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     yield mailbox
@@ -352,3 +355,17 @@ def test_one_refused_recipient_does_not_hold_back_the_rest_of_the_batch(
     refused = OutboxEmail.objects.get(to="nobody@example.com")
     assert refused.status == "queued" and "550" in refused.last_error
     assert set(OutboxEmail.objects.values_list("status", flat=True)) == {"sent", "queued"}
+
+
+@pytest.mark.parametrize("held_smtp", [RECORD_EVERY + 1], indirect=True)
+def test_a_batch_records_its_sent_emails_as_it_goes(
+    alice_client, email_settings, held_smtp, worker_thread
+):
+    for number in range(RECORD_EVERY + 2):
+        queue_test_email(alice_client, f"patient{number}@example.com")
+    worker_thread()
+    assert held_smtp.received.wait(20)  # mid-batch: the server holds one more message
+    statuses = list(OutboxEmail.objects.values_list("status", flat=True))
+    assert statuses.count("sent") == RECORD_EVERY  # a kill now sends only the rest again
+    held_smtp.release.set()
+    wait_for(lambda: OutboxEmail.objects.filter(status="sent").count() == RECORD_EVERY + 2)

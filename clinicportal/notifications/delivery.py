@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 30
 BACKOFF_CAP = timedelta(minutes=5)
 SMTP_TIMEOUT = 15
-BATCH = 50  # emails claimed at once: two commits for the lot, one connection per practice
+BATCH = 50  # emails claimed at once, in one commit, sent over one connection per practice
+RECORD_EVERY = 10  # sent emails recorded in one commit: at most this many go twice after a kill
 # What the stored bodies say where a single-use link goes; the worker puts the link in.
 LINK_PLACEHOLDER = "[single-use link, not shown]"
 STOPPED_MID_SEND = (
@@ -71,9 +72,7 @@ def outbox_send_due(*, worker_id: str, only: int | None = None) -> int:
     """
     emails = _claim_due(worker_id=worker_id, only=only)
     for _, group in itertools.groupby(emails, key=lambda email: email.practice_id):
-        sent, failures = _send_group(list(group))
-        if sent:
-            persist(functools.partial(_mark_sent, sent))
+        failures = _send_group(list(group))
         for email, error in failures:
             logger.warning("email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
             persist(functools.partial(_attempt_failed, email, error, worker_id))
@@ -109,8 +108,9 @@ def _claim_due(*, worker_id: str, only: int | None) -> list[OutboxEmail]:
     return list(claimed.select_related("practice__email_settings").order_by("practice_id", "pk"))
 
 
-def _send_group(emails: list[OutboxEmail]) -> tuple[list[int], list[tuple[OutboxEmail, str]]]:
-    """Send one practice's emails over one connection; return the sent ids and the failures."""
+def _send_group(emails: list[OutboxEmail]) -> list[tuple[OutboxEmail, str]]:
+    """Send one practice's emails over one connection, recording the sent ones as it goes
+    (every RECORD_EVERY, so a killed worker leaves few to send twice); return the failures."""
     sent: list[int] = []
     failures: list[tuple[OutboxEmail, str]] = []
     try:
@@ -118,7 +118,7 @@ def _send_group(emails: list[OutboxEmail]) -> tuple[list[int], list[tuple[Outbox
         mailer = _mailer(emails[0].practice_id, config)
         mailer.open()
     except (smtplib.SMTPException, OSError, EmailSettings.DoesNotExist) as exc:
-        return [], [(email, _describe(exc)) for email in emails]
+        return [(email, _describe(exc)) for email in emails]
     broken = ""  # once the connection is lost, the rest wait for the next attempt
     try:
         for email in emails:
@@ -129,6 +129,9 @@ def _send_group(emails: list[OutboxEmail]) -> tuple[list[int], list[tuple[Outbox
                 if mailer.send_messages([_message(email, config)]) != 1:
                     raise smtplib.SMTPException("The mail server did not accept the message.")
                 sent.append(email.pk)
+                if len(sent) >= RECORD_EVERY:
+                    persist(functools.partial(_mark_sent, sent))
+                    sent = []
             except OSError as exc:  # SMTPException is an OSError too
                 failures.append((email, _describe(exc)))
                 # A refused recipient concerns this message only; a lost connection, the rest.
@@ -139,7 +142,9 @@ def _send_group(emails: list[OutboxEmail]) -> tuple[list[int], list[tuple[Outbox
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             mailer.close()
-    return sent, failures
+        if sent:
+            persist(functools.partial(_mark_sent, sent))
+    return failures
 
 
 def _mark_sent(ids: list[int]) -> None:
