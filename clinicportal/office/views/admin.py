@@ -34,7 +34,7 @@ from clinicportal.office.forms import (
     SystemDocumentForm,
     TestEmailForm,
 )
-from clinicportal.office.views.common import _form_errors
+from clinicportal.office.views.common import _form_errors, upload_submit
 from clinicportal.practices import services as practice_services
 from clinicportal.practices.selectors import (
     library_documents,
@@ -192,7 +192,6 @@ def _send_test(request: StaffRequest, to: str) -> Sent:
 @admin_required
 def library_add(request: StaffRequest) -> HttpResponse:
     form = SystemDocumentForm(request.POST, request.FILES)
-    status = 400
 
     def add() -> Sent:
         practice_services.system_document_add(
@@ -204,15 +203,10 @@ def library_add(request: StaffRequest) -> HttpResponse:
             reverse("office:settings_website") + "#library", "The document is in the library."
         )
 
-    if form.is_valid():
-        try:
-            return submit_once(request, actor=request.actor, write=add)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        except UploadNotFinished as exc:
-            form.add_error(None, exc.message)
-            status = 503
-    return _website(request, library_form=form, status=status)
+    answer = upload_submit(request, form, add, lambda exc: _form_errors(form, exc))
+    if not isinstance(answer, int):
+        return answer
+    return _website(request, library_form=form, status=answer)
 
 
 @require_POST

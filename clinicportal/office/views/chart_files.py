@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,13 +12,13 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
 from clinicportal.content.sniff import by_content_type
-from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.files import stored_file_response
-from clinicportal.core.once import Sent, submit_once
+from clinicportal.core.once import Sent
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     ChartFileUploadForm,
 )
+from clinicportal.office.views.common import upload_submit
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients import services as patient_services
 
@@ -44,15 +43,10 @@ def chart_file_upload(request: StaffRequest, patient_id: uuid.UUID) -> HttpRespo
         return Sent(url, f"{count} file{'s' if count != 1 else ''} added to the chart.")
 
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                return submit_once(request, actor=request.actor, write=upload)
-            except ValidationError as exc:
-                form.add_error("uploads", exc)
-            except UploadNotFinished as exc:
-                form.add_error(None, exc.message)
-                status = 503
+        answer = upload_submit(request, form, upload, lambda exc: form.add_error("uploads", exc))
+        if not isinstance(answer, int):
+            return answer
+        status = answer
     return render(
         request,
         "office/chart_file_upload.html",

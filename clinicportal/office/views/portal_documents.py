@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinicportal.accounts.selectors import (
     portal_access_for_patient,
 )
-from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.once import Sent, submit_once
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
@@ -28,7 +27,7 @@ from clinicportal.office.forms import (
     ShareToPortalForm,
     TopicShareForm,
 )
-from clinicportal.office.views.common import _online_portal_url, _to_online_portal
+from clinicportal.office.views.common import _online_portal_url, _to_online_portal, upload_submit
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients.models import Patient
 from clinicportal.practices.selectors import (
@@ -112,15 +111,10 @@ def portal_document_upload(request: StaffRequest, patient_id: uuid.UUID) -> Http
         )
 
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                return submit_once(request, actor=request.actor, write=upload)
-            except ValidationError as exc:
-                form.add_error("upload", exc)
-            except UploadNotFinished as exc:
-                form.add_error(None, exc.message)
-                status = 503
+        answer = upload_submit(request, form, upload, lambda exc: form.add_error("upload", exc))
+        if not isinstance(answer, int):
+            return answer
+        status = answer
     access = portal_access_for_patient(actor=request.actor, patient=patient)
     context = {
         "patient": patient,
