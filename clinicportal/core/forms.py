@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 
 
@@ -34,3 +36,20 @@ class FormErrorsConcernField(BoundField):
         attrs["aria-invalid"] = "true"
         attrs["aria-describedby"] = " ".join([form_errors_id(self.form), *described.split()])
         return attrs
+
+
+def service_errors(
+    form: forms.BaseForm, exc: ValidationError, *, rename: Mapping[str, str] | None = None
+) -> None:
+    """Put a service's ValidationError next to the fields it names, the rest on the form itself.
+
+    ``rename`` maps a field the service names to the form's field for it, when the form calls it
+    differently (the service's ``password`` is the form's ``new_password``).
+    """
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        if field not in form.fields:
+            field = (rename or {}).get(field, field)
+        form.add_error(field if field in form.fields else None, errors)

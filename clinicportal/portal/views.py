@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -46,6 +45,7 @@ from clinicportal.accounts.services.two_step import (
 )
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
+from clinicportal.core.forms import service_errors
 from clinicportal.core.zipstream import zip_stream
 from clinicportal.portal import auth
 from clinicportal.portal.auth import PortalRequest, portal_required
@@ -64,6 +64,8 @@ from clinicportal.records.services import portal_document_open, portal_records_d
 
 LOG_ENTRIES_PER_PAGE = 25
 RECORDS_PER_PAGE = 25
+# The services name the password being set `password`; the portal's forms, `new_password`.
+NEW_PASSWORD = {"password": "new_password"}
 
 
 @never_cache
@@ -157,7 +159,7 @@ def set_password(request: PortalRequest) -> HttpResponseBase:
                 session_key=request.session.session_key or "",
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            service_errors(form, exc, rename=NEW_PASSWORD)
         else:
             messages.success(request, "Your new password is set. Welcome to your portal.")
             return redirect("portal:home", request.practice.slug)
@@ -212,7 +214,7 @@ def account(request: PortalRequest) -> HttpResponse:
                 session_key=request.session.session_key or "",
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            service_errors(form, exc, rename=NEW_PASSWORD)
         else:
             messages.success(
                 request,
@@ -246,7 +248,7 @@ def two_factor_setup(request: PortalRequest) -> HttpResponse:
         try:
             codes = portal_two_factor_turn_on(actor=request.portal, code=form.cleaned_data["code"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            service_errors(form, exc, rename=NEW_PASSWORD)
         else:
             done = reverse("portal:account", args=[request.practice.slug])
             return render(request, "portal/recovery_codes.html", {"codes": codes, "done": done})
@@ -271,16 +273,6 @@ def two_factor_off(request: PortalRequest) -> HttpResponse:
         else:
             messages.success(request, "Two-step sign-in is off.")
     return redirect("portal:account", request.practice.slug)
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for field, messages_ in errors.items():
-        target = (
-            field if field in form.fields else ("new_password" if field == "password" else None)
-        )
-        for message in messages_:
-            form.add_error(target, message)
 
 
 @never_cache
@@ -325,7 +317,7 @@ def password_link(request: HttpRequest, practice_slug: str, token: str) -> HttpR
             context["problem"] = invalid.message
             return render(request, "portal/password_link.html", context, status=410)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            service_errors(form, exc, rename=NEW_PASSWORD)
         else:
             messages.success(request, "Your password is set. Please sign in with it.")
             return redirect("portal:login", practice.slug)

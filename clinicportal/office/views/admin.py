@@ -19,6 +19,7 @@ from clinicportal.accounts.selectors import (
 )
 from clinicportal.accounts.services import api_keys as api_keys_services
 from clinicportal.content.uploads import UploadNotFinished
+from clinicportal.core.forms import service_errors
 from clinicportal.core.http import absolute_url
 from clinicportal.core.once import Private, Sent, submit_once
 from clinicportal.notifications.selectors import (
@@ -34,7 +35,7 @@ from clinicportal.office.forms import (
     SystemDocumentForm,
     TestEmailForm,
 )
-from clinicportal.office.views.common import _form_errors, upload_submit
+from clinicportal.office.views.common import upload_submit
 from clinicportal.practices import services as practice_services
 from clinicportal.practices.selectors import (
     library_documents,
@@ -170,7 +171,7 @@ def settings_email(request: StaffRequest) -> HttpResponse:
                 actor=request.actor, **{**data, "password": data["password"] or None}
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, "Email settings saved.")
             return redirect("office:settings_email")
@@ -203,7 +204,7 @@ def library_add(request: StaffRequest) -> HttpResponse:
             reverse("office:settings_website") + "#library", "The document is in the library."
         )
 
-    answer = upload_submit(request, form, add, lambda exc: _form_errors(form, exc))
+    answer = upload_submit(request, form, add, lambda exc: service_errors(form, exc))
     if not isinstance(answer, int):
         return answer
     return _website(request, library_form=form, status=answer)

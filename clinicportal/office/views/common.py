@@ -24,15 +24,6 @@ def _actor_for(request: HttpRequest, staff: Any) -> StaffActor:
     )
 
 
-def _form_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 def _next_within_office(request: HttpRequest) -> str | None:
     """The page to come back to (``?next=``), if it is one of this site's office pages."""
     url = request.GET.get("next", "")

@@ -29,6 +29,7 @@ from clinicportal.accounts.services.portal_access import (
     portal_access_issue,
     portal_username_suggest,
 )
+from clinicportal.core.forms import service_errors
 from clinicportal.core.http import absolute_url
 from clinicportal.core.once import Private, Sent, submit_once
 from clinicportal.office.auth import StaffRequest, staff_required
@@ -38,7 +39,6 @@ from clinicportal.office.forms import (
     PortalAccessForm,
 )
 from clinicportal.office.views.common import (
-    _form_errors,
     _next_within_office,
     _online_portal_url,
     _to_online_portal,
@@ -120,7 +120,7 @@ def portal_access(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
             form = PortalAccessForm(initial={"username": taken.grant.account.username})
             just_set_up = _just_set_up(patient, taken.grant)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            service_errors(form, exc)
     context = {
         "patient": patient,
         "form": form,
@@ -182,7 +182,7 @@ def authorized_user_add(request: StaffRequest, patient_id: uuid.UUID) -> HttpRes
         try:
             return submit_once(request, actor=request.actor, write=add, page=page)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            service_errors(form, exc)
     return render(
         request,
         "office/authorized_user_add.html",
@@ -212,7 +212,7 @@ def authorized_user_link(request: StaffRequest, patient_id: uuid.UUID) -> HttpRe
         try:
             return submit_once(request, actor=request.actor, write=link)
         except ValidationError as exc:
-            _form_errors(link_form, exc)
+            service_errors(link_form, exc)
     return render(
         request,
         "office/authorized_user_add.html",

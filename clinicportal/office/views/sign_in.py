@@ -31,11 +31,12 @@ from clinicportal.accounts.services.two_step import (
     two_factor_enrol,
 )
 from clinicportal.core.context import client_ip, user_agent
+from clinicportal.core.forms import service_errors
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     StaffLoginForm,
 )
-from clinicportal.office.views.common import _actor_for, _form_errors
+from clinicportal.office.views.common import _actor_for
 from clinicportal.practices.selectors import (
     staff_member_for_user,
 )
@@ -147,7 +148,7 @@ def _two_factor_enrol(
                 user_agent=user_agent(request),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            service_errors(form, exc)
         else:
             if during_login:
                 request.session.pop(PENDING, None)
@@ -175,7 +176,7 @@ def my_account(request: StaffRequest) -> HttpResponse:
         try:
             staff_two_factor_turn_off(actor=request.actor, password=form.cleaned_data["password"])
         except ValidationError as exc:
-            _form_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, "Two-step sign-in is off.")
             return redirect("office:account")
