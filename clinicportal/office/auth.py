@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
 from clinicportal.core.context import StaffActor, client_ip, user_agent
+from clinicportal.core.session_state import idle_expired
 from clinicportal.practices.selectors import staff_member_for_user
 from clinicportal.practices.services import staff_record_logout
 
@@ -46,16 +46,13 @@ def staff_required(view: View) -> View:
         actor = StaffActor(
             user=staff.user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
         )
-        now = int(time.time())
-        seen = request.session.get(SEEN)
-        if seen is not None and now - int(seen) > settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60:
+        if idle_expired(request, SEEN, settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60):
             staff_record_logout(actor=actor, timed_out=True)
             logout(request)
             messages.info(
                 request, "You were signed out after a time without activity. Please sign in again."
             )
             return redirect_to_login(request.get_full_path())
-        request.session[SEEN] = now
         request.actor = actor  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 

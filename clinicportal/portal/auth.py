@@ -25,7 +25,9 @@ from clinicportal.accounts.services.sessions import (
     portal_session_touch,
     portal_sign_out,
 )
+from clinicportal.core import session_state
 from clinicportal.core.context import PortalActor, client_ip, user_agent
+from clinicportal.core.session_state import idle_expired, second_step_await
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 from clinicportal.practices.selectors import practice_by_slug
@@ -67,20 +69,14 @@ def sign_in(request: HttpRequest, account: PortalAccount) -> None:
 
 
 PENDING = "portal.pending"
-PENDING_SECONDS = 5 * 60
 
 
 def await_second_step(request: HttpRequest, account: PortalAccount, next_path: str) -> None:
-    """Remember, for five minutes, who gave a right password and now owes a code."""
-    request.session[PENDING] = [account.pk, next_path, int(time.time())]
+    second_step_await(request, PENDING, account.pk, next_path)
 
 
 def second_step_pending(request: HttpRequest) -> tuple[int, str] | None:
-    pending = request.session.get(PENDING)
-    if not pending or int(time.time()) - int(pending[2]) > PENDING_SECONDS:
-        request.session.pop(PENDING, None)
-        return None
-    return int(pending[0]), str(pending[1])
+    return session_state.second_step_pending(request, PENDING)
 
 
 def _forget(request: HttpRequest) -> None:
@@ -147,17 +143,17 @@ def portal_required(
             portal_request.practice = practice
             portal_request.portal = actor
             portal_request.portal_patients = patients
-            now = int(time.time())
-            idle = now - int(request.session.get(SEEN, 0))
-            lived = now - int(request.session.get(STARTED, 0))
-            if idle > practice.portal_idle_minutes * 60 or lived > ABSOLUTE_LIFETIME:
+            lived = int(time.time()) - int(request.session.get(STARTED, 0))
+            idle_limit = practice.portal_idle_minutes * 60
+            if lived > ABSOLUTE_LIFETIME or idle_expired(
+                request, SEEN, idle_limit, unstamped_is_idle=True
+            ):
                 sign_out(portal_request, timed_out=True)
                 messages.info(
                     request,
                     "You were signed out to protect your information. Please sign in again.",
                 )
                 return redirect(login_url(practice))
-            request.session[SEEN] = now
             portal_session_touch(session_key=session_key)
             if account.password_is_temporary and not allow_temporary:
                 return redirect("portal:set_password", practice.slug)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.contrib import messages
@@ -32,6 +31,11 @@ from clinicportal.accounts.services.two_step import (
 )
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.forms import service_errors
+from clinicportal.core.session_state import (
+    second_step_await,
+    second_step_clear,
+    second_step_pending,
+)
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     StaffLoginForm,
@@ -55,10 +59,10 @@ class StaffLoginView(LoginView):
         if staff is None:
             return self.form_invalid(form)
         if two_factor_device(user) is not None:
-            _await_second_step(self.request, user.pk, self.get_success_url())
+            second_step_await(self.request, PENDING, user.pk, self.get_success_url())
             return redirect("office:login_code")
         if staff.is_admin:
-            _await_second_step(self.request, user.pk, self.get_success_url())
+            second_step_await(self.request, PENDING, user.pk, self.get_success_url())
             return redirect("office:login_setup")
         return _finish_login(self.request, staff, self.get_success_url())
 
@@ -66,23 +70,8 @@ class StaffLoginView(LoginView):
 PENDING = "office.pending"
 
 
-PENDING_SECONDS = 5 * 60
-
-
-def _await_second_step(request: HttpRequest, user_id: int, next_url: str) -> None:
-    request.session[PENDING] = [user_id, next_url, int(time.time())]
-
-
-def _pending(request: HttpRequest) -> tuple[int, str] | None:
-    pending = request.session.get(PENDING)
-    if not pending or int(time.time()) - int(pending[2]) > PENDING_SECONDS:
-        request.session.pop(PENDING, None)
-        return None
-    return int(pending[0]), str(pending[1])
-
-
 def _finish_login(request: HttpRequest, staff: Any, next_url: str) -> HttpResponse:
-    request.session.pop(PENDING, None)
+    second_step_clear(request, PENDING)
     auth_login(request, staff.user)
     staff_record_login(actor=_actor_for(request, staff))
     return redirect(next_url)
@@ -92,7 +81,7 @@ def _finish_login(request: HttpRequest, staff: Any, next_url: str) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def login_code(request: HttpRequest) -> HttpResponse:
     """Office sign-in, second step: the authenticator app's code or a recovery code."""
-    pending = _pending(request)
+    pending = second_step_pending(request, PENDING)
     if pending is None:
         messages.info(request, "Please sign in again.")
         return redirect("office:login")
@@ -119,7 +108,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def login_setup(request: HttpRequest) -> HttpResponse:
     """Admins must use two-step sign-in: enrol an authenticator app before going on."""
-    pending = _pending(request)
+    pending = second_step_pending(request, PENDING)
     staff = staff_member_for_user(pending[0]) if pending else None
     if pending is None or staff is None:
         messages.info(request, "Please sign in again.")
@@ -151,7 +140,7 @@ def _two_factor_enrol(
             service_errors(form, exc)
         else:
             if during_login:
-                request.session.pop(PENDING, None)
+                second_step_clear(request, PENDING)
                 auth_login(request, user)
                 staff_record_login(actor=_actor_for(request, staff))
             return render(request, "office/recovery_codes.html", {"codes": codes, "done": done_url})

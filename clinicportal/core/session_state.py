@@ -1,0 +1,48 @@
+"""What a browser's session remembers for both doors: a sign-in owing its second step, and when
+the session was last used (the idle time-out).
+
+The office and the portal keep these under keys of their own, so a browser can be at both doors
+at once without one's state touching the other's.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.http import HttpRequest
+
+PENDING_SECONDS = 5 * 60
+
+
+def second_step_await(request: HttpRequest, key: str, subject_id: int, next_url: str) -> None:
+    """Remember, for five minutes, who gave a right password and now owes a code."""
+    request.session[key] = [subject_id, next_url, int(time.time())]
+
+
+def second_step_pending(request: HttpRequest, key: str) -> tuple[int, str] | None:
+    """Who owes the second step here, and where they were going; None once five minutes pass."""
+    pending = request.session.get(key)
+    if not pending or int(time.time()) - int(pending[2]) > PENDING_SECONDS:
+        request.session.pop(key, None)
+        return None
+    return int(pending[0]), str(pending[1])
+
+
+def second_step_clear(request: HttpRequest, key: str) -> None:
+    request.session.pop(key, None)
+
+
+def idle_expired(
+    request: HttpRequest, key: str, limit_seconds: int, *, unstamped_is_idle: bool = False
+) -> bool:
+    """Whether the session went unused for longer than ``limit_seconds``; if not, note this use.
+
+    The server decides, from the session's own stamp: nothing the browser sends changes it. A
+    session with no stamp yet has just begun, unless its sign-in stamps it (``unstamped_is_idle``).
+    """
+    now = int(time.time())
+    seen = request.session.get(key, 0 if unstamped_is_idle else None)
+    if seen is not None and now - int(seen) > limit_seconds:
+        return True
+    request.session[key] = now
+    return False
