@@ -21,10 +21,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinicportal.accounts import two_factor
+from clinicportal.accounts.enrolment import enrolment_page
 from clinicportal.accounts.forms import CodeForm, TurnOffForm
 from clinicportal.accounts.models import PortalAccount
-from clinicportal.accounts.selectors import two_factor_device, two_factor_pending
+from clinicportal.accounts.selectors import two_factor_device
 from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.links import (
     LinkInvalid,
@@ -41,7 +41,6 @@ from clinicportal.accounts.services.sign_in import (
 from clinicportal.accounts.services.two_step import (
     portal_two_factor_turn_off,
     portal_two_factor_turn_on,
-    two_factor_enrol,
 )
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
@@ -237,28 +236,17 @@ def two_factor_setup(request: PortalRequest) -> HttpResponse:
     Viewing the page changes nothing: a new secret is made only when the person asks for it.
     """
     account = request.portal.account
-    issuer, label = request.practice.name, account.username
     if two_factor_device(account) is not None:
         return redirect("portal:account", request.practice.slug)
-    if request.method == "POST" and request.POST.get("action") == "start":
-        two_factor_enrol(owner=account, issuer=issuer, label=label)
-        return redirect("portal:two_factor_setup", request.practice.slug)
-    form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            codes = portal_two_factor_turn_on(actor=request.portal, code=form.cleaned_data["code"])
-        except ValidationError as exc:
-            service_errors(form, exc, rename=NEW_PASSWORD)
-        else:
-            done = reverse("portal:account", args=[request.practice.slug])
-            return render(request, "portal/recovery_codes.html", {"codes": codes, "done": done})
-    pending = two_factor_pending(account)
-    context = {
-        "form": form,
-        "secret": pending.secret if pending else None,
-        "qr": two_factor.qr_for(pending, issuer=issuer, label=label) if pending else None,
-    }
-    return render(request, "portal/two_factor_setup.html", context)
+    return enrolment_page(
+        request,
+        owner=account,
+        issuer=request.practice.name,
+        label=account.username,
+        turn_on=lambda code: portal_two_factor_turn_on(actor=request.portal, code=code),
+        templates=("portal/two_factor_setup.html", "portal/recovery_codes.html"),
+        done_url=reverse("portal:account", args=[request.practice.slug]),
+    )
 
 
 @require_POST

@@ -16,18 +16,16 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinicportal.accounts import two_factor
+from clinicportal.accounts.enrolment import enrolment_page
 from clinicportal.accounts.forms import CodeForm, TurnOffForm
 from clinicportal.accounts.selectors import (
     two_factor_device,
-    two_factor_pending,
 )
 from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.sign_in import staff_second_step
 from clinicportal.accounts.services.two_step import (
     staff_two_factor_turn_off,
     staff_two_factor_turn_on,
-    two_factor_enrol,
 )
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.forms import service_errors
@@ -119,39 +117,31 @@ def login_setup(request: HttpRequest) -> HttpResponse:
 def _two_factor_enrol(
     request: HttpRequest, staff: Any, done_url: str, *, during_login: bool
 ) -> HttpResponse:
-    """Enrol an authenticator; viewing the page changes nothing until the person asks."""
+    """Enrol an authenticator (an admin during sign-in, or anyone from My account)."""
     user = staff.user
-    issuer, label = f"{staff.practice.name} office", user.username
     if two_factor_device(user) is not None:  # done meanwhile, in another tab
         return redirect("office:login_code" if during_login else "office:account")
-    if request.method == "POST" and request.POST.get("action") == "start":
-        two_factor_enrol(owner=user, issuer=issuer, label=label)
-        return redirect(request.path)
-    form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            codes = staff_two_factor_turn_on(
-                user=user,
-                code=form.cleaned_data["code"],
-                ip=client_ip(request),
-                user_agent=user_agent(request),
-            )
-        except ValidationError as exc:
-            service_errors(form, exc)
-        else:
-            if during_login:
-                second_step_clear(request, PENDING)
-                auth_login(request, user)
-                staff_record_login(actor=_actor_for(request, staff))
-            return render(request, "office/recovery_codes.html", {"codes": codes, "done": done_url})
-    pending = two_factor_pending(user)
-    context = {
-        "form": form,
-        "secret": pending.secret if pending else None,
-        "qr": two_factor.qr_for(pending, issuer=issuer, label=label) if pending else None,
-        "during_login": during_login,
-    }
-    return render(request, "office/two_factor_setup.html", context)
+
+    def turn_on(code: str) -> list[str]:
+        codes = staff_two_factor_turn_on(
+            user=user, code=code, ip=client_ip(request), user_agent=user_agent(request)
+        )
+        if during_login:
+            second_step_clear(request, PENDING)
+            auth_login(request, user)
+            staff_record_login(actor=_actor_for(request, staff))
+        return codes
+
+    return enrolment_page(
+        request,
+        owner=user,
+        issuer=f"{staff.practice.name} office",
+        label=user.username,
+        turn_on=turn_on,
+        templates=("office/two_factor_setup.html", "office/recovery_codes.html"),
+        done_url=done_url,
+        context={"during_login": during_login},
+    )
 
 
 @never_cache
