@@ -108,3 +108,22 @@ def test_the_setup_page_after_enrolling_elsewhere_goes_on_instead_of_failing(cli
         response = getattr(client, method)(reverse("office:login_setup"))
         assert response.status_code == 302
         assert response["Location"] == reverse("office:login_code")
+
+
+def test_a_right_password_does_not_forgive_wrong_codes_before_the_code_is_given(client, alice):
+    """The count of failures clears when the sign-in completes, not at the password."""
+    from clinicportal.accounts.throttle import LOCKED_MESSAGE, PER_USERNAME
+
+    enrol_authenticator(alice)
+    for _ in range(PER_USERNAME - 1):
+        assert sign_in(client, "alice")["Location"] == reverse("office:login_code")
+        client.post(reverse("office:login_code"), {"code": "000000"})
+    assert sign_in(client, "alice")["Location"] == reverse("office:login_code")
+    locked = client.post(reverse("office:login_code"), {"code": "000000"})
+    assert "That code did not work." in locked.content.decode()
+    paused = client.post(reverse("office:login_code"), {"code": authenticator_code()})
+    assert LOCKED_MESSAGE in paused.content.decode()
+    assert client.get(reverse("office:patients")).status_code == 302
+    assert AuditEvent.objects.filter(
+        action="staff.locked_out", object_id=str(alice.user.pk)
+    ).exists()

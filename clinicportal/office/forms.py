@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinicportal.accounts.services.common import SignInRefused
-from clinicportal.accounts.services.sign_in import staff_authenticate
+from clinicportal.accounts.services.sign_in import OfficeDoor, sign_in_attempt
+from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.forms import FormErrorsConcernField
 from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.services import PatientDetails
@@ -34,13 +35,17 @@ class StaffLoginForm(AuthenticationForm):
         if username is not None and password:
             assert self.request is not None, "LoginView passes the request"
             try:
-                self.user_cache = staff_authenticate(
-                    request=self.request, username=username, password=password
+                self.user_cache = sign_in_attempt(
+                    OfficeDoor(),
+                    username=username,
+                    password=password,
+                    ip=client_ip(self.request),
+                    user_agent=user_agent(self.request),
                 )
             except SignInRefused as refused:
-                raise forms.ValidationError(refused.message, code="locked") from None
-            if self.user_cache is None:
-                raise self.get_invalid_login_error()
+                if refused.code == "locked":
+                    raise forms.ValidationError(refused.message, code="locked") from None
+                raise self.get_invalid_login_error() from None
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
 

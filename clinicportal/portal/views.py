@@ -34,9 +34,10 @@ from clinicportal.accounts.services.links import (
 )
 from clinicportal.accounts.services.portal_access import portal_password_change
 from clinicportal.accounts.services.sign_in import (
-    portal_second_step,
-    portal_sign_in,
-    portal_sign_in_complete,
+    PortalDoor,
+    second_step_attempt,
+    sign_in_attempt,
+    sign_in_complete,
 )
 from clinicportal.accounts.services.two_step import (
     portal_two_factor_turn_off,
@@ -75,8 +76,8 @@ def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
     next_path = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():
         try:
-            account = portal_sign_in(
-                practice=practice,
+            account = sign_in_attempt(
+                PortalDoor(practice),
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
                 ip=client_ip(request),
@@ -88,8 +89,8 @@ def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
             if two_factor_device(account) is not None:
                 auth.await_second_step(request, account, next_path)
                 return redirect("portal:login_code", practice.slug)
-            portal_sign_in_complete(
-                account=account, ip=client_ip(request), user_agent=user_agent(request)
+            sign_in_complete(
+                PortalDoor(practice), account, ip=client_ip(request), user_agent=user_agent(request)
             )
             return _signed_in(request, account, next_path)
     return render(
@@ -119,9 +120,9 @@ def login_code(request: HttpRequest, practice_slug: str) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            account = portal_second_step(
-                practice=practice,
-                account_id=account_id,
+            account = second_step_attempt(
+                PortalDoor(practice),
+                subject_id=account_id,
                 code=form.cleaned_data["code"],
                 ip=client_ip(request),
                 user_agent=user_agent(request),

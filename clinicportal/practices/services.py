@@ -118,11 +118,6 @@ def practice_update(
     return practice
 
 
-def staff_record_login(*, actor: StaffActor) -> None:
-    with transaction.atomic():
-        audit_record(actor=actor, action=AuditEvent.Action.STAFF_LOGIN)
-
-
 def staff_record_logout(*, actor: StaffActor, timed_out: bool = False) -> None:
     action = AuditEvent.Action.STAFF_TIMED_OUT if timed_out else AuditEvent.Action.STAFF_LOGOUT
     with transaction.atomic():

@@ -18,9 +18,10 @@ USERNAME_MAX = 150
 class SignInRefused(Exception):
     """Sign-in did not succeed; ``message`` is safe to show."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "refused") -> None:
         super().__init__(message)
         self.message = message
+        self.code = code  # "locked" while the throttle pauses sign-in
 
 
 def _record_for_patients(actor: Actor, account: PortalAccount, action: AuditEvent.Action) -> None:

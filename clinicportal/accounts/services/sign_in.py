@@ -1,18 +1,22 @@
-"""Sign-in at both doors: the password, the second step, and the throttle around them."""
+"""Sign-in at both doors: the password, the second step, and the throttle around them.
+
+One attempt function serves the office and the portal: each door says only where its accounts
+are, who may come in, and how its trail records a failure and a sign-in. The throttle, the
+hasher run for unknown usernames, the rehash to today's parameters and the audit rows of every
+failure are the same for both.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
+from dataclasses import dataclass
+from typing import Protocol
+
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinicportal.accounts import throttle, two_factor
-from clinicportal.accounts.models import (
-    LoginFailure,
-    PortalAccount,
-    User,
-)
+from clinicportal.accounts.models import LoginFailure, PortalAccount, User
 from clinicportal.accounts.passwords import (
     hash_password,
     password_matches,
@@ -23,150 +27,209 @@ from clinicportal.accounts.selectors import two_factor_device
 from clinicportal.accounts.services.common import USERNAME_MAX, SignInRefused, _record_for_patients
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.context import (
-    PortalActor,
-    VisitorActor,
-    client_ip,
-)
-from clinicportal.core.context import user_agent as request_user_agent
+from clinicportal.core.context import PortalActor, StaffActor, VisitorActor
 from clinicportal.practices.models import Practice, StaffMember
 
 
-def portal_sign_in(
-    *, practice: Practice, username: str, password: str, ip: str | None, user_agent: str
-) -> PortalAccount:
-    """Check a username and password at the practice's portal; return the account.
+class Door[T: User | PortalAccount](Protocol):
+    """Where one kind of account signs in."""
 
-    Raises SignInRefused with a message safe to show. Guessing is throttled per username and
-    per address, and the password hasher runs even for unknown usernames.
-    """
-    key = username_key(username)[:USERNAME_MAX]
-    door = LoginFailure.Door.PORTAL
-    account = (
-        PortalAccount.objects.filter(practice=practice, username_key=key, is_active=True)
-        .prefetch_related("grants")
-        .first()
-    )
-    locked = throttle.login_locked(door=door, practice=practice, username_key=key, ip=ip)
-    matches = password_matches(password, account.password if account else None)
-    if locked or not matches or account is None or not account.grants.all():
-        with transaction.atomic():
-            throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
-            visitor = VisitorActor(practice=practice, ip=ip, user_agent=user_agent)
-            if account is not None:
-                _record_for_patients(visitor, account, AuditEvent.Action.PORTAL_LOGIN_FAILED)
-            else:
-                # The office's trail of guesses; also the same work as for a real account.
-                audit_record(actor=visitor, action=AuditEvent.Action.PORTAL_LOGIN_FAILED)
-        if locked:
-            raise SignInRefused(throttle.LOCKED_MESSAGE)
-        raise SignInRefused(
-            "That username and password do not match. Please check them and try again."
+    @property
+    def kind(self) -> LoginFailure.Door: ...
+
+    @property
+    def practice(self) -> Practice | None: ...
+
+    def find(self, username: str) -> T | None: ...
+
+    def get(self, pk: int) -> T | None: ...
+
+    def may_enter(self, subject: T) -> bool: ...
+
+    def record_failure(
+        self, subject: T | None, username: str, *, ip: str | None, user_agent: str, locked: bool
+    ) -> None: ...
+
+    def record_sign_in(self, subject: T, *, ip: str | None, user_agent: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PortalDoor:
+    """A practice's patient portal: accounts with at least one patient granted."""
+
+    practice: Practice
+    kind: LoginFailure.Door = LoginFailure.Door.PORTAL
+
+    def find(self, username: str) -> PortalAccount | None:
+        key = username_key(username)[:USERNAME_MAX]
+        return (
+            PortalAccount.objects.filter(practice=self.practice, username_key=key, is_active=True)
+            .prefetch_related("grants")
+            .first()
         )
-    expires = account.temporary_password_expires_at
-    if account.password_is_temporary and expires is not None and expires < timezone.now():
-        raise SignInRefused(
-            "This temporary password has expired. Please ask the office for a new one."
+
+    def get(self, pk: int) -> PortalAccount | None:
+        return PortalAccount.objects.filter(practice=self.practice, pk=pk, is_active=True).first()
+
+    def may_enter(self, subject: PortalAccount) -> bool:
+        return bool(subject.grants.all())
+
+    def record_failure(
+        self,
+        subject: PortalAccount | None,
+        username: str,
+        *,
+        ip: str | None,
+        user_agent: str,
+        locked: bool,
+    ) -> None:
+        visitor = VisitorActor(practice=self.practice, ip=ip, user_agent=user_agent)
+        if subject is not None:  # in the LOGS of each patient the account sees
+            _record_for_patients(visitor, subject, AuditEvent.Action.PORTAL_LOGIN_FAILED)
+        else:  # the office's trail of guesses; also the same work as for a real account
+            audit_record(actor=visitor, action=AuditEvent.Action.PORTAL_LOGIN_FAILED)
+
+    def record_sign_in(self, subject: PortalAccount, *, ip: str | None, user_agent: str) -> None:
+        subject.last_login_at = timezone.now()
+        subject.save(update_fields=["last_login_at"])
+        actor = PortalActor(account=subject, patient=None, ip=ip, user_agent=user_agent)
+        _record_for_patients(actor, subject, AuditEvent.Action.PORTAL_LOGIN)
+
+
+@dataclass(frozen=True)
+class OfficeDoor:
+    """The office console: active users, whose practice the staff record names."""
+
+    kind: LoginFailure.Door = LoginFailure.Door.OFFICE
+    practice: None = None
+
+    def find(self, username: str) -> User | None:
+        return User.objects.filter(username=username[:USERNAME_MAX], is_active=True).first()
+
+    def get(self, pk: int) -> User | None:
+        return User.objects.filter(pk=pk, is_active=True).first()
+
+    def may_enter(self, subject: User) -> bool:
+        return True  # the sign-in form says itself when a user is no practice's staff
+
+    def record_failure(
+        self, subject: User | None, username: str, *, ip: str | None, user_agent: str, locked: bool
+    ) -> None:
+        """In the trail of the practice whose login it names; a username no practice has
+        stays in the throttle's count only: there is no practice whose trail it belongs to."""
+        staff = (
+            StaffMember.objects.select_related("practice", "user")
+            .filter(user__username=username[:USERNAME_MAX])
+            .first()
         )
-    if password_needs_rehash(account.password):
-        account.password = hash_password(password)  # to the current Argon2id parameters
-        account.save(update_fields=["password"])
-    return account
-
-
-def portal_sign_in_complete(*, account: PortalAccount, ip: str | None, user_agent: str) -> None:
-    """Record a finished sign-in (after the password, and the code if two-step is on)."""
-    with transaction.atomic():
-        throttle.login_failures_clear(
-            door=LoginFailure.Door.PORTAL,
-            practice=account.practice,
-            username_key=account.username_key,
+        if staff is None:
+            return
+        action = (
+            AuditEvent.Action.STAFF_LOCKED_OUT if locked else AuditEvent.Action.STAFF_LOGIN_FAILED
         )
-        account.last_login_at = timezone.now()
-        account.save(update_fields=["last_login_at"])
-        actor = PortalActor(account=account, patient=None, ip=ip, user_agent=user_agent)
-        _record_for_patients(actor, account, AuditEvent.Action.PORTAL_LOGIN)
+        visitor = VisitorActor(
+            practice=staff.practice, ip=ip, user_agent=user_agent, name=staff.user.username
+        )
+        audit_record(actor=visitor, action=action, target=staff.user)
+
+    def record_sign_in(self, subject: User, *, ip: str | None, user_agent: str) -> None:
+        staff = StaffMember.objects.select_related("practice").filter(user=subject).first()
+        if staff is not None:
+            actor = StaffActor(user=subject, staff=staff, ip=ip, user_agent=user_agent)
+            audit_record(actor=actor, action=AuditEvent.Action.STAFF_LOGIN)
 
 
-def portal_second_step(
-    *, practice: Practice, account_id: int, code: str, ip: str | None, user_agent: str
-) -> PortalAccount:
-    """Check the authenticator (or recovery) code of an account that gave its password."""
-    account = PortalAccount.objects.filter(practice=practice, pk=account_id, is_active=True).first()
-    device = two_factor_device(account) if account is not None else None
-    if account is None or device is None:
-        raise SignInRefused("Please sign in again.")
-    door = LoginFailure.Door.PORTAL
-    key = account.username_key
-    if throttle.login_locked(door=door, practice=practice, username_key=key, ip=ip):
-        raise SignInRefused(throttle.LOCKED_MESSAGE)
-    if not two_factor.two_factor_check(device=device, code=code):
-        with transaction.atomic():
-            throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
-            visitor = VisitorActor(practice=practice, ip=ip, user_agent=user_agent)
-            _record_for_patients(visitor, account, AuditEvent.Action.PORTAL_LOGIN_FAILED)
-        raise SignInRefused(two_factor.WRONG_CODE)
-    portal_sign_in_complete(account=account, ip=ip, user_agent=user_agent)
-    return account
-
-
-def staff_authenticate(*, request: HttpRequest, username: str, password: str) -> User | None:
-    """Check an office username and password, throttled like the portal's; None if wrong.
-
-    Raises SignInRefused while the username or the address is locked out.
-    """
+def _refuse[T: User | PortalAccount](
+    door: Door[T],
+    subject: T | None,
+    username: str,
+    *,
+    ip: str | None,
+    user_agent: str,
+    locked: bool,
+    message: str,
+) -> SignInRefused:
+    """Count a failed attempt toward the lockout and record it; return the refusal to raise."""
     key = username_key(username)[:USERNAME_MAX]
-    door = LoginFailure.Door.OFFICE
-    ip = client_ip(request)
-    agent = request_user_agent(request)
-    if throttle.login_locked(door=door, practice=None, username_key=key, ip=ip):
-        password_matches(password, None)  # the same time as a real check
-        _staff_failure(username, ip, agent, AuditEvent.Action.STAFF_LOCKED_OUT)
-        raise SignInRefused(throttle.LOCKED_MESSAGE)
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        _staff_failure(username, ip, agent, AuditEvent.Action.STAFF_LOGIN_FAILED)
-        return None
-    throttle.login_failures_clear(door=door, practice=None, username_key=key)
-    return user
-
-
-def _staff_failure(username: str, ip: str | None, agent: str, action: AuditEvent.Action) -> None:
-    """Count a failed office sign-in; in the audit trail of the practice whose login it names.
-
-    A username no practice has stays in the throttle's count only: there is no practice
-    whose trail it belongs to.
-    """
-    key = username_key(username)[:USERNAME_MAX]
-    staff = (
-        StaffMember.objects.select_related("practice", "user")
-        .filter(user__username=username[:USERNAME_MAX])
-        .first()
-    )
     with transaction.atomic():
         throttle.login_failure_record(
-            door=LoginFailure.Door.OFFICE, practice=None, username_key=key, ip=ip
+            door=door.kind, practice=door.practice, username_key=key, ip=ip
         )
-        if staff is not None:
-            visitor = VisitorActor(
-                practice=staff.practice, ip=ip, user_agent=agent, name=staff.user.username
+        door.record_failure(subject, username, ip=ip, user_agent=user_agent, locked=locked)
+    if locked:
+        return SignInRefused(throttle.LOCKED_MESSAGE, code="locked")
+    return SignInRefused(message)
+
+
+def sign_in_attempt[T: User | PortalAccount](
+    door: Door[T], *, username: str, password: str, ip: str | None, user_agent: str
+) -> T:
+    """Check a username and password at ``door``; return the account, not yet signed in.
+
+    Raises SignInRefused with a message safe to show. Guessing is throttled per username and
+    per address, the password hasher runs even for unknown usernames, and every failure is
+    recorded in the practice's trail. A right password still owes the second step, if the
+    account has one, and then ``sign_in_complete``.
+    """
+    key = username_key(username)[:USERNAME_MAX]
+    subject = door.find(username)
+    locked = throttle.login_locked(door=door.kind, practice=door.practice, username_key=key, ip=ip)
+    matches = password_matches(password, subject.password if subject is not None else None)
+    if locked or not matches or subject is None or not door.may_enter(subject):
+        raise _refuse(
+            door,
+            subject,
+            username,
+            ip=ip,
+            user_agent=user_agent,
+            locked=locked,
+            message=_("That username and password do not match. Please check them and try again."),
+        )
+    if isinstance(subject, PortalAccount):
+        expires = subject.temporary_password_expires_at
+        if subject.password_is_temporary and expires is not None and expires < timezone.now():
+            raise SignInRefused(
+                _("This temporary password has expired. Please ask the office for a new one.")
             )
-            audit_record(actor=visitor, action=action, target=staff.user)
+    if password_needs_rehash(subject.password):
+        subject.password = hash_password(password)  # to the current Argon2id parameters
+        subject.save(update_fields=["password"])
+    return subject
 
 
-def staff_second_step(*, user_id: int, code: str, ip: str | None, user_agent: str = "") -> User:
-    """Check an office user's authenticator (or recovery) code after their password."""
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    device = two_factor_device(user) if user is not None else None
-    if user is None or device is None:
-        raise SignInRefused("Please sign in again.")
-    door = LoginFailure.Door.OFFICE
-    key = username_key(user.username)
-    if throttle.login_locked(door=door, practice=None, username_key=key, ip=ip):
-        _staff_failure(user.username, ip, user_agent, AuditEvent.Action.STAFF_LOCKED_OUT)
-        raise SignInRefused(throttle.LOCKED_MESSAGE)
-    if not two_factor.two_factor_check(device=device, code=code):
-        _staff_failure(user.username, ip, user_agent, AuditEvent.Action.STAFF_LOGIN_FAILED)
-        raise SignInRefused(two_factor.WRONG_CODE)
-    throttle.login_failures_clear(door=door, practice=None, username_key=key)
-    return user
+def second_step_attempt[T: User | PortalAccount](
+    door: Door[T], *, subject_id: int, code: str, ip: str | None, user_agent: str
+) -> T:
+    """Check the authenticator (or recovery) code of an account that gave its password.
+
+    On success the sign-in is complete (recorded); raises SignInRefused otherwise.
+    """
+    subject = door.get(subject_id)
+    device = two_factor_device(subject) if subject is not None else None
+    if subject is None or device is None:
+        raise SignInRefused(_("Please sign in again."))
+    username = subject.username
+    key = username_key(username)[:USERNAME_MAX]
+    locked = throttle.login_locked(door=door.kind, practice=door.practice, username_key=key, ip=ip)
+    if locked or not two_factor.two_factor_check(device=device, code=code):
+        raise _refuse(
+            door,
+            subject,
+            username,
+            ip=ip,
+            user_agent=user_agent,
+            locked=locked,
+            message=two_factor.WRONG_CODE,
+        )
+    sign_in_complete(door, subject, ip=ip, user_agent=user_agent)
+    return subject
+
+
+def sign_in_complete[T: User | PortalAccount](
+    door: Door[T], subject: T, *, ip: str | None, user_agent: str
+) -> None:
+    """Record a finished sign-in (after the password, and the code if two-step is on)."""
+    key = username_key(subject.username)[:USERNAME_MAX]
+    with transaction.atomic():
+        throttle.login_failures_clear(door=door.kind, practice=door.practice, username_key=key)
+        door.record_sign_in(subject, ip=ip, user_agent=user_agent)

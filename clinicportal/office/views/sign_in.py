@@ -22,7 +22,11 @@ from clinicportal.accounts.selectors import (
     two_factor_device,
 )
 from clinicportal.accounts.services.common import SignInRefused
-from clinicportal.accounts.services.sign_in import staff_second_step
+from clinicportal.accounts.services.sign_in import (
+    OfficeDoor,
+    second_step_attempt,
+    sign_in_complete,
+)
 from clinicportal.accounts.services.two_step import (
     staff_two_factor_turn_off,
     staff_two_factor_turn_on,
@@ -38,11 +42,10 @@ from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     StaffLoginForm,
 )
-from clinicportal.office.views.common import _actor_for
 from clinicportal.practices.selectors import (
     staff_member_for_user,
 )
-from clinicportal.practices.services import staff_record_login, staff_record_logout
+from clinicportal.practices.services import staff_record_logout
 
 
 class StaffLoginView(LoginView):
@@ -62,16 +65,19 @@ class StaffLoginView(LoginView):
         if staff.is_admin:
             second_step_await(self.request, PENDING, user.pk, self.get_success_url())
             return redirect("office:login_setup")
-        return _finish_login(self.request, staff, self.get_success_url())
+        sign_in_complete(
+            OfficeDoor(), user, ip=client_ip(self.request), user_agent=user_agent(self.request)
+        )
+        return _finish_login(self.request, user, self.get_success_url())
 
 
 PENDING = "office.pending"
 
 
-def _finish_login(request: HttpRequest, staff: Any, next_url: str) -> HttpResponse:
+def _finish_login(request: HttpRequest, user: Any, next_url: str) -> HttpResponse:
+    """Sign the browser in (a new session id), once the sign-in is complete and recorded."""
     second_step_clear(request, PENDING)
-    auth_login(request, staff.user)
-    staff_record_login(actor=_actor_for(request, staff))
+    auth_login(request, user)
     return redirect(next_url)
 
 
@@ -87,8 +93,9 @@ def login_code(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = staff_second_step(
-                user_id=user_id,
+            user = second_step_attempt(
+                OfficeDoor(),
+                subject_id=user_id,
                 code=form.cleaned_data["code"],
                 ip=client_ip(request),
                 user_agent=user_agent(request),
@@ -96,9 +103,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
         except SignInRefused as refused:
             form.add_error("code", refused.message)
         else:
-            staff = staff_member_for_user(user.pk)
-            if staff is not None:
-                return _finish_login(request, staff, next_url)
+            return _finish_login(request, user, next_url)
     return render(request, "office/login_code.html", {"form": form})
 
 
@@ -127,9 +132,11 @@ def _two_factor_enrol(
             user=user, code=code, ip=client_ip(request), user_agent=user_agent(request)
         )
         if during_login:
+            sign_in_complete(
+                OfficeDoor(), user, ip=client_ip(request), user_agent=user_agent(request)
+            )
             second_step_clear(request, PENDING)
             auth_login(request, user)
-            staff_record_login(actor=_actor_for(request, staff))
         return codes
 
     return enrolment_page(
