@@ -17,7 +17,6 @@ from clinicportal.accounts.models import (
 )
 from clinicportal.core.context import StaffActor, require_admin
 from clinicportal.patients.models import Patient
-from clinicportal.practices.models import Practice
 
 
 @dataclass(frozen=True)
@@ -54,15 +53,18 @@ def authorized_grant_get(
 
 
 def portal_session_account(
-    *, practice: Practice, account_id: int, session_key: str
+    *, practice_slug: str, account_id: int, session_key: str
 ) -> PortalAccount | None:
-    """Return the signed-in account of this session at this practice, if the session still holds."""
+    """Return the signed-in account of this session at this practice, if the session still holds.
+
+    The account comes with its practice (``account.practice``), read in the same query.
+    """
     session = (
         PortalSession.objects.select_related("account__practice")
         .filter(
             session_key=session_key,
             account_id=account_id,
-            account__practice=practice,
+            account__practice__slug=practice_slug,
             account__is_active=True,
         )
         .first()

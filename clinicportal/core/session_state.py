@@ -8,10 +8,12 @@ at once without one's state touching the other's.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from django.http import HttpRequest
 
 PENDING_SECONDS = 5 * 60
+STAMP_SECONDS = 60
 
 
 def second_step_await(request: HttpRequest, key: str, subject_id: int, next_url: str) -> None:
@@ -32,17 +34,28 @@ def second_step_clear(request: HttpRequest, key: str) -> None:
     request.session.pop(key, None)
 
 
-def idle_expired(
+class Idle(NamedTuple):
+    expired: bool  # unused for longer than the limit: sign it out
+    stamped: bool  # this use was noted (at most once a minute)
+
+
+def idle_check(
     request: HttpRequest, key: str, limit_seconds: int, *, unstamped_is_idle: bool = False
-) -> bool:
+) -> Idle:
     """Whether the session went unused for longer than ``limit_seconds``; if not, note this use.
 
     The server decides, from the session's own stamp: nothing the browser sends changes it. A
     session with no stamp yet has just begun, unless its sign-in stamps it (``unstamped_is_idle``).
+
+    The stamp is written at most once every STAMP_SECONDS, so that a page that changes nothing
+    else does not save the session: the time-out then counts from a stamp up to a minute old, so it
+    can come up to a minute early, never late.
     """
     now = int(time.time())
     seen = request.session.get(key, 0 if unstamped_is_idle else None)
     if seen is not None and now - int(seen) > limit_seconds:
-        return True
+        return Idle(expired=True, stamped=False)
+    if seen is not None and now - int(seen) < STAMP_SECONDS:
+        return Idle(expired=False, stamped=False)
     request.session[key] = now
-    return False
+    return Idle(expired=False, stamped=True)

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
 from clinicportal.core.context import StaffActor, client_ip, user_agent
-from clinicportal.core.session_state import idle_expired
+from clinicportal.core.session_state import idle_check
 from clinicportal.practices.selectors import staff_member_for_user
 from clinicportal.practices.services import staff_record_logout
 
@@ -46,7 +46,7 @@ def staff_required(view: View) -> View:
         actor = StaffActor(
             user=staff.user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
         )
-        if idle_expired(request, SEEN, settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60):
+        if idle_check(request, SEEN, settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60).expired:
             staff_record_logout(actor=actor, timed_out=True)
             logout(request)
             messages.info(

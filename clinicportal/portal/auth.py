@@ -27,7 +27,7 @@ from clinicportal.accounts.services.sessions import (
 )
 from clinicportal.core import session_state
 from clinicportal.core.context import PortalActor, client_ip, user_agent
-from clinicportal.core.session_state import idle_expired, second_step_await
+from clinicportal.core.session_state import idle_check, second_step_await
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 from clinicportal.practices.selectors import practice_by_slug
@@ -111,28 +111,30 @@ def portal_required(
         def wrapped(
             request: HttpRequest, practice_slug: str, *args: Any, **kwargs: Any
         ) -> HttpResponseBase:
-            practice = practice_by_slug(practice_slug)
-            if request.session.get(PRACTICE, practice.pk) != practice.pk:
-                # Signed in at another practice's portal: that sign-in is not for this one,
-                # and a visit here leaves it as it is.
-                return redirect(login_url(practice, request.get_full_path()))
             account_id = request.session.get(ACCOUNT)
             session_key = request.session.session_key or ""
+            # The account, its session and its practice in one query.
             account = (
                 portal_session_account(
-                    practice=practice, account_id=account_id, session_key=session_key
+                    practice_slug=practice_slug, account_id=account_id, session_key=session_key
                 )
                 if account_id
                 else None
             )
             if account is None:
-                _forget(request)
+                practice = practice_by_slug(practice_slug)
+                if request.session.get(PRACTICE, practice.pk) == practice.pk:
+                    _forget(request)
+                # else: signed in at another practice's portal. That sign-in is not for this
+                # one, and a visit here leaves it as it is.
                 return redirect(login_url(practice, request.get_full_path()))
+            practice = account.practice
             patients = portal_patients(account=account)
             chosen = next((p for p in patients if p.pk == request.session.get(PATIENT)), None)
             if chosen is None and len(patients) == 1:
                 chosen = patients[0]
-                request.session[PATIENT] = chosen.pk
+            if chosen is not None and request.session.get(PATIENT) != chosen.pk:
+                request.session[PATIENT] = chosen.pk  # saved only when it changes
             actor = PortalActor(
                 account=account,
                 patient=chosen,
@@ -144,17 +146,18 @@ def portal_required(
             portal_request.portal = actor
             portal_request.portal_patients = patients
             lived = int(time.time()) - int(request.session.get(STARTED, 0))
-            idle_limit = practice.portal_idle_minutes * 60
-            if lived > ABSOLUTE_LIFETIME or idle_expired(
-                request, SEEN, idle_limit, unstamped_is_idle=True
-            ):
+            idle = idle_check(
+                request, SEEN, practice.portal_idle_minutes * 60, unstamped_is_idle=True
+            )
+            if lived > ABSOLUTE_LIFETIME or idle.expired:
                 sign_out(portal_request, timed_out=True)
                 messages.info(
                     request,
                     "You were signed out to protect your information. Please sign in again.",
                 )
                 return redirect(login_url(practice))
-            portal_session_touch(session_key=session_key)
+            if idle.stamped:
+                portal_session_touch(session_key=session_key)
             if account.password_is_temporary and not allow_temporary:
                 return redirect("portal:set_password", practice.slug)
             if needs_patient and chosen is None:
