@@ -33,7 +33,7 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
 
-    from clinicportal.core.demo import patients_generate
+    from clinicportal.demo.data import patients_generate
     from clinicportal.practices.models import StaffMember
 
     practice = bench_practice()

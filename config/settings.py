@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "clinicportal.records",
     "clinicportal.notifications",
     "clinicportal.portal",
+    "clinicportal.demo",
     # After notifications, whose db_worker command (the library's, made resilient) wins.
     "django_tasks_db",
 ]

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from clinicportal.accounts.models import PortalAccount, User
 from clinicportal.content.blobstore import get_blob_store
-from clinicportal.core.demo import DEMO_API_KEY, DEMO_LOGINS, DEMO_PORTAL_LOGINS
+from clinicportal.demo.data import DEMO_API_KEY, DEMO_LOGINS, DEMO_PORTAL_LOGINS
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import Practice
 from tests.conftest import PDF_BYTES
@@ -87,7 +87,7 @@ def test_the_demo_smtp_server_accepts_the_demo_practice_mail(tmp_path):
     import sys
     from pathlib import Path
 
-    from clinicportal.core.demo import DEMO_SMTP_PORT
+    from clinicportal.demo.data import DEMO_SMTP_PORT
     from clinicportal.notifications.models import EmailSettings, OutboxEmail
     from clinicportal.notifications.services import email_queue
     from tests.conftest import free_port, run_worker
@@ -126,7 +126,7 @@ def test_the_demo_admin_signs_in_with_the_printed_key(db):
     from django.urls import reverse
 
     from clinicportal.accounts import totp
-    from clinicportal.core.demo import DEMO_ADMIN_TOTP_SECRET
+    from clinicportal.demo.data import DEMO_ADMIN_TOTP_SECRET
 
     out = io.StringIO()
     call_command("demo_load", stdout=out)

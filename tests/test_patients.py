@@ -177,7 +177,7 @@ def test_last_name_matches_come_first_then_first_name_matches_across_pages(bob_c
 
 
 def test_a_broad_search_counts_no_further_than_it_needs(bob_client, bob):
-    from clinicportal.core.demo import patients_generate
+    from clinicportal.demo.data import patients_generate
 
     patients_generate(practice=bob.practice, count=1001)
     response = bob_client.get(reverse("office:patients"))

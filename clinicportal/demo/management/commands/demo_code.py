@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinicportal.core.demo import demo_admin_code
+from clinicportal.demo.data import demo_admin_code
 
 
 class Command(BaseCommand):

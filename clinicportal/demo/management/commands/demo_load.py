@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinicportal.core.demo import DEMO_ADMIN_TOTP_SECRET, DEMO_API_KEY, DemoRefused, demo_load
+from clinicportal.demo.data import DEMO_ADMIN_TOTP_SECRET, DEMO_API_KEY, DemoRefused, demo_load
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from clinicportal.core.demo import DEMO_SMTP_PORT
+from clinicportal.demo.data import DEMO_SMTP_PORT
 
 
 class Command(BaseCommand):

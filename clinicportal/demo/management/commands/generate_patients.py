@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from clinicportal.core.demo import patients_generate
+from clinicportal.demo.data import patients_generate
 from clinicportal.practices.models import Practice
 
 
