@@ -55,7 +55,9 @@ INSTALLED_APPS = [
     "clinicportal.records",
     "clinicportal.notifications",
     "clinicportal.portal",
-    "clinicportal.demo",
+    # The demo practice and its commands (demo_load, demo_smtp ...): never in production,
+    # whose install leaves out the demo's dependencies (faker, aiosmtpd).
+    *([] if PRODUCTION else ["clinicportal.demo"]),
     # After notifications, whose db_worker command (the library's, made resilient) wins.
     "django_tasks_db",
 ]

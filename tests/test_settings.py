@@ -134,3 +134,21 @@ def test_the_console_script_runs_management_commands(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Clearview Eye Care" in result.stdout
+
+
+def test_production_leaves_out_the_demo_and_its_commands(tmp_path):
+    production = run(
+        ["help", "--commands"],
+        tmp_path,
+        **PRODUCTION_ENV,
+        CLINICPORTAL_BASE_URL="https://portal.example.org",
+    )
+    assert production.returncode == 0, production.stderr
+    listed = production.stdout.split()
+    assert "migrate" in listed
+    assert not {"demo_load", "demo_code", "demo_smtp", "generate_patients"} & set(listed)
+    development = run(["help", "--commands"], tmp_path)
+    assert development.returncode == 0, development.stderr
+    assert {"demo_load", "demo_code", "demo_smtp", "generate_patients"} <= set(
+        development.stdout.split()
+    )
