@@ -160,7 +160,7 @@ class PortalLink(models.Model):
 class FormSubmission(models.Model):
     """A create form's one-time token, claimed in the transaction of the write it made.
 
-    See clinicportal/core/once.py. Only the token's hash is kept. A repeat of the same post
+    See clinicportal/office/once.py. Only the token's hash is kept. A repeat of the same post
     finds this row and answers as the first did: it goes to ``url`` with ``message``, or shows
     ``private`` (a password slip, encrypted) again to the same user in the same session until
     ``private_until``. ``clinicportal sweep`` forgets the rows after a day.

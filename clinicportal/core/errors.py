@@ -131,5 +131,5 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def already_sent(request: HttpRequest) -> HttpResponse:
-    """Refuse a form whose one-time token another user claimed (see core/once.py)."""
+    """Refuse a form whose one-time token another user claimed (see office/once.py)."""
     return _render(request, _ALREADY_SENT)

@@ -21,7 +21,6 @@ from clinicportal.accounts.services import api_keys as api_keys_services
 from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import absolute_url
-from clinicportal.core.once import Private, Sent, submit_once
 from clinicportal.notifications.selectors import (
     email_settings_for,
 )
@@ -35,6 +34,7 @@ from clinicportal.office.forms import (
     SystemDocumentForm,
     TestEmailForm,
 )
+from clinicportal.office.once import Private, Sent, submit_once
 from clinicportal.office.views.common import upload_submit
 from clinicportal.practices import services as practice_services
 from clinicportal.practices.selectors import (

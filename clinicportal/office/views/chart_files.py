@@ -13,11 +13,11 @@ from django.views.decorators.http import require_http_methods
 
 from clinicportal.content.sniff import by_content_type
 from clinicportal.core.files import stored_file_response
-from clinicportal.core.once import Sent
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     ChartFileUploadForm,
 )
+from clinicportal.office.once import Sent
 from clinicportal.office.views.common import upload_submit
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients import services as patient_services

@@ -14,8 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.context import StaffActor, client_ip, user_agent
-from clinicportal.core.once import Sent, submit_once
 from clinicportal.office.auth import StaffRequest
+from clinicportal.office.once import Sent, submit_once
 
 
 def _actor_for(request: HttpRequest, staff: Any) -> StaffActor:
@@ -48,7 +48,7 @@ def upload_submit(
     write: Callable[[], Sent],
     refused: Callable[[ValidationError], None],
 ) -> HttpResponse | int:
-    """Run a posted upload form's ``write`` once (see core.once); return its answer.
+    """Run a posted upload form's ``write`` once (see office.once); return its answer.
 
     When it cannot, the problem goes on the form (a refusal through ``refused``, an upload
     that did not finish as a form error) and the status to show the form again with is

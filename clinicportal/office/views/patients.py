@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods
 from clinicportal.accounts.selectors import (
     portal_access_for_patient,
 )
-from clinicportal.core.once import Sent, submit_once
 from clinicportal.core.pagination import CappedPaginator
 from clinicportal.notifications.selectors import (
     outbox_failed_count,
@@ -24,6 +23,7 @@ from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     PatientForm,
 )
+from clinicportal.office.once import Sent, submit_once
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients import services as patient_services
 from clinicportal.records.selectors import (

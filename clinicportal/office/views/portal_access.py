@@ -31,13 +31,13 @@ from clinicportal.accounts.services.portal_access import (
 )
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import absolute_url
-from clinicportal.core.once import Private, Sent, submit_once
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     AuthorizedUserForm,
     AuthorizedUserLinkForm,
     PortalAccessForm,
 )
+from clinicportal.office.once import Private, Sent, submit_once
 from clinicportal.office.views.common import (
     _next_within_office,
     _online_portal_url,

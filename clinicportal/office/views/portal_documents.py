@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinicportal.accounts.selectors import (
     portal_access_for_patient,
 )
-from clinicportal.core.once import Sent, submit_once
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     AssignForm,
@@ -27,6 +26,7 @@ from clinicportal.office.forms import (
     ShareToPortalForm,
     TopicShareForm,
 )
+from clinicportal.office.once import Sent, submit_once
 from clinicportal.office.views.common import _online_portal_url, _to_online_portal, upload_submit
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients.models import Patient

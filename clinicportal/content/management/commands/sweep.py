@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand
 
 from clinicportal.accounts.throttle import login_failures_prune
 from clinicportal.content.scrub import content_sweep
-from clinicportal.core.once import form_submissions_prune
 from clinicportal.notifications.delivery import outbox_reclaim_expired
+from clinicportal.office.once import form_submissions_prune
 
 
 class Command(BaseCommand):

@@ -6,12 +6,12 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from clinicportal.core.once import FIELD, submission_token
+from clinicportal.office.once import FIELD, submission_token
 
 register = template.Library()
 
 
 @register.simple_tag
 def submission_field() -> SafeString:
-    """A hidden field with a new token: see clinicportal/core/once.py."""
+    """A hidden field with a new token: see clinicportal/office/once.py."""
     return format_html('<input type="hidden" name="{}" value="{}">', FIELD, submission_token())
