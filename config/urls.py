@@ -12,7 +12,7 @@ handler500 = api_errors.server_error
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("readyz/worker", health.readyz_worker, name="readyz_worker"),
+    path("readyz/worker", health.readyz_probe, {"name": "worker"}, name="readyz_worker"),
     path("office/", include("clinicportal.office.urls")),
     path("api/v1/", include("clinicportal.api.urls")),
     re_path(r"^api(?:/|$)", api_errors.not_found),

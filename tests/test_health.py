@@ -64,3 +64,32 @@ def test_readyz_leaves_no_file_behind_when_the_storage_is_full(client, db, monke
     assert response.status_code == 503
     assert response.json()["storage"] == "unreachable"
     assert left_in_tmp() == []
+
+
+def test_readyz_runs_every_check_an_app_registers(client, db, monkeypatch):
+    from clinicportal.core import health
+
+    monkeypatch.setattr(health, "_checks", dict(health._checks))
+
+    def search_index() -> None:
+        raise ConnectionError("the index is down")
+
+    health.readiness_check_register("search", search_index)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "storage": "ok",
+        "search": "unreachable",
+    }
+
+
+def test_the_worker_probe_is_the_one_notifications_registers(client, db):
+    from clinicportal.core import health
+    from clinicportal.notifications.health import worker_probe
+
+    assert health._probes["worker"] is worker_probe
+    response = client.get("/readyz/worker")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "worker_last_seen": None}

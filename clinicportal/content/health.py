@@ -1,0 +1,10 @@
+"""Content's part of the readiness probe: the storage takes a write."""
+
+from __future__ import annotations
+
+from clinicportal.content.blobstore import get_blob_store
+
+
+def storage_check() -> None:
+    """Raise unless the content storage can be written to (and cleaned up after)."""
+    get_blob_store().check_writable()
