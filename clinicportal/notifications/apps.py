@@ -7,6 +7,13 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from clinicportal.core.health import probe_register
+        from clinicportal.core.sweep import cleanup_register
+        from clinicportal.notifications.delivery import outbox_reclaim_expired
         from clinicportal.notifications.health import worker_probe
 
         probe_register("worker", worker_probe)
+        cleanup_register(
+            "outbox_reclaim",
+            outbox_reclaim_expired,
+            report="Queued again {count} emails a stopped worker left sending.",
+        )

@@ -4,10 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from clinicportal.accounts.throttle import login_failures_prune
 from clinicportal.content.scrub import content_sweep
-from clinicportal.notifications.delivery import outbox_reclaim_expired
-from clinicportal.office.once import form_submissions_prune
+from clinicportal.core.sweep import cleanups
 
 
 class Command(BaseCommand):
@@ -27,12 +25,8 @@ class Command(BaseCommand):
             f"files with no record and {swept.temp_files_deleted} unfinished uploads older than "
             "an hour."
         )
-        pruned = login_failures_prune()
-        self.stdout.write(f"Forgot {pruned} sign-in failures older than the throttle window.")
-        forgotten = form_submissions_prune()
-        self.stdout.write(f"Forgot {forgotten} sent-form tokens older than a day.")
-        requeued = outbox_reclaim_expired()
-        self.stdout.write(f"Queued again {requeued} emails a stopped worker left sending.")
+        for cleanup in cleanups():  # what the other apps registered (see core/sweep.py)
+            self.stdout.write(cleanup.report.format(count=cleanup.run()))
         from django.core.management import call_command
 
         call_command("scrub", stdout=self.stdout)
