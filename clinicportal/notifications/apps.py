@@ -6,11 +6,15 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from clinicportal.core.health import probe_register
         from clinicportal.core.sweep import cleanup_register
+        from clinicportal.notifications.checks import tasks_backend_check
         from clinicportal.notifications.delivery import outbox_reclaim_expired
         from clinicportal.notifications.health import worker_probe
 
+        checks.register(tasks_backend_check)
         probe_register("worker", worker_probe)
         cleanup_register(
             "outbox_reclaim",
