@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
 
 from config.env import (
     base_url,
@@ -66,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common: picks each request's language (English only, for now).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before anything that reads a request's body (the CSRF check reads forms).
     "clinicportal.content.middleware.UnfinishedUploadsMiddleware",
@@ -124,6 +127,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 LANGUAGE_CODE = "en-us"
+# The languages a visitor may get; adding one is a catalogue under LOCALE_PATHS plus a line here.
+LANGUAGES = [("en", _("English"))]
+# One catalogue for the whole project: the apps share their wording (buttons, errors).
+LOCALE_PATHS = [BASE_DIR / "clinicportal" / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
