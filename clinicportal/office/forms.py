@@ -24,9 +24,9 @@ class StaffLoginForm(AuthenticationForm):
     bound_field_class = FormErrorsConcernField  # a wrong password concerns both fields
     error_messages = {
         "invalid_login": (
-            "That username and password do not match. Please check them and try again."
+            _("That username and password do not match. Please check them and try again.")
         ),
-        "inactive": "This account is not active. Please ask your practice admin.",
+        "inactive": _("This account is not active. Please ask your practice admin."),
     }
 
     def clean(self) -> dict[str, Any]:
@@ -64,23 +64,29 @@ class DateInput(forms.DateInput):
 
 class PatientForm(forms.Form):
     first_name = forms.CharField(
-        max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("First name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
     last_name = forms.CharField(
-        max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
     date_of_birth = forms.DateField(
-        widget=DateInput(), validators=[validate_birth_date], help_text="For example 1984-03-27."
+        label=_("Date of birth"),
+        widget=DateInput(),
+        validators=[validate_birth_date],
+        help_text=_("For example 1984-03-27."),
     )
-    email = forms.EmailField(required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
     phone = forms.CharField(
-        max_length=40, required=False, widget=forms.TextInput(attrs={"type": "tel"})
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
     )
-    address_line1 = forms.CharField(label="Address", max_length=200, required=False)
-    address_line2 = forms.CharField(label="Address line 2", max_length=200, required=False)
-    city = forms.CharField(max_length=100, required=False)
-    region = forms.CharField(label="State", max_length=100, required=False)
-    postal_code = forms.CharField(label="ZIP code", max_length=20, required=False)
+    address_line1 = forms.CharField(label=_("Address"), max_length=200, required=False)
+    address_line2 = forms.CharField(label=_("Address line 2"), max_length=200, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    region = forms.CharField(label=_("State"), max_length=100, required=False)
+    postal_code = forms.CharField(label=_("ZIP code"), max_length=20, required=False)
 
     def details(self) -> PatientDetails:
         return PatientDetails(**self.cleaned_data)
@@ -96,30 +102,33 @@ class MultipleFileField(forms.FileField):
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
         files = data if isinstance(data, list | tuple) else [data] if data else []
         if not files:
-            raise forms.ValidationError("Please choose at least one file.", code="required")
+            raise forms.ValidationError(_("Please choose at least one file."), code="required")
         return list(files)
 
 
 class ChartFileUploadForm(forms.Form):
     uploads = MultipleFileField(
-        label="Files", help_text="PDF, images (JPEG, PNG, GIF, TIFF, HEIC), text or Word (DOCX)."
+        label=_("Files"),
+        help_text=_("PDF, images (JPEG, PNG, GIF, TIFF, HEIC), text or Word (DOCX)."),
     )
-    document_date = forms.DateField(label="Date", widget=DateInput(), initial=timezone.localdate)
-    description = forms.CharField(max_length=300, required=False)
+    document_date = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
 
 class PracticeForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    phone = forms.CharField(max_length=40, required=False)
-    forms_enabled = forms.BooleanField(label="Forms", required=False)
-    schedule_enabled = forms.BooleanField(label="Schedule", required=False)
-    pay_bills_enabled = forms.BooleanField(label="Pay Bills", required=False)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    address = forms.CharField(
+        label=_("Address"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    forms_enabled = forms.BooleanField(label=_("Forms"), required=False)
+    schedule_enabled = forms.BooleanField(label=_("Schedule"), required=False)
+    pay_bills_enabled = forms.BooleanField(label=_("Pay Bills"), required=False)
     portal_idle_minutes = forms.IntegerField(
-        label="Sign patients out after (minutes without activity)",
+        label=_("Sign patients out after (minutes without activity)"),
         min_value=2,
         max_value=120,
-        help_text="From 2 to 120 minutes; 15 is usual.",
+        help_text=_("From 2 to 120 minutes; 15 is usual."),
     )
     logs_staff_as = forms.ChoiceField(
         label=_("When staff open a patient’s chart or portal files, the patient’s LOGS say"),
@@ -136,100 +145,116 @@ class PortalAccessForm(forms.Form):
     """Username and password for a patient's portal; "Default" fills both in."""
 
     username = forms.CharField(
-        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Username"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
     password = forms.CharField(
-        label="Temporary password",
+        label=_("Temporary password"),
         required=False,
         strip=False,
         max_length=256,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        help_text="Leave empty for a strong one. The patient chooses their own at first sign-in.",
+        help_text=_(
+            "Leave empty for a strong one. The patient chooses their own at first sign-in."
+        ),
     )
 
 
 class AuthorizedUserForm(forms.Form):
-    display_name = forms.CharField(label="Name", max_length=200)
+    display_name = forms.CharField(label=_("Name"), max_length=200)
     username = forms.CharField(
-        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Username"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
     password = forms.CharField(
+        label=_("Password"),
         required=False,
         strip=False,
         max_length=256,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=(
-            "The password they asked for, or leave empty (or press Default) for a temporary one "
-            "they change at first sign-in."
+            _(
+                "The password they asked for, or leave empty (or press Default) for a temporary "
+                "one they change at first sign-in."
+            )
         ),
     )
     note = forms.CharField(
-        label="Notes", max_length=200, required=False, help_text="For example: mother, spouse."
+        label=_("Notes"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: mother, spouse."),
     )
-    email = forms.EmailField(required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
 
 
 class AuthorizedUserLinkForm(forms.Form):
     username = forms.CharField(
-        label="Their username",
+        label=_("Their username"),
         max_length=150,
-        help_text="Someone already authorized for another patient of the practice, like a parent.",
+        help_text=_(
+            "Someone already authorized for another patient of the practice, like a parent."
+        ),
     )
-    note = forms.CharField(label="Notes", max_length=200, required=False)
+    note = forms.CharField(label=_("Notes"), max_length=200, required=False)
 
 
 class EmailSettingsForm(forms.Form):
     host = forms.CharField(
-        label="SMTP server", max_length=255, help_text="For example smtp.gmail.com."
+        label=_("SMTP server"), max_length=255, help_text=_("For example smtp.gmail.com.")
     )
-    port = forms.IntegerField(min_value=1, max_value=65535, initial=587)
-    security = forms.ChoiceField(choices=EmailSettings.Security.choices)
-    username = forms.CharField(max_length=255, required=False)
+    port = forms.IntegerField(label=_("Port"), min_value=1, max_value=65535, initial=587)
+    security = forms.ChoiceField(label=_("Security"), choices=EmailSettings.Security.choices)
+    username = forms.CharField(label=_("Username"), max_length=255, required=False)
     password = forms.CharField(
+        label=_("Password"),
         max_length=255,
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Never shown again once saved. Leave empty to keep the saved one.",
+        help_text=_("Never shown again once saved. Leave empty to keep the saved one."),
     )
-    from_address = forms.EmailField(label="From address")
+    from_address = forms.EmailField(label=_("From address"))
 
 
 class TestEmailForm(forms.Form):
-    to = forms.EmailField(label="Send a test email to")
+    to = forms.EmailField(label=_("Send a test email to"))
 
 
 class ShareToPortalForm(forms.Form):
-    document_date = forms.DateField(label="Date", widget=DateInput())
-    description = forms.CharField(max_length=300, required=False)
-    is_education = forms.BooleanField(label="Education resource", required=False)
+    document_date = forms.DateField(label=_("Date"), widget=DateInput())
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    is_education = forms.BooleanField(label=_("Education resource"), required=False)
 
 
 class PortalUploadForm(ShareToPortalForm):
     upload = forms.FileField(
-        label="File", help_text="PDF, images (JPEG, PNG, GIF, TIFF, HEIC), text or Word (DOCX)."
+        label=_("File"),
+        help_text=_("PDF, images (JPEG, PNG, GIF, TIFF, HEIC), text or Word (DOCX)."),
     )
     field_order = ["upload", "document_date", "description", "is_education"]
 
 
 class SystemDocumentForm(forms.Form):
-    upload = forms.FileField(label="File", help_text="PDF is best: every patient can open it.")
+    upload = forms.FileField(
+        label=_("File"), help_text=_("PDF is best: every patient can open it.")
+    )
     description = forms.CharField(
-        max_length=300, help_text="What patients see, e.g. “About glaucoma”."
+        label=_("Description"),
+        max_length=300,
+        help_text=_("What patients see, e.g. “About glaucoma”."),
     )
 
 
 class ReplaceFileForm(forms.Form):
-    upload = forms.FileField(label="New file")
+    upload = forms.FileField(label=_("New file"))
 
 
 class ChooseDocumentForm(forms.Form):
     """Pick one of ``choices`` (public id, label)."""
 
     document = forms.ChoiceField(
-        label="Document",
+        label=_("Document"),
         widget=forms.RadioSelect,
-        error_messages={"required": "Please choose a file first."},
+        error_messages={"required": _("Please choose a file first.")},
     )
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -240,7 +265,7 @@ class ChooseDocumentForm(forms.Form):
 class AssignForm(ChooseDocumentForm):
     """Pick a document and say whether it is an education resource."""
 
-    is_education = forms.BooleanField(label="Education resource", required=False, initial=True)
+    is_education = forms.BooleanField(label=_("Education resource"), required=False, initial=True)
 
 
 class AssignOtherConfirmForm(forms.Form):
@@ -269,18 +294,20 @@ class TopicShareForm(forms.Form):
     """Share one Search Online result: the topic travels signed, so it is shared as found."""
 
     topic = forms.CharField(widget=forms.HiddenInput)
-    is_education = forms.BooleanField(label="Education resource", required=False, initial=True)
+    is_education = forms.BooleanField(label=_("Education resource"), required=False, initial=True)
 
     def clean_topic(self) -> HealthTopic:
         try:
             return HealthTopic.from_signed(self.cleaned_data["topic"])
         except ValueError:
-            raise ValidationError("That search result has expired. Please search again.") from None
+            raise ValidationError(
+                _("That search result has expired. Please search again.")
+            ) from None
 
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(
         max_length=100,
-        label="What will use it",
-        help_text="For example “Front desk printer” or “Optical lab”.",
+        label=_("What will use it"),
+        help_text=_("For example “Front desk printer” or “Optical lab”."),
     )

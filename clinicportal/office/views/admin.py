@@ -61,7 +61,7 @@ def settings_website(request: StaffRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "The practice settings were saved.")
+            messages.success(request, _("The practice settings were saved."))
             return redirect("office:settings_website")
     return _website(request, form=form)
 
@@ -138,7 +138,9 @@ def api_key_revoke(request: StaffRequest, key_id: uuid.UUID) -> HttpResponse:
     api_key = api_key_get(actor=request.actor, public_id=key_id)
     if request.method == "POST":
         api_keys_services.api_key_revoke(actor=request.actor, api_key=api_key)
-        messages.success(request, f"The key for “{api_key.name}” no longer works.")
+        messages.success(
+            request, _("The key for “%(name)s” no longer works.") % {"name": api_key.name}
+        )
         return redirect("office:settings_api_keys")
     return render(request, "office/api_key_revoke.html", {"api_key": api_key})
 
@@ -173,7 +175,7 @@ def settings_email(request: StaffRequest) -> HttpResponse:
         except ValidationError as exc:
             service_errors(form, exc)
         else:
-            messages.success(request, "Email settings saved.")
+            messages.success(request, _("Email settings saved."))
             return redirect("office:settings_email")
     return render(
         request,
@@ -185,7 +187,8 @@ def settings_email(request: StaffRequest) -> HttpResponse:
 def _send_test(request: StaffRequest, to: str) -> Sent:
     email_send_test(actor=request.actor, to=to)
     return Sent(
-        reverse("office:settings_email"), "A test email is queued. Its status shows in the Outbox."
+        reverse("office:settings_email"),
+        _("A test email is queued. Its status shows in the Outbox."),
     )
 
 
@@ -201,7 +204,7 @@ def library_add(request: StaffRequest) -> HttpResponse:
             description=form.cleaned_data["description"],
         )
         return Sent(
-            reverse("office:settings_website") + "#library", "The document is in the library."
+            reverse("office:settings_website") + "#library", _("The document is in the library.")
         )
 
     answer = upload_submit(request, form, add, lambda exc: service_errors(form, exc))
@@ -225,9 +228,13 @@ def library_replace(request: StaffRequest, document_id: uuid.UUID) -> HttpRespon
         except UploadNotFinished as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"“{document.description}” now has the new file.")
+            messages.success(
+                request,
+                _("“%(description)s” now has the new file.")
+                % {"description": document.description},
+            )
     else:
-        messages.error(request, "Please choose the new file.")
+        messages.error(request, _("Please choose the new file."))
     return redirect(reverse("office:settings_website") + "#library")
 
 
@@ -238,7 +245,7 @@ def library_retire(request: StaffRequest, document_id: uuid.UUID) -> HttpRespons
     retire = request.POST.get("retired") == "1"
     practice_services.system_document_retire(actor=request.actor, document=document, retired=retire)
     if retire:
-        message = f"“{document.description}” is retired."
+        message = _("“%(description)s” is retired.") % {"description": document.description}
     else:
         message = _("“%(description)s” can be assigned again.") % {
             "description": document.description

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
@@ -40,7 +42,13 @@ def chart_file_upload(request: StaffRequest, patient_id: uuid.UUID) -> HttpRespo
         )
         count = len(created)
         url = reverse("office:patient", args=[patient.public_id]) + "#files"
-        return Sent(url, f"{count} file{'s' if count != 1 else ''} added to the chart.")
+        return Sent(
+            url,
+            ngettext(
+                "%(count)d file added to the chart.", "%(count)d files added to the chart.", count
+            )
+            % {"count": count},
+        )
 
     if request.method == "POST":
         answer = upload_submit(request, form, upload, lambda exc: form.add_error("uploads", exc))
@@ -85,7 +93,7 @@ def chart_file_content(
             actor=request.actor, chart_file=chart_file, download=download
         )
     except FileNotFoundError:
-        raise Http404("The stored file is missing or damaged.") from None
+        raise Http404(_("The stored file is missing or damaged.")) from None
     return stored_file_response(
         path=path,
         content_type=chart_file.blob.content_type,

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from clinicportal.accounts.selectors import (
@@ -56,7 +57,7 @@ def patient_create(request: StaffRequest) -> HttpResponse:
     def add() -> Sent:
         patient = patient_services.patient_create(actor=request.actor, details=form.details())
         url = reverse("office:patient", args=[patient.public_id])
-        return Sent(url, f"{patient.full_name} was added.")
+        return Sent(url, _("%(name)s was added.") % {"name": patient.full_name})
 
     if request.method == "POST" and form.is_valid():
         try:
@@ -80,7 +81,7 @@ def patient_edit(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "The patient's details were saved.")
+            messages.success(request, _("The patient's details were saved."))
             return redirect("office:patient", patient_id=patient.public_id)
     return render(request, "office/patient_form.html", {"form": form, "patient": patient})
 

@@ -111,7 +111,7 @@ def portal_access(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "default":
         form = PortalAccessForm(initial={"username": current or _suggest(request, patient)})
     elif request.method == "POST" and form.is_valid():
-        page = _slip(request, patient, "Portal access is ready", _next_within_office(request))
+        page = _slip(request, patient, _("Portal access is ready"), _next_within_office(request))
         try:
             return submit_once(request, actor=request.actor, write=issue, page=page)
         except PortalAccessJustSetUp as taken:
@@ -178,7 +178,7 @@ def authorized_user_add(request: StaffRequest, patient_id: uuid.UUID) -> HttpRes
             ) % {"name": issued.account.display_name}
             return Sent(_online_portal_url(patient), again, private=_slip_data(issued))
 
-        page = _slip(request, patient, "Authorized web user added")
+        page = _slip(request, patient, _("Authorized web user added"))
         try:
             return submit_once(request, actor=request.actor, write=add, page=page)
         except ValidationError as exc:
@@ -205,7 +205,8 @@ def authorized_user_link(request: StaffRequest, patient_id: uuid.UUID) -> HttpRe
         )
         return Sent(
             _online_portal_url(patient),
-            f"{grant.account.display_name} can now see {patient.first_name}’s portal.",
+            _("%(name)s can now see %(patient)s’s portal.")
+            % {"name": grant.account.display_name, "patient": patient.first_name},
         )
 
     if link_form.is_valid():
@@ -232,7 +233,8 @@ def authorized_user_remove(
         portal_access_services.authorized_user_remove(actor=request.actor, grant=grant)
         messages.success(
             request,
-            f"{grant.account.display_name} can no longer see {patient.first_name}’s portal.",
+            _("%(name)s can no longer see %(patient)s’s portal.")
+            % {"name": grant.account.display_name, "patient": patient.first_name},
         )
         return _to_online_portal(patient)
     return render(
@@ -249,7 +251,10 @@ def portal_access_email(request: StaffRequest, patient_id: uuid.UUID) -> HttpRes
     def send() -> Sent:
         links_services.portal_access_email(actor=request.actor, patient=patient)
         url = _online_portal_url(patient)
-        return Sent(url, f"Portal access is on its way to {patient.email}. See Outbox.")
+        return Sent(
+            url,
+            _("Portal access is on its way to %(email)s. See Outbox.") % {"email": patient.email},
+        )
 
     try:
         return submit_once(request, actor=request.actor, write=send)

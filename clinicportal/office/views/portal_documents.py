@@ -71,7 +71,8 @@ def portal_document_share(
         )
         return Sent(
             _online_portal_url(patient),
-            f"“{chart_file.filename}” is on {patient.first_name}’s portal.",
+            _("“%(file)s” is on %(name)s’s portal.")
+            % {"file": chart_file.filename, "name": patient.first_name},
         )
 
     if request.method == "POST" and form.is_valid():
@@ -107,7 +108,8 @@ def portal_document_upload(request: StaffRequest, patient_id: uuid.UUID) -> Http
         )
         return Sent(
             _online_portal_url(patient),
-            f"“{document.filename}” is on {patient.first_name}’s portal.",
+            _("“%(file)s” is on %(name)s’s portal.")
+            % {"file": document.filename, "name": patient.first_name},
         )
 
     if request.method == "POST":
@@ -167,7 +169,9 @@ def portal_document_remove(
     )
     if request.method == "POST":
         record_services.portal_document_remove(actor=request.actor, document=document)
-        messages.success(request, f"“{document.filename}” was removed from the portal.")
+        messages.success(
+            request, _("“%(file)s” was removed from the portal.") % {"file": document.filename}
+        )
         return _to_online_portal(patient)
     return render(
         request, "office/portal_document_remove.html", {"patient": patient, "document": document}
@@ -194,7 +198,8 @@ def portal_document_assign_system(request: StaffRequest, patient_id: uuid.UUID) 
         )
         return Sent(
             _online_portal_url(patient),
-            f"“{chosen.description}” is on {patient.first_name}’s portal.",
+            _("“%(file)s” is on %(name)s’s portal.")
+            % {"file": chosen.description, "name": patient.first_name},
         )
 
     if request.method == "POST" and form.is_valid():
@@ -307,14 +312,18 @@ def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) 
                     is_education=form.cleaned_data["is_education"],
                 )
                 url = _online_portal_url(patient)
-                return Sent(url, f"“{topic.title}” is on {patient.first_name}’s portal.")
+                return Sent(
+                    url,
+                    _("“%(file)s” is on %(name)s’s portal.")
+                    % {"file": topic.title, "name": patient.first_name},
+                )
 
             try:
                 return submit_once(request, actor=request.actor, write=share)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
         else:
-            messages.error(request, "That search result has expired. Please search again.")
+            messages.error(request, _("That search result has expired. Please search again."))
     query = request.GET.get("q", "").strip()[:200]
     results: list[tuple[HealthTopic, TopicShareForm]] = []
     unavailable = False
@@ -354,5 +363,5 @@ def portal_document_content(
             actor=request.actor, document=document
         )
     except FileNotFoundError:
-        raise Http404("The stored file is missing or damaged.") from None
+        raise Http404(_("The stored file is missing or damaged.")) from None
     return portal_document_response(document=document, location=path, download=False)
