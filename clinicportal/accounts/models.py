@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from clinicportal.core.crypto import EncryptedTextField
 
@@ -55,8 +56,8 @@ class PortalGrant(models.Model):
     """Which patients a portal account may see: the patient's own account, or an authorized user."""
 
     class Kind(models.TextChoices):
-        PATIENT = "patient", "Patient"
-        AUTHORIZED = "authorized", "Authorized web user"
+        PATIENT = "patient", _("Patient")
+        AUTHORIZED = "authorized", _("Authorized web user")
 
     practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -65,7 +66,7 @@ class PortalGrant(models.Model):
         "patients.Patient", on_delete=models.CASCADE, related_name="portal_grants"
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    note = models.CharField(max_length=200, blank=True, help_text="For example: mother, spouse.")
+    note = models.CharField(max_length=200, blank=True, help_text=_("For example: mother, spouse."))
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -104,10 +105,10 @@ class LoginFailure(models.Model):
     """A failed sign-in, kept for a while to throttle guessing per username and per address."""
 
     class Door(models.TextChoices):
-        PORTAL = "portal", "Patient portal"
-        OFFICE = "office", "Office"
-        API = "api", "API key"
-        RESET = "reset", "Forgot password"
+        PORTAL = "portal", _("Patient portal")
+        OFFICE = "office", _("Office")
+        API = "api", _("API key")
+        RESET = "reset", _("Forgot password")
 
     door = models.CharField(max_length=10, choices=Door.choices)
     practice = models.ForeignKey(
@@ -133,8 +134,8 @@ class PortalLink(models.Model):
     """A single-use link that lets an account set its password; only its hash is stored."""
 
     class Purpose(models.TextChoices):
-        SET_PASSWORD = "set_password", "Set password (emailed by the office)"
-        RESET = "reset", "Forgot password"
+        SET_PASSWORD = "set_password", _("Set password (emailed by the office)")
+        RESET = "reset", _("Forgot password")
 
     account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="links")
     purpose = models.CharField(max_length=20, choices=Purpose.choices)

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher, make_password
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import PortalAccount
 
@@ -32,7 +33,11 @@ def validate_portal_password(password: str, account: PortalAccount) -> None:
     """
     errors: list[ValidationError] = []
     if len(password) > MAX_LENGTH:
-        errors.append(ValidationError(f"Please use at most {MAX_LENGTH} characters.", code="long"))
+        errors.append(
+            ValidationError(
+                _("Please use at most %(max)d characters.") % {"max": MAX_LENGTH}, code="long"
+            )
+        )
     try:
         # The validators only read the account's attributes; they need not be a User's.
         password_validation.validate_password(

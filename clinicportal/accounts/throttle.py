@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from clinicportal.accounts.models import LoginFailure
 from clinicportal.practices.models import Practice
@@ -15,7 +16,8 @@ from clinicportal.practices.models import Practice
 WINDOW = timedelta(minutes=15)
 PER_USERNAME = 5
 PER_ADDRESS = 20
-LOCKED_MESSAGE = (
+# Marked for the catalogue; translated where it is raised (gettext(LOCKED_MESSAGE)).
+LOCKED_MESSAGE = gettext_noop(
     "Too many sign-in attempts. For your security, sign-in is paused for 15 minutes. "
     "You can reset your password, or call the office for help."
 )

@@ -11,12 +11,17 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clinicportal.accounts import totp
 from clinicportal.accounts.models import PortalAccount, RecoveryCode, TwoFactorDevice, User
 from clinicportal.accounts.selectors import two_factor_device
 
-WRONG_CODE = "That code did not work. Check the time on your phone and use the newest code."
+# Marked for the catalogue; translated where it is raised (gettext(WRONG_CODE)).
+WRONG_CODE = gettext_noop(
+    "That code did not work. Check the time on your phone and use the newest code."
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ def two_factor_begin(*, owner: User | PortalAccount, issuer: str, label: str) ->
     """Start enrolling an authenticator: a new secret, shown as a QR code, not yet in use."""
     field = "user" if isinstance(owner, User) else "portal_account"
     if two_factor_device(owner) is not None:
-        raise ValidationError("Two-step sign-in is already on.")
+        raise ValidationError(_("Two-step sign-in is already on."))
     secret = totp.new_secret()
     device = TwoFactorDevice.objects.filter(**{field: owner}).first() or TwoFactorDevice(
         **{field: owner}
@@ -50,7 +55,7 @@ def two_factor_confirm(*, device: TwoFactorDevice, code: str) -> list[str]:
     """Turn two-step sign-in on once the app shows a right code; return the recovery codes."""
     step = totp.matching_step(device.secret, code, after=None)
     if step is None:
-        raise ValidationError({"code": WRONG_CODE})
+        raise ValidationError({"code": _(WRONG_CODE)})
     codes = totp.recovery_codes()
     with transaction.atomic():
         device.confirmed_at = timezone.now()

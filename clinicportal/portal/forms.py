@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from clinicportal.core.forms import FormErrorsConcernField
 
@@ -23,14 +24,14 @@ class PortalLoginForm(forms.Form):
 
 class NewPasswordForm(forms.Form):
     new_password = forms.CharField(
-        label="New password",
+        label=_("New password"),
         strip=False,
         max_length=1024,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 12 characters. A few unrelated words make a strong password.",
+        help_text=_("At least 12 characters. A few unrelated words make a strong password."),
     )
     confirm_password = forms.CharField(
-        label="New password again",
+        label=_("New password again"),
         strip=False,
         max_length=1024,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -41,14 +42,14 @@ class NewPasswordForm(forms.Form):
         new, again = data.get("new_password"), data.get("confirm_password")
         if new and again and new != again:
             self.add_error(
-                "confirm_password", "The two passwords do not match. Please type them again."
+                "confirm_password", _("The two passwords do not match. Please type them again.")
             )
         return data
 
 
 class ChangePasswordForm(NewPasswordForm):
     current_password = forms.CharField(
-        label="Current password",
+        label=_("Current password"),
         strip=False,
         max_length=1024,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -62,7 +63,7 @@ class ChoosePatientForm(forms.Form):
 
 class ForgotPasswordForm(forms.Form):
     identifier = forms.CharField(
-        label="Username or email address",
+        label=_("Username or email address"),
         max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )

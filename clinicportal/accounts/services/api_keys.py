@@ -9,6 +9,7 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinicportal.accounts import throttle
 from clinicportal.accounts.models import (
@@ -36,7 +37,7 @@ def api_key_create(*, actor: StaffActor, name: str) -> tuple[ApiKey, str]:
     require_admin(actor)
     name = name.strip()
     if not name:
-        raise ValidationError("Please name the key after what will use it.")
+        raise ValidationError(_("Please name the key after what will use it."))
     prefix = secrets.token_hex(6)
     key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():

@@ -45,7 +45,7 @@ def current_password_confirm(
         door, practice, key = LoginFailure.Door.OFFICE, None, username_key(owner.username)
         matches = owner.check_password(password)
     if throttle.login_locked(door=door, practice=practice, username_key=key, ip=ip):
-        raise ValidationError({field: throttle.LOCKED_MESSAGE})
+        raise ValidationError({field: _(throttle.LOCKED_MESSAGE)})
     if not matches:
         throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
         raise ValidationError({field: _("That is not your current password.")})

@@ -109,12 +109,16 @@ def portal_access_email(*, actor: StaffActor, patient: Patient) -> OutboxEmail:
     )
     if grant is None:
         raise ValidationError(
-            f"{patient.first_name} has no portal access yet. Set it up first, then email it."
+            _("%(name)s has no portal access yet. Set it up first, then email it.")
+            % {"name": patient.first_name}
         )
     if not patient.email:
         raise ValidationError(
-            f"{patient.first_name} has no email address. "
-            "Add one with Edit details, or print the slip instead."
+            _(
+                "%(name)s has no email address. Add one with Edit details, or print the slip "
+                "instead."
+            )
+            % {"name": patient.first_name}
         )
     with transaction.atomic():
         token, link = _link_create(
@@ -274,11 +278,11 @@ def portal_link_get(*, practice: Practice, token: str) -> PortalLink:
         .filter(token_hash=hashlib.sha256(token.encode()).hexdigest(), account__practice=practice)
         .first()
     )
-    ask_again = "Please ask for a new link with “Forgot your password?”, or call the office."
+    ask_again = _("Please ask for a new link with “Forgot your password?”, or call the office.")
     if link is None or not link.account.is_active:
-        raise LinkInvalid(f"This link is not valid. {ask_again}")
+        raise LinkInvalid(_("This link is not valid. %(ask_again)s") % {"ask_again": ask_again})
     if link.used_at is not None:
-        raise LinkInvalid(f"This link was already used. {ask_again}")
+        raise LinkInvalid(_("This link was already used. %(ask_again)s") % {"ask_again": ask_again})
     if link.replaced_at is not None:
         raise LinkInvalid(
             _(
@@ -288,7 +292,7 @@ def portal_link_get(*, practice: Practice, token: str) -> PortalLink:
             )
         )
     if link.expires_at < timezone.now():
-        raise LinkInvalid(f"This link has expired. {ask_again}")
+        raise LinkInvalid(_("This link has expired. %(ask_again)s") % {"ask_again": ask_again})
     return link
 
 
@@ -302,7 +306,7 @@ def portal_link_use(
             pk=link.pk, used_at__isnull=True, replaced_at__isnull=True
         ).update(used_at=timezone.now())
         if not used:
-            raise LinkInvalid("This link was already used.")
+            raise LinkInvalid(_("This link was already used."))
         account = link.account
         _set_password(account, new_password, temporary=False)
         account.save()

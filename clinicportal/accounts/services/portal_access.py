@@ -83,10 +83,10 @@ def portal_username_suggest(*, practice: Practice, patient: Patient) -> str:
 def _clean_username(username: str) -> str:
     username = username.strip()
     if not username:
-        raise ValidationError({"username": "Please enter a username."})
+        raise ValidationError({"username": _("Please enter a username.")})
     if len(username) > USERNAME_MAX or any(ch.isspace() or not ch.isprintable() for ch in username):
         raise ValidationError(
-            {"username": "Use up to 150 letters, digits or symbols, without spaces."}
+            {"username": _("Use up to 150 letters, digits or symbols, without spaces.")}
         )
     return username
 
@@ -99,7 +99,7 @@ def _username_free(
         clash = clash.exclude(pk=except_account.pk)
     if clash.exists():
         raise ValidationError(
-            {"username": "This username is taken in this practice. Please choose another."}
+            {"username": _("This username is taken in this practice. Please choose another.")}
         )
 
 
@@ -221,7 +221,7 @@ def authorized_user_add(
     username = _clean_username(username)
     display_name = display_name.strip()
     if not display_name:
-        raise ValidationError({"display_name": "Please enter the person's name."})
+        raise ValidationError({"display_name": _("Please enter the person's name.")})
     with transaction.atomic():
         _username_free(actor.practice, username, except_account=None)
         account = PortalAccount(
@@ -248,10 +248,10 @@ def authorized_user_link(
     ).first()
     if account is None or account.grants.filter(kind=PortalGrant.Kind.PATIENT).exists():
         raise ValidationError(
-            {"username": "No authorized web user of this practice has that username."}
+            {"username": _("No authorized web user of this practice has that username.")}
         )
     if account.grants.filter(patient=patient).exists():
-        raise ValidationError({"username": "This person can already see this patient's portal."})
+        raise ValidationError({"username": _("This person can already see this patient's portal.")})
     with transaction.atomic():
         return _grant_authorized(actor, patient, account, note)
 
@@ -280,7 +280,7 @@ def authorized_user_remove(*, actor: StaffActor, grant: PortalGrant) -> None:
     """Take an authorized user's access to one patient away and end their sessions at once."""
     require_own_practice(actor, grant.patient)
     if grant.kind != PortalGrant.Kind.AUTHORIZED:
-        raise NotFound("Only authorized web users are removed this way.")
+        raise NotFound(_("Only authorized web users are removed this way."))
     account, patient = grant.account, grant.patient
     with transaction.atomic():
         grant.delete()
@@ -313,7 +313,7 @@ def portal_password_change(
         )
     if password_matches(new, account.password):
         raise ValidationError(
-            {"new_password": "Please choose a password different from the current one."}
+            {"new_password": _("Please choose a password different from the current one.")}
         )
     with transaction.atomic():
         _set_password(account, new, temporary=False)

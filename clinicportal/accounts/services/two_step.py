@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clinicportal.accounts import two_factor
 from clinicportal.accounts.models import (
@@ -24,7 +25,7 @@ def portal_two_factor_turn_on(*, actor: PortalActor, code: str) -> list[str]:
     """Confirm the enrolled authenticator; return the recovery codes to show once."""
     device = two_factor_pending(actor.account)
     if device is None:
-        raise ValidationError({"code": "Please start again: scan a new QR code."})
+        raise ValidationError({"code": _("Please start again: scan a new QR code.")})
     with transaction.atomic():
         codes = two_factor.two_factor_confirm(device=device, code=code)
         _record_for_patients(actor, actor.account, AuditEvent.Action.PORTAL_TWO_FACTOR_ON)
@@ -51,7 +52,7 @@ def staff_two_factor_turn_on(
     """Confirm an office user's authenticator; return the recovery codes to show once."""
     device = two_factor_pending(user)
     if device is None:
-        raise ValidationError({"code": "Please start again: scan a new QR code."})
+        raise ValidationError({"code": _("Please start again: scan a new QR code.")})
     staff = user.staff_member
     with transaction.atomic():
         codes = two_factor.two_factor_confirm(device=device, code=code)
@@ -63,7 +64,7 @@ def staff_two_factor_turn_on(
 def staff_two_factor_turn_off(*, actor: StaffActor, password: str) -> None:
     """Turn two-step sign-in off for a staff member; admins must keep it."""
     if actor.is_admin:
-        raise ValidationError("Admins must keep two-step sign-in on.")
+        raise ValidationError(_("Admins must keep two-step sign-in on."))
     current_password_confirm(owner=actor.user, password=password, ip=actor.ip, field="password")
     with transaction.atomic():
         two_factor.two_factor_remove(owner=actor.user)
