@@ -4,6 +4,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -22,50 +23,53 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        STAFF_LOGIN = "staff.login", "Staff signed in"
-        STAFF_LOGOUT = "staff.logout", "Staff signed out"
-        STAFF_TIMED_OUT = "staff.timed_out", "Staff signed out after a time without activity"
-        STAFF_LOGIN_FAILED = "staff.login_failed", "Staff sign-in failed"
-        STAFF_LOCKED_OUT = "staff.locked_out", "Staff sign-in refused while paused"
-        STAFF_CREATED = "staff.created", "Staff member added"
-        EMAIL_SETTINGS_CHANGED = "email_settings.changed", "Email settings changed"
-        PRACTICE_CREATED = "practice.created", "Practice created"
-        PRACTICE_UPDATED = "practice.updated", "Practice settings changed"
-        PATIENT_CREATED = "patient.created", "Patient created"
-        PATIENT_UPDATED = "patient.updated", "Patient changed"
-        PATIENT_VIEWED = "patient.viewed", "Patient chart viewed"
-        CHART_FILE_UPLOADED = "chart_file.uploaded", "Chart file uploaded"
-        CHART_FILE_VIEWED = "chart_file.viewed", "Chart file viewed"
-        CHART_FILE_DOWNLOADED = "chart_file.downloaded", "Chart file downloaded"
-        SYSTEM_DOCUMENT_CHANGED = "system_document.changed", "Library document changed"
-        PORTAL_DOCUMENT_SHARED = "portal_document.shared", "Record shared to the portal"
-        PORTAL_DOCUMENT_REMOVED = "portal_document.removed", "Record removed from the portal"
+        STAFF_LOGIN = "staff.login", _("Staff signed in")
+        STAFF_LOGOUT = "staff.logout", _("Staff signed out")
+        STAFF_TIMED_OUT = "staff.timed_out", _("Staff signed out after a time without activity")
+        STAFF_LOGIN_FAILED = "staff.login_failed", _("Staff sign-in failed")
+        STAFF_LOCKED_OUT = "staff.locked_out", _("Staff sign-in refused while paused")
+        STAFF_CREATED = "staff.created", _("Staff member added")
+        EMAIL_SETTINGS_CHANGED = "email_settings.changed", _("Email settings changed")
+        PRACTICE_CREATED = "practice.created", _("Practice created")
+        PRACTICE_UPDATED = "practice.updated", _("Practice settings changed")
+        PATIENT_CREATED = "patient.created", _("Patient created")
+        PATIENT_UPDATED = "patient.updated", _("Patient changed")
+        PATIENT_VIEWED = "patient.viewed", _("Patient chart viewed")
+        CHART_FILE_UPLOADED = "chart_file.uploaded", _("Chart file uploaded")
+        CHART_FILE_VIEWED = "chart_file.viewed", _("Chart file viewed")
+        CHART_FILE_DOWNLOADED = "chart_file.downloaded", _("Chart file downloaded")
+        SYSTEM_DOCUMENT_CHANGED = "system_document.changed", _("Library document changed")
+        PORTAL_DOCUMENT_SHARED = "portal_document.shared", _("Record shared to the portal")
+        PORTAL_DOCUMENT_REMOVED = "portal_document.removed", _("Record removed from the portal")
         PORTAL_DOCUMENT_OFFICE_OPENED = (
             "portal_document.office_opened",
-            "Portal file opened by staff",
+            _("Portal file opened by staff"),
         )
-        PORTAL_DOCUMENT_VIEWED = "portal_document.viewed", "Record viewed"
-        PORTAL_DOCUMENT_DOWNLOADED = "portal_document.downloaded", "Record downloaded"
-        PORTAL_ACCESS_ISSUED = "portal.access_issued", "Portal access issued by the office"
-        PORTAL_ACCESS_EMAILED = "portal.access_emailed", "Portal access emailed by the office"
-        PORTAL_EMAIL_CHANGED = "portal.email_changed", "Email address changed by the office"
-        PORTAL_RESET_REQUESTED = "portal.reset_requested", "Password reset link requested"
-        PORTAL_LOGIN = "portal.login", "Signed in"
-        PORTAL_LOGIN_FAILED = "portal.login_failed", "Sign-in failed"
-        PORTAL_LOGOUT = "portal.logout", "Signed out"
-        PORTAL_TIMED_OUT = "portal.timed_out", "Signed out after a time without activity"
-        PORTAL_PASSWORD_CHANGED = "portal.password_changed", "Password changed"
-        PORTAL_TWO_FACTOR_ON = "portal.two_factor_on", "Two-step sign-in turned on"
-        PORTAL_TWO_FACTOR_OFF = "portal.two_factor_off", "Two-step sign-in turned off"
-        STAFF_TWO_FACTOR_ON = "staff.two_factor_on", "Two-step sign-in turned on"
-        STAFF_TWO_FACTOR_OFF = "staff.two_factor_off", "Two-step sign-in turned off"
-        PORTAL_AUTHORIZED_USER_ADDED = "portal.authorized_user_added", "Authorized user added"
-        PORTAL_AUTHORIZED_USER_REMOVED = "portal.authorized_user_removed", "Authorized user removed"
-        API_KEY_CREATED = "api_key.created", "API key created"
-        API_KEY_REVOKED = "api_key.revoked", "API key revoked"
-        API_KEY_REFUSED = "api_key.refused", "Revoked API key refused"
-        OUTBOX_EMAIL_VIEWED = "outbox.email_viewed", "Outbox email opened"
-        OUTBOX_EMAIL_RESENT = "outbox.email_resent", "Failed email sent again"
+        PORTAL_DOCUMENT_VIEWED = "portal_document.viewed", _("Record viewed")
+        PORTAL_DOCUMENT_DOWNLOADED = "portal_document.downloaded", _("Record downloaded")
+        PORTAL_ACCESS_ISSUED = "portal.access_issued", _("Portal access issued by the office")
+        PORTAL_ACCESS_EMAILED = "portal.access_emailed", _("Portal access emailed by the office")
+        PORTAL_EMAIL_CHANGED = "portal.email_changed", _("Email address changed by the office")
+        PORTAL_RESET_REQUESTED = "portal.reset_requested", _("Password reset link requested")
+        PORTAL_LOGIN = "portal.login", _("Signed in")
+        PORTAL_LOGIN_FAILED = "portal.login_failed", _("Sign-in failed")
+        PORTAL_LOGOUT = "portal.logout", _("Signed out")
+        PORTAL_TIMED_OUT = "portal.timed_out", _("Signed out after a time without activity")
+        PORTAL_PASSWORD_CHANGED = "portal.password_changed", _("Password changed")
+        PORTAL_TWO_FACTOR_ON = "portal.two_factor_on", _("Two-step sign-in turned on")
+        PORTAL_TWO_FACTOR_OFF = "portal.two_factor_off", _("Two-step sign-in turned off")
+        STAFF_TWO_FACTOR_ON = "staff.two_factor_on", _("Two-step sign-in turned on")
+        STAFF_TWO_FACTOR_OFF = "staff.two_factor_off", _("Two-step sign-in turned off")
+        PORTAL_AUTHORIZED_USER_ADDED = "portal.authorized_user_added", _("Authorized user added")
+        PORTAL_AUTHORIZED_USER_REMOVED = (
+            "portal.authorized_user_removed",
+            _("Authorized user removed"),
+        )
+        API_KEY_CREATED = "api_key.created", _("API key created")
+        API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+        API_KEY_REFUSED = "api_key.refused", _("Revoked API key refused")
+        OUTBOX_EMAIL_VIEWED = "outbox.email_viewed", _("Outbox email opened")
+        OUTBOX_EMAIL_RESENT = "outbox.email_resent", _("Failed email sent again")
 
     practice = models.ForeignKey(
         "practices.Practice", on_delete=models.PROTECT, related_name="audit_events"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 _BROWSERS = (
     ("Edg/", "Edge"),
     ("OPR/", "Opera"),
@@ -9,7 +12,7 @@ _BROWSERS = (
     ("Firefox/", "Firefox"),
     ("FxiOS/", "Firefox"),
     ("CriOS/", "Chrome"),
-    ("HeadlessChrome/", "Chrome (automated)"),
+    ("HeadlessChrome/", gettext_noop("Chrome (automated)")),
     ("Chrome/", "Chrome"),
     ("Safari/", "Safari"),
 )
@@ -28,6 +31,7 @@ def describe_device(user_agent: str) -> str:
     """Return e.g. "Chrome on Windows", or "Unknown device"."""
     browser = next((name for marker, name in _BROWSERS if marker in user_agent), "")
     system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    browser = _(browser) if browser else ""  # names are names, but "(automated)" is words
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown device"
+        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    return browser or system or _("Unknown device")
