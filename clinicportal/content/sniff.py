@@ -21,7 +21,7 @@ HEAD_BYTES = 8192
 @dataclass(frozen=True)
 class FileType:
     content_type: str
-    label: str
+    label: str  # what patients are told it is: "JPEG image" (translated where used)
     inline: bool  # whether browsers show it in a preview
     extensions: tuple[str, ...]  # names it may have, lower case; the first is the usual one
     noun: str  # what it is, for messages: "a PDF" (translated where used)
@@ -34,11 +34,16 @@ class FileType:
 
 
 PDF = FileType(
-    "application/pdf", "PDF", True, ("pdf",), gettext_noop("a PDF"), gettext_noop("the PDF")
+    "application/pdf",
+    gettext_noop("PDF"),
+    True,
+    ("pdf",),
+    gettext_noop("a PDF"),
+    gettext_noop("the PDF"),
 )
 JPEG = FileType(
     "image/jpeg",
-    "JPEG image",
+    gettext_noop("JPEG image"),
     True,
     ("jpg", "jpeg", "jpe", "jfif"),
     gettext_noop("a JPEG image"),
@@ -47,7 +52,7 @@ JPEG = FileType(
 )
 PNG = FileType(
     "image/png",
-    "PNG image",
+    gettext_noop("PNG image"),
     True,
     ("png",),
     gettext_noop("a PNG image"),
@@ -56,7 +61,7 @@ PNG = FileType(
 )
 GIF = FileType(
     "image/gif",
-    "GIF image",
+    gettext_noop("GIF image"),
     True,
     ("gif",),
     gettext_noop("a GIF image"),
@@ -65,7 +70,7 @@ GIF = FileType(
 )
 TIFF = FileType(
     "image/tiff",
-    "TIFF image",
+    gettext_noop("TIFF image"),
     False,
     ("tif", "tiff"),
     gettext_noop("a TIFF image"),
@@ -74,7 +79,7 @@ TIFF = FileType(
 )
 HEIC = FileType(
     "image/heic",
-    "HEIC image",
+    gettext_noop("HEIC image"),
     False,
     ("heic", "heif"),
     gettext_noop("a HEIC image"),
@@ -83,7 +88,7 @@ HEIC = FileType(
 )
 TEXT = FileType(
     "text/plain",
-    "Text",
+    gettext_noop("Text"),
     True,
     ("txt", "text", "csv", "log", "md"),
     gettext_noop("text"),
@@ -91,7 +96,7 @@ TEXT = FileType(
 )
 DOCX = FileType(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "Word document",
+    gettext_noop("Word document"),
     False,
     ("docx",),
     gettext_noop("a Word document"),

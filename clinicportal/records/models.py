@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinicportal.content.sniff import by_content_type
 
@@ -18,11 +20,11 @@ class PortalDocument(models.Model):
     """
 
     class Source(models.TextChoices):
-        SYSTEM = "system", "System document"
-        ONLINE = "online", "MedlinePlus topic"
-        CHART = "chart", "From the chart"
-        OTHER_PATIENT = "other_patient", "From another patient"
-        PATIENT_UPLOAD = "patient_upload", "Sent by the patient"
+        SYSTEM = "system", _("System document")
+        ONLINE = "online", _("MedlinePlus topic")
+        CHART = "chart", _("From the chart")
+        OTHER_PATIENT = "other_patient", _("From another patient")
+        PATIENT_UPLOAD = "patient_upload", _("Sent by the patient")
 
     practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
@@ -98,8 +100,8 @@ class PortalDocument(models.Model):
 
     @property
     def type_label(self) -> str:
-        """What the patient is told it is: "PDF", "JPEG image" ... or "Web page" for a link."""
+        """What the patient is told it is: "PDF", "JPEG image" ... or _("Web page") for a link."""
         if self.blob is None:
-            return "Web page"
+            return gettext("Web page")
         file_type = by_content_type(self.blob.content_type)
-        return file_type.label if file_type else "File"
+        return gettext(file_type.label) if file_type else gettext("File")

@@ -6,6 +6,8 @@ import uuid
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.patients.models import Patient
@@ -13,10 +15,10 @@ from clinicportal.records.models import PortalDocument
 
 # The seed's three kinds of portal file, as staff choose among them to remove one.
 Source = PortalDocument.Source
-CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "patient": ("Patient files", (Source.CHART, Source.PATIENT_UPLOAD)),
-    "system": ("System files", (Source.SYSTEM, Source.ONLINE)),
-    "other": ("Other patients’ files", (Source.OTHER_PATIENT,)),
+CATEGORIES: dict[str, tuple[str | Promise, tuple[str, ...]]] = {
+    "patient": (_("Patient files"), (Source.CHART, Source.PATIENT_UPLOAD)),
+    "system": (_("System files"), (Source.SYSTEM, Source.ONLINE)),
+    "other": (_("Other patients’ files"), (Source.OTHER_PATIENT,)),
 }
 
 

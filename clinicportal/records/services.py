@@ -146,8 +146,8 @@ def portal_document_upload(
     if pdf_only and sniffed is not None and sniffed is not PDF and not upload.too_large:
         # Say first that only PDFs are taken here; what else is wrong with the name can wait.
         raise ValidationError(
-            f"“{display_filename(upload.name or '')}” is a {sniffed.label}; "
-            "printing to the portal takes PDF files only.",
+            _("“%(name)s” is %(what)s; printing to the portal takes PDF files only.")
+            % {"name": display_filename(upload.name or ""), "what": _(sniffed.noun)},
             code="type",
         )
     checked = upload_validate(upload)
