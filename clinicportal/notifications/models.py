@@ -5,6 +5,7 @@ import uuid
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clinicportal.core.crypto import EncryptedTextField
 
@@ -13,14 +14,14 @@ class EmailSettings(models.Model):
     """How a practice sends email: its own SMTP server (Admin → Email Settings)."""
 
     class Security(models.TextChoices):
-        STARTTLS = "starttls", "STARTTLS (usually port 587)"
-        TLS = "tls", "TLS from the start (usually port 465)"
-        NONE = "none", "None (only for a server on this machine)"
+        STARTTLS = "starttls", _("STARTTLS (usually port 587)")
+        TLS = "tls", _("TLS from the start (usually port 465)")
+        NONE = "none", _("None (only for a server on this machine)")
 
     practice = models.OneToOneField(
         "practices.Practice", on_delete=models.CASCADE, related_name="email_settings"
     )
-    host = models.CharField("SMTP server", max_length=255)
+    host = models.CharField(_("SMTP server"), max_length=255)
     port = models.PositiveIntegerField(
         default=587, validators=[MinValueValidator(1), MaxValueValidator(65535)]
     )
@@ -28,7 +29,7 @@ class EmailSettings(models.Model):
     username = models.CharField(max_length=255, blank=True)
     # Never shown back in any page. Kept, encrypted, so the worker can sign in to the server.
     password = EncryptedTextField(blank=True)
-    from_address = models.EmailField("From address")
+    from_address = models.EmailField(_("From address"))
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -39,10 +40,10 @@ class OutboxEmail(models.Model):
     """One email, written in the same transaction as what caused it and sent by the worker."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clinicportal.patients.validators import validate_birth_date
 
@@ -21,11 +22,11 @@ class Patient(models.Model):
     date_of_birth = models.DateField(validators=[validate_birth_date])
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    address_line1 = models.CharField("Address", max_length=200, blank=True)
-    address_line2 = models.CharField("Address line 2", max_length=200, blank=True)
+    address_line1 = models.CharField(_("Address"), max_length=200, blank=True)
+    address_line2 = models.CharField(_("Address line 2"), max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
-    region = models.CharField("State", max_length=100, blank=True)
-    postal_code = models.CharField("ZIP code", max_length=20, blank=True)
+    region = models.CharField(_("State"), max_length=100, blank=True)
+    postal_code = models.CharField(_("ZIP code"), max_length=20, blank=True)
     # Search keys, kept by patient_create/patient_update: folded names and phone digits, indexed
     # for prefix search at 100 000 patients a practice.
     last_name_key = models.CharField(max_length=100, editable=False)

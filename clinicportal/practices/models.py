@@ -27,14 +27,14 @@ class Practice(models.Model):
     slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    forms_enabled = models.BooleanField("Forms", default=False)
-    schedule_enabled = models.BooleanField("Schedule", default=False)
-    pay_bills_enabled = models.BooleanField("Pay Bills", default=False)
+    forms_enabled = models.BooleanField(_("Forms"), default=False)
+    schedule_enabled = models.BooleanField(_("Schedule"), default=False)
+    pay_bills_enabled = models.BooleanField(_("Pay Bills"), default=False)
     portal_idle_minutes = models.PositiveSmallIntegerField(
-        "Portal idle time-out (minutes)",
+        _("Portal idle time-out (minutes)"),
         default=15,
         validators=[MinValueValidator(2), MaxValueValidator(120)],
-        help_text="Patients are signed out after this long without activity.",
+        help_text=_("Patients are signed out after this long without activity."),
     )
     logs_staff_as = models.CharField(
         _("In patients’ LOGS, name office staff as"),
