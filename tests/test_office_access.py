@@ -200,7 +200,7 @@ def test_a_service_given_another_practices_patient_answers_not_found_not_a_crash
     from django.http import Http404
 
     from clinicportal.accounts.services.portal_access import portal_access_issue
-    from clinicportal.core.context import NotFound
+    from clinicportal.core.access import NotFound
     from tests.conftest import actor
 
     with pytest.raises(NotFound) as refused:
@@ -210,7 +210,8 @@ def test_a_service_given_another_practices_patient_answers_not_found_not_a_crash
 
 def test_a_portal_service_without_a_chosen_patient_answers_not_found(ada_portal):
     from clinicportal.accounts.models import PortalAccount
-    from clinicportal.core.context import NotFound, PortalActor
+    from clinicportal.core.access import NotFound
+    from clinicportal.core.context import PortalActor
     from clinicportal.records.services import portal_records_download_all
 
     account = PortalAccount.objects.get(username="ada")

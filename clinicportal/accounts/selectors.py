@@ -15,7 +15,8 @@ from clinicportal.accounts.models import (
     TwoFactorDevice,
     User,
 )
-from clinicportal.core.context import StaffActor, require_admin
+from clinicportal.core.access import require_admin
+from clinicportal.core.context import StaffActor
 from clinicportal.patients.models import Patient
 
 

@@ -15,7 +15,8 @@ from django.template.loader import render_to_string
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.context import StaffActor, require_own_practice
+from clinicportal.core.access import require_own_practice
+from clinicportal.core.context import StaffActor
 from clinicportal.notifications.delivery import LINK_PLACEHOLDER, new_message_id
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
 from clinicportal.practices.models import Practice

@@ -21,7 +21,8 @@ from clinicportal.content.services import (
     upload_validate,
 )
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.context import StaffActor, require_own_practice
+from clinicportal.core.access import require_own_practice
+from clinicportal.core.context import StaffActor
 from clinicportal.core.http import absolute_url
 from clinicportal.notifications.services import email_queue
 from clinicportal.patients.models import ChartFile, Patient

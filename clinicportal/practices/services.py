@@ -15,7 +15,8 @@ from clinicportal.content.services import (
     upload_validate,
 )
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.context import StaffActor, VisitorActor, require_admin
+from clinicportal.core.access import require_admin
+from clinicportal.core.context import StaffActor, VisitorActor
 from clinicportal.practices.models import Practice, StaffMember, SystemDocument
 
 

@@ -23,12 +23,11 @@ from clinicportal.content.services import (
 )
 from clinicportal.content.sniff import PDF, sniff
 from clinicportal.content.uploads import HashedUpload
+from clinicportal.core.access import NotFound, require_own_practice
 from clinicportal.core.context import (
     ApiActor,
-    NotFound,
     PortalActor,
     StaffActor,
-    require_own_practice,
 )
 from clinicportal.core.zipstream import ZipEntry
 from clinicportal.patients.models import ChartFile, Patient

@@ -18,11 +18,10 @@ from clinicportal.accounts.models import (
 )
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
+from clinicportal.core.access import require_admin, require_own_practice
 from clinicportal.core.context import (
     ApiActor,
     StaffActor,
-    require_admin,
-    require_own_practice,
 )
 
 API_KEY_PREFIX = "cpk_"

@@ -27,11 +27,11 @@ from clinicportal.accounts.services.portal_access import _set_password
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
+from clinicportal.core.access import require_own_practice
 from clinicportal.core.context import (
     PortalActor,
     StaffActor,
     VisitorActor,
-    require_own_practice,
 )
 from clinicportal.core.http import absolute_url
 from clinicportal.notifications.delivery import LINK_PLACEHOLDER

@@ -30,11 +30,10 @@ from clinicportal.accounts.services.common import (
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
+from clinicportal.core.access import NotFound, require_own_practice
 from clinicportal.core.context import (
-    NotFound,
     PortalActor,
     StaffActor,
-    require_own_practice,
 )
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
