@@ -27,7 +27,7 @@ class InAPractice(Protocol):
     def practice_id(self) -> int: ...
 
 
-def require_own_practice(actor: StaffActor | ApiActor, obj: InAPractice) -> None:
+def require_reachable(actor: StaffActor | ApiActor, obj: InAPractice) -> None:
     """Refuse (NotFound) a row of another practice: the one last guard behind selectors."""
     if obj.practice_id != actor.practice.pk:
         raise NotFound(f"{type(obj).__name__} of another practice.")

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.access import require_own_practice
+from clinicportal.core.access import require_reachable
 from clinicportal.core.context import StaffActor
 from clinicportal.notifications.delivery import LINK_PLACEHOLDER, new_message_id
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
@@ -103,7 +103,7 @@ def outbox_email_send_again(
     was forgotten when it failed; see accounts' email_send_again). A second press, or two at
     once, finds the email no longer failed and raises NotFailed, changing nothing.
     """
-    require_own_practice(actor, email)
+    require_reachable(actor, email)
     failed = OutboxEmail.objects.filter(
         pk=email.pk, status=OutboxEmail.Status.FAILED, sent_again_as__isnull=True
     )
@@ -122,6 +122,6 @@ def outbox_email_send_again(
 
 def outbox_email_view(*, actor: StaffActor, email: OutboxEmail) -> None:
     """Record that a staff member opened one outbox email (emails name patients' addresses)."""
-    require_own_practice(actor, email)
+    require_reachable(actor, email)
     with transaction.atomic():
         audit_record(actor=actor, action=AuditEvent.Action.OUTBOX_EMAIL_VIEWED, target=email)

@@ -21,7 +21,7 @@ from clinicportal.content.services import (
     upload_validate,
 )
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.access import require_own_practice
+from clinicportal.core.access import require_reachable
 from clinicportal.core.context import StaffActor
 from clinicportal.core.http import absolute_url
 from clinicportal.notifications.services import email_queue
@@ -74,7 +74,7 @@ def patient_update(*, actor: StaffActor, patient: Patient, details: PatientDetai
     old address is told (without a link: it may no longer be the patient's) and the change is
     in the patient's LOGS.
     """
-    require_own_practice(actor, patient)
+    require_reachable(actor, patient)
     old_email = patient.email
     with transaction.atomic():
         _save_details(actor, patient, details, AuditEvent.Action.PATIENT_UPDATED)
@@ -115,7 +115,7 @@ def chart_files_upload(
     description: str,
 ) -> list[ChartFile]:
     """Add uploaded files to the patient's chart: all of them, or none if any is refused."""
-    require_own_practice(actor, patient)
+    require_reachable(actor, patient)
     if not uploads:
         raise ValidationError("Please choose at least one file.", code="required")
     accepted: list[tuple[HashedUpload, CheckedUpload]] = []
@@ -157,7 +157,7 @@ def chart_file_add_generated(
     document_date: datetime.date,
 ) -> ChartFile:
     """Add a file the system made (a rendered PDF, demo content) to the patient's chart."""
-    require_own_practice(actor, patient)
+    require_reachable(actor, patient)
     with transaction.atomic():
         blob = blob_put_bytes(practice=actor.practice, data=data, content_type=content_type)
         return _chart_file_create(

@@ -23,7 +23,7 @@ from clinicportal.content.services import (
 )
 from clinicportal.content.sniff import PDF, sniff
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.access import NotFound, require_own_practice
+from clinicportal.core.access import NotFound, require_reachable
 from clinicportal.core.context import (
     ApiActor,
     PortalActor,
@@ -102,7 +102,7 @@ def portal_document_share_chart_file(
     When the same content is on the portal already, raise AlreadyOnPortal unless ``again``:
     a second copy is most often a slip, and the office is asked first.
     """
-    require_own_practice(actor, chart_file.patient)
+    require_reachable(actor, chart_file.patient)
     if not again:
         earlier = (
             PortalDocument.objects.filter(
@@ -140,7 +140,7 @@ def portal_document_upload(
 
     Staff upload from the desktop; a program prints to the portal through the API (PDFs only).
     """
-    require_own_practice(actor, patient)
+    require_reachable(actor, patient)
     sniffed = sniff(upload.head, upload.temp_path)
     if pdf_only and sniffed is not None and sniffed is not PDF and not upload.too_large:
         # Say first that only PDFs are taken here; what else is wrong with the name can wait.
@@ -168,8 +168,8 @@ def portal_document_assign_system(
     *, actor: StaffActor, patient: Patient, system_document: SystemDocument, is_education: bool
 ) -> PortalDocument:
     """Put a library document on the patient's portal (shown blue: a system document)."""
-    require_own_practice(actor, patient)
-    require_own_practice(actor, system_document)
+    require_reachable(actor, patient)
+    require_reachable(actor, system_document)
     if system_document.is_retired:
         raise NotFound("Not an active document of this practice's library.")
     return _create(
@@ -189,7 +189,7 @@ def portal_document_share_topic(
     *, actor: StaffActor, patient: Patient, topic: HealthTopic, is_education: bool
 ) -> PortalDocument:
     """Put a link to a MedlinePlus health topic on the patient's portal (no file is stored)."""
-    require_own_practice(actor, patient)
+    require_reachable(actor, patient)
     url = topic_url(topic.url)
     if url is None:
         raise ValidationError("Only MedlinePlus health topic pages can be shared.")
@@ -223,8 +223,8 @@ def portal_document_assign_from_patient(
     only with ``personal_confirmed``. The new entry stands on its own: later changes on the
     other patient do not touch it.
     """
-    require_own_practice(actor, patient)
-    require_own_practice(actor, document.patient)
+    require_reachable(actor, patient)
+    require_reachable(actor, document.patient)
     if document.patient_id == patient.pk:
         raise ValidationError("This file is already on this patient's portal.")
     if document.is_personal and not personal_confirmed:
@@ -255,7 +255,7 @@ def portal_document_assign_from_patient(
 
 def portal_document_remove(*, actor: StaffActor, document: PortalDocument) -> None:
     """Take a file off the patient's portal at once; its content goes when nothing uses it."""
-    require_own_practice(actor, document.patient)
+    require_reachable(actor, document.patient)
     with transaction.atomic():
         blob = document.blob
         audit_record(
@@ -274,7 +274,7 @@ def portal_document_open_in_office(*, actor: StaffActor, document: PortalDocumen
 
     Returns the stored file's path, or a link's address.
     """
-    require_own_practice(actor, document.patient)
+    require_reachable(actor, document.patient)
     path = _location(document)
     with transaction.atomic():
         audit_record(

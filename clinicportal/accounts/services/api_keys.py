@@ -18,7 +18,7 @@ from clinicportal.accounts.models import (
 )
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.access import require_admin, require_own_practice
+from clinicportal.core.access import require_admin, require_reachable
 from clinicportal.core.context import (
     ApiActor,
     StaffActor,
@@ -54,7 +54,7 @@ def api_key_create(*, actor: StaffActor, name: str) -> tuple[ApiKey, str]:
 def api_key_revoke(*, actor: StaffActor, api_key: ApiKey) -> None:
     """Stop a key working at once. Revoked keys stay listed, for the record."""
     require_admin(actor)
-    require_own_practice(actor, api_key)
+    require_reachable(actor, api_key)
     with transaction.atomic():
         changed = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=actor.user

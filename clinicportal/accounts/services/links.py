@@ -27,7 +27,7 @@ from clinicportal.accounts.services.portal_access import _set_password
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.access import require_own_practice
+from clinicportal.core.access import require_reachable
 from clinicportal.core.context import (
     PortalActor,
     StaffActor,
@@ -101,7 +101,7 @@ def portal_access_email(*, actor: StaffActor, patient: Patient) -> OutboxEmail:
     Never a password. Refuses kindly when the patient has no email address or no access yet.
     Every address in it starts with the configured CLINICPORTAL_BASE_URL, never the request's.
     """
-    require_own_practice(actor, patient)
+    require_reachable(actor, patient)
     grant = (
         PortalGrant.objects.select_related("account")
         .filter(patient=patient, kind=PortalGrant.Kind.PATIENT)
@@ -212,7 +212,7 @@ def email_send_again(*, actor: StaffActor, email: OutboxEmail) -> OutboxEmail:
     expiry date is right), and every earlier link of that kind ends. Refuses kindly (LinkGone)
     when the account has gone meanwhile, and raises NotFailed when it was sent again already.
     """
-    require_own_practice(actor, email)
+    require_reachable(actor, email)
     with transaction.atomic():
         if LINK_PLACEHOLDER not in email.body_text:
             outbox_email_send_again(actor=actor, email=email)

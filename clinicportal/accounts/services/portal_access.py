@@ -30,7 +30,7 @@ from clinicportal.accounts.services.common import (
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.access import NotFound, require_own_practice
+from clinicportal.core.access import NotFound, require_reachable
 from clinicportal.core.context import (
     PortalActor,
     StaffActor,
@@ -139,7 +139,7 @@ def portal_access_issue(
     commits between this one's checks and its insert (the unique username or one own account
     per patient): a second post at the same moment is told, never answered with a 500.
     """
-    require_own_practice(actor, patient)
+    require_reachable(actor, patient)
     username = _clean_username(username)
     grant: PortalGrant | None = None
     try:
@@ -216,7 +216,7 @@ def authorized_user_add(
 
     A password the person asked for is theirs to keep; "Default" generates a temporary one.
     """
-    require_own_practice(actor, patient)
+    require_reachable(actor, patient)
     username = _clean_username(username)
     display_name = display_name.strip()
     if not display_name:
@@ -241,7 +241,7 @@ def authorized_user_link(
     *, actor: StaffActor, patient: Patient, username: str, note: str
 ) -> PortalGrant:
     """Authorize an existing authorized web user of the practice for one more patient."""
-    require_own_practice(actor, patient)
+    require_reachable(actor, patient)
     account = PortalAccount.objects.filter(
         practice=actor.practice, username_key=username_key(username), is_active=True
     ).first()
@@ -277,7 +277,7 @@ def _grant_authorized(
 
 def authorized_user_remove(*, actor: StaffActor, grant: PortalGrant) -> None:
     """Take an authorized user's access to one patient away and end their sessions at once."""
-    require_own_practice(actor, grant.patient)
+    require_reachable(actor, grant.patient)
     if grant.kind != PortalGrant.Kind.AUTHORIZED:
         raise NotFound(_("Only authorized web users are removed this way."))
     account, patient = grant.account, grant.patient
