@@ -7,7 +7,7 @@ from typing import Protocol
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from clinicportal.core.context import ApiActor, StaffActor
+from clinicportal.core.context import ApiActor, PortalActor, StaffActor
 
 
 class NotFound(Http404):
@@ -27,7 +27,18 @@ class InAPractice(Protocol):
     def practice_id(self) -> int: ...
 
 
-def require_reachable(actor: StaffActor | ApiActor, obj: InAPractice) -> None:
-    """Refuse (NotFound) a row of another practice: the one last guard behind selectors."""
+def require_reachable(actor: StaffActor | ApiActor | PortalActor, obj: InAPractice) -> None:
+    """The one access rule: refuse (NotFound) an object the actor may not reach.
+
+    Staff and API keys reach the rows of their own practice. A portal account reaches only
+    rows of the patient it acts for (a row with ``patient_id``) in its practice; rows of no
+    patient (the library, the outbox, API keys) are never a portal's. Selectors already scope
+    every read this way; services check again on whatever object a view hands them, and the
+    refusal is the same 404 as an unknown id.
+    """
     if obj.practice_id != actor.practice.pk:
         raise NotFound(f"{type(obj).__name__} of another practice.")
+    if isinstance(actor, PortalActor):
+        patient_id = getattr(obj, "patient_id", None)
+        if actor.patient is None or patient_id != actor.patient.pk:
+            raise NotFound(f"{type(obj).__name__} of another patient.")

@@ -299,8 +299,7 @@ def portal_document_open(*, actor: PortalActor, document: PortalDocument, downlo
     Returns the stored file's path, or a link's address (a link is only ever viewed); raises
     FileNotFoundError when the content is damaged.
     """
-    if actor.patient is None or document.patient_id != actor.patient.pk:
-        raise NotFound("Not this patient's record.")
+    require_reachable(actor, document)
     path = _location(document)
     action = (
         AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED
