@@ -100,6 +100,7 @@ def patient_update(*, actor: StaffActor, patient: Patient, details: PatientDetai
 
 def patient_record_view(*, actor: StaffActor, patient: Patient) -> None:
     """Record that the actor opened the patient's chart."""
+    require_reachable(actor, patient)
     with transaction.atomic():
         audit_record(
             actor=actor, action=AuditEvent.Action.PATIENT_VIEWED, target=patient, patient=patient
@@ -205,6 +206,7 @@ def chart_file_open(*, actor: StaffActor, chart_file: ChartFile, download: bool)
     Raises FileNotFoundError when the stored content is missing or not the recorded size, so a
     damaged file is never served as if whole.
     """
+    require_reachable(actor, chart_file)
     path = blob_servable_path(chart_file.blob)
     action = (
         AuditEvent.Action.CHART_FILE_DOWNLOADED if download else AuditEvent.Action.CHART_FILE_VIEWED

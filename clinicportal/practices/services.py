@@ -15,7 +15,7 @@ from clinicportal.content.services import (
     upload_validate,
 )
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.access import require_admin
+from clinicportal.core.access import require_admin, require_reachable
 from clinicportal.core.context import StaffActor, VisitorActor
 from clinicportal.practices.models import Practice, StaffMember, SystemDocument
 
@@ -150,6 +150,7 @@ def system_document_replace(
 ) -> SystemDocument:
     """Put new content behind a library entry; files already on portals keep what they had."""
     require_admin(actor)
+    require_reachable(actor, document)
     checked = upload_validate(upload)
     with transaction.atomic():
         old = document.blob
@@ -166,6 +167,7 @@ def system_document_replace(
 def system_document_retire(*, actor: StaffActor, document: SystemDocument, retired: bool) -> None:
     """Hide a library entry from Assign System File (or bring it back)."""
     require_admin(actor)
+    require_reachable(actor, document)
     with transaction.atomic():
         document.is_retired = retired
         document.save(update_fields=["is_retired", "updated_at"])

@@ -277,7 +277,7 @@ def _grant_authorized(
 
 def authorized_user_remove(*, actor: StaffActor, grant: PortalGrant) -> None:
     """Take an authorized user's access to one patient away and end their sessions at once."""
-    require_reachable(actor, grant.patient)
+    require_reachable(actor, grant)
     if grant.kind != PortalGrant.Kind.AUTHORIZED:
         raise NotFound(_("Only authorized web users are removed this way."))
     account, patient = grant.account, grant.patient
