@@ -1,0 +1,207 @@
+"""What the URLconf walks share: every route with its parameters, and real objects to fill them.
+
+``routes()`` lists every named route of the URLconf with the parameters of its whole path.
+``Owned`` holds one patient's real objects (and their practice's), so that a route's path can
+be filled with ids that name something; ``OBJECTS`` says which object each parameter names.
+A route whose parameter is in neither ``OBJECTS`` nor ``DOORS`` fails both walks: a new route
+with an id cannot be left out of them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.resolvers import RoutePattern
+
+from clinicportal.accounts.models import ApiKey, PortalGrant, PortalLink
+from clinicportal.accounts.services.api_keys import api_key_create
+from clinicportal.accounts.services.links import _link_create, portal_access_email
+from clinicportal.accounts.services.portal_access import portal_access_issue
+from clinicportal.notifications.models import OutboxEmail
+from clinicportal.patients.models import ChartFile, Patient
+from clinicportal.practices.models import Practice, StaffMember, SystemDocument
+from clinicportal.records.models import PortalDocument
+from clinicportal.records.services import portal_document_share_chart_file
+from tests.conftest import (
+    GUARDIAN_PASSWORD,
+    NEW_PASSWORD,
+    PDF_BYTES,
+    actor,
+    add_chart_pdf,
+    add_guardian,
+    add_patient,
+    login,
+    portal_login,
+)
+from tests.test_records import add_to_library
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # "namespace:name"
+    namespace: str
+    params: tuple[str, ...]  # every parameter of the whole path, outermost first
+
+    def object_params(self) -> tuple[str, ...]:
+        return tuple(p for p in self.params if f"{self.namespace}:{p}" not in DOORS)
+
+
+def routes() -> list[Route]:
+    """Every named route of the URLconf, found by walking its resolvers."""
+    found: list[Route] = []
+
+    def walk(patterns: list[Any], namespace: str, params: tuple[str, ...]) -> None:
+        for entry in patterns:
+            own = tuple(entry.pattern.converters) if isinstance(entry.pattern, RoutePattern) else ()
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, entry.namespace or namespace, params + own)
+            elif isinstance(entry, URLPattern) and entry.name:
+                name = f"{namespace}:{entry.name}" if namespace else entry.name
+                found.append(Route(name, namespace, params + own))
+
+    walk(get_resolver().url_patterns, "", ())
+    return found
+
+
+# The portal's practice slug is the door itself, not an object behind it.
+DOORS = {"portal:practice_slug"}
+
+# Which of the victim's objects each path parameter names: "<namespace>:<parameter>", or
+# "<route name>:<parameter>" where one parameter name means different things in one namespace.
+OBJECTS: dict[str, str] = {
+    "office:patient_id": "patient",
+    "office:file_id": "chart_file",
+    "office:grant_id": "grant",
+    "office:document_id": "portal_document",
+    "office:settings_library_replace:document_id": "library_document",
+    "office:settings_library_retire:document_id": "library_document",
+    "office:email_id": "email",
+    "office:key_id": "api_key",
+    "portal:document_id": "portal_document",
+    "portal:token": "token",
+    "api:patient_id": "patient",
+}
+
+# Values that are well formed and name nothing, per kind of object.
+UNKNOWN: dict[str, str] = {"token": "NoSuchToken_0123456789abcdefghijklmnopqrstu"}
+
+
+def object_kind(route: Route, param: str) -> str | None:
+    return OBJECTS.get(f"{route.name}:{param}") or OBJECTS.get(f"{route.namespace}:{param}")
+
+
+def uncovered(all_routes: list[Route]) -> list[str]:
+    """Routes with a parameter no one knows how to fill with a real object."""
+    return [
+        f"{route.name} <{param}>: add it to OBJECTS in tests/walk.py"
+        for route in all_routes
+        for param in route.object_params()
+        if object_kind(route, param) is None
+    ]
+
+
+@dataclass
+class Owned:
+    """A patient's real objects and their practice's: what a route's ids can name."""
+
+    practice: Practice
+    patient: Patient
+    chart_file: ChartFile
+    portal_document: PortalDocument
+    grant: PortalGrant  # an authorized web user of the patient
+    email: OutboxEmail
+    api_key: ApiKey
+    key: str  # the API key itself
+    library_document: SystemDocument
+    token: str  # a live password link of the patient's own account
+    temporary_password: str  # of the patient's own account
+
+    def value(self, kind: str) -> str:
+        if kind == "token":
+            return self.token
+        return str(getattr(self, kind).public_id)
+
+
+def unknown_value(kind: str) -> str:
+    """A well-formed value of this kind that names nothing."""
+    return UNKNOWN.get(kind, str(uuid.UUID(int=404)))
+
+
+def url(route: Route, door: Owned, owners: Mapping[str, Owned | None] | None = None) -> str:
+    """The route's path at ``door``'s practice, each object parameter naming its owner's object.
+
+    ``owners`` maps parameters to whose object they name (None: an unknown id); parameters left
+    out name ``door``'s own objects.
+    """
+    kwargs: dict[str, str] = {}
+    for param in route.params:
+        if f"{route.namespace}:{param}" in DOORS:
+            kwargs[param] = door.practice.slug
+            continue
+        kind = object_kind(route, param)
+        assert kind is not None, uncovered([route])
+        owner = (owners or {}).get(param, door)
+        kwargs[param] = unknown_value(kind) if owner is None else owner.value(kind)
+    return reverse(route.name, kwargs=kwargs)
+
+
+def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
+    """Make a patient of ``admin``'s practice and one of every object a route can name.
+
+    The patient gets portal access (username: the first name in lower case) and an authorized
+    web user ``guardian`` (with GUARDIAN_PASSWORD).
+    """
+    patient = add_patient(admin, first_name, "Walker", email=f"{first_name.lower()}@example.com")
+    issued = portal_access_issue(
+        actor=actor(admin), patient=patient, username=patient.first_name.lower(), password=None
+    )
+    chart_file = add_chart_pdf(admin, patient)
+    document = portal_document_share_chart_file(
+        actor=actor(admin),
+        chart_file=chart_file,
+        document_date=chart_file.document_date,
+        description="Exam",
+        is_education=False,
+    )
+    grant = add_guardian(admin, patient, username=guardian, display_name=guardian.title())
+    email = portal_access_email(actor=actor(admin), patient=patient)
+    token, _ = _link_create(issued.account, PortalLink.Purpose.RESET, datetime.timedelta(days=1))
+    api_key, key = api_key_create(actor=actor(admin), name=f"{patient.first_name}'s printer")
+    add_to_library(login(Client(), admin), data=PDF_BYTES + patient.first_name.encode())
+    library = SystemDocument.objects.filter(practice=patient.practice).latest("id")
+    return Owned(
+        practice=patient.practice,
+        patient=patient,
+        chart_file=chart_file,
+        portal_document=document,
+        grant=grant.account.grants.get(patient=patient),
+        email=email,
+        api_key=api_key,
+        key=key,
+        library_document=library,
+        token=token,
+        temporary_password=issued.password,
+    )
+
+
+def portal_client(owned: Owned, *, username: str | None = None) -> Client:
+    """A client signed in to the portal: as the patient, or as the authorized user named."""
+    client = Client()
+    if username is None:
+        portal_login(
+            client, owned.practice, owned.patient.first_name.lower(), owned.temporary_password
+        )
+        client.post(
+            f"{owned.practice.portal_path()}password/",
+            {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+        )
+    else:
+        portal_login(client, owned.practice, username, GUARDIAN_PASSWORD)
+    assert client.session.get("portal.account"), "the portal sign-in did not succeed"
+    return client
