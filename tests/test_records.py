@@ -243,6 +243,20 @@ def test_viewing_and_downloading_are_safe_and_show_in_logs(ada_portal, bob, bob_
     assert "badge new" not in ada_portal.get("/p/clinic-x/records/").content.decode()
 
 
+def test_opening_records_changes_no_record_and_new_follows_the_viewings(
+    ada_portal, bob, bob_client, patient_a
+):
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a), description="Exam report")
+    share(bob_client, patient_a, add_chart_pdf(bob, patient_a, data=PDF_BYTES + b"2"))
+    first, _ = PortalDocument.objects.order_by("id")
+    rows = list(PortalDocument.objects.order_by("id").values())
+    b"".join(ada_portal.get(f"/p/clinic-x/records/{first.public_id}/view").streaming_content)
+    assert ada_portal.get("/p/clinic-x/records/").content.decode().count("badge new") == 1
+    b"".join(ada_portal.get("/p/clinic-x/records/all.zip").streaming_content)
+    assert "badge new" not in ada_portal.get("/p/clinic-x/records/").content.decode()
+    assert list(PortalDocument.objects.order_by("id").values()) == rows
+
+
 def test_a_chart_file_of_another_patient_cannot_be_shared_under_this_one(
     bob_client, bob, patient_a, patient_b
 ):

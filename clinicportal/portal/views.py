@@ -59,7 +59,12 @@ from clinicportal.portal.forms import (
 from clinicportal.portal.log_entries import log_entries
 from clinicportal.practices.selectors import practice_by_slug
 from clinicportal.records.http import portal_document_response
-from clinicportal.records.selectors import portal_record, portal_records, portal_records_have_files
+from clinicportal.records.selectors import (
+    portal_record,
+    portal_records,
+    portal_records_have_files,
+    portal_records_opened,
+)
 from clinicportal.records.services import portal_document_open, portal_records_download_all
 
 LOG_ENTRIES_PER_PAGE = 25
@@ -323,6 +328,7 @@ def records(request: PortalRequest) -> HttpResponse:
     page = Paginator(documents, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "opened": portal_records_opened(actor=request.portal, documents=page.object_list),
         "education_only": education_only,
         "has_files": portal_records_have_files(actor=request.portal),
     }

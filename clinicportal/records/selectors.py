@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from clinicportal.audit.models import AuditEvent
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.patients.models import Patient
 from clinicportal.records.models import PortalDocument
@@ -56,6 +58,30 @@ def portal_records(*, actor: PortalActor, education_only: bool = False) -> Query
 def portal_records_have_files(*, actor: PortalActor) -> bool:
     """Whether "Download all" has anything to put in the ZIP (links have no file)."""
     return portal_records(actor=actor).filter(blob__isnull=False).exists()
+
+
+def portal_records_opened(
+    *, actor: PortalActor, documents: Iterable[PortalDocument]
+) -> set[uuid.UUID]:
+    """The ids of those records that the patient's portal has viewed or downloaded.
+
+    The others are new. Read from the audit trail of the viewings, so that opening a record
+    writes its audit row and nothing else: a GET changes no record.
+    """
+    ids = [str(document.public_id) for document in documents]
+    if actor.patient is None or not ids:
+        return set()
+    opened = AuditEvent.objects.filter(
+        practice=actor.practice,
+        patient=actor.patient,
+        action__in=[
+            AuditEvent.Action.PORTAL_DOCUMENT_VIEWED,
+            AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED,
+        ],
+        object_type=PortalDocument._meta.label_lower,
+        object_id__in=ids,
+    ).values_list("object_id", flat=True)
+    return {uuid.UUID(value) for value in opened}
 
 
 def portal_record(*, actor: PortalActor, public_id: uuid.UUID) -> PortalDocument:

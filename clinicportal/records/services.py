@@ -307,9 +307,6 @@ def portal_document_open(*, actor: PortalActor, document: PortalDocument, downlo
         else AuditEvent.Action.PORTAL_DOCUMENT_VIEWED
     )
     with transaction.atomic():
-        PortalDocument.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(
-            first_opened_at=timezone.now()
-        )
         audit_record(actor=actor, action=action, target=document, patient=document.patient)
     return path
 
@@ -351,7 +348,4 @@ def portal_records_download_all(*, actor: PortalActor) -> list[ZipEntry]:
                 target=document,
                 patient=document.patient,
             )
-        PortalDocument.objects.filter(
-            pk__in=[d.pk for d in documents], first_opened_at__isnull=True
-        ).update(first_opened_at=timezone.now())
     return entries
