@@ -9,79 +9,14 @@ route is checked without anyone listing it here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from django.apps import apps
-from django.contrib.sessions.models import Session
 from django.core.signals import request_finished
-from django.db import close_old_connections, connection
-from django.db.models import Model
+from django.db import close_old_connections
 from django.http import HttpResponseBase
 from django.test import Client
 
-from clinicportal.accounts.models import PortalSession
-from clinicportal.audit.models import AuditEvent
 from tests.conftest import login
-from tests.walk import Owned, own, portal_client, routes, uncovered, url
-
-Action = AuditEvent.Action
-
-# The actions that record a viewing: the only rows a GET may add.
-VIEWING = {
-    Action.PATIENT_VIEWED,
-    Action.CHART_FILE_VIEWED,
-    Action.CHART_FILE_DOWNLOADED,
-    Action.PORTAL_DOCUMENT_OFFICE_OPENED,
-    Action.PORTAL_DOCUMENT_VIEWED,
-    Action.PORTAL_DOCUMENT_DOWNLOADED,
-    Action.OUTBOX_EMAIL_VIEWED,
-}
-
-# TODO(lead): drop this exclusion once portal GETs stop writing. Excluded today, and nothing
-# else: every django_session row (the office's staff_required stamps session["office_seen_at"]
-# and the portal's portal_required stamps session["portal.seen"] on every request, so each
-# signed-in GET saves its session) and PortalSession.last_seen_at (portal_session_touch on
-# every signed-in portal GET).
-EXCLUDED_MODELS: set[type[Model]] = {Session}
-EXCLUDED_FIELDS: dict[type[Model], set[str]] = {PortalSession: {"last_seen_at"}}  # columns
-
-Snapshot = dict[str, dict[Any, dict[str, Any]]]
-
-
-def snapshot() -> Snapshot:
-    """Every row of every table (raw SQL, for speed), by model and primary key."""
-    tables: Snapshot = {}
-    with connection.cursor() as cursor:
-        for model in apps.get_models(include_auto_created=True):
-            meta = model._meta
-            if meta.proxy or not meta.managed or model in EXCLUDED_MODELS:
-                continue
-            skip = EXCLUDED_FIELDS.get(model, set())
-            table = connection.ops.quote_name(meta.db_table)  # a model's, not input
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
-            columns = [c[0] for c in cursor.description]
-            rows = (dict(zip(columns, row, strict=True)) for row in cursor.fetchall())
-            tables[meta.label] = {
-                row[meta.pk.column]: {k: v for k, v in row.items() if k not in skip} for row in rows
-            }
-    return tables
-
-
-def changes(before: Snapshot, after: Snapshot) -> list[str]:
-    """What changed between two snapshots, except audit rows of a viewing."""
-    found: list[str] = []
-    for label, rows in after.items():
-        old = before[label]
-        for pk, row in rows.items():
-            if pk not in old:
-                if label == AuditEvent._meta.label and row["action"] in VIEWING:
-                    continue
-                found.append(f"{label} row {pk} added: {row}")
-            elif row != old[pk]:
-                fields = sorted(k for k in row if row[k] != old[pk].get(k))
-                found.append(f"{label} row {pk} changed: {', '.join(fields)}")
-        found += [f"{label} row {pk} deleted" for pk in old.keys() - rows.keys()]
-    return found
+from tests.walk import Owned, changes, own, portal_client, routes, snapshot, uncovered, url
 
 
 def read(response: HttpResponseBase) -> None:
