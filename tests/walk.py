@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,15 +235,18 @@ EXCLUDED_FIELDS: dict[type[Model], set[str]] = {PortalSession: {"last_seen_at"}}
 Snapshot = dict[str, dict[Any, dict[str, Any]]]
 
 
-def snapshot() -> Snapshot:
-    """Every row of every table (raw SQL, for speed), by model and primary key."""
+def snapshot(ignore: Mapping[type[Model], set[str]] | None = None) -> Snapshot:
+    """Every row of every table (raw SQL, for speed), by model and primary key.
+
+    Leaves out EXCLUDED_MODELS, EXCLUDED_FIELDS and the columns in ``ignore``.
+    """
     tables: Snapshot = {}
     with connection.cursor() as cursor:
         for model in apps.get_models(include_auto_created=True):
             meta = model._meta
             if meta.proxy or not meta.managed or model in EXCLUDED_MODELS:
                 continue
-            skip = EXCLUDED_FIELDS.get(model, set())
+            skip = EXCLUDED_FIELDS.get(model, set()) | (ignore or {}).get(model, set())
             table = connection.ops.quote_name(meta.db_table)  # a model's, not input
             cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
             columns = [c[0] for c in cursor.description]
@@ -254,14 +257,16 @@ def snapshot() -> Snapshot:
     return tables
 
 
-def changes(before: Snapshot, after: Snapshot) -> list[str]:
-    """What changed between two snapshots, except audit rows of a viewing."""
+def changes(
+    before: Snapshot, after: Snapshot, allowed: Collection[str] = frozenset(VIEWING)
+) -> list[str]:
+    """What changed between two snapshots, except audit rows of the ``allowed`` actions."""
     found: list[str] = []
     for label, rows in after.items():
         old = before[label]
         for pk, row in rows.items():
             if pk not in old:
-                if label == AuditEvent._meta.label and row["action"] in VIEWING:
+                if label == AuditEvent._meta.label and row["action"] in allowed:
                     continue
                 found.append(f"{label} row {pk} added: {row}")
             elif row != old[pk]:
