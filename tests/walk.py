@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
-from clinicportal.accounts.models import ApiKey, PortalGrant, PortalLink, PortalSession
+from clinicportal.accounts.models import ApiKey, PortalGrant, PortalLink
 from clinicportal.accounts.services.api_keys import api_key_create
 from clinicportal.accounts.services.links import _link_create, portal_access_email
 from clinicportal.accounts.services.portal_access import portal_access_issue
@@ -224,13 +223,10 @@ VIEWING = {
     AuditEvent.Action.OUTBOX_EMAIL_VIEWED,
 }
 
-# TODO(lead): drop this exclusion once portal GETs stop writing. Excluded today, and nothing
-# else: every django_session row (the office's staff_required stamps session["office_seen_at"]
-# and the portal's portal_required stamps session["portal.seen"] on every request, so each
-# signed-in GET saves its session) and PortalSession.last_seen_at (portal_session_touch on
-# every signed-in portal GET).
-EXCLUDED_MODELS: set[type[Model]] = {Session}
-EXCLUDED_FIELDS: dict[type[Model], set[str]] = {PortalSession: {"last_seen_at"}}  # columns
+# Nothing is left out: a signed-in page stamps its session at most once a minute (see
+# core.session_state), and each role's warm-up request comes right after its sign-in.
+EXCLUDED_MODELS: set[type[Model]] = set()
+EXCLUDED_FIELDS: dict[type[Model], set[str]] = {}  # columns
 
 Snapshot = dict[str, dict[Any, dict[str, Any]]]
 
