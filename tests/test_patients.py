@@ -155,6 +155,7 @@ def test_the_list_runs_the_same_number_of_queries_for_3_or_25_patients(bob_clien
 
     for i in range(3):
         add_patient(bob, f"Few{i}", "Sample")
+    count()  # the first page after sign-in stamps the session's use
     few = count()
     for i in range(22):
         add_patient(bob, f"Many{i}", "Sample")
