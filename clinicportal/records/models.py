@@ -57,7 +57,6 @@ class PortalDocument(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    first_opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-document_date", "-id"]
