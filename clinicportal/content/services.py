@@ -60,12 +60,17 @@ def upload_validate(upload: HashedUpload) -> CheckedUpload:
     limit = settings.CLINICPORTAL_UPLOAD_MAX_BYTES
     if upload.too_large:
         raise ValidationError(
-            f"“{name}” is larger than the {filesizeformat(limit)} limit. "
-            "Please make it smaller (for example, scan at a lower resolution) and try again.",
+            _(
+                "“%(name)s” is larger than the %(limit)s limit. "
+                "Please make it smaller (for example, scan at a lower resolution) and try again."
+            )
+            % {"name": name, "limit": filesizeformat(limit)},
             code="too_large",
         )
     if not upload.size:
-        raise ValidationError(f"“{name}” is empty. Please choose the file again.", code="empty")
+        raise ValidationError(
+            _("“%(name)s” is empty. Please choose the file again.") % {"name": name}, code="empty"
+        )
     file_type = sniff(upload.head, upload.temp_path)
     what = describe(upload.head) if file_type is None else None
     if file_type is TEXT:
@@ -84,25 +89,25 @@ def upload_validate(upload: HashedUpload) -> CheckedUpload:
 
 def _refused(name: str, extension: str, what: str | None) -> ValidationError:
     claimed = by_extension(extension)
-    known = what is not None and what != NOT_TEXT
-    values = {"name": name, "extension": extension, "allowed": ALLOWED_DESCRIPTION}
-    if claimed is not None and known:
+    values = {"name": name, "extension": extension, "allowed": _(ALLOWED_DESCRIPTION)}
+    # gettext("") would return the catalogue's header, so `what` is translated only when known.
+    if claimed is not None and what is not None and what != NOT_TEXT:
         message = _(
             "“%(name)s” is named .%(extension)s but it is %(what)s, not a file type we accept. "
             "Please upload %(expected)s itself."
-        ) % {**values, "what": _(what or ""), "expected": _(claimed.upload_noun)}
+        ) % {**values, "what": _(what), "expected": _(claimed.upload_noun)}
     elif claimed is not None:
         message = _(
             "“%(name)s” is named .%(extension)s but it is not a file type we accept. "
             "Please upload %(expected)s itself."
         ) % {**values, "expected": _(claimed.upload_noun)}
-    elif known:
+    elif what is not None and what != NOT_TEXT:
         message = _(
             "“%(name)s” is %(what)s: not a file type we accept. Please upload a %(allowed)s file."
-        ) % {**values, "what": _(what or "")}
+        ) % {**values, "what": _(what)}
     else:
         message = (
-            f"“{name}” is not a file type we accept. Please upload a {ALLOWED_DESCRIPTION} file."
+            _("“%(name)s” is not a file type we accept. Please upload a %(allowed)s file.") % values
         )
     return ValidationError(message, code="type")
 
@@ -123,7 +128,7 @@ def _agreeing_name(name: str, extension: str, file_type: FileType) -> str:
                 "“%(name)s” is named .%(extension)s, a type we don’t accept. "
                 "Please upload a %(allowed)s file."
             )
-            % {"name": name, "extension": extension, "allowed": ALLOWED_DESCRIPTION},
+            % {"name": name, "extension": extension, "allowed": _(ALLOWED_DESCRIPTION)},
             code="type",
         )
     if claimed is not None and not (claimed.is_picture and file_type.is_picture):

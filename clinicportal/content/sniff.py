@@ -103,7 +103,8 @@ DOCX = FileType(
     gettext_noop("the Word document"),
 )
 
-ALLOWED_DESCRIPTION = "PDF, JPEG, PNG, GIF, TIFF, HEIC, plain text or Word (DOCX)"
+# Translated where used.
+ALLOWED_DESCRIPTION = gettext_noop("PDF, JPEG, PNG, GIF, TIFF, HEIC, plain text or Word (DOCX)")
 _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 _ALLOWED = (PDF, JPEG, PNG, GIF, TIFF, HEIC, TEXT, DOCX)
 _BY_CONTENT_TYPE = {t.content_type: t for t in _ALLOWED}
