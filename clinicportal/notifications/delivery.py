@@ -24,6 +24,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
 
@@ -37,11 +39,14 @@ BATCH = 50  # emails claimed at once, in one commit, sent over one connection pe
 RECORD_EVERY = 10  # sent emails recorded in one commit: at most this many go twice after a kill
 # What the stored bodies say where a single-use link goes; the worker puts the link in.
 LINK_PLACEHOLDER = "[single-use link, not shown]"
-STOPPED_MID_SEND = (
+# The errors below are translated when they are stored as an email's last_error, which the
+# Outbox shows as it is: the worker runs in the site's language (LANGUAGE_CODE), as the staff
+# read it. Were staff ever to read in several languages, store a code and translate at display.
+STOPPED_MID_SEND = gettext_noop(
     "The worker stopped while sending, so the mail server may already have it; it is sent again "
     "with the same Message-ID."
 )
-STOPPED_ON_LAST_ATTEMPT = "The worker stopped while sending, on the last attempt."
+STOPPED_ON_LAST_ATTEMPT = gettext_noop("The worker stopped while sending, on the last attempt.")
 
 
 def lease() -> timedelta:
@@ -71,7 +76,7 @@ def outbox_send_due(*, worker_id: str, only: int | None = None) -> int:
     cause a second copy of an email the server already took.
     """
     emails = _claim_due(worker_id=worker_id, only=only)
-    for _, group in itertools.groupby(emails, key=lambda email: email.practice_id):
+    for _practice_id, group in itertools.groupby(emails, key=lambda email: email.practice_id):
         failures = _send_group(list(group))
         for email, error in failures:
             logger.warning("email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
@@ -127,7 +132,7 @@ def _send_group(emails: list[OutboxEmail]) -> list[tuple[OutboxEmail, str]]:
                 continue
             try:
                 if mailer.send_messages([_message(email, config)]) != 1:
-                    raise smtplib.SMTPException("The mail server did not accept the message.")
+                    raise smtplib.SMTPException(_("The mail server did not accept the message."))
                 sent.append(email.pk)
                 if len(sent) >= RECORD_EVERY:
                     persist(functools.partial(_mark_sent, sent))
@@ -226,7 +231,7 @@ def outbox_reclaim_expired() -> int:
             ).update(
                 **_released(status),
                 **({"secret_link": ""} if gave_up else {}),
-                last_error=STOPPED_ON_LAST_ATTEMPT if gave_up else STOPPED_MID_SEND,
+                last_error=_(STOPPED_ON_LAST_ATTEMPT if gave_up else STOPPED_MID_SEND),
             )
             count += moved
     return count
@@ -264,12 +269,13 @@ def _message(email: OutboxEmail, config: EmailSettings) -> EmailMultiAlternative
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, EmailSettings.DoesNotExist):
-        return "Email is not set up for this practice: see Admin → Email Settings."
+        return _("Email is not set up for this practice: see Admin → Email Settings.")
     if isinstance(exc, smtplib.SMTPResponseException):
         detail = (
             exc.smtp_error.decode(errors="replace")
             if isinstance(exc.smtp_error, bytes)
             else str(exc.smtp_error)
         )
-        return f"The mail server answered {exc.smtp_code}: {detail}"[:1000]
-    return f"{type(exc).__name__}: {exc}"[:1000]
+        answer = _("The mail server answered %(code)s: %(detail)s")
+        return (answer % {"code": exc.smtp_code, "detail": detail})[:1000]
+    return f"{type(exc).__name__}: {exc}"[:1000]  # the system's own words, as logged

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -82,7 +83,7 @@ def email_settings_save(
 def email_send_test(*, actor: StaffActor, to: str) -> OutboxEmail:
     """Queue a test email, to check the practice's settings end to end."""
     if not to:
-        raise ValidationError({"to": "Please enter an address to send the test email to."})
+        raise ValidationError({"to": _("Please enter an address to send the test email to.")})
     with transaction.atomic():
         return email_queue(
             practice=actor.practice, to=to, template="test", context={"sender": actor.name}
