@@ -12,6 +12,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.translation import gettext as _
 
 from clinicportal.core.context import StaffActor, client_ip, user_agent
 from clinicportal.core.session_state import idle_check
@@ -50,7 +51,8 @@ def staff_required(view: View) -> View:
             staff_record_logout(actor=actor, timed_out=True)
             logout(request)
             messages.info(
-                request, "You were signed out after a time without activity. Please sign in again."
+                request,
+                _("You were signed out after a time without activity. Please sign in again."),
             )
             return redirect_to_login(request.get_full_path())
         request.actor = actor  # type: ignore[attr-defined]

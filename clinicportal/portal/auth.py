@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import PortalAccount
 from clinicportal.accounts.selectors import portal_patients, portal_session_account
@@ -153,7 +154,7 @@ def portal_required(
                 sign_out(portal_request, timed_out=True)
                 messages.info(
                     request,
-                    "You were signed out to protect your information. Please sign in again.",
+                    _("You were signed out to protect your information. Please sign in again."),
                 )
                 return redirect(login_url(practice))
             if idle.stamped:

@@ -17,6 +17,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -119,7 +120,7 @@ def login_code(request: HttpRequest, practice_slug: str) -> HttpResponse:
     practice = practice_by_slug(practice_slug)
     pending = auth.second_step_pending(request)
     if pending is None:
-        messages.info(request, "Please sign in again.")
+        messages.info(request, _("Please sign in again."))
         return redirect("portal:login", practice.slug)
     account_id, next_path = pending
     form = CodeForm(request.POST or None)
@@ -143,7 +144,7 @@ def login_code(request: HttpRequest, practice_slug: str) -> HttpResponse:
 @portal_required(allow_temporary=True, needs_patient=False)
 def logout(request: PortalRequest) -> HttpResponse:
     auth.sign_out(request)
-    messages.info(request, "You have signed out. Thank you for using the portal.")
+    messages.info(request, _("You have signed out. Thank you for using the portal."))
     return redirect("portal:login", request.practice.slug)
 
 
@@ -166,7 +167,7 @@ def set_password(request: PortalRequest) -> HttpResponseBase:
         except ValidationError as exc:
             service_errors(form, exc, rename=NEW_PASSWORD)
         else:
-            messages.success(request, "Your new password is set. Welcome to your portal.")
+            messages.success(request, _("Your new password is set. Welcome to your portal."))
             return redirect("portal:home", request.practice.slug)
     return render(request, "portal/set_password.html", {"form": form})
 
@@ -185,7 +186,7 @@ def choose_patient(request: PortalRequest) -> HttpResponseBase:
         if chosen is not None:
             request.session[auth.PATIENT] = chosen.pk
             return redirect("portal:home", request.practice.slug)
-        form.add_error(None, "Please choose one of the patients listed.")
+        form.add_error(None, _("Please choose one of the patients listed."))
     return render(request, "portal/choose_patient.html", {"form": form})
 
 
@@ -223,7 +224,10 @@ def account(request: PortalRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "Your password is changed. Other devices signed in to your portal were signed out.",
+                _(
+                    "Your password is changed. Other devices signed in to your portal were "
+                    "signed out."
+                ),
             )
             form = ChangePasswordForm()
     return render(
@@ -265,7 +269,7 @@ def two_factor_off(request: PortalRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, "Two-step sign-in is off.")
+            messages.success(request, _("Two-step sign-in is off."))
     return redirect("portal:account", request.practice.slug)
 
 
@@ -313,7 +317,7 @@ def password_link(request: HttpRequest, practice_slug: str, token: str) -> HttpR
         except ValidationError as exc:
             service_errors(form, exc, rename=NEW_PASSWORD)
         else:
-            messages.success(request, "Your password is set. Please sign in with it.")
+            messages.success(request, _("Your password is set. Please sign in with it."))
             return redirect("portal:login", practice.slug)
     context.update({"form": form, "username": link.account.username})
     return render(request, "portal/password_link.html", context)
@@ -357,7 +361,10 @@ def records_zip(request: PortalRequest) -> HttpResponseBase:
     patient = request.portal.patient
     assert patient is not None  # portal_required picked one
     response = StreamingHttpResponse(zip_stream(entries), content_type="application/zip")
-    filename = f"{request.practice.name} records - {patient.full_name}.zip"
+    filename = _("%(practice)s records - %(patient)s.zip") % {
+        "practice": request.practice.name,
+        "patient": patient.full_name,
+    }
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store, private"

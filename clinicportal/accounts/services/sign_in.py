@@ -157,7 +157,7 @@ def _refuse[T: User | PortalAccount](
         )
         door.record_failure(subject, username, ip=ip, user_agent=user_agent, locked=locked)
     if locked:
-        return SignInRefused(throttle.LOCKED_MESSAGE, code="locked")
+        return SignInRefused(_(throttle.LOCKED_MESSAGE), code="locked")
     return SignInRefused(message)
 
 
@@ -219,7 +219,7 @@ def second_step_attempt[T: User | PortalAccount](
             ip=ip,
             user_agent=user_agent,
             locked=locked,
-            message=two_factor.WRONG_CODE,
+            message=_(two_factor.WRONG_CODE),
         )
     sign_in_complete(door, subject, ip=ip, user_agent=user_agent)
     return subject

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -87,7 +88,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     """Office sign-in, second step: the authenticator app's code or a recovery code."""
     pending = second_step_pending(request, PENDING)
     if pending is None:
-        messages.info(request, "Please sign in again.")
+        messages.info(request, _("Please sign in again."))
         return redirect("office:login")
     user_id, next_url = pending
     form = CodeForm(request.POST or None)
@@ -114,7 +115,7 @@ def login_setup(request: HttpRequest) -> HttpResponse:
     pending = second_step_pending(request, PENDING)
     staff = staff_member_for_user(pending[0]) if pending else None
     if pending is None or staff is None:
-        messages.info(request, "Please sign in again.")
+        messages.info(request, _("Please sign in again."))
         return redirect("office:login")
     return _two_factor_enrol(request, staff, pending[1], during_login=True)
 
@@ -164,7 +165,7 @@ def my_account(request: StaffRequest) -> HttpResponse:
         except ValidationError as exc:
             service_errors(form, exc)
         else:
-            messages.success(request, "Two-step sign-in is off.")
+            messages.success(request, _("Two-step sign-in is off."))
             return redirect("office:account")
     return render(
         request, "office/account.html", {"two_factor_on": device is not None, "form": form}
@@ -187,5 +188,5 @@ def my_two_factor_setup(request: StaffRequest) -> HttpResponse:
 def logout_view(request: StaffRequest) -> HttpResponse:
     staff_record_logout(actor=request.actor)
     logout(request)
-    messages.info(request, "You have signed out.")
+    messages.info(request, _("You have signed out."))
     return redirect("office:login")
