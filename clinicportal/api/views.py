@@ -48,7 +48,7 @@ def api_key_required(view: View) -> View:
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        scheme, _space, key = request.headers.get("Authorization", "").partition(" ")
         try:
             api_key = api_key_authenticate(
                 key=key if scheme.lower() == "bearer" else "",
@@ -56,18 +56,18 @@ def api_key_required(view: View) -> View:
                 user_agent=user_agent(request),
             )
         except ApiKeysPaused:
-            response = error(429, "Too many wrong API keys from this address; wait 15 minutes.")
+            response = error(429, _("Too many wrong API keys from this address; wait 15 minutes."))
             response["Retry-After"] = str(int(throttle.WINDOW.total_seconds()))
             return response
         if api_key is None:
-            response = error(401, "A valid API key is needed (Authorization: Bearer <key>).")
+            response = error(401, _("A valid API key is needed (Authorization: Bearer <key>)."))
             response["WWW-Authenticate"] = 'Bearer realm="clinicportal"'
             return response
         actor = ApiActor(api_key=api_key, ip=client_ip(request), user_agent=user_agent(request))
         try:
             return view(request, actor, *args, **kwargs)
         except Http404:
-            return error(404, "No such patient.")
+            return error(404, _("No such patient."))
 
     return wrapped
 
@@ -142,14 +142,14 @@ def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: str) -> 
     try:
         form = PortalDocumentForm(request.POST, request.FILES)
     except RequestDataTooBig:
-        return error(413, "The form fields are too large.")
+        return error(413, _("The form fields are too large."))
     except MultiPartParserError:
-        return error(400, "The body is not valid multipart/form-data.")
+        return error(400, _("The body is not valid multipart/form-data."))
     except (TooManyFieldsSent, TooManyFilesSent):
         return error(400, _("Too many form parts; send the file and at most three fields."))
     if not form.is_valid():
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-        return error(400, "The request is not complete; see fields.", fields=fields)
+        return error(400, _("The request is not complete; see fields."), fields=fields)
     data = form.cleaned_data
     try:
         document = portal_document_upload(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from clinicportal.accounts.models import ApiKey, PortalAccount, User
@@ -79,7 +80,11 @@ class ApiActor:
 
     @property
     def name(self) -> str:
-        return f"API key “{self.api_key.name}” (cpk_{self.api_key.prefix}_…)"
+        # Stored in the trail as written (see audit_record), in the language of the request.
+        return _("API key “%(name)s” (cpk_%(prefix)s_…)") % {
+            "name": self.api_key.name,
+            "prefix": self.api_key.prefix,
+        }
 
 
 Actor = StaffActor | PortalActor | VisitorActor | ApiActor
