@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -118,7 +119,7 @@ def chart_files_upload(
     """Add uploaded files to the patient's chart: all of them, or none if any is refused."""
     require_reachable(actor, patient)
     if not uploads:
-        raise ValidationError("Please choose at least one file.", code="required")
+        raise ValidationError(_("Please choose at least one file."), code="required")
     accepted: list[tuple[HashedUpload, CheckedUpload]] = []
     errors: list[ValidationError] = []
     for upload in uploads:

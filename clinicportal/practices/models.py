@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
-    "Use 1 to 50 lowercase letters, digits and hyphens; start and end with a letter or digit.",
+    _("Use 1 to 50 lowercase letters, digits and hyphens; start and end with a letter or digit."),
 )
 
 
@@ -58,8 +58,8 @@ class StaffMember(models.Model):
     """An office user's membership of their one practice."""
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        STAFF = "staff", "Staff"
+        ADMIN = "admin", _("Admin")
+        STAFF = "staff", _("Staff")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_member"

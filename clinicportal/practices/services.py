@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import User
 from clinicportal.audit.models import AuditEvent
@@ -46,7 +47,8 @@ def staff_create(
         )
         member.full_clean()
         member.save()
-        by = actor or VisitorActor(practice=practice, name="clinicportal (command line)")
+        # Stored in the trail as written, in the site's language (a command runs in LANGUAGE_CODE).
+        by = actor or VisitorActor(practice=practice, name=_("clinicportal (command line)"))
         if (
             actor is None
             and role == StaffMember.Role.ADMIN
@@ -131,7 +133,7 @@ def system_document_add(
     """Add a file to the library, checked like every upload."""
     require_admin(actor)
     if not description.strip():
-        raise ValidationError({"description": "Please describe the file for patients."})
+        raise ValidationError({"description": _("Please describe the file for patients.")})
     checked = upload_validate(upload)
     with transaction.atomic():
         blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=checked.file_type)

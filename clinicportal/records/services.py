@@ -192,7 +192,7 @@ def portal_document_share_topic(
     require_reachable(actor, patient)
     url = topic_url(topic.url)
     if url is None:
-        raise ValidationError("Only MedlinePlus health topic pages can be shared.")
+        raise ValidationError(_("Only MedlinePlus health topic pages can be shared."))
     description = Truncator(topic.summary).chars(
         PortalDocument._meta.get_field("description").max_length or 300
     )
@@ -226,7 +226,7 @@ def portal_document_assign_from_patient(
     require_reachable(actor, patient)
     require_reachable(actor, document.patient)
     if document.patient_id == patient.pk:
-        raise ValidationError("This file is already on this patient's portal.")
+        raise ValidationError(_("This file is already on this patient's portal."))
     if document.is_personal and not personal_confirmed:
         raise ValidationError(
             _(
