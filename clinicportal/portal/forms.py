@@ -12,10 +12,12 @@ class PortalLoginForm(forms.Form):
     bound_field_class = FormErrorsConcernField  # a wrong password concerns both fields
 
     username = forms.CharField(
+        label=_("Username"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
+        label=_("Password"),
         strip=False,
         max_length=1024,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
