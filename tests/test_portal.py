@@ -320,7 +320,29 @@ def test_a_hash_with_older_parameters_is_upgraded_at_sign_in(ada_portal, practic
     PortalAccount.objects.update(password=old)
     assert portal_login(Client(), practice_x, "ada", NEW_PASSWORD).status_code == 302
     upgraded = PortalAccount.objects.get().password
-    assert upgraded.startswith("argon2$argon2id$") and "m=47104,t=1,p=1" in upgraded
+    assert upgraded.startswith("argon2$argon2id$") and "m=19456,t=2,p=1" in upgraded
+
+
+def test_a_hash_with_the_former_46_mib_parameters_is_upgraded_and_still_signs_in(
+    ada_portal, practice_x, settings
+):
+    from django.contrib.auth.hashers import Argon2PasswordHasher, check_password, make_password
+
+    from clinicportal.accounts.models import PortalAccount
+
+    class Former46MiB(Argon2PasswordHasher):
+        time_cost, memory_cost, parallelism = 1, 47104, 1
+
+    settings.PASSWORD_HASHERS = ["clinicportal.accounts.hashers.Argon2idHasher"]
+    old = make_password(NEW_PASSWORD, hasher=Former46MiB())
+    assert "m=47104,t=1,p=1" in old
+    PortalAccount.objects.update(password=old)
+    assert portal_login(Client(), practice_x, "ada", NEW_PASSWORD).status_code == 302
+    upgraded = PortalAccount.objects.get().password
+    assert upgraded != old and "m=19456,t=2,p=1" in upgraded
+    assert check_password(NEW_PASSWORD, upgraded)
+    assert portal_login(Client(), practice_x, "ada", NEW_PASSWORD).status_code == 302
+    assert PortalAccount.objects.get().password == upgraded  # not rehashed again
 
 
 def test_failed_sign_ins_for_unknown_usernames_are_kept_for_the_office(client, practice_x):
