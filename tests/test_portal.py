@@ -391,3 +391,14 @@ def test_visiting_another_practices_portal_leaves_the_sign_in_as_it_is(ada_porta
         assert response["Location"].startswith("/p/clinic-y/login/")
     assert ada_portal.get("/p/clinic-x/records/").status_code == 200  # still signed in here
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.PORTAL_TIMED_OUT).exists()
+
+
+def test_a_sign_in_reads_the_practice_once(ada_portal, practice_x):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = portal_login(Client(), practice_x, "ada", NEW_PASSWORD)
+    assert response.status_code == 302
+    reads = [q["sql"] for q in queries if 'FROM "practices_practice"' in q["sql"]]
+    assert len(reads) == 1, reads

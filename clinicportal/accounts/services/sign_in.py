@@ -64,12 +64,17 @@ class PortalDoor:
         key = username_key(username)[:USERNAME_MAX]
         return (
             PortalAccount.objects.filter(practice=self.practice, username_key=key, is_active=True)
+            .select_related("practice")  # for the sign-in's audit rows, without a query of its own
             .prefetch_related("grants")
             .first()
         )
 
     def get(self, pk: int) -> PortalAccount | None:
-        return PortalAccount.objects.filter(practice=self.practice, pk=pk, is_active=True).first()
+        return (
+            PortalAccount.objects.filter(practice=self.practice, pk=pk, is_active=True)
+            .select_related("practice")
+            .first()
+        )
 
     def may_enter(self, subject: PortalAccount) -> bool:
         return bool(subject.grants.all())
