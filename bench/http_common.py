@@ -70,14 +70,22 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
 
 
 class Gunicorn:
-    """``gunicorn config.wsgi -w 1`` on a free loopback port, with the benchmark's settings.
+    """``gunicorn config.wsgi -w 1`` (or ``workers``) on a free loopback port, bench settings.
 
     The environment is this process's (DATABASE_URL and CLINICPORTAL_STORAGE_DIR as set by
     setup_django) in the default profile with DEBUG off, plus ``env``.
     """
 
-    def __init__(self, *, log: Path, env: dict[str, str] | None = None, timeout: int = 30):
+    def __init__(
+        self,
+        *,
+        log: Path,
+        env: dict[str, str] | None = None,
+        timeout: int = 30,
+        workers: int = 1,
+    ):
         self.port = free_port()
+        self.workers = workers
         self.log = log
         self.env = {
             **os.environ,
@@ -97,7 +105,7 @@ class Gunicorn:
             "gunicorn",
             "config.wsgi",
             "-w",
-            "1",
+            str(self.workers),
             "-b",
             f"127.0.0.1:{self.port}",
             "--timeout",
