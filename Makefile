@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python bench/download.py
 	$(BIN)/python bench/upload.py
 	$(BIN)/python bench/records_page.py
+	$(BIN)/python bench/portal_pages.py
 	$(BIN)/python bench/outbox.py
 
 clean:
