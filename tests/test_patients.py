@@ -186,3 +186,23 @@ def test_a_broad_search_counts_no_further_than_it_needs(bob_client, bob):
     assert response.context["page"].paginator.num_pages == 40
     last = bob_client.get(reverse("office:patients"), {"page": 999})
     assert last.context["page"].number == 40
+
+
+def _patient_counts(client, params: dict[str, str]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("office:patients"), params).status_code == 200
+    return sum(
+        1
+        for q in queries
+        if q["sql"].startswith("SELECT COUNT(*)") and "patients_patient" in q["sql"]
+    )
+
+
+def test_a_later_page_of_a_search_counts_no_more_than_the_first(bob_client, bob):
+    for i in range(27):
+        add_patient(bob, f"Pat{i:02d}", "Joyce")
+    for i in range(3):
+        add_patient(bob, "Jonah", f"Zed{i}")
+    for params in ({"q": "jo"}, {}):
+        first = _patient_counts(bob_client, params)
+        assert _patient_counts(bob_client, {**params, "page": "2"}) == first

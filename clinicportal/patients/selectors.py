@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -18,18 +18,24 @@ class SearchResults:
     """Search results in groups shown one after another: last-name matches, then first-name ones.
 
     Each group is a query set that an index walks in order, so a page costs the same whether a
-    prefix matches ten patients or ten thousand. Groups never share a patient.
+    prefix matches ten patients or ten thousand. Groups never share a patient. What counting
+    learnt of each group's size is kept, so that finding a later page's place costs no count.
     """
 
     groups: tuple[tuple[str, QuerySet[Patient]], ...]
+    # Group index → (patients counted, whether that is all of them).
+    _counted: dict[int, tuple[int, bool]] = field(default_factory=dict, compare=False, repr=False)
 
     def count_up_to(self, limit: int) -> int:
         """Return how many patients match, counting no further than ``limit``."""
         total = 0
-        for _, group in self.groups:
+        for index, (_, group) in enumerate(self.groups):
             if total >= limit:
                 break
-            total += group.order_by()[: limit - total].count()
+            wanted = limit - total
+            counted = group.order_by()[:wanted].count()
+            self._counted[index] = (counted, counted < wanted)
+            total += counted
         return total
 
     def count(self) -> int:
@@ -38,12 +44,12 @@ class SearchResults:
     def __getitem__(self, window: slice) -> list[Patient]:
         start, stop = window.start or 0, window.stop
         rows: list[Patient] = []
-        for label, group in self.groups:
+        for index, (label, group) in enumerate(self.groups):
             if stop <= 0:
                 break
             if start > 0:
-                size = group.order_by()[:stop].count()
-                if start >= size:
+                size = self._size_if_needed(index, group, stop)
+                if size is not None and start >= size:
                     start, stop = start - size, stop - size
                     continue
             page = list(group[start:stop])
@@ -53,6 +59,16 @@ class SearchResults:
             stop -= start + len(page)
             start = 0
         return rows
+
+    def _size_if_needed(self, index: int, group: QuerySet[Patient], stop: int) -> int | None:
+        """Return the group's size if it is under ``stop``, else None (it fills the window)."""
+        counted, whole = self._counted.get(index, (0, False))
+        if whole:
+            return counted
+        if counted >= stop:
+            return None
+        size = group.order_by()[:stop].count()
+        return size if size < stop else None
 
 
 def patient_search(*, actor: StaffActor, text: str) -> SearchResults:
