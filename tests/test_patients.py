@@ -206,3 +206,60 @@ def test_a_later_page_of_a_search_counts_no_more_than_the_first(bob_client, bob)
     for params in ({"q": "jo"}, {}):
         first = _patient_counts(bob_client, params)
         assert _patient_counts(bob_client, {**params, "page": "2"}) == first
+
+
+SORTING_NAMES = [
+    ("Zoë", "Ñúñez"),
+    ("Ada", "Åberg"),
+    ("Bo", "O'Brien"),
+    ("Cy", "de la Cruz"),
+    ("Di", "Über"),
+    ("Ed", "Smith"),
+    ("Ed", "Smith"),
+    ("Al", "Smith"),
+    ("Ål", "Smith-Jones"),
+    ("Fay", "Nunez"),
+]
+
+
+def _shown(client, params: dict[str, str]) -> list[str]:
+    response = client.get(reverse("office:patients"), params)
+    return [str(p.public_id) for p in response.context["page"].object_list]
+
+
+@pytest.mark.parametrize("sort_limit", [5000, 10])
+@pytest.mark.parametrize("query", ["(207) 555", "1975-05-06"])
+def test_phone_and_birth_date_searches_show_name_order_on_every_page(
+    bob_client, bob, monkeypatch, sort_limit, query
+):
+    from clinicportal.patients import selectors
+
+    monkeypatch.setattr(selectors, "SORT_LIMIT", sort_limit)
+    for i in range(40):
+        first, last = SORTING_NAMES[i % len(SORTING_NAMES)]
+        born = datetime.date(1975, 5, 6) if i % 4 else datetime.date(1980, 1, 1)
+        add_patient(bob, first, last, phone=f"(207) 555-{i:04d}", date_of_birth=born)
+    add_patient(bob, "Other", "Aaron", phone="(208) 555-0000")
+    if query.startswith("("):
+        wanted = Patient.objects.filter(phone_digits__startswith="207555")
+    else:
+        wanted = Patient.objects.filter(date_of_birth=datetime.date(1975, 5, 6))
+    expected = [str(p.public_id) for p in wanted.order_by("last_name_key", "first_name_key", "id")]
+    shown = _shown(bob_client, {"q": query}) + _shown(bob_client, {"q": query, "page": "2"})
+    assert shown == expected
+    response = bob_client.get(reverse("office:patients"), {"q": query})
+    assert f"{len(expected)} patients".encode() in response.content
+
+
+def test_a_phone_search_reads_patients_twice_a_page_however_many_match(bob_client, bob):
+    def patient_queries(params: dict[str, str]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert bob_client.get(reverse("office:patients"), params).status_code == 200
+        return sum(1 for q in queries if 'FROM "patients_patient"' in q["sql"])
+
+    add_patient(bob, "Ada", "Lovelace", phone="(207) 555-0001")
+    few = patient_queries({"q": "207 555"})
+    for i in range(30):
+        add_patient(bob, f"P{i:02d}", "Sample", phone=f"(207) 555-{i + 10:04d}")
+    assert few == patient_queries({"q": "207 555"}) == patient_queries({"q": "207555", "page": "2"})
+    assert few == 2

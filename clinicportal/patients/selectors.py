@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -71,7 +72,61 @@ class SearchResults:
         return size if size < stop else None
 
 
-def patient_search(*, actor: StaffActor, text: str) -> SearchResults:
+# Up to this many matches of a phone or birth-date search are sorted by name in Python.
+SORT_LIMIT = 5000
+
+
+class SortedMatches:
+    """Patients matching a filter that no index walks in name order: a birth date, a phone prefix.
+
+    For such a filter in name order, PostgreSQL either walks the name index and filters, fast
+    only when matches are dense, or finds the matches through the filter's own index and sorts
+    them, fast only when they are few; it picks by estimates that prefix searches get wrong. At
+    1 000 000 patients a phone search walked 14 000 rows for a page of 25 (35 ms) where sorting
+    its 1 300 matches took 3 ms. So one query reads the id and name keys of up to SORT_LIMIT
+    matches through the filter's index (``index_order``); when that is all of them they are
+    sorted here and a page is read by id. When more match, they are dense enough for the walk.
+    """
+
+    def __init__(self, matches: QuerySet[Patient], *, index_order: str) -> None:
+        self.matches = matches  # in name order
+        self.index_order = index_order
+
+    @cached_property
+    def _keys(self) -> list[tuple[int, str, str]]:
+        found = self.matches.order_by(self.index_order).values_list(
+            "pk", "last_name_key", "first_name_key"
+        )
+        return list(found[: SORT_LIMIT + 1])
+
+    @property
+    def _few(self) -> bool:
+        return len(self._keys) <= SORT_LIMIT
+
+    def count_up_to(self, limit: int) -> int:
+        """Return how many patients match, counting no further than ``limit``."""
+        if self._few or limit <= len(self._keys):
+            return min(len(self._keys), limit)
+        return self.matches.order_by()[:limit].count()
+
+    def __getitem__(self, window: slice) -> list[Patient]:
+        if self._few:
+            # Name order as the database's: keys compare code point by code point there too.
+            ordered = sorted(self._keys, key=lambda key: (key[1], key[2], key[0]))
+            ids = [pk for pk, _, _ in ordered[window]]
+            found = self.matches.order_by().in_bulk(ids)
+            page = [found[pk] for pk in ids if pk in found]
+        else:
+            page = list(self.matches[window])
+        for patient in page:
+            patient.matched_on = ""  # type: ignore[attr-defined]
+        return page
+
+
+PatientResults = SearchResults | SortedMatches
+
+
+def patient_search(*, actor: StaffActor, text: str) -> PatientResults:
     """Return the practice's patients matching the search box text, in name order."""
     patients = Patient.objects.filter(practice=actor.practice)
     query = parse_query(text)
@@ -86,14 +141,16 @@ def patient_search(*, actor: StaffActor, text: str) -> SearchResults:
             .order_by("first_name_key", "last_name_key", "id")
         )
         return SearchResults((("", by_last), ("first name", by_first)))
+    if query.date_of_birth is not None:
+        born = patients.filter(date_of_birth=query.date_of_birth)
+        return SortedMatches(born, index_order="date_of_birth")
+    if query.phone_prefix:
+        phoned = patients.filter(phone_digits__startswith=query.phone_prefix)
+        return SortedMatches(phoned, index_order="phone_digits")
     return SearchResults((("", patients.filter(_match(query))),))
 
 
 def _match(query: PatientQuery) -> Q:
-    if query.date_of_birth is not None:
-        return Q(date_of_birth=query.date_of_birth)
-    if query.phone_prefix:
-        return Q(phone_digits__startswith=query.phone_prefix)
     first, second = query.names
     # "smith, jo" and "jo smith" both find Jo Smith.
     return Q(last_name_key__startswith=first, first_name_key__startswith=second) | Q(
