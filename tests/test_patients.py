@@ -263,3 +263,44 @@ def test_a_phone_search_reads_patients_twice_a_page_however_many_match(bob_clien
         add_patient(bob, f"P{i:02d}", "Sample", phone=f"(207) 555-{i + 10:04d}")
     assert few == patient_queries({"q": "207 555"}) == patient_queries({"q": "207555", "page": "2"})
     assert few == 2
+
+
+@pytest.mark.parametrize("query", ["jo smith", "smith, jo", "smith smith", "s j"])
+def test_two_name_searches_show_name_order_on_every_page(bob_client, bob, query):
+    from django.db.models import Q
+
+    from clinicportal.patients.search import name_key
+
+    for i in range(12):
+        add_patient(bob, f"Jo{i:02d}", "Smith")
+        add_patient(bob, "Smith", f"Jones{i:02d}")
+        add_patient(bob, "Smithy", "Smithson" if i % 2 else "Smith")
+        add_patient(bob, "Jó", "Śmith")
+    add_patient(bob, "Ann", "Other")
+    first, second = (name_key(part) for part in query.replace(",", " ").split())
+    either = Q(last_name_key__startswith=first, first_name_key__startswith=second) | Q(
+        last_name_key__startswith=second, first_name_key__startswith=first
+    )
+    wanted = Patient.objects.filter(either).order_by("last_name_key", "first_name_key", "id")
+    expected = [str(p.public_id) for p in wanted]
+    shown = _shown(bob_client, {"q": query})
+    if len(expected) > 25:
+        shown += _shown(bob_client, {"q": query, "page": "2"})
+    assert shown == expected
+    response = bob_client.get(reverse("office:patients"), {"q": query})
+    assert f"{len(expected)} patients".encode() in response.content
+
+
+def test_search_pages_read_patients_a_bounded_number_of_times(bob_client, bob):
+    for i in range(30):
+        add_patient(bob, f"Jo{i:02d}", "Smith", phone=f"(207) 555-{i:04d}")
+        add_patient(bob, "Smith", f"Jones{i:02d}")
+
+    def patient_queries(params: dict[str, str]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert bob_client.get(reverse("office:patients"), params).status_code == 200
+        return sum(1 for q in queries if 'FROM "patients_patient"' in q["sql"])
+
+    for query, most in (("jo smith", 3), ("", 2), ("smi", 4), ("207 555", 2), ("1980-04-02", 2)):
+        assert patient_queries({"q": query}) <= most, query
+        assert patient_queries({"q": query, "page": "2"}) <= most, query

@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from clinicportal.core.context import ApiActor, StaffActor
 from clinicportal.patients.models import ChartFile, Patient
-from clinicportal.patients.search import PatientQuery, parse_query
+from clinicportal.patients.search import parse_query
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,48 @@ class SortedMatches:
         return page
 
 
-PatientResults = SearchResults | SortedMatches
+class EitherWayRound:
+    """Patients matching two names either way round ("jo smith", "smith, jo"), in name order.
+
+    Each way round is a range of the name index (its last-name prefix), read in name order;
+    the two are merged here. As one query (this or that, in name order) PostgreSQL could walk
+    the whole name index filtering for either: 1.5 s for "jo smith" at 1 000 000 patients,
+    whose matches all sit under S. One query a way reads the ids and name keys of the first
+    matches, as many as the page or the count needs, and the page is then read by id.
+    """
+
+    def __init__(self, patients: QuerySet[Patient], ways: tuple[QuerySet[Patient], ...]) -> None:
+        self.patients = patients
+        self.ways = ways  # each in name order
+        self._keys: list[tuple[int, str, str]] = []
+        self._read_up_to = 0
+
+    def _first(self, limit: int) -> list[tuple[int, str, str]]:
+        """Return the first ``limit`` matches' (id, last name key, first name key) in name order."""
+        if limit > self._read_up_to:
+            keys: dict[int, tuple[int, str, str]] = {}
+            for way in self.ways:
+                for key in way.values_list("pk", "last_name_key", "first_name_key")[:limit]:
+                    keys[key[0]] = key
+            self._keys = sorted(keys.values(), key=lambda key: (key[1], key[2], key[0]))
+            self._read_up_to = limit
+        return self._keys[:limit]
+
+    def count_up_to(self, limit: int) -> int:
+        """Return how many patients match, counting no further than ``limit``."""
+        return len(self._first(limit))
+
+    def __getitem__(self, window: slice) -> list[Patient]:
+        start, stop = window.start or 0, window.stop
+        ids = [pk for pk, _, _ in self._first(max(stop, self._read_up_to))[start:stop]]
+        found = self.patients.order_by().in_bulk(ids)
+        page = [found[pk] for pk in ids if pk in found]
+        for patient in page:
+            patient.matched_on = ""  # type: ignore[attr-defined]
+        return page
+
+
+PatientResults = SearchResults | SortedMatches | EitherWayRound
 
 
 def patient_search(*, actor: StaffActor, text: str) -> PatientResults:
@@ -147,14 +188,14 @@ def patient_search(*, actor: StaffActor, text: str) -> PatientResults:
     if query.phone_prefix:
         phoned = patients.filter(phone_digits__startswith=query.phone_prefix)
         return SortedMatches(phoned, index_order="phone_digits")
-    return SearchResults((("", patients.filter(_match(query))),))
-
-
-def _match(query: PatientQuery) -> Q:
     first, second = query.names
     # "smith, jo" and "jo smith" both find Jo Smith.
-    return Q(last_name_key__startswith=first, first_name_key__startswith=second) | Q(
-        first_name_key__startswith=first, last_name_key__startswith=second
+    return EitherWayRound(
+        patients,
+        (
+            patients.filter(last_name_key__startswith=first, first_name_key__startswith=second),
+            patients.filter(last_name_key__startswith=second, first_name_key__startswith=first),
+        ),
     )
 
 
