@@ -45,8 +45,16 @@ class Patient(models.Model):
                 fields=["practice", "first_name_key", "last_name_key", "id"],
                 name="patient_first_name",
             ),
-            models.Index(fields=["practice", "date_of_birth"], name="patient_dob"),
-            models.Index(fields=["practice", "phone_digits"], name="patient_phone"),
+            # With the name keys and id in them, a birth-date or phone search reads the matches'
+            # keys for sorting from the index alone (see patients.selectors.SortedMatches).
+            models.Index(
+                fields=["practice", "date_of_birth", "last_name_key", "first_name_key", "id"],
+                name="patient_dob_keys",
+            ),
+            models.Index(
+                fields=["practice", "phone_digits", "last_name_key", "first_name_key", "id"],
+                name="patient_phone_keys",
+            ),
         ]
 
     def __str__(self) -> str:
