@@ -88,7 +88,10 @@ class SortedMatches:
     sorted here and a page is read by id. When more match, they are dense enough for the walk.
     """
 
-    def __init__(self, matches: QuerySet[Patient], *, index_order: str) -> None:
+    def __init__(
+        self, patients: QuerySet[Patient], matches: QuerySet[Patient], *, index_order: str
+    ) -> None:
+        self.patients = patients
         self.matches = matches  # in name order
         self.index_order = index_order
 
@@ -114,7 +117,8 @@ class SortedMatches:
             # Name order as the database's: keys compare code point by code point there too.
             ordered = sorted(self._keys, key=lambda key: (key[1], key[2], key[0]))
             ids = [pk for pk, _, _ in ordered[window]]
-            found = self.matches.order_by().in_bulk(ids)
+            # By id alone: with the filter too, PostgreSQL may scan the filter's index range.
+            found = self.patients.order_by().in_bulk(ids)
             page = [found[pk] for pk in ids if pk in found]
         else:
             page = list(self.matches[window])
@@ -184,10 +188,10 @@ def patient_search(*, actor: StaffActor, text: str) -> PatientResults:
         return SearchResults((("", by_last), ("first name", by_first)))
     if query.date_of_birth is not None:
         born = patients.filter(date_of_birth=query.date_of_birth)
-        return SortedMatches(born, index_order="date_of_birth")
+        return SortedMatches(patients, born, index_order="date_of_birth")
     if query.phone_prefix:
         phoned = patients.filter(phone_digits__startswith=query.phone_prefix)
-        return SortedMatches(phoned, index_order="phone_digits")
+        return SortedMatches(patients, phoned, index_order="phone_digits")
     first, second = query.names
     # "smith, jo" and "jo smith" both find Jo Smith.
     return EitherWayRound(
