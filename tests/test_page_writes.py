@@ -105,3 +105,14 @@ def test_a_portal_page_takes_few_queries_whatever_the_history(ada_portal, practi
     with CaptureQueriesContext(connection) as many:
         ada_portal.get(path)
     assert len(few) == len(many) <= 6, [q["sql"] for q in many.captured_queries]
+
+
+def test_a_portal_sign_in_writes_its_session_once_and_reads_grants_once(ada_portal, practice_x):
+    """One INSERT of the session with its data (then the response's save), one PortalSession."""
+    with CaptureQueriesContext(connection) as queries:
+        portal_login(Client(), practice_x, "ada", NEW_PASSWORD)
+    sqls = [q["sql"] for q in queries.captured_queries]
+    session_writes = [s for s in writes(queries) if "django_session" in s and "SAVEPOINT" not in s]
+    assert len(session_writes) == 2, session_writes  # INSERT, then the response's UPDATE
+    assert sum('FROM "accounts_portalgrant"' in s for s in sqls) == 1
+    assert sum('INSERT INTO "accounts_portalsession"' in s for s in sqls) == 1

@@ -54,13 +54,12 @@ def sign_in(request: HttpRequest, account: PortalAccount) -> None:
     """Start a new portal session for ``account`` (a new session id: no fixation)."""
     for key in (ACCOUNT, PRACTICE, PATIENT, STARTED, SEEN, PENDING):
         request.session.pop(key, None)
-    request.session.cycle_key()
     now = int(time.time())
     request.session[ACCOUNT] = account.pk
     request.session[PRACTICE] = account.practice_id
     request.session[STARTED] = now
     request.session[SEEN] = now
-    request.session.save()
+    request.session.cycle_key()  # stores it under the new key, ready for the row below
     portal_session_start(
         account=account,
         session_key=request.session.session_key or "",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts import throttle
-from clinicportal.accounts.models import LoginFailure, PortalAccount, User
+from clinicportal.accounts.models import LoginFailure, PortalAccount, PortalGrant, User
 from clinicportal.accounts.passwords import password_matches, username_key
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -24,9 +26,19 @@ class SignInRefused(Exception):
         self.code = code  # "locked" while the throttle pauses sign-in
 
 
-def _record_for_patients(actor: Actor, account: PortalAccount, action: AuditEvent.Action) -> None:
-    # One row per patient the account sees, so that each patient's LOGS shows it.
-    for grant in account.grants.select_related("patient"):
+def _record_for_patients(
+    actor: Actor,
+    account: PortalAccount,
+    action: AuditEvent.Action,
+    grants: Iterable[PortalGrant] | None = None,
+) -> None:
+    """One row per patient the account sees, so that each patient's LOGS shows it.
+
+    ``grants``, when the caller already read them with their patients, saves reading them again.
+    """
+    if grants is None:
+        grants = account.grants.select_related("patient")
+    for grant in grants:
         audit_record(actor=actor, action=action, target=account, patient=grant.patient)
 
 

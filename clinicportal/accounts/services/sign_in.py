@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts import throttle, two_factor
-from clinicportal.accounts.models import LoginFailure, PortalAccount, User
+from clinicportal.accounts.models import LoginFailure, PortalAccount, PortalGrant, User
 from clinicportal.accounts.passwords import (
     hash_password,
     password_matches,
@@ -53,6 +54,10 @@ class Door[T: User | PortalAccount](Protocol):
     def record_sign_in(self, subject: T, *, ip: str | None, user_agent: str) -> None: ...
 
 
+# An account's grants with their patients: who may come in, and whose LOGS record it.
+GRANTS = Prefetch("grants", queryset=PortalGrant.objects.select_related("patient"))
+
+
 @dataclass(frozen=True)
 class PortalDoor:
     """A practice's patient portal: accounts with at least one patient granted."""
@@ -65,7 +70,7 @@ class PortalDoor:
         return (
             PortalAccount.objects.filter(practice=self.practice, username_key=key, is_active=True)
             .select_related("practice")  # for the sign-in's audit rows, without a query of its own
-            .prefetch_related("grants")
+            .prefetch_related(GRANTS)
             .first()
         )
 
@@ -73,6 +78,7 @@ class PortalDoor:
         return (
             PortalAccount.objects.filter(practice=self.practice, pk=pk, is_active=True)
             .select_related("practice")
+            .prefetch_related(GRANTS)
             .first()
         )
 
@@ -90,7 +96,9 @@ class PortalDoor:
     ) -> None:
         visitor = VisitorActor(practice=self.practice, ip=ip, user_agent=user_agent)
         if subject is not None:  # in the LOGS of each patient the account sees
-            _record_for_patients(visitor, subject, AuditEvent.Action.PORTAL_LOGIN_FAILED)
+            _record_for_patients(
+                visitor, subject, AuditEvent.Action.PORTAL_LOGIN_FAILED, subject.grants.all()
+            )
         else:  # the office's trail of guesses; also the same work as for a real account
             audit_record(actor=visitor, action=AuditEvent.Action.PORTAL_LOGIN_FAILED)
 
@@ -98,7 +106,7 @@ class PortalDoor:
         subject.last_login_at = timezone.now()
         subject.save(update_fields=["last_login_at"])
         actor = PortalActor(account=subject, patient=None, ip=ip, user_agent=user_agent)
-        _record_for_patients(actor, subject, AuditEvent.Action.PORTAL_LOGIN)
+        _record_for_patients(actor, subject, AuditEvent.Action.PORTAL_LOGIN, subject.grants.all())
 
 
 @dataclass(frozen=True)
