@@ -119,25 +119,54 @@ def bench_portal_patient(practice: Any, *, last_name: str, username: str, passwo
     return patient
 
 
-def pdf_chunks(size: int, *, tag: str = "", chunk: int = 1024 * 1024) -> Iterator[bytes]:
-    """Yield a file of exactly ``size`` bytes that the upload type check takes for a PDF.
+def _pdf_body(offset: int) -> bytes:
+    """A one-page PDF's objects, cross-reference table and trailer, placed at ``offset``."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    ]
+    body = b""
+    starts = []
+    for number, content in enumerate(objects, start=1):
+        starts.append(offset + len(body))
+        body += b"%d 0 obj\n" % number + content + b"\nendobj\n"
+    xref = offset + len(body)
+    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    body += b"".join(b"%010d 00000 n \n" % start for start in starts)
+    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return body
 
-    A PDF header, comment lines as padding and ``%%EOF``, made a chunk at a time, never whole.
-    ``tag`` goes in the first line, to make the content (and so its hash) unique.
+
+def pdf_chunks(size: int, *, tag: str = "", chunk: int = 1024 * 1024) -> Iterator[bytes]:
+    """Yield a file of exactly ``size`` bytes that opens as a one-page PDF.
+
+    A PDF header, comment lines as padding, then the page's objects and a cross-reference table
+    that points past the padding: made a chunk at a time, never whole. ``tag`` goes in the first
+    line, to make the content (and so its hash) unique.
     """
     head = f"%PDF-1.4\n% clinicportal benchmark {tag}\n".encode()
-    tail = b"\n%%EOF\n"
     line = b"%" + b"0123456789abcdef" * 4 + b"\n"
     pad = (line * (chunk // len(line) + 1))[:chunk]
-    remaining = size - len(head) - len(tail)
+    tail_length = len(_pdf_body(size))  # the offset's digits can only make it shorter
+    remaining = size - len(head) - tail_length
     if remaining < 0:
-        raise ValueError(f"a benchmark PDF needs at least {len(head) + len(tail)} bytes")
+        raise ValueError(f"a benchmark PDF needs at least {len(head) + tail_length} bytes")
+    body = _pdf_body(len(head) + remaining)
+    remaining += tail_length - len(body)  # pad what the shorter offset left
+    body = _pdf_body(len(head) + remaining)
     yield head
     while remaining > 0:
         count = min(chunk, remaining)
-        yield pad if count == chunk else pad[:count]
+        piece = pad if count == chunk else pad[:count]
+        if count == remaining and not piece.endswith(b"\n"):
+            piece = piece[:-1] + b"\n"  # end the last comment before the objects
+        yield piece
         remaining -= count
-    yield tail
+    yield body
 
 
 def portal_pdf_document(practice: Any, patient: Any, *, filename: str, size: int) -> Any:
