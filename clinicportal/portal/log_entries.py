@@ -12,6 +12,9 @@ from clinicportal.core.devices import describe_device
 from clinicportal.practices.models import Practice
 
 Action = AuditEvent.Action
+# What get_action_display() looks up, built once: that method makes a dict of every choice on
+# each call, and hashing the lazy labels translates each of them, for every entry on a page.
+_ACTION_LABELS = dict(Action.choices)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def _what(event: AuditEvent, who: str) -> str:
         return _("%(who)s viewed a file in the chart") % {"who": who}
     if event.action == Action.CHART_FILE_DOWNLOADED:
         return _("%(who)s downloaded a file from the chart") % {"who": who}
-    return event.get_action_display()
+    return str(_ACTION_LABELS.get(event.action, event.action))
 
 
 def log_entries(events: list[AuditEvent], *, practice: Practice) -> list[LogEntry]:
