@@ -47,6 +47,7 @@ from clinicportal.accounts.services.two_step import (
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.forms import service_errors
+from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.core.zipstream import zip_stream
 from clinicportal.portal import auth
 from clinicportal.portal.auth import PortalRequest, portal_required
@@ -330,11 +331,14 @@ def records(request: PortalRequest) -> HttpResponse:
     education_only = request.GET.get("education") == "1"
     documents = portal_records(actor=request.portal, education_only=education_only)
     page = Paginator(documents, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
+    slug = request.practice.slug
     context = {
         "page": page,
         "opened": portal_records_opened(actor=request.portal, documents=page.object_list),
         "education_only": education_only,
         "has_files": portal_records_have_files(actor=request.portal),
+        "view_url": reverse_with_id_slot("portal:record_view", slug),
+        "download_url": reverse_with_id_slot("portal:record_download", slug),
     }
     return render(request, "portal/records.html", context)
 
