@@ -104,7 +104,7 @@ def test_a_portal_page_takes_few_queries_whatever_the_history(ada_portal, practi
         portal_login(Client(), practice_x, "ada", NEW_PASSWORD)
     with CaptureQueriesContext(connection) as many:
         ada_portal.get(path)
-    assert len(few) == len(many) <= 6, [q["sql"] for q in many.captured_queries]
+    assert len(few) == len(many) <= 5, [q["sql"] for q in many.captured_queries]
 
 
 def test_a_portal_sign_in_writes_its_session_once_and_reads_grants_once(ada_portal, practice_x):

@@ -5,6 +5,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any, Protocol
 
+from django.core.paginator import Page as DjangoPage
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet, Window
+
 
 class Countable(Protocol):
     def count_up_to(self, limit: int) -> int: ...
@@ -68,3 +72,30 @@ class Page:
 
     def next_page_number(self) -> int:
         return self.number + 1
+
+
+# The annotation that carries the total on each row of a page read by counted_page().
+_TOTAL = "page_total_rows"
+
+
+def counted_page(queryset: QuerySet[Any], per_page: int, number: Any) -> DjangoPage:
+    """Return Django's ``Paginator(queryset, per_page).get_page(number)``, usually in one query.
+
+    The page's rows come with the number of all rows (``COUNT(*) OVER ()``), so the paginator
+    needs no COUNT of its own. A page with no rows past the first (a number past the end) says
+    nothing about the total; then the paginator counts as usual. ``object_list`` is a list.
+    """
+    paginator = Paginator(queryset, per_page)
+    try:
+        wanted = int(number)
+    except (TypeError, ValueError):
+        wanted = 1
+    if wanted >= 1:
+        bottom = (wanted - 1) * per_page
+        rows = list(queryset.annotate(**{_TOTAL: Window(Count("pk"))})[bottom : bottom + per_page])
+        if rows or wanted == 1:  # an empty first page: there are no rows at all
+            # The paginator's count is a cached_property: give it its value.
+            vars(paginator)["count"] = getattr(rows[0], _TOTAL) if rows else 0
+            return DjangoPage(rows, wanted, paginator)
+    page = paginator.get_page(number)
+    return DjangoPage(list(page.object_list), page.number, paginator)

@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpRequest,
@@ -47,6 +46,7 @@ from clinicportal.accounts.services.two_step import (
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.forms import service_errors
+from clinicportal.core.pagination import counted_page
 from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.core.zipstream import zip_stream
 from clinicportal.portal import auth
@@ -201,7 +201,7 @@ def home(request: PortalRequest) -> HttpResponseBase:
 @portal_required()
 def logs(request: PortalRequest) -> HttpResponse:
     events = portal_log_for_patient(actor=request.portal)
-    page = Paginator(events, LOG_ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    page = counted_page(events, LOG_ENTRIES_PER_PAGE, request.GET.get("page"))
     entries = log_entries(list(page.object_list), practice=request.practice)
     return render(request, "portal/logs.html", {"page": page, "entries": entries})
 
@@ -330,7 +330,7 @@ def password_link(request: HttpRequest, practice_slug: str, token: str) -> HttpR
 def records(request: PortalRequest) -> HttpResponse:
     education_only = request.GET.get("education") == "1"
     documents = portal_records(actor=request.portal, education_only=education_only)
-    page = Paginator(documents, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
+    page = counted_page(documents, RECORDS_PER_PAGE, request.GET.get("page"))
     slug = request.practice.slug
     context = {
         "page": page,
