@@ -203,6 +203,7 @@ def test_the_patient_opens_the_link_from_records_and_it_shows_in_logs(
     link = PortalDocument.objects.get(source="online")
     html = ada_portal.get("/p/clinic-x/records/?education=1").content.decode()
     assert "Open on MedlinePlus" in html and "Glaucoma" in html and "Web page" in html
+    assert "exam.pdf" not in html and "Download all" in html  # zips every record, not the shown
     opened = ada_portal.get(f"/p/clinic-x/records/{link.public_id}/view")
     assert opened.status_code == 302 and opened["Location"] == GLAUCOMA_URL
     html = ada_portal.get("/p/clinic-x/records/").content.decode()

@@ -63,8 +63,7 @@ from clinicportal.practices.selectors import practice_by_slug
 from clinicportal.records.http import portal_document_response
 from clinicportal.records.selectors import (
     portal_record,
-    portal_records,
-    portal_records_have_files,
+    portal_records_listed,
     portal_records_opened,
 )
 from clinicportal.records.services import portal_document_open, portal_records_download_all
@@ -329,14 +328,14 @@ def password_link(request: HttpRequest, practice_slug: str, token: str) -> HttpR
 @portal_required()
 def records(request: PortalRequest) -> HttpResponse:
     education_only = request.GET.get("education") == "1"
-    documents = portal_records(actor=request.portal, education_only=education_only)
+    documents = portal_records_listed(actor=request.portal, education_only=education_only)
     page = counted_page(documents, RECORDS_PER_PAGE, request.GET.get("page"))
     slug = request.practice.slug
     context = {
         "page": page,
         "opened": portal_records_opened(actor=request.portal, documents=page.object_list),
         "education_only": education_only,
-        "has_files": portal_records_have_files(actor=request.portal),
+        "has_files": bool(page.object_list) and page.object_list[0].any_files,
         "view_url": reverse_with_id_slot("portal:record_view", slug),
         "download_url": reverse_with_id_slot("portal:record_download", slug),
     }
