@@ -16,6 +16,7 @@ from clinicportal.accounts.selectors import (
     portal_access_for_patient,
 )
 from clinicportal.core.pagination import CappedPaginator
+from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.notifications.selectors import (
     outbox_failed_count,
     worker_state,
@@ -45,7 +46,13 @@ def patient_list(request: StaffRequest) -> HttpResponse:
     patients = patient_selectors.patient_search(actor=request.actor, text=query)
     page = CappedPaginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     failed = outbox_failed_count(actor=request.actor)
-    context = {"page": page, "query": query, "failed_emails": failed, "worker": worker_state()}
+    context = {
+        "page": page,
+        "query": query,
+        "failed_emails": failed,
+        "worker": worker_state(),
+        "patient_url": reverse_with_id_slot("office:patient"),
+    }
     return render(request, "office/patient_list.html", context)
 
 
