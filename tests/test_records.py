@@ -43,6 +43,15 @@ def upload(client, patient, name, data, **extra):
     return client.post(url, {"upload": named(name, data), "document_date": "2026-11-21", **extra})
 
 
+def add_to_library(
+    client, name="glaucoma.pdf", data=PDF_BYTES + b"lib", description="About glaucoma"
+):
+    return client.post(
+        reverse("office:settings_library_add"),
+        {"upload": named(name, data), "description": description},
+    )
+
+
 def test_sharing_a_chart_file_prefills_the_form_and_stores_nothing_new(bob_client, bob, patient_a):
     file = add_chart_pdf(bob, patient_a)
     url = reverse("office:portal_document_share", args=[patient_a.public_id, file.public_id])
@@ -322,212 +331,6 @@ def test_an_authorized_user_sees_the_same_records(
     share(bob_client, patient_a, add_chart_pdf(bob, patient_a), description="Exam report")
     client.post("/p/clinic-x/login/", {"username": "mary", "password": GUARDIAN_PASSWORD})
     assert "Exam report" in client.get("/p/clinic-x/records/").content.decode()
-
-
-def add_to_library(
-    client, name="glaucoma.pdf", data=PDF_BYTES + b"lib", description="About glaucoma"
-):
-    return client.post(
-        reverse("office:settings_library_add"),
-        {"upload": named(name, data), "description": description},
-    )
-
-
-def test_admins_keep_a_library_and_staff_assign_from_it(alice_client, bob_client, patient_a):
-    from clinicportal.practices.models import SystemDocument
-
-    assert add_to_library(alice_client).status_code == 302
-    refused = add_to_library(alice_client, "bad.pdf", b"MZ\x90\x00", "Bad")
-    assert refused.status_code == 400 and "not a file type we accept" in refused.content.decode()
-    assert add_to_library(bob_client).status_code == 403
-    library = SystemDocument.objects.get()
-    url = reverse("office:portal_document_assign_system", args=[patient_a.public_id])
-    page = bob_client.get(url, {"q": "glauc"}).content.decode()
-    assert "About glaucoma" in page
-    assert "About glaucoma" not in bob_client.get(url, {"q": "cataract"}).content.decode()
-    response = bob_client.post(url, {"document": str(library.public_id), "is_education": "on"})
-    assert response.status_code == 302
-    document = PortalDocument.objects.get()
-    assert (document.source, document.blob, document.is_education) == ("system", library.blob, True)
-    assert (
-        "System document"
-        in bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
-    )
-
-
-def test_replacing_a_library_file_leaves_assigned_copies_as_they_were(
-    alice_client, bob_client, patient_a
-):
-    from clinicportal.practices.models import SystemDocument
-
-    add_to_library(alice_client)
-    library = SystemDocument.objects.get()
-    bob_client.post(
-        reverse("office:portal_document_assign_system", args=[patient_a.public_id]),
-        {"document": str(library.public_id)},
-    )
-    old_blob = library.blob_id
-    alice_client.post(
-        reverse("office:settings_library_replace", args=[library.public_id]),
-        {"upload": named("glaucoma-2027.pdf", PDF_BYTES + b"new")},
-    )
-    library.refresh_from_db()
-    assert library.blob_id != old_blob and library.filename == "glaucoma-2027.pdf"
-    assert PortalDocument.objects.get().blob_id == old_blob
-    assert Blob.objects.filter(pk=old_blob).exists()  # still on the patient's portal
-
-
-MISNAMED_PAGE = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
-MISNAMED_MESSAGE = "“report.pdf” is named .pdf but it is an HTML page"
-
-
-def test_portal_and_library_uploads_refuse_a_page_named_like_a_pdf(
-    alice_client, bob_client, patient_a
-):
-    from clinicportal.practices.models import SystemDocument
-
-    portal = upload(bob_client, patient_a, "report.pdf", MISNAMED_PAGE)
-    assert portal.status_code == 400 and MISNAMED_MESSAGE in portal.content.decode()
-    added = add_to_library(alice_client, "report.pdf", MISNAMED_PAGE, "Handout")
-    assert added.status_code == 400 and MISNAMED_MESSAGE in added.content.decode()
-    add_to_library(alice_client)
-    library = SystemDocument.objects.get()
-    replaced = alice_client.post(
-        reverse("office:settings_library_replace", args=[library.public_id]),
-        {"upload": named("report.pdf", MISNAMED_PAGE)},
-        follow=True,
-    )
-    assert MISNAMED_MESSAGE in replaced.content.decode()
-    library.refresh_from_db()
-    assert library.filename == "glaucoma.pdf"
-    assert not PortalDocument.objects.exists()
-    assert Blob.objects.count() == 1
-
-
-def test_the_library_shows_whether_each_document_is_on_any_portal(
-    alice_client, bob_client, patient_a, patient_b
-):
-    from clinicportal.practices.models import SystemDocument
-
-    def status() -> str:
-        html = alice_client.get(reverse("office:settings_website")).content.decode()
-        row = html[html.index('<th scope="row" data-label="Description">About glaucoma') :]
-        return " ".join(row[: row.index("</tr>")].split())
-
-    add_to_library(alice_client)
-    library = SystemDocument.objects.get()
-    assert "Not assigned to anyone" in status() and "In use" not in status()
-    assert "Can be assigned" in status()
-    for patient in (patient_a, patient_b, patient_b):
-        bob_client.post(
-            reverse("office:portal_document_assign_system", args=[patient.public_id]),
-            {"document": str(library.public_id)},
-        )
-    assert "On 2 patients’ portals" in status()
-    alice_client.post(  # portals keep the version they were given; it is still this document
-        reverse("office:settings_library_replace", args=[library.public_id]),
-        {"upload": named("glaucoma-2027.pdf", PDF_BYTES + b"new")},
-    )
-    assert "On 2 patients’ portals" in status()
-    PortalDocument.objects.filter(patient=patient_b).delete()
-    assert "On 1 patient’s portal" in status()
-    alice_client.post(
-        reverse("office:settings_library_retire", args=[library.public_id]), {"retired": "1"}
-    )
-    assert "Retired" in status() and "Can be assigned" not in status()
-
-
-def test_assignments_made_before_the_link_are_linked_to_their_library_entry(
-    alice_client, bob, bob_client, patient_a
-):
-    import importlib
-
-    from django.apps import apps
-
-    from clinicportal.practices.models import SystemDocument
-
-    migration = importlib.import_module(
-        "clinicportal.records.migrations.0004_portal_document_system_document"
-    )
-    add_to_library(alice_client)
-    add_to_library(alice_client, "other.pdf", PDF_BYTES + b"other", "Other handout")
-    library = SystemDocument.objects.get(description="About glaucoma")
-    bob_client.post(
-        reverse("office:portal_document_assign_system", args=[patient_a.public_id]),
-        {"document": str(library.public_id)},
-    )
-    share(bob_client, patient_a, add_chart_pdf(bob, patient_a))
-    PortalDocument.objects.update(system_document=None)
-    migration.link_library_assignments(apps, None)
-    assert dict(PortalDocument.objects.values_list("source", "system_document")) == {
-        "system": library.pk,
-        "chart": None,
-    }
-
-
-def test_retired_library_files_are_not_offered(alice_client, bob_client, patient_a):
-    from clinicportal.practices.models import SystemDocument
-
-    add_to_library(alice_client)
-    library = SystemDocument.objects.get()
-    alice_client.post(
-        reverse("office:settings_library_retire", args=[library.public_id]), {"retired": "1"}
-    )
-    url = reverse("office:portal_document_assign_system", args=[patient_a.public_id])
-    assert "About glaucoma" not in bob_client.get(url).content.decode()
-    response = bob_client.post(url, {"document": str(library.public_id)})
-    assert response.status_code == 200 and not PortalDocument.objects.exists()
-
-
-def test_assign_from_another_patient_offers_only_portal_files(
-    bob_client, bob, patient_a, patient_b
-):
-    chart_only = add_chart_pdf(bob, patient_b, "chart-only.pdf", data=PDF_BYTES + b"chart")
-    upload(
-        bob_client,
-        patient_b,
-        "shared.pdf",
-        PDF_BYTES + b"shared",
-        description="Shared one",
-        is_education="on",
-    )
-    url = reverse("office:portal_document_assign_other", args=[patient_a.public_id])
-    found = bob_client.get(url, {"q": "pascal"}).content.decode()
-    assert f"?from={patient_b.public_id}" in found
-    page = bob_client.get(url, {"from": str(patient_b.public_id)}).content.decode()
-    assert "Shared one" in page and chart_only.filename not in page
-    source = PortalDocument.objects.get(patient=patient_b)
-    response = bob_client.post(
-        f"{url}?from={patient_b.public_id}", {"document": str(source.public_id)}
-    )
-    assert response.status_code == 302
-    assigned = PortalDocument.objects.get(patient=patient_a)
-    assert (assigned.source, assigned.blob_id) == ("other_patient", source.blob_id)
-    bob_client.post(
-        reverse("office:portal_document_remove", args=[patient_b.public_id, source.public_id])
-    )
-    assigned.refresh_from_db()
-    assert assigned.blob is not None and Blob.objects.filter(pk=assigned.blob.pk).exists()
-
-
-def test_library_and_assign_pages_are_404_for_another_practice(
-    alice_client, carol_client, bob_client, patient_a, patient_c
-):
-    from clinicportal.practices.models import SystemDocument
-
-    add_to_library(alice_client)
-    library = SystemDocument.objects.get()
-    for url in (
-        reverse("office:portal_document_assign_system", args=[patient_a.public_id]),
-        reverse("office:portal_document_assign_other", args=[patient_a.public_id]),
-    ):
-        assert carol_client.get(url).status_code == 404
-    own = reverse("office:portal_document_assign_system", args=[patient_c.public_id])
-    assert "About glaucoma" not in carol_client.get(own).content.decode()
-    assert carol_client.post(own, {"document": str(library.public_id)}).status_code == 200
-    assert not PortalDocument.objects.exists()
-    other = reverse("office:portal_document_assign_other", args=[patient_c.public_id])
-    assert carol_client.get(other, {"from": str(patient_a.public_id)}).status_code == 404
 
 
 def test_download_all_streams_a_zip_of_every_record(
