@@ -1,5 +1,5 @@
-"""What a browser's session remembers for both doors: a sign-in owing its second step, and when
-the session was last used (the idle time-out).
+"""What a browser's session remembers for both doors: a sign-in owing its second step, when the
+sign-in began (the absolute lifetime) and when the session was last used (the idle time-out).
 
 The office and the portal keep these under keys of their own, so a browser can be at both doors
 at once without one's state touching the other's.
@@ -8,12 +8,15 @@ at once without one's state touching the other's.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.http import HttpRequest
 
 PENDING_SECONDS = 5 * 60
 STAMP_SECONDS = 60
+# A signed-in session ends this long after its sign-in, however busy it is.
+ABSOLUTE_LIFETIME = 12 * 60 * 60
 
 
 def second_step_await(request: HttpRequest, key: str, subject_id: int, next_url: str) -> None:
@@ -59,3 +62,20 @@ def idle_check(
         return Idle(expired=False, stamped=False)
     request.session[key] = now
     return Idle(expired=False, stamped=True)
+
+
+def lifetime_start(request: HttpRequest, key: str) -> None:
+    """Note, under ``key``, that a sign-in begins now; it ends ABSOLUTE_LIFETIME from now.
+
+    The session's own expiry (its cookie and its stored row) is pinned to that moment too, so
+    later requests no longer slide it forward.
+    """
+    now = int(time.time())
+    request.session[key] = now
+    request.session.set_expiry(datetime.fromtimestamp(now + ABSOLUTE_LIFETIME, tz=UTC))
+
+
+def lifetime_over(request: HttpRequest, key: str) -> bool:
+    """Whether the sign-in noted under ``key`` is older than ABSOLUTE_LIFETIME (or unknown)."""
+    started = request.session.get(key)
+    return started is None or int(time.time()) - int(started) > ABSOLUTE_LIFETIME

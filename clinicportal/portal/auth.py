@@ -7,7 +7,6 @@ or a password change can end it at once.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -28,7 +27,12 @@ from clinicportal.accounts.services.sessions import (
 )
 from clinicportal.core import session_state
 from clinicportal.core.context import PortalActor, client_ip, user_agent
-from clinicportal.core.session_state import idle_check, second_step_await
+from clinicportal.core.session_state import (
+    idle_check,
+    lifetime_over,
+    lifetime_start,
+    second_step_await,
+)
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 from clinicportal.practices.selectors import practice_by_slug
@@ -38,7 +42,6 @@ PRACTICE = "portal.practice"
 PATIENT = "portal.patient"
 STARTED = "portal.started"
 SEEN = "portal.seen"
-ABSOLUTE_LIFETIME = 12 * 60 * 60
 
 
 class PortalRequest(HttpRequest):
@@ -54,11 +57,10 @@ def sign_in(request: HttpRequest, account: PortalAccount) -> None:
     """Start a new portal session for ``account`` (a new session id: no fixation)."""
     for key in (ACCOUNT, PRACTICE, PATIENT, STARTED, SEEN, PENDING):
         request.session.pop(key, None)
-    now = int(time.time())
     request.session[ACCOUNT] = account.pk
     request.session[PRACTICE] = account.practice_id
-    request.session[STARTED] = now
-    request.session[SEEN] = now
+    lifetime_start(request, STARTED)
+    request.session[SEEN] = request.session[STARTED]
     request.session.cycle_key()  # stores it under the new key, ready for the row below
     portal_session_start(
         account=account,
@@ -145,11 +147,10 @@ def portal_required(
             portal_request.practice = practice
             portal_request.portal = actor
             portal_request.portal_patients = patients
-            lived = int(time.time()) - int(request.session.get(STARTED, 0))
             idle = idle_check(
                 request, SEEN, practice.portal_idle_minutes * 60, unstamped_is_idle=True
             )
-            if lived > ABSOLUTE_LIFETIME or idle.expired:
+            if lifetime_over(request, STARTED) or idle.expired:
                 sign_out(portal_request, timed_out=True)
                 messages.info(
                     request,
