@@ -88,8 +88,12 @@ class PortalGrant(models.Model):
 
 
 class PortalSession(models.Model):
-    """A signed-in portal session, so that it can be ended from the server at once."""
+    """A signed-in portal session, so that it can be ended from the server at once.
 
+    Pages name it by ``public_id``; the session key never leaves the server.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="sessions")
     session_key = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -99,6 +103,26 @@ class PortalSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OfficeSession(models.Model):
+    """A signed-in office session: a request whose row is gone is signed out at once.
+
+    Pages name it by ``public_id``; the session key never leaves the server.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="office_sessions"
+    )
+    session_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class LoginFailure(models.Model):

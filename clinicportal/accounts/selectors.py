@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass
 
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from clinicportal.accounts.models import (
     ApiKey,
+    OfficeSession,
     PortalAccount,
     PortalGrant,
     PortalSession,
@@ -17,7 +21,10 @@ from clinicportal.accounts.models import (
 )
 from clinicportal.core.access import require_admin
 from clinicportal.core.context import StaffActor
+from clinicportal.core.devices import describe_device
+from clinicportal.core.session_state import ABSOLUTE_LIFETIME
 from clinicportal.patients.models import Patient
+from clinicportal.practices.models import StaffMember
 
 
 @dataclass(frozen=True)
@@ -108,3 +115,80 @@ def two_factor_pending(owner: User | PortalAccount) -> TwoFactorDevice | None:
     """The authenticator the owner is enrolling (not yet confirmed), if any."""
     field = "user" if isinstance(owner, User) else "portal_account"
     return TwoFactorDevice.objects.filter(**{field: owner}, confirmed_at__isnull=True).first()
+
+
+def office_session_staff(*, user_id: int, session_key: str) -> StaffMember | None:
+    """Return the active staff membership of a signed-in office session, if the session holds.
+
+    The session holds while its OfficeSession row does (signing out a device deletes it). The
+    membership comes with its practice and user, read in the same query.
+    """
+    return (
+        StaffMember.objects.select_related("practice", "user")
+        .filter(
+            user_id=user_id,
+            is_active=True,
+            user__is_active=True,
+            user__office_sessions__session_key=session_key,
+        )
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class SignedInDevice:
+    """One signed-in session as its owner sees it in their list (never its session key)."""
+
+    public_id: uuid.UUID
+    device: str  # "Firefox on Windows"
+    ip: str | None
+    signed_in: datetime.datetime
+    last_seen: datetime.datetime
+    current: bool  # this very browser
+
+
+def _devices(
+    sessions: QuerySet[PortalSession] | QuerySet[OfficeSession],
+    *,
+    current_key: str,
+    idle_seconds: int,
+) -> list[SignedInDevice]:
+    """The sessions still alive (within the lifetime, used within the idle limit), this one first.
+
+    A browser closed without signing out leaves its row behind until the server would refuse
+    it anyway; such rows are not listed.
+    """
+    now = timezone.now()
+    alive = Q(
+        created_at__gt=now - datetime.timedelta(seconds=ABSOLUTE_LIFETIME),
+        last_seen_at__gt=now - datetime.timedelta(seconds=idle_seconds),
+    )
+    rows = sessions.filter(alive | Q(session_key=current_key)).order_by("-last_seen_at", "-id")
+    devices = [
+        SignedInDevice(
+            public_id=row.public_id,
+            device=describe_device(row.user_agent),
+            ip=row.ip,
+            signed_in=row.created_at,
+            last_seen=row.last_seen_at,
+            current=row.session_key == current_key,
+        )
+        for row in rows
+    ]
+    return sorted(devices, key=lambda d: not d.current)  # stable: the rest stay most recent first
+
+
+def portal_devices(*, account: PortalAccount, current_key: str) -> list[SignedInDevice]:
+    """The account's signed-in portal sessions, for its ACCOUNT page."""
+    return _devices(
+        PortalSession.objects.filter(account=account),
+        current_key=current_key,
+        idle_seconds=account.practice.portal_idle_minutes * 60,
+    )
+
+
+def office_devices(*, user: User, current_key: str, idle_seconds: int) -> list[SignedInDevice]:
+    """The staff member's signed-in office sessions, for their My account page."""
+    return _devices(
+        OfficeSession.objects.filter(user=user), current_key=current_key, idle_seconds=idle_seconds
+    )

@@ -70,6 +70,16 @@ class AuditEvent(models.Model):
         API_KEY_REFUSED = "api_key.refused", _("Revoked API key refused")
         OUTBOX_EMAIL_VIEWED = "outbox.email_viewed", _("Outbox email opened")
         OUTBOX_EMAIL_RESENT = "outbox.email_resent", _("Failed email sent again")
+        STAFF_SESSION_ENDED = "staff.session_ended", _("Staff signed out another device")
+        STAFF_OTHER_SESSIONS_ENDED = (
+            "staff.other_sessions_ended",
+            _("Staff signed out all their other devices"),
+        )
+        PORTAL_SESSION_ENDED = "portal.session_ended", _("Signed out another device")
+        PORTAL_OTHER_SESSIONS_ENDED = (
+            "portal.other_sessions_ended",
+            _("Signed out all other devices"),
+        )
 
     practice = models.ForeignKey(
         "practices.Practice", on_delete=models.PROTECT, related_name="audit_events"
@@ -146,5 +156,7 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.PORTAL_TWO_FACTOR_OFF,
         AuditEvent.Action.PORTAL_AUTHORIZED_USER_ADDED,
         AuditEvent.Action.PORTAL_AUTHORIZED_USER_REMOVED,
+        AuditEvent.Action.PORTAL_SESSION_ENDED,
+        AuditEvent.Action.PORTAL_OTHER_SESSIONS_ENDED,
     }
 )

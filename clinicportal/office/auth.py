@@ -1,4 +1,10 @@
-"""Office console access: staff of the practice only, admins for Admin."""
+"""Office console access: staff of the practice only, admins for Admin.
+
+A signed-in office session needs its OfficeSession row (made at sign-in, deleted at sign-out or
+when the staff member signs that device out from elsewhere), and ends on the server after
+CLINICPORTAL_OFFICE_IDLE_MINUTES without a request or 12 hours after its sign-in, whichever
+comes first; no request parameter changes either.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,18 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 
+from clinicportal.accounts.models import User
+from clinicportal.accounts.selectors import office_session_staff
+from clinicportal.accounts.services.sessions import (
+    office_session_start,
+    office_session_touch,
+    office_sign_out,
+)
 from clinicportal.core.context import StaffActor, client_ip, user_agent
-from clinicportal.core.session_state import idle_check
-from clinicportal.practices.selectors import staff_member_for_user
-from clinicportal.practices.services import staff_record_logout
+from clinicportal.core.session_state import idle_check, lifetime_over, lifetime_start
 
 SEEN = "office_seen_at"  # when the office last heard from this session (idle time-out)
+STARTED = "office_started_at"  # when this session signed in (absolute lifetime)
 
 
 class StaffRequest(HttpRequest):
@@ -29,32 +41,57 @@ class StaffRequest(HttpRequest):
 View = Callable[..., HttpResponseBase]
 
 
+def session_begin(sender: type[User], request: HttpRequest, user: User, **kwargs: Any) -> None:
+    """Start an office session's server-side state; runs on every office sign-in.
+
+    Connected to ``user_logged_in``, so every way of signing in (the password, the second
+    step, an admin's enrolment) gets its row and its start time from django's ``login``.
+    """
+    lifetime_start(request, STARTED)
+    request.session[SEEN] = request.session[STARTED]
+    office_session_start(
+        user=user,
+        session_key=request.session.session_key or "",
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+    )
+
+
 def staff_required(view: View) -> View:
     """Let signed-in staff through with ``request.actor`` set; send others to the office login.
 
-    A session idle for longer than CLINICPORTAL_OFFICE_IDLE_MINUTES is signed out here, on the
-    server, whatever the browser does.
+    A session whose row is gone (signed out from another device), idle for longer than
+    CLINICPORTAL_OFFICE_IDLE_MINUTES, or older than its absolute lifetime is signed out here, on
+    the server, whatever the browser does.
     """
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        staff = staff_member_for_user(request.user.pk)
+        session_key = request.session.session_key or ""
+        # The membership, its practice and user, and the session's row, in one query.
+        staff = office_session_staff(user_id=request.user.pk, session_key=session_key)
         if staff is None:
             logout(request)
+            messages.info(request, _("You were signed out. Please sign in again."))
             return redirect_to_login(request.get_full_path())
         actor = StaffActor(
             user=staff.user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
         )
-        if idle_check(request, SEEN, settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60).expired:
-            staff_record_logout(actor=actor, timed_out=True)
+        idle = idle_check(request, SEEN, settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60)
+        if lifetime_over(request, STARTED) or idle.expired:
+            office_sign_out(actor=actor, session_key=session_key, timed_out=True)
             logout(request)
             messages.info(
                 request,
-                _("You were signed out after a time without activity. Please sign in again."),
+                _("You were signed out after a time without activity. Please sign in again.")
+                if idle.expired
+                else _("You were signed out after 12 hours. Please sign in again."),
             )
             return redirect_to_login(request.get_full_path())
+        if idle.stamped:
+            office_session_touch(session_key=session_key)
         request.actor = actor  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 

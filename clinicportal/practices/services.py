@@ -121,12 +121,6 @@ def practice_update(
     return practice
 
 
-def staff_record_logout(*, actor: StaffActor, timed_out: bool = False) -> None:
-    action = AuditEvent.Action.STAFF_TIMED_OUT if timed_out else AuditEvent.Action.STAFF_LOGOUT
-    with transaction.atomic():
-        audit_record(actor=actor, action=action)
-
-
 def system_document_add(
     *, actor: StaffActor, upload: HashedUpload, description: str
 ) -> SystemDocument:

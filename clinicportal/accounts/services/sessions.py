@@ -1,22 +1,48 @@
-"""Portal sessions: start, touch, sign out, and ending them all at once."""
+"""Sessions at both doors: start, touch, sign out, and ending them from elsewhere.
+
+Each signed-in session has a row (PortalSession, OfficeSession) that every request checks, so
+deleting the row ends the session at once, wherever its browser is. Pages name a row by its
+``public_id``; the session key never leaves the server.
+"""
 
 from __future__ import annotations
 
+import uuid
 from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinicportal.accounts.models import (
+    OfficeSession,
     PortalAccount,
     PortalSession,
+    User,
 )
 from clinicportal.accounts.services.common import _record_for_patients
 from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.core.access import NotFound
 from clinicportal.core.context import (
     PortalActor,
+    StaffActor,
 )
+from clinicportal.core.devices import describe_device
+
+
+def _end(sessions: QuerySet[PortalSession] | QuerySet[OfficeSession]) -> int:
+    """Delete these rows and their stored sessions; return how many."""
+    keys = list(sessions.values_list("session_key", flat=True))
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in keys:
+        store(session_key=key).delete()
+    sessions.delete()
+    return len(keys)
+
+
+# The portal.
 
 
 def portal_sessions_end(*, account: PortalAccount, except_key: str | None = None) -> int:
@@ -24,12 +50,7 @@ def portal_sessions_end(*, account: PortalAccount, except_key: str | None = None
     sessions = PortalSession.objects.filter(account=account)
     if except_key is not None:
         sessions = sessions.exclude(session_key=except_key)
-    keys = list(sessions.values_list("session_key", flat=True))
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    for key in keys:
-        store(session_key=key).delete()
-    sessions.delete()
-    return len(keys)
+    return _end(sessions)
 
 
 def portal_session_start(
@@ -55,3 +76,95 @@ def portal_sign_out(*, actor: PortalActor, session_key: str, timed_out: bool = F
     with transaction.atomic():
         PortalSession.objects.filter(account=actor.account, session_key=session_key).delete()
         _record_for_patients(actor, actor.account, action)
+
+
+def portal_session_end(*, actor: PortalActor, public_id: uuid.UUID, current_key: str) -> None:
+    """Sign out one of the account's other devices ("Sign out this device" on ACCOUNT).
+
+    Another account's session, this very session (that is Sign out) and an unknown id are all
+    refused alike, with NotFound.
+    """
+    with transaction.atomic():
+        sessions = PortalSession.objects.filter(account=actor.account, public_id=public_id).exclude(
+            session_key=current_key
+        )
+        if not _end(sessions):
+            raise NotFound("No such session.")
+        _record_for_patients(actor, actor.account, AuditEvent.Action.PORTAL_SESSION_ENDED)
+
+
+def portal_sessions_end_other(*, actor: PortalActor, current_key: str) -> int:
+    """Sign out every other device of the account, keeping this session; return how many.
+
+    Recorded in the patients' LOGS when it ended any. For whatever ends the account's other
+    sessions (Sign out everywhere, turning two-step sign-in on or off).
+    """
+    with transaction.atomic():
+        ended = portal_sessions_end(account=actor.account, except_key=current_key)
+        if ended:
+            _record_for_patients(
+                actor, actor.account, AuditEvent.Action.PORTAL_OTHER_SESSIONS_ENDED
+            )
+    return ended
+
+
+# The office.
+
+
+def office_session_start(*, user: User, session_key: str, ip: str | None, user_agent: str) -> None:
+    OfficeSession.objects.create(
+        user=user,
+        session_key=session_key,
+        last_seen_at=timezone.now(),
+        ip=ip,
+        user_agent=user_agent,
+    )
+
+
+def office_session_touch(*, session_key: str) -> None:
+    """Note activity on a session (for the staff member's list of signed-in devices)."""
+    OfficeSession.objects.filter(session_key=session_key).update(last_seen_at=timezone.now())
+
+
+def office_sign_out(*, actor: StaffActor, session_key: str, timed_out: bool = False) -> None:
+    """End this session's row, recording a sign-out (or a time-out) in the staff trail."""
+    action = AuditEvent.Action.STAFF_TIMED_OUT if timed_out else AuditEvent.Action.STAFF_LOGOUT
+    with transaction.atomic():
+        OfficeSession.objects.filter(user=actor.user, session_key=session_key).delete()
+        audit_record(actor=actor, action=action)
+
+
+def office_session_end(*, actor: StaffActor, public_id: uuid.UUID, current_key: str) -> None:
+    """Sign out one of the staff member's other devices ("Sign out this device", My account).
+
+    Another staff member's session, this very session (that is Sign out) and an unknown id are
+    all refused alike, with NotFound.
+    """
+    with transaction.atomic():
+        session = (
+            OfficeSession.objects.filter(user=actor.user, public_id=public_id)
+            .exclude(session_key=current_key)
+            .first()
+        )
+        if session is None:
+            raise NotFound("No such session.")
+        _end(OfficeSession.objects.filter(pk=session.pk))
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.STAFF_SESSION_ENDED,
+            target=session,
+            label=describe_device(session.user_agent),
+        )
+
+
+def office_sessions_end_other(*, actor: StaffActor, current_key: str) -> int:
+    """Sign out every other device of the staff member, keeping this session; return how many.
+
+    Recorded in the staff trail when it ended any. For whatever ends the staff member's other
+    sessions (Sign out everywhere, a password change, turning two-step sign-in on or off).
+    """
+    with transaction.atomic():
+        ended = _end(OfficeSession.objects.filter(user=actor.user).exclude(session_key=current_key))
+        if ended:
+            audit_record(actor=actor, action=AuditEvent.Action.STAFF_OTHER_SESSIONS_ENDED)
+    return ended

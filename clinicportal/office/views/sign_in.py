@@ -23,6 +23,7 @@ from clinicportal.accounts.selectors import (
     two_factor_device,
 )
 from clinicportal.accounts.services.common import SignInRefused
+from clinicportal.accounts.services.sessions import office_sign_out
 from clinicportal.accounts.services.sign_in import (
     OfficeDoor,
     second_step_attempt,
@@ -46,7 +47,6 @@ from clinicportal.office.forms import (
 from clinicportal.practices.selectors import (
     staff_member_for_user,
 )
-from clinicportal.practices.services import staff_record_logout
 
 
 class StaffLoginView(LoginView):
@@ -186,7 +186,7 @@ def my_two_factor_setup(request: StaffRequest) -> HttpResponse:
 @require_POST
 @staff_required
 def logout_view(request: StaffRequest) -> HttpResponse:
-    staff_record_logout(actor=request.actor)
+    office_sign_out(actor=request.actor, session_key=request.session.session_key or "")
     logout(request)
     messages.info(request, _("You have signed out."))
     return redirect("office:login")
