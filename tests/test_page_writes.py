@@ -86,13 +86,15 @@ def test_the_idle_limit_counts_from_the_last_stamp(ada_portal, practice_x, clock
     assert response["Location"].startswith("/p/clinic-x/login/")
 
 
-def test_an_office_page_within_a_minute_writes_nothing(bob_client, clock):
-    bob_client.get("/office/patients/")
+@pytest.mark.parametrize("path", ["/office/patients/", "/office/account/"])
+def test_an_office_page_within_a_minute_writes_nothing(bob_client, clock, path):
+    bob_client.get(path)
     clock.now = bob_client.session[OFFICE_SEEN] + 59
     with CaptureQueriesContext(connection) as queries:
-        response = bob_client.get("/office/patients/")
+        response = bob_client.get(path)
     assert response.status_code == 200
     assert writes(queries) == []
+    assert "sessionid" not in response.cookies  # the session was not saved
 
 
 @pytest.mark.parametrize("path", ["/p/clinic-x/records/", "/p/clinic-x/logs/"])

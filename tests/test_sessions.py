@@ -5,18 +5,32 @@ OWASP ASVS 5.0, chapter 7 (session management).
 
 from __future__ import annotations
 
+import datetime
 import time
+import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from clinicportal.accounts.models import OfficeSession
+from clinicportal.accounts.models import OfficeSession, PortalSession
 from clinicportal.audit.models import AuditEvent
 from clinicportal.core import session_state
 from clinicportal.core.session_state import ABSOLUTE_LIFETIME
+from clinicportal.office.auth import SEEN as OFFICE_SEEN
 from clinicportal.portal import auth as portal_auth
-from tests.conftest import NEW_PASSWORD, PASSWORD, portal_login
+from clinicportal.practices.models import StaffMember
+from tests.conftest import (
+    GUARDIAN_PASSWORD,
+    NEW_PASSWORD,
+    PASSWORD,
+    add_guardian,
+    login,
+    portal_login,
+)
 
 AGO = 10 * 60
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -117,3 +131,186 @@ def test_the_office_stamps_last_seen_at_most_once_a_minute(bob_client, clock):
     clock.now += 31
     bob_client.get("/office/patients/")
     assert OfficeSession.objects.get().last_seen_at > seen
+
+
+# The lists of signed-in devices, and signing devices out.
+
+
+def alice_of(practice) -> StaffMember:
+    return StaffMember.objects.get(practice=practice, user__username="alice")
+
+
+CHROME_MAC = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+
+
+def office_sign_in(username: str, agent: str = FIREFOX, ip: str = "203.0.113.7") -> Client:
+    client = Client(headers={"user-agent": agent}, REMOTE_ADDR=ip)
+    client.post(reverse("office:login"), {"username": username, "password": PASSWORD})
+    assert client.session.get("_auth_user_id"), "the office sign-in did not succeed"
+    return client
+
+
+def portal_sign_in(username: str, password: str, agent: str = FIREFOX) -> Client:
+    client = Client(headers={"user-agent": agent}, REMOTE_ADDR="198.51.100.4")
+    client.post("/p/clinic-x/login/", {"username": username, "password": password})
+    assert client.session.get(portal_auth.ACCOUNT), "the portal sign-in did not succeed"
+    return client
+
+
+def test_my_account_lists_the_staff_members_devices_this_one_marked(bob, alice):
+    laptop = office_sign_in("bob", FIREFOX, "203.0.113.7")
+    phone = office_sign_in("bob", CHROME_MAC, "203.0.113.8")
+    login(Client(), alice)  # someone else's: not listed
+    html = laptop.get(reverse("office:account")).content.decode()
+    assert "Where you are signed in" in html
+    assert "Firefox on Windows" in html and "Chrome on Mac" in html
+    assert "203.0.113.7" in html and "203.0.113.8" in html
+    assert html.count("This device") == 1
+    assert (
+        html.index("Firefox on Windows") < html.index("This device") < html.index("Chrome on Mac")
+    )
+    assert html.count("Sign out this device") == 1  # only the other one
+    phone_row = OfficeSession.objects.get(session_key=phone.session.session_key)
+    assert f"/office/account/sessions/{phone_row.public_id}/end/" in html
+    for row in OfficeSession.objects.all():
+        assert row.session_key not in html  # pages never show a session key
+
+
+def test_signing_out_another_office_device_ends_it_at_once(bob):
+    laptop = office_sign_in("bob")
+    phone = office_sign_in("bob", CHROME_MAC)
+    assert phone.get("/office/patients/").status_code == 200
+    row = OfficeSession.objects.get(session_key=phone.session.session_key)
+    response = laptop.post(reverse("office:session_end", args=[row.public_id]))
+    assert response["Location"] == reverse("office:account")
+    assert "That device is signed out." in laptop.get(response["Location"]).content.decode()
+    assert phone.get("/office/patients/")["Location"].startswith("/office/login/")
+    assert laptop.get("/office/patients/").status_code == 200
+    event = AuditEvent.objects.get(action="staff.session_ended")
+    assert (event.actor_user, event.object_id) == (bob.user, str(row.public_id))
+    assert event.object_label == "Chrome on Mac"
+
+
+def test_staff_cannot_sign_out_someone_elses_device_nor_learn_it_exists(bob, alice):
+    bob_client = office_sign_in("bob")
+    alice_client = login(Client(), alice)
+    alices = OfficeSession.objects.get(user=alice.user)
+    theirs = bob_client.post(reverse("office:session_end", args=[alices.public_id]))
+    unknown = bob_client.post(reverse("office:session_end", args=[uuid.UUID(int=404)]))
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.content == unknown.content
+    assert alice_client.get("/office/patients/").status_code == 200
+    assert not AuditEvent.objects.filter(action="staff.session_ended").exists()
+
+
+def test_this_office_session_is_not_ended_by_its_id(bob):
+    """Ending this very session is Sign out; its id is refused like any other not on offer."""
+    client = office_sign_in("bob")
+    row = OfficeSession.objects.get()
+    assert client.post(reverse("office:session_end", args=[row.public_id])).status_code == 404
+    assert client.get("/office/patients/").status_code == 200
+
+
+def test_sign_out_everywhere_ends_every_office_session_this_one_too(bob, alice):
+    laptop = office_sign_in("bob")
+    phone = office_sign_in("bob", CHROME_MAC)
+    alice_client = login(Client(), alice)
+    response = laptop.post(reverse("office:sessions_end_all"))
+    assert response["Location"] == reverse("office:login")
+    assert "signed out on every device" in laptop.get(response["Location"]).content.decode()
+    assert phone.get("/office/patients/")["Location"].startswith("/office/login/")
+    assert laptop.get("/office/patients/")["Location"].startswith("/office/login/")
+    assert alice_client.get("/office/patients/").status_code == 200
+    assert list(OfficeSession.objects.values_list("user", flat=True)) == [alice.user.pk]
+    actions = set(AuditEvent.objects.filter(actor_user=bob.user).values_list("action", flat=True))
+    assert {"staff.other_sessions_ended", "staff.logout"} <= actions
+
+
+def test_the_list_leaves_out_sessions_the_server_would_refuse(bob, clock, settings):
+    laptop = office_sign_in("bob")
+    office_sign_in("bob", CHROME_MAC)  # then left alone: idle
+    clock.now += settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60 + 120
+    OfficeSession.objects.exclude(session_key=laptop.session.session_key).update(
+        last_seen_at=timezone.now() - datetime.timedelta(minutes=31)
+    )
+    session = laptop.session
+    session[OFFICE_SEEN] = int(clock.now)
+    session.save()
+    html = laptop.get(reverse("office:account")).content.decode()
+    assert "Firefox on Windows" in html and "Chrome on Mac" not in html
+
+
+def test_my_account_reads_the_same_whatever_the_number_of_devices(bob):
+    laptop = office_sign_in("bob")
+    laptop.get(reverse("office:account"))
+    with CaptureQueriesContext(connection) as few:
+        laptop.get(reverse("office:account"))
+    for _ in range(4):
+        office_sign_in("bob", CHROME_MAC)
+    with CaptureQueriesContext(connection) as many:
+        html = laptop.get(reverse("office:account")).content.decode()
+    assert html.count("Sign out this device") == 4
+    assert len(few) == len(many)
+
+
+def test_the_portal_account_page_lists_the_accounts_devices(ada_portal, practice_x, patient_a):
+    phone = portal_sign_in("ada", NEW_PASSWORD, CHROME_MAC)
+    mary = add_guardian(alice_of(practice_x), patient_a)
+    portal_sign_in("mary", GUARDIAN_PASSWORD)  # another account's: not listed
+    html = phone.get("/p/clinic-x/account/").content.decode()
+    assert html.count("This device") == 1
+    assert html.count("Sign out this device") == 1  # ada_portal's; not mary's
+    assert "198.51.100.4" in html
+    for row in PortalSession.objects.all():
+        assert row.session_key not in html
+    assert mary.account.sessions.count() == 1
+
+
+def test_signing_out_another_portal_device_ends_it_at_once(ada_portal, patient_a):
+    phone = portal_sign_in("ada", NEW_PASSWORD, CHROME_MAC)
+    other = PortalSession.objects.get(session_key=ada_portal.session.session_key)
+    response = phone.post(f"/p/clinic-x/account/sessions/{other.public_id}/end/")
+    assert response["Location"] == "/p/clinic-x/account/"
+    assert "That device is signed out." in phone.get(response["Location"]).content.decode()
+    assert ada_portal.get("/p/clinic-x/records/")["Location"].startswith("/p/clinic-x/login/")
+    assert phone.get("/p/clinic-x/records/").status_code == 200
+    assert AuditEvent.objects.filter(action="portal.session_ended", patient=patient_a).exists()
+    assert "Signed out another device" in phone.get("/p/clinic-x/logs/").content.decode()
+
+
+def test_a_patient_cannot_sign_out_someone_elses_device(ada_portal, practice_x, patient_a):
+    add_guardian(alice_of(practice_x), patient_a)
+    mary = portal_sign_in("mary", GUARDIAN_PASSWORD)
+    marys = PortalSession.objects.get(session_key=mary.session.session_key)
+    theirs = ada_portal.post(f"/p/clinic-x/account/sessions/{marys.public_id}/end/")
+    unknown = ada_portal.post(f"/p/clinic-x/account/sessions/{uuid.UUID(int=404)}/end/")
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.content == unknown.content
+    assert mary.get("/p/clinic-x/records/").status_code == 200
+
+
+def test_sign_out_everywhere_ends_every_portal_session_this_one_too(ada_portal, patient_a):
+    phone = portal_sign_in("ada", NEW_PASSWORD, CHROME_MAC)
+    response = phone.post("/p/clinic-x/account/sessions/end/")
+    assert response["Location"] == "/p/clinic-x/login/"
+    assert "signed out on every device" in phone.get(response["Location"]).content.decode()
+    assert ada_portal.get("/p/clinic-x/records/")["Location"].startswith("/p/clinic-x/login/")
+    assert phone.get("/p/clinic-x/records/")["Location"].startswith("/p/clinic-x/login/")
+    assert not PortalSession.objects.exists()
+    actions = set(AuditEvent.objects.filter(patient=patient_a).values_list("action", flat=True))
+    assert {"portal.other_sessions_ended", "portal.logout"} <= actions
+
+
+def test_the_portal_account_page_reads_the_same_whatever_the_number_of_devices(ada_portal):
+    ada_portal.get("/p/clinic-x/account/")
+    with CaptureQueriesContext(connection) as few:
+        ada_portal.get("/p/clinic-x/account/")
+    for _ in range(4):
+        portal_sign_in("ada", NEW_PASSWORD, CHROME_MAC)
+    with CaptureQueriesContext(connection) as many:
+        html = ada_portal.get("/p/clinic-x/account/").content.decode()
+    assert html.count("Sign out this device") == 4
+    assert len(few) == len(many)

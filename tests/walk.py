@@ -23,10 +23,17 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
-from clinicportal.accounts.models import ApiKey, PortalGrant, PortalLink
+from clinicportal.accounts.models import (
+    ApiKey,
+    OfficeSession,
+    PortalGrant,
+    PortalLink,
+    PortalSession,
+)
 from clinicportal.accounts.services.api_keys import api_key_create
 from clinicportal.accounts.services.links import _link_create, portal_access_email
 from clinicportal.accounts.services.portal_access import portal_access_issue
+from clinicportal.accounts.services.sessions import office_session_start, portal_session_start
 from clinicportal.audit.models import AuditEvent
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.patients.models import ChartFile, Patient
@@ -88,8 +95,10 @@ OBJECTS: dict[str, str] = {
     "office:settings_library_retire:document_id": "library_document",
     "office:email_id": "email",
     "office:key_id": "api_key",
+    "office:session_id": "office_session",
     "portal:document_id": "portal_document",
     "portal:token": "token",
+    "portal:session_id": "portal_session",
     "api:patient_id": "patient",
 }
 
@@ -125,7 +134,8 @@ class Owned:
     key: str  # the API key itself
     library_document: SystemDocument
     token: str  # a live password link of the patient's own account
-    temporary_password: str  # of the patient's own account
+    office_session: OfficeSession  # a signed-in office session of the practice's admin
+    portal_session: PortalSession  # a signed-in portal session of the patient's own account
 
     def value(self, kind: str) -> str:
         if kind == "token":
@@ -166,6 +176,13 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
     issued = portal_access_issue(
         actor=actor(admin), patient=patient, username=patient.first_name.lower(), password=None
     )
+    # The patient chooses their own password (which ends their other sessions and links).
+    first = Client()
+    portal_login(first, patient.practice, patient.first_name.lower(), issued.password)
+    first.post(
+        f"{patient.practice.portal_path()}password/",
+        {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
     chart_file = add_chart_pdf(admin, patient)
     document = portal_document_share_chart_file(
         actor=actor(admin),
@@ -180,6 +197,10 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
     api_key, key = api_key_create(actor=actor(admin), name=f"{patient.first_name}'s printer")
     add_to_library(login(Client(), admin), data=PDF_BYTES + patient.first_name.encode())
     library = SystemDocument.objects.filter(practice=patient.practice).latest("id")
+    # Sessions of another browser (one the owner could sign out from their list).
+    office_key, portal_key = f"walk-office-{uuid.uuid4().hex}", f"walk-portal-{uuid.uuid4().hex}"
+    office_session_start(user=admin.user, session_key=office_key, ip=None, user_agent="")
+    portal_session_start(account=issued.account, session_key=portal_key, ip=None, user_agent="")
     return Owned(
         practice=patient.practice,
         patient=patient,
@@ -191,7 +212,8 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         key=key,
         library_document=library,
         token=token,
-        temporary_password=issued.password,
+        office_session=OfficeSession.objects.get(session_key=office_key),
+        portal_session=PortalSession.objects.get(session_key=portal_key),
     )
 
 
@@ -199,13 +221,7 @@ def portal_client(owned: Owned, *, username: str | None = None) -> Client:
     """A client signed in to the portal: as the patient, or as the authorized user named."""
     client = Client()
     if username is None:
-        portal_login(
-            client, owned.practice, owned.patient.first_name.lower(), owned.temporary_password
-        )
-        client.post(
-            f"{owned.practice.portal_path()}password/",
-            {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
-        )
+        portal_login(client, owned.practice, owned.patient.first_name.lower(), NEW_PASSWORD)
     else:
         portal_login(client, owned.practice, username, GUARDIAN_PASSWORD)
     assert client.session.get("portal.account"), "the portal sign-in did not succeed"

@@ -31,4 +31,6 @@ urlpatterns = [
     ),
     path("logs/", views.logs, name="logs"),
     path("account/", views.account, name="account"),
+    path("account/sessions/<uuid:session_id>/end/", views.session_end, name="session_end"),
+    path("account/sessions/end/", views.sessions_end_all, name="sessions_end_all"),
 ]

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinicportal.accounts.enrolment import enrolment_page
 from clinicportal.accounts.forms import CodeForm, TurnOffForm
 from clinicportal.accounts.models import PortalAccount
-from clinicportal.accounts.selectors import two_factor_device
+from clinicportal.accounts.selectors import portal_devices, two_factor_device
 from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.links import (
     LinkInvalid,
@@ -33,6 +33,10 @@ from clinicportal.accounts.services.links import (
     portal_password_reset_request,
 )
 from clinicportal.accounts.services.portal_access import portal_password_change
+from clinicportal.accounts.services.sessions import (
+    portal_session_end,
+    portal_sessions_end_other,
+)
 from clinicportal.accounts.services.sign_in import (
     PortalDoor,
     second_step_attempt,
@@ -230,11 +234,43 @@ def account(request: PortalRequest) -> HttpResponse:
                 ),
             )
             form = ChangePasswordForm()
+    slug = request.practice.slug
+    devices = portal_devices(
+        account=request.portal.account, current_key=request.session.session_key or ""
+    )
     return render(
         request,
         "portal/account.html",
-        {"form": form, "two_factor_on": device is not None, "turn_off_form": TurnOffForm()},
+        {
+            "form": form,
+            "two_factor_on": device is not None,
+            "turn_off_form": TurnOffForm(),
+            "devices": devices,
+            "end_url": reverse_with_id_slot("portal:session_end", slug),
+            "end_all_url": reverse("portal:sessions_end_all", args=[slug]),
+        },
     )
+
+
+@require_POST
+@portal_required()
+def session_end(request: PortalRequest, session_id: uuid.UUID) -> HttpResponse:
+    """Sign out one of the account's other devices: its next request is signed out."""
+    portal_session_end(
+        actor=request.portal, public_id=session_id, current_key=request.session.session_key or ""
+    )
+    messages.success(request, _("That device is signed out."))
+    return redirect("portal:account", request.practice.slug)
+
+
+@require_POST
+@portal_required()
+def sessions_end_all(request: PortalRequest) -> HttpResponse:
+    """Sign out every device, this one too (a copied session cookie looks like this device)."""
+    portal_sessions_end_other(actor=request.portal, current_key=request.session.session_key or "")
+    auth.sign_out(request)
+    messages.info(request, _("You were signed out on every device, this one too."))
+    return redirect("portal:login", request.practice.slug)
 
 
 @never_cache

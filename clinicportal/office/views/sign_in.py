@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout
@@ -20,10 +22,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinicportal.accounts.enrolment import enrolment_page
 from clinicportal.accounts.forms import CodeForm, TurnOffForm
 from clinicportal.accounts.selectors import (
+    office_devices,
     two_factor_device,
 )
 from clinicportal.accounts.services.common import SignInRefused
-from clinicportal.accounts.services.sessions import office_sign_out
+from clinicportal.accounts.services.sessions import (
+    office_session_end,
+    office_sessions_end_other,
+    office_sign_out,
+)
 from clinicportal.accounts.services.sign_in import (
     OfficeDoor,
     second_step_attempt,
@@ -35,6 +42,7 @@ from clinicportal.accounts.services.two_step import (
 )
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.forms import service_errors
+from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.core.session_state import (
     second_step_await,
     second_step_clear,
@@ -167,9 +175,45 @@ def my_account(request: StaffRequest) -> HttpResponse:
         else:
             messages.success(request, _("Two-step sign-in is off."))
             return redirect("office:account")
-    return render(
-        request, "office/account.html", {"two_factor_on": device is not None, "form": form}
+    devices = office_devices(
+        user=request.actor.user,
+        current_key=request.session.session_key or "",
+        idle_seconds=settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60,
     )
+    return render(
+        request,
+        "office/account.html",
+        {
+            "two_factor_on": device is not None,
+            "form": form,
+            "devices": devices,
+            "end_url": reverse_with_id_slot("office:session_end"),
+            "end_all_url": reverse("office:sessions_end_all"),
+        },
+    )
+
+
+@require_POST
+@staff_required
+def session_end(request: StaffRequest, session_id: uuid.UUID) -> HttpResponse:
+    """Sign out one of the staff member's other devices: its next request is signed out."""
+    office_session_end(
+        actor=request.actor, public_id=session_id, current_key=request.session.session_key or ""
+    )
+    messages.success(request, _("That device is signed out."))
+    return redirect("office:account")
+
+
+@require_POST
+@staff_required
+def sessions_end_all(request: StaffRequest) -> HttpResponse:
+    """Sign out every device, this one too (a copied session cookie looks like this device)."""
+    session_key = request.session.session_key or ""
+    office_sessions_end_other(actor=request.actor, current_key=session_key)
+    office_sign_out(actor=request.actor, session_key=session_key)
+    logout(request)
+    messages.info(request, _("You were signed out on every device, this one too."))
+    return redirect("office:login")
 
 
 @never_cache
