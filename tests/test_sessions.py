@@ -314,3 +314,42 @@ def test_the_portal_account_page_reads_the_same_whatever_the_number_of_devices(a
         html = ada_portal.get("/p/clinic-x/account/").content.decode()
     assert html.count("Sign out this device") == 4
     assert len(few) == len(many)
+
+
+# Sign-out tells the browser to forget the site's cache and storage.
+
+CLEARED = '"cache", "storage"'
+
+
+def test_office_sign_outs_clear_the_sites_data_in_the_browser(bob, clock, settings):
+    client = office_sign_in("bob")
+    assert "Clear-Site-Data" not in client.get("/office/patients/")
+    assert client.post(reverse("office:logout"))["Clear-Site-Data"] == CLEARED
+
+    client = office_sign_in("bob")
+    clock.now += settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60 + 1  # timed out
+    assert client.get("/office/patients/")["Clear-Site-Data"] == CLEARED
+
+    client = office_sign_in("bob")
+    OfficeSession.objects.all().delete()  # signed out from another device
+    assert client.get("/office/patients/")["Clear-Site-Data"] == CLEARED
+
+    client = office_sign_in("bob")
+    assert client.post(reverse("office:sessions_end_all"))["Clear-Site-Data"] == CLEARED
+
+
+def test_portal_sign_outs_clear_the_sites_data_in_the_browser(ada_portal, practice_x, clock):
+    assert "Clear-Site-Data" not in ada_portal.get("/p/clinic-x/records/")
+    assert ada_portal.post("/p/clinic-x/logout/")["Clear-Site-Data"] == CLEARED
+    assert "Clear-Site-Data" not in ada_portal.get("/p/clinic-x/records/")  # not signed in
+
+    client = portal_sign_in("ada", NEW_PASSWORD)
+    clock.now += practice_x.portal_idle_minutes * 60 + 1  # timed out
+    assert client.get("/p/clinic-x/records/")["Clear-Site-Data"] == CLEARED
+
+    client = portal_sign_in("ada", NEW_PASSWORD)
+    PortalSession.objects.all().delete()  # signed out from another device
+    assert client.get("/p/clinic-x/records/")["Clear-Site-Data"] == CLEARED
+
+    client = portal_sign_in("ada", NEW_PASSWORD)
+    assert client.post("/p/clinic-x/account/sessions/end/")["Clear-Site-Data"] == CLEARED

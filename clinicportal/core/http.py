@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 
 PROGRESS_HEADER = "X-Upload-Progress"
+# What a browser forgets of this site at sign-out: pages it cached and what scripts stored. Not
+# "cookies": the session cookie carries the sign-out's message to the next page.
+CLEAR_SITE_DATA = '"cache", "storage"'
 
 
 def absolute_url(path: str) -> str:
@@ -26,3 +35,9 @@ def redirect_after_upload(request: HttpRequest, url: str) -> HttpResponse:
     if request.headers.get(PROGRESS_HEADER) == "1":
         return JsonResponse({"location": url})
     return HttpResponseRedirect(url)
+
+
+def signed_out[R: HttpResponseBase](response: R) -> R:
+    """Have the browser drop this site's cache and storage: the response to a sign-out."""
+    response["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response

@@ -28,6 +28,7 @@ from clinicportal.accounts.services.sessions import (
     office_sign_out,
 )
 from clinicportal.core.context import StaffActor, client_ip, user_agent
+from clinicportal.core.http import signed_out
 from clinicportal.core.session_state import idle_check, lifetime_over, lifetime_start
 
 SEEN = "office_seen_at"  # when the office last heard from this session (idle time-out)
@@ -75,7 +76,7 @@ def staff_required(view: View) -> View:
         if staff is None:
             logout(request)
             messages.info(request, _("You were signed out. Please sign in again."))
-            return redirect_to_login(request.get_full_path())
+            return signed_out(redirect_to_login(request.get_full_path()))
         actor = StaffActor(
             user=staff.user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
         )
@@ -89,7 +90,7 @@ def staff_required(view: View) -> View:
                 if idle.expired
                 else _("You were signed out after 12 hours. Please sign in again."),
             )
-            return redirect_to_login(request.get_full_path())
+            return signed_out(redirect_to_login(request.get_full_path()))
         if idle.stamped:
             office_session_touch(session_key=session_key)
         request.actor = actor  # type: ignore[attr-defined]

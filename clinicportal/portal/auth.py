@@ -27,6 +27,7 @@ from clinicportal.accounts.services.sessions import (
 )
 from clinicportal.core import session_state
 from clinicportal.core.context import PortalActor, client_ip, user_agent
+from clinicportal.core.http import signed_out
 from clinicportal.core.session_state import (
     idle_check,
     lifetime_over,
@@ -125,11 +126,13 @@ def portal_required(
             )
             if account is None:
                 practice = practice_by_slug(practice_slug)
-                if request.session.get(PRACTICE, practice.pk) == practice.pk:
-                    _forget(request)
-                # else: signed in at another practice's portal. That sign-in is not for this
-                # one, and a visit here leaves it as it is.
-                return redirect(login_url(practice, request.get_full_path()))
+                to_login = redirect(login_url(practice, request.get_full_path()))
+                if account_id and request.session.get(PRACTICE) == practice.pk:
+                    _forget(request)  # its session was ended elsewhere: signed out now
+                    return signed_out(to_login)
+                # else: never signed in, or signed in at another practice's portal. That
+                # sign-in is not for this one, and a visit here leaves it as it is.
+                return to_login
             practice = account.practice
             patients = portal_patients(account=account)
             chosen = next((p for p in patients if p.pk == request.session.get(PATIENT)), None)
@@ -156,7 +159,7 @@ def portal_required(
                     request,
                     _("You were signed out to protect your information. Please sign in again."),
                 )
-                return redirect(login_url(practice))
+                return signed_out(redirect(login_url(practice)))
             if idle.stamped:
                 portal_session_touch(session_key=session_key)
             if account.password_is_temporary and not allow_temporary:

@@ -50,6 +50,7 @@ from clinicportal.accounts.services.two_step import (
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.forms import service_errors
+from clinicportal.core.http import signed_out
 from clinicportal.core.pagination import counted_page
 from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.core.zipstream import zip_stream
@@ -149,7 +150,7 @@ def login_code(request: HttpRequest, practice_slug: str) -> HttpResponse:
 def logout(request: PortalRequest) -> HttpResponse:
     auth.sign_out(request)
     messages.info(request, _("You have signed out. Thank you for using the portal."))
-    return redirect("portal:login", request.practice.slug)
+    return signed_out(redirect("portal:login", request.practice.slug))
 
 
 @never_cache
@@ -270,7 +271,7 @@ def sessions_end_all(request: PortalRequest) -> HttpResponse:
     portal_sessions_end_other(actor=request.portal, current_key=request.session.session_key or "")
     auth.sign_out(request)
     messages.info(request, _("You were signed out on every device, this one too."))
-    return redirect("portal:login", request.practice.slug)
+    return signed_out(redirect("portal:login", request.practice.slug))
 
 
 @never_cache

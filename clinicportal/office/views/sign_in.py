@@ -42,6 +42,7 @@ from clinicportal.accounts.services.two_step import (
 )
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.forms import service_errors
+from clinicportal.core.http import signed_out
 from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.core.session_state import (
     second_step_await,
@@ -213,7 +214,7 @@ def sessions_end_all(request: StaffRequest) -> HttpResponse:
     office_sign_out(actor=request.actor, session_key=session_key)
     logout(request)
     messages.info(request, _("You were signed out on every device, this one too."))
-    return redirect("office:login")
+    return signed_out(redirect("office:login"))
 
 
 @never_cache
@@ -233,4 +234,4 @@ def logout_view(request: StaffRequest) -> HttpResponse:
     office_sign_out(actor=request.actor, session_key=request.session.session_key or "")
     logout(request)
     messages.info(request, _("You have signed out."))
-    return redirect("office:login")
+    return signed_out(redirect("office:login"))
