@@ -125,6 +125,9 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
 CLINICPORTAL_OFFICE_IDLE_MINUTES = env_int("CLINICPORTAL_OFFICE_IDLE_MINUTES", 30, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# One-time messages ("You have signed out.") live in the session on the server, not in a cookie
+# of their own that the browser could keep or change.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LANGUAGE_CODE = "en-us"
 # The languages a visitor may get; adding one is a catalogue under LOCALE_PATHS plus a line here.

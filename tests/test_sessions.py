@@ -353,3 +353,42 @@ def test_portal_sign_outs_clear_the_sites_data_in_the_browser(ada_portal, practi
 
     client = portal_sign_in("ada", NEW_PASSWORD)
     assert client.post("/p/clinic-x/account/sessions/end/")["Clear-Site-Data"] == CLEARED
+
+
+# One-time messages are kept in the session, and still reach the page after a sign-out.
+
+
+def test_sign_out_messages_survive_the_new_session_and_no_messages_cookie_is_set(
+    ada_portal, bob, clock, settings
+):
+    """Django's logout flushes the session and the portal's sign-out cycles its key: the
+    message, added after, goes into the new session."""
+    responses = []
+
+    def follow(client: Client, response):
+        responses.append(response)
+        page = client.get(response["Location"])
+        responses.append(page)
+        return page.content.decode()
+
+    client = office_sign_in("bob")
+    assert "You have signed out." in follow(client, client.post(reverse("office:logout")))
+    client = office_sign_in("bob")
+    clock.now += settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60 + 1
+    page = follow(client, client.get("/office/patients/"))
+    assert "signed out after a time without activity" in page
+    client = office_sign_in("bob")
+    page = follow(client, client.post(reverse("office:sessions_end_all")))
+    assert "signed out on every device" in page
+
+    client = portal_sign_in("ada", NEW_PASSWORD)
+    assert "You have signed out." in follow(client, client.post("/p/clinic-x/logout/"))
+    client = portal_sign_in("ada", NEW_PASSWORD)
+    clock.now += 16 * 60
+    assert "You were signed out to protect" in follow(client, client.get("/p/clinic-x/records/"))
+    client = portal_sign_in("ada", NEW_PASSWORD)
+    page = follow(client, client.post("/p/clinic-x/account/sessions/end/"))
+    assert "signed out on every device" in page
+
+    assert settings.MESSAGE_STORAGE.endswith("SessionStorage")
+    assert all("messages" not in response.cookies for response in responses)

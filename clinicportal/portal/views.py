@@ -125,7 +125,8 @@ def login_code(request: HttpRequest, practice_slug: str) -> HttpResponse:
     practice = practice_by_slug(practice_slug)
     pending = auth.second_step_pending(request)
     if pending is None:
-        messages.info(request, _("Please sign in again."))
+        if request.method == "POST":  # a message is a session write, which a GET never makes
+            messages.info(request, _("Please sign in again."))
         return redirect("portal:login", practice.slug)
     account_id, next_path = pending
     form = CodeForm(request.POST or None)

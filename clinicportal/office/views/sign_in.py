@@ -97,7 +97,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
     """Office sign-in, second step: the authenticator app's code or a recovery code."""
     pending = second_step_pending(request, PENDING)
     if pending is None:
-        messages.info(request, _("Please sign in again."))
+        if request.method == "POST":  # a message is a session write, which a GET never makes
+            messages.info(request, _("Please sign in again."))
         return redirect("office:login")
     user_id, next_url = pending
     form = CodeForm(request.POST or None)
@@ -124,7 +125,8 @@ def login_setup(request: HttpRequest) -> HttpResponse:
     pending = second_step_pending(request, PENDING)
     staff = staff_member_for_user(pending[0]) if pending else None
     if pending is None or staff is None:
-        messages.info(request, _("Please sign in again."))
+        if request.method == "POST":  # a message is a session write, which a GET never makes
+            messages.info(request, _("Please sign in again."))
         return redirect("office:login")
     return _two_factor_enrol(request, staff, pending[1], during_login=True)
 
