@@ -275,7 +275,10 @@ def test_signing_out_another_portal_device_ends_it_at_once(ada_portal, patient_a
     response = phone.post(f"/p/clinic-x/account/sessions/{other.public_id}/end/")
     assert response["Location"] == "/p/clinic-x/account/"
     assert "That device is signed out." in phone.get(response["Location"]).content.decode()
-    assert ada_portal.get("/p/clinic-x/records/")["Location"].startswith("/p/clinic-x/login/")
+    signed_out = ada_portal.get("/p/clinic-x/records/")
+    assert signed_out["Location"].startswith("/p/clinic-x/login/")
+    page = ada_portal.get(signed_out["Location"]).content.decode()
+    assert "You were signed out. Please sign in again." in page
     assert phone.get("/p/clinic-x/records/").status_code == 200
     assert AuditEvent.objects.filter(action="portal.session_ended", patient=patient_a).exists()
     assert "Signed out another device" in phone.get("/p/clinic-x/logs/").content.decode()

@@ -129,6 +129,7 @@ def portal_required(
                 to_login = redirect(login_url(practice, request.get_full_path()))
                 if account_id and request.session.get(PRACTICE) == practice.pk:
                     _forget(request)  # its session was ended elsewhere: signed out now
+                    messages.info(request, _("You were signed out. Please sign in again."))
                     return signed_out(to_login)
                 # else: never signed in, or signed in at another practice's portal. That
                 # sign-in is not for this one, and a visit here leaves it as it is.
