@@ -1,0 +1,44 @@
+"""The lists of signed-in devices on My account (office) and ACCOUNT (portal), in a browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_office_browser import sign_in as staff_sign_in
+from tests.browser.test_portal_browser import portal_sign_in
+from tests.conftest import NEW_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_staff_see_their_devices_and_sign_one_out(make_page, axe, bob):
+    phone = make_page(360)
+    staff_sign_in(phone, axe)
+    desk = make_page()
+    staff_sign_in(desk, axe)
+    desk.goto("/office/account/")
+    sessions = desk.locator("table.sessions")
+    expect(sessions.get_by_text("This device", exact=True)).to_be_visible()
+    axe.check(desk)
+    sessions.get_by_role("button", name="Sign out this device").click()
+    expect(desk.get_by_text("That device is signed out.")).to_be_visible()
+    axe.check(desk)
+    phone.goto("/office/account/")
+    expect(phone.get_by_text("You were signed out. Please sign in again.")).to_be_visible()
+    axe.check(phone)
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+
+def test_a_patient_sees_their_devices_and_signs_out_everywhere(make_page, axe, ada_portal):
+    phone = make_page(360)
+    portal_sign_in(phone, axe, "ada", NEW_PASSWORD)
+    expect(phone.get_by_role("heading", name="Records")).to_be_visible()
+    axe.check(phone)
+    phone.goto("/p/clinic-x/account/")
+    expect(phone.get_by_role("heading", name="Where you are signed in")).to_be_visible()
+    axe.check(phone)
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 360
+    phone.get_by_role("button", name="Sign out everywhere").click()
+    expect(phone.get_by_text("You were signed out on every device, this one too.")).to_be_visible()
+    axe.check(phone)
