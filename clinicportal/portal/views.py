@@ -22,7 +22,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts.enrolment import enrolment_page
-from clinicportal.accounts.forms import CodeForm, TurnOffForm
+from clinicportal.accounts.forms import ChangePasswordForm, CodeForm, NewPasswordForm, TurnOffForm
 from clinicportal.accounts.models import PortalAccount
 from clinicportal.accounts.selectors import two_factor_device
 from clinicportal.accounts.services.common import SignInRefused
@@ -52,10 +52,8 @@ from clinicportal.core.zipstream import zip_stream
 from clinicportal.portal import auth
 from clinicportal.portal.auth import PortalRequest, portal_required
 from clinicportal.portal.forms import (
-    ChangePasswordForm,
     ChoosePatientForm,
     ForgotPasswordForm,
-    NewPasswordForm,
     PortalLoginForm,
 )
 from clinicportal.portal.log_entries import log_entries
