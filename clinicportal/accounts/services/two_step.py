@@ -1,4 +1,4 @@
-"""Turning two-step sign-in on and off, for portal accounts and staff."""
+"""Turning two-step sign-in on and off: portal accounts choose, staff always keep it on."""
 
 from __future__ import annotations
 
@@ -59,13 +59,3 @@ def staff_two_factor_turn_on(
         actor = StaffActor(user=user, staff=staff, ip=ip, user_agent=user_agent)
         audit_record(actor=actor, action=AuditEvent.Action.STAFF_TWO_FACTOR_ON, target=user)
     return codes
-
-
-def staff_two_factor_turn_off(*, actor: StaffActor, password: str) -> None:
-    """Turn two-step sign-in off for a staff member; admins must keep it."""
-    if actor.is_admin:
-        raise ValidationError(_("Admins must keep two-step sign-in on."))
-    current_password_confirm(owner=actor.user, password=password, ip=actor.ip, field="password")
-    with transaction.atomic():
-        two_factor.two_factor_remove(owner=actor.user)
-        audit_record(actor=actor, action=AuditEvent.Action.STAFF_TWO_FACTOR_OFF, target=actor.user)

@@ -9,16 +9,15 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts.enrolment import enrolment_page
-from clinicportal.accounts.forms import CodeForm, TurnOffForm
+from clinicportal.accounts.forms import CodeForm
 from clinicportal.accounts.selectors import (
     two_factor_device,
 )
@@ -28,12 +27,8 @@ from clinicportal.accounts.services.sign_in import (
     second_step_attempt,
     sign_in_complete,
 )
-from clinicportal.accounts.services.two_step import (
-    staff_two_factor_turn_off,
-    staff_two_factor_turn_on,
-)
+from clinicportal.accounts.services.two_step import staff_two_factor_turn_on
 from clinicportal.core.context import client_ip, user_agent
-from clinicportal.core.forms import service_errors
 from clinicportal.core.session_state import (
     second_step_await,
     second_step_clear,
@@ -55,21 +50,17 @@ class StaffLoginView(LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        """After the password: the code step, or (admins without one) enrolling an app."""
+        """After the password: the code step, or (without an app yet) enrolling one.
+
+        Every staff member signs in with two steps: patient records are behind this door.
+        """
         user = form.get_user()
-        staff = staff_member_for_user(user.pk)
-        if staff is None:
+        if staff_member_for_user(user.pk) is None:
             return self.form_invalid(form)
+        second_step_await(self.request, PENDING, user.pk, self.get_success_url())
         if two_factor_device(user) is not None:
-            second_step_await(self.request, PENDING, user.pk, self.get_success_url())
             return redirect("office:login_code")
-        if staff.is_admin:
-            second_step_await(self.request, PENDING, user.pk, self.get_success_url())
-            return redirect("office:login_setup")
-        sign_in_complete(
-            OfficeDoor(), user, ip=client_ip(self.request), user_agent=user_agent(self.request)
-        )
-        return _finish_login(self.request, user, self.get_success_url())
+        return redirect("office:login_setup")
 
 
 PENDING = "office.pending"
@@ -111,7 +102,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_setup(request: HttpRequest) -> HttpResponse:
-    """Admins must use two-step sign-in: enrol an authenticator app before going on."""
+    """Staff must use two-step sign-in: enrol an authenticator app before going on."""
     pending = second_step_pending(request, PENDING)
     staff = staff_member_for_user(pending[0]) if pending else None
     if pending is None or staff is None:
@@ -123,7 +114,7 @@ def login_setup(request: HttpRequest) -> HttpResponse:
 def _two_factor_enrol(
     request: HttpRequest, staff: Any, done_url: str, *, during_login: bool
 ) -> HttpResponse:
-    """Enrol an authenticator (an admin during sign-in, or anyone from My account)."""
+    """Enrol an authenticator (during sign-in, or from My account when it is not on)."""
     user = staff.user
     if two_factor_device(user) is not None:  # done meanwhile, in another tab
         return redirect("office:login_code" if during_login else "office:account")
@@ -153,23 +144,12 @@ def _two_factor_enrol(
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_GET
 @staff_required
 def my_account(request: StaffRequest) -> HttpResponse:
-    """The signed-in staff member's own settings: two-step sign-in."""
+    """The signed-in staff member's own settings: two-step sign-in (always on for staff)."""
     device = two_factor_device(request.actor.user)
-    form = TurnOffForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            staff_two_factor_turn_off(actor=request.actor, password=form.cleaned_data["password"])
-        except ValidationError as exc:
-            service_errors(form, exc)
-        else:
-            messages.success(request, _("Two-step sign-in is off."))
-            return redirect("office:account")
-    return render(
-        request, "office/account.html", {"two_factor_on": device is not None, "form": form}
-    )
+    return render(request, "office/account.html", {"two_factor_on": device is not None})
 
 
 @never_cache
