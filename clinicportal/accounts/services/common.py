@@ -61,3 +61,23 @@ def current_password_confirm(
     if not matches:
         throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
         raise ValidationError({field: _("That is not your current password.")})
+
+
+def password_change_check(
+    *, owner: PortalAccount, current: str | None, new: str, ip: str | None
+) -> None:
+    """Check what a signed-in person gave to change their password, at either door.
+
+    ``current`` is required, except right after signing in with a temporary password; a wrong
+    one counts toward the sign-in lockout. The new password must differ from the current one.
+    Raises ValidationError on ``current_password`` or ``new_password``.
+    """
+    if current is None:
+        if not owner.password_is_temporary:
+            raise ValidationError({"current_password": _("Please enter your current password.")})
+    else:
+        current_password_confirm(owner=owner, password=current, ip=ip, field="current_password")
+    if password_matches(new, owner.password):
+        raise ValidationError(
+            {"new_password": _("Please choose a password different from the current one.")}
+        )

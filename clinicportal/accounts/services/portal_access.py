@@ -16,7 +16,6 @@ from clinicportal.accounts.models import (
 )
 from clinicportal.accounts.passwords import (
     hash_password,
-    password_matches,
     propose_username,
     temporary_password,
     username_key,
@@ -25,7 +24,7 @@ from clinicportal.accounts.passwords import (
 from clinicportal.accounts.services.common import (
     USERNAME_MAX,
     _record_for_patients,
-    current_password_confirm,
+    password_change_check,
 )
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
@@ -303,17 +302,7 @@ def portal_password_change(
     ``current`` is required, except right after signing in with a temporary password.
     """
     account = actor.account
-    if current is None:
-        if not account.password_is_temporary:
-            raise ValidationError({"current_password": _("Please enter your current password.")})
-    else:
-        current_password_confirm(
-            owner=account, password=current, ip=actor.ip, field="current_password"
-        )
-    if password_matches(new, account.password):
-        raise ValidationError(
-            {"new_password": _("Please choose a password different from the current one.")}
-        )
+    password_change_check(owner=account, current=current, new=new, ip=actor.ip)
     with transaction.atomic():
         _set_password(account, new, temporary=False)
         account.save()
