@@ -60,6 +60,7 @@ class AuditEvent(models.Model):
         PORTAL_TWO_FACTOR_OFF = "portal.two_factor_off", _("Two-step sign-in turned off")
         STAFF_TWO_FACTOR_ON = "staff.two_factor_on", _("Two-step sign-in turned on")
         STAFF_TWO_FACTOR_OFF = "staff.two_factor_off", _("Two-step sign-in turned off")
+        STAFF_PASSWORD_CHANGED = "staff.password_changed", _("Staff password changed")
         PORTAL_AUTHORIZED_USER_ADDED = "portal.authorized_user_added", _("Authorized user added")
         PORTAL_AUTHORIZED_USER_REMOVED = (
             "portal.authorized_user_removed",

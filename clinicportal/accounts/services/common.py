@@ -64,7 +64,7 @@ def current_password_confirm(
 
 
 def password_change_check(
-    *, owner: PortalAccount, current: str | None, new: str, ip: str | None
+    *, owner: PortalAccount | User, current: str | None, new: str, ip: str | None
 ) -> None:
     """Check what a signed-in person gave to change their password, at either door.
 

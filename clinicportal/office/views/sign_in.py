@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts.enrolment import enrolment_page
-from clinicportal.accounts.forms import CodeForm
+from clinicportal.accounts.forms import ChangePasswordForm, CodeForm
 from clinicportal.accounts.selectors import (
     two_factor_device,
 )
@@ -147,9 +147,13 @@ def _two_factor_enrol(
 @require_GET
 @staff_required
 def my_account(request: StaffRequest) -> HttpResponse:
-    """The signed-in staff member's own settings: two-step sign-in (always on for staff)."""
+    """The signed-in staff member's own settings: two-step sign-in (always on), password."""
     device = two_factor_device(request.actor.user)
-    return render(request, "office/account.html", {"two_factor_on": device is not None})
+    return render(
+        request,
+        "office/account.html",
+        {"two_factor_on": device is not None, "password_form": ChangePasswordForm()},
+    )
 
 
 @never_cache

@@ -1,0 +1,45 @@
+"""A staff member's own office password: changed from My account."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from clinicportal.accounts.forms import ChangePasswordForm
+from clinicportal.accounts.services.staff_password import staff_password_change
+from clinicportal.core.forms import service_errors
+from clinicportal.office.auth import StaffRequest, staff_required
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@staff_required
+def my_password(request: StaffRequest) -> HttpResponse:
+    """Change your password: the current one, then a new one twice. Other sessions end."""
+    form = ChangePasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff_password_change(
+                actor=request.actor,
+                current=form.cleaned_data["current_password"],
+                new=form.cleaned_data["new_password"],
+            )
+        except ValidationError as exc:
+            service_errors(form, exc)
+        else:
+            update_session_auth_hash(request, request.actor.user)  # this session goes on
+            messages.success(
+                request,
+                _(
+                    "Your password is changed. Wherever else you were signed in to the office, "
+                    "you were signed out."
+                ),
+            )
+            return redirect("office:account")
+    return render(request, "office/account_password.html", {"form": form})
