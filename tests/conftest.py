@@ -66,6 +66,7 @@ def make_practice(slug: str, name: str, admin_username: str) -> tuple[Practice, 
         admin_email=f"{admin_username}@example.com",
         admin_name=admin_username.capitalize(),
         admin_password=PASSWORD,
+        admin_password_is_temporary=False,  # as if alice had chosen it
     )
 
 
@@ -77,6 +78,7 @@ def make_staff(practice: Practice, username: str, name: str) -> StaffMember:
         display_name=name,
         role=StaffMember.Role.STAFF,
         password=PASSWORD,
+        password_is_temporary=False,
     )
 
 
@@ -244,10 +246,15 @@ def add_guardian(
     username: str = "mary",
     display_name: str = "Mary Lovelace",
 ):
-    """An authorized web user of ``patient`` with GUARDIAN_PASSWORD, added as the office would."""
+    """An authorized web user of ``patient`` with GUARDIAN_PASSWORD, added as the office would.
+
+    The office's password is temporary; this one is kept as if the guardian had chosen it at
+    their first sign-in, so that signing in goes straight to the portal.
+    """
+    from clinicportal.accounts.models import PortalAccount
     from clinicportal.accounts.services.portal_access import authorized_user_add
 
-    return authorized_user_add(
+    issued = authorized_user_add(
         actor=actor(member),
         patient=patient,
         username=username,
@@ -255,6 +262,11 @@ def add_guardian(
         display_name=display_name,
         note="mother",
     )
+    PortalAccount.objects.filter(pk=issued.account.pk).update(
+        password_is_temporary=False, temporary_password_expires_at=None
+    )
+    issued.account.refresh_from_db()
+    return issued
 
 
 @pytest.fixture

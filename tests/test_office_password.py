@@ -93,3 +93,65 @@ def test_the_password_page_needs_sign_in_and_a_post_to_change(client, bob_client
     before = User.objects.get(pk=bob.user.pk).password
     assert bob_client.get(URL).status_code == 200
     assert User.objects.get(pk=bob.user.pk).password == before
+
+
+def test_the_first_admin_from_create_practice_must_choose_a_password_at_first_sign_in(db):
+    import io
+    import re
+
+    from django.core.management import call_command
+
+    from clinicportal.accounts import totp
+
+    out = io.StringIO()
+    call_command(
+        "create_practice",
+        *("--name", "Harbor Vision", "--slug", "harbor", "--admin-username", "hv.admin"),
+        *("--admin-email", "admin@harbor.example", "--admin-name", "Hana Vu"),
+        stdout=out,
+    )
+    temporary = out.getvalue().split("at first sign-in): ")[1].strip()
+    client = Client()
+    client.post(reverse("office:login"), {"username": "hv.admin", "password": temporary})
+    page = client.post(
+        reverse("office:login_setup"), {"action": "start"}, follow=True
+    ).content.decode()
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
+    client.post(reverse("office:login_setup"), {"code": totp.code_at(secret, totp.current_step())})
+    for url in (reverse("office:patients"), reverse("office:account"), reverse("office:home")):
+        assert client.get(url)["Location"] == URL
+    forced = client.get(URL).content.decode()
+    assert "Choose your own password" in forced and 'name="current_password"' not in forced
+    done = client.post(URL, {"new_password": NEW, "confirm_password": NEW})
+    assert done["Location"] == reverse("office:home")
+    assert client.get(reverse("office:patients")).status_code == 200
+    user = User.objects.get(username="hv.admin")
+    assert not user.password_is_temporary and user.check_password(NEW)
+    assert AuditEvent.objects.filter(
+        actor_user=user, action=AuditEvent.Action.STAFF_PASSWORD_CHANGED
+    ).exists()
+
+
+def test_a_temporary_password_opens_only_the_page_to_replace_it(bob_client, bob):
+    User.objects.filter(pk=bob.user.pk).update(password_is_temporary=True)
+    for url in (reverse("office:patients"), reverse("office:settings"), reverse("office:outbox")):
+        assert bob_client.get(url)["Location"] == URL
+    assert bob_client.post(reverse("office:patient_create"), {})["Location"] == URL
+    for refused, message in (
+        ({"new_password": "short-1", "confirm_password": "short-1"}, "too short"),
+        ({"new_password": PASSWORD, "confirm_password": PASSWORD}, "different from the current"),
+        ({"new_password": NEW, "confirm_password": NEW + "x"}, "do not match"),
+    ):
+        response = bob_client.post(URL, refused)
+        assert response.status_code == 200 and message in response.content.decode()
+    user = User.objects.get(pk=bob.user.pk)
+    assert user.password_is_temporary and user.check_password(PASSWORD)
+    assert bob_client.post(reverse("office:logout"))["Location"] == reverse("office:login")
+
+
+def test_a_temporary_password_is_replaced_without_the_current_one_only_while_temporary(
+    bob_client, bob
+):
+    response = bob_client.post(URL, {"new_password": NEW, "confirm_password": NEW})
+    assert response.status_code == 200  # the current password is asked for
+    assert User.objects.get(pk=bob.user.pk).check_password(PASSWORD)

@@ -159,6 +159,7 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
             admin_email=f"admin{DEMO_EMAIL_DOMAIN}",
             admin_name="Dana Whitfield",
             admin_password=admin_login.password,
+            admin_password_is_temporary=False,  # published in README.md, to try the demo
         )
     if not User.objects.filter(username=staff_login.username).exists():
         staff_create(
@@ -168,6 +169,7 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
             display_name="Sam Ortega",
             role=StaffMember.Role.STAFF,
             password=staff_login.password,
+            password_is_temporary=False,
         )
     for login in DEMO_LOGINS:
         user = User.objects.get(username=login.username)
@@ -288,14 +290,20 @@ def _demo_portal(actor: StaffActor) -> None:
                 ("Riley", datetime.date(2017, 1, 23)),
             )
         ]
-        authorized_user_add(
+        guardian = authorized_user_add(
             actor=actor,
             patient=children[0],
             username=guardian_login.username,
-            password=guardian_login.password,
+            password=None,
             display_name="Morgan Rivera",
             note="Parent",
             email="morgan.rivera@example.com",
+        )
+        portal_password_change(  # as Morgan would at first sign-in
+            actor=PortalActor(account=guardian.account, patient=children[0]),
+            current=None,
+            new=guardian_login.password,
+            session_key="",
         )
         authorized_user_link(
             actor=actor, patient=children[1], username=guardian_login.username, note="Parent"

@@ -12,6 +12,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from clinicportal.core.context import StaffActor, client_ip, user_agent
@@ -33,8 +34,18 @@ def staff_required(view: View) -> View:
     """Let signed-in staff through with ``request.actor`` set; send others to the office login.
 
     A session idle for longer than CLINICPORTAL_OFFICE_IDLE_MINUTES is signed out here, on the
-    server, whatever the browser does.
+    server, whatever the browser does. Staff whose password is temporary go to choose their
+    own first.
     """
+    return _staff_gate(view, allow_temporary=False)
+
+
+def staff_required_temporary_ok(view: View) -> View:
+    """Like staff_required, and let a temporary password through (to change it, to sign out)."""
+    return _staff_gate(view, allow_temporary=True)
+
+
+def _staff_gate(view: View, *, allow_temporary: bool) -> View:
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -55,6 +66,8 @@ def staff_required(view: View) -> View:
                 _("You were signed out after a time without activity. Please sign in again."),
             )
             return redirect_to_login(request.get_full_path())
+        if staff.user.password_is_temporary and not allow_temporary:
+            return redirect("office:account_password")
         request.actor = actor  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 

@@ -213,7 +213,9 @@ def authorized_user_add(
 ) -> IssuedCredentials:
     """Add an authorized web user (a guardian, a spouse) to the patient's portal.
 
-    A password the person asked for is theirs to keep; "Default" generates a temporary one.
+    The password is temporary, whether the office typed the one the person asked for or
+    "Default" generated one: someone else knows it, so the person chooses their own at first
+    sign-in.
     """
     require_reachable(actor, patient)
     username = _clean_username(username)
@@ -229,7 +231,7 @@ def authorized_user_add(
             display_name=display_name[:200],
             email=email.strip(),
         )
-        plain, temporary, expires = _set_password(account, password, temporary=False)
+        plain, temporary, expires = _set_password(account, password, temporary=True)
         account.full_clean()
         account.save()
         _grant_authorized(actor, patient, account, note)

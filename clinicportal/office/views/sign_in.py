@@ -34,7 +34,7 @@ from clinicportal.core.session_state import (
     second_step_clear,
     second_step_pending,
 )
-from clinicportal.office.auth import StaffRequest, staff_required
+from clinicportal.office.auth import StaffRequest, staff_required, staff_required_temporary_ok
 from clinicportal.office.forms import (
     StaffLoginForm,
 )
@@ -168,7 +168,7 @@ def my_two_factor_setup(request: StaffRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required_temporary_ok
 def logout_view(request: StaffRequest) -> HttpResponse:
     staff_record_logout(actor=request.actor)
     logout(request)
