@@ -203,7 +203,7 @@ def main() -> int:
     from clinicportal.accounts.models import LoginFailure
 
     practice, names = ensure_data(args.patients, args.records)
-    bench_staff(practice)  # staff without two-step, as at the front desk
+    codes = bench_staff(practice)  # recovery codes: one for each office client's sign-in
     slug = practice.slug
     pages = {
         "bare": ["/bench/bare/"],
@@ -221,7 +221,9 @@ def main() -> int:
             for client in portal:
                 portal_sign_in(client, slug=slug, username=USERNAME, password=PASSWORD)
             for client in office:
-                office_sign_in(client, username=STAFF_USERNAME, password=STAFF_PASSWORD)
+                office_sign_in(
+                    client, username=STAFF_USERNAME, password=STAFF_PASSWORD, code=codes.pop()
+                )
             bare_runs = []
             for label in ("bare", "records", "logs", "search", "bare"):
                 clients = office if label == "search" else portal
