@@ -33,8 +33,51 @@ def test_a_code_is_accepted_once_and_near_now_only():
     assert totp.matching_step(secret, "12 34 5x", after=None, now=now) is None
 
 
+def accepted(secret: str, step: int, now: float) -> bool:
+    return totp.matching_step(secret, totp.code_at(secret, step), after=None, now=now) == step
+
+
+@pytest.mark.parametrize("boundary", [1_800_000_010 * 30, 59_999_999 * 30])
+def test_only_the_current_and_the_previous_step_are_accepted_at_the_step_boundaries(boundary):
+    secret = totp.new_secret()
+    step = boundary // totp.STEP  # the step that begins at ``boundary``
+    # The first instant of a step: it and the one before work; the next one and older do not.
+    assert accepted(secret, step, boundary) and accepted(secret, step - 1, boundary)
+    assert not accepted(secret, step + 1, boundary)
+    assert not accepted(secret, step - 2, boundary)
+    # Its last instant: the same.
+    last = boundary + totp.STEP - 0.001
+    assert accepted(secret, step, last) and accepted(secret, step - 1, last)
+    assert not accepted(secret, step + 1, last)
+    assert not accepted(secret, step - 2, last)
+    # The instant before it begins, its code is a future one: refused.
+    before = boundary - 0.001
+    assert not accepted(secret, step, before)
+    assert accepted(secret, step - 1, before) and accepted(secret, step - 2, before)
+    assert not accepted(secret, step - 3, before)
+
+
+def test_a_used_step_and_the_steps_before_it_are_refused_however_recent():
+    secret = totp.new_secret()
+    now = 1_800_000_000.0
+    step = totp.current_step(now)
+    for used in (step, step - 1):
+        for code_step in (step - 1, step):
+            found = totp.matching_step(secret, totp.code_at(secret, code_step), after=used, now=now)
+            assert found == (code_step if code_step > used else None)
+
+
 def current_code(secret: str) -> str:
     return totp.code_at(secret, totp.current_step())
+
+
+def a_step_later() -> None:
+    """Make the last code used one from the step before now, as if half a minute had passed.
+
+    Only the current and the previous step's codes work, and never one already used: a test
+    that signs in again at once would otherwise wait for the next step.
+    """
+    TwoFactorDevice.objects.update(last_used_step=totp.current_step() - 1)
 
 
 def turn_on(client: Client) -> tuple[str, list[str]]:
@@ -60,13 +103,16 @@ def test_a_patient_turns_two_step_on_and_signs_in_with_a_code(ada_portal, practi
     assert visitor.get("/p/clinic-x/logs/")["Location"].startswith("/p/clinic-x/login/")
     wrong = visitor.post("/p/clinic-x/login/code/", {"code": "000000"})
     assert "That code did not work." in wrong.content.decode()
-    # The code used to turn it on cannot be replayed; the next step's code works.
+    # The code used to turn it on cannot be replayed; a later step's code works.
     device = TwoFactorDevice.objects.get()
-    next_code = totp.code_at(secret, (device.last_used_step or 0) + 1)
-    response = visitor.post("/p/clinic-x/login/code/", {"code": next_code})
+    replay = totp.code_at(secret, device.last_used_step or 0)
+    refused = visitor.post("/p/clinic-x/login/code/", {"code": replay})
+    assert "That code did not work." in refused.content.decode()
+    a_step_later()
+    response = visitor.post("/p/clinic-x/login/code/", {"code": current_code(secret)})
     assert response.status_code == 302
     assert visitor.get("/p/clinic-x/logs/").status_code == 200
-    assert AuditEvent.objects.filter(action="portal.login_failed", patient=patient_a).count() == 1
+    assert AuditEvent.objects.filter(action="portal.login_failed", patient=patient_a).count() == 2
 
 
 def test_a_recovery_code_works_once(ada_portal, practice_x):
@@ -96,10 +142,8 @@ def test_repeated_wrong_codes_pause_sign_in(ada_portal, practice_x):
     portal_login(visitor, practice_x, "ada", NEW_PASSWORD)
     for _ in range(5):
         visitor.post("/p/clinic-x/login/code/", {"code": "000000"})
-    device = TwoFactorDevice.objects.get()
-    response = visitor.post(
-        "/p/clinic-x/login/code/", {"code": totp.code_at(secret, (device.last_used_step or 0) + 1)}
-    )
+    a_step_later()
+    response = visitor.post("/p/clinic-x/login/code/", {"code": current_code(secret)})
     assert "paused" in response.content.decode()
 
 

@@ -12,7 +12,9 @@ from urllib.parse import quote, urlencode
 
 STEP = 30
 DIGITS = 6
-DRIFT_STEPS = 1  # accept the code of the previous and the next 30 seconds too
+# Accept the code of the previous 30 seconds too, for a code typed as it changed; never a
+# future step, so a code read off a phone whose clock runs ahead does not work early.
+PAST_STEPS = 1
 
 
 def new_secret() -> str:
@@ -40,12 +42,15 @@ def current_step(now: float | None = None) -> int:
 def matching_step(
     secret: str, code: str, *, after: int | None, now: float | None = None
 ) -> int | None:
-    """Return the step whose code is ``code`` near now, if later than ``after`` (no replays)."""
+    """Return the step whose code is ``code``, now or one step ago, if later than ``after``.
+
+    ``after`` is the last step that signed in: a code that worked once never works again.
+    """
     code = "".join(code.split())
     if len(code) != DIGITS or not code.isdigit():
         return None
     here = current_step(now)
-    for step in range(here - DRIFT_STEPS, here + DRIFT_STEPS + 1):
+    for step in range(here - PAST_STEPS, here + 1):
         if (after is None or step > after) and hmac.compare_digest(code_at(secret, step), code):
             return step
     return None

@@ -1,7 +1,7 @@
 """Two-step sign-in with an authenticator app: enrol, confirm, check, turn off.
 
-Codes are checked against the previous, current and next 30 seconds, and a code that worked
-once never works again. Ten recovery codes, shown once, stand in for a lost phone.
+Codes are checked against the current and the previous 30 seconds (never a future step), and a
+code that worked once never works again. Ten recovery codes, shown once, stand in for a lost phone.
 """
 
 from __future__ import annotations
