@@ -89,7 +89,7 @@ def turn_on(client: Client) -> tuple[str, list[str]]:
     assert found is not None
     secret = found.group(1)
     response = client.post("/p/clinic-x/account/two-step/", {"code": current_code(secret)})
-    codes = re.findall(r"<li><code>([a-z2-9-]+)</code></li>", response.content.decode())
+    codes = re.findall(r"<li><code>([0-9A-Z-]+)</code></li>", response.content.decode())
     assert len(codes) == 10
     return secret, codes
 
@@ -119,10 +119,42 @@ def test_a_recovery_code_works_once(ada_portal, practice_x):
     _, codes = turn_on(ada_portal)
     first = Client()
     portal_login(first, practice_x, "ada", NEW_PASSWORD)
-    assert first.post("/p/clinic-x/login/code/", {"code": codes[0].upper()}).status_code == 302
+    typed = codes[0].lower().replace("-", " ")
+    assert first.post("/p/clinic-x/login/code/", {"code": typed}).status_code == 302
     second = Client()
     portal_login(second, practice_x, "ada", NEW_PASSWORD)
     assert second.post("/p/clinic-x/login/code/", {"code": codes[0]}).status_code == 200
+    assert second.post("/p/clinic-x/login/code/", {"code": codes[1]}).status_code == 302
+
+
+def test_recovery_codes_have_at_least_112_bits():
+    codes = totp.recovery_codes()
+    assert len(totp.RECOVERY_ALPHABET) ** totp.RECOVERY_LENGTH >= 2**112
+    assert len(set(totp.RECOVERY_ALPHABET)) == len(totp.RECOVERY_ALPHABET) == 32
+    assert not set("ILOU") & set(totp.RECOVERY_ALPHABET)  # nothing to misread
+    assert len(set(codes)) == len(codes) == 10
+    for code in codes:
+        assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}", code)
+        assert totp.recovery_normalize(code) == code.replace("-", "")
+
+
+def test_a_recovery_code_is_read_however_it_is_typed():
+    code = "0A1B-2C3D-4E5F-6G7H-8J9K-MNPQ"
+    normal = "0A1B2C3D4E5F6G7H8J9KMNPQ"
+    for typed in (
+        code,
+        code.lower(),
+        normal,
+        normal.lower(),
+        code.replace("-", " "),
+        f"  {code.replace('-', ' - ')}  ",
+        "0a1b 2c3d-4e5f6g7h 8j9k mnpq",
+        "OA1B-2C3D-4E5F-6G7H-8J9K-MNPQ",  # O for 0
+    ):
+        assert totp.recovery_normalize(typed) == normal, typed
+        assert totp.recovery_hash(typed) == totp.recovery_hash(code)
+    for wrong in ("", "123456", normal[:-1], normal + "A", normal[:-1] + "U", normal[:-1] + "!"):
+        assert totp.recovery_normalize(wrong) is None, wrong
 
 
 def test_the_code_step_cannot_be_skipped_or_reached_without_a_password(ada_portal, practice_x):

@@ -9,9 +9,15 @@ from django.utils.translation import gettext_lazy as _
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("Code"),
-        max_length=20,
+        # A recovery code is 24 letters and digits in groups, typed with spaces or hyphens.
+        max_length=64,
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
         ),
         help_text=_(
             "The 6-digit code your authenticator app shows, or one of your recovery codes."

@@ -78,6 +78,8 @@ def two_factor_check(*, device: TwoFactorDevice, code: str) -> bool:
             .exclude(last_used_step__gte=step)
             .update(last_used_step=step)
         )
+    if totp.recovery_normalize(code) is None:
+        return False
     return bool(
         RecoveryCode.objects.filter(
             device=device, code_hash=totp.recovery_hash(code), used_at__isnull=True
