@@ -64,13 +64,16 @@ def test_staff_may_turn_two_step_on_and_off(bob_client, bob):
     ).content.decode()
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
     bob_client.post(
-        reverse("office:account_two_factor"), {"code": totp.code_at(secret, totp.current_step())}
+        reverse("office:account_two_factor"),
+        {"code": totp.code_at(secret, totp.current_step()), "password": PASSWORD},
     )
     assert TwoFactorDevice.objects.filter(user=bob.user, confirmed_at__isnull=False).exists()
     assert sign_in(Client(), "bob")["Location"] == reverse("office:login_code")
-    bob_client.post(reverse("office:account"), {"password": "wrong"})
+    TwoFactorDevice.objects.update(last_used_step=totp.current_step() - 1)
+    code = totp.code_at(secret, totp.current_step())
+    bob_client.post(reverse("office:account"), {"password": "wrong", "code": code})
     assert TwoFactorDevice.objects.filter(user=bob.user).exists()
-    bob_client.post(reverse("office:account"), {"password": PASSWORD})
+    bob_client.post(reverse("office:account"), {"password": PASSWORD, "code": code})
     assert not TwoFactorDevice.objects.filter(user=bob.user).exists()
 
 
@@ -78,7 +81,9 @@ def test_admins_cannot_turn_two_step_off(alice_client, alice):
     enrol_authenticator(alice)
     page = alice_client.get(reverse("office:account")).content.decode()
     assert "Admins must keep it on." in page
-    alice_client.post(reverse("office:account"), {"password": PASSWORD})
+    alice_client.post(
+        reverse("office:account"), {"password": PASSWORD, "code": authenticator_code()}
+    )
     assert TwoFactorDevice.objects.filter(user=alice.user).exists()
 
 
@@ -91,9 +96,13 @@ def test_guessing_the_password_to_turn_two_step_off_counts_toward_the_lockout(bo
 
     enrol_authenticator(bob)
     for _ in range(PER_USERNAME):
-        wrong = bob_client.post(reverse("office:account"), {"password": "wrong"})
+        wrong = bob_client.post(
+            reverse("office:account"), {"password": "wrong", "code": authenticator_code()}
+        )
         assert "That is not your current password" in wrong.content.decode()
-    right = bob_client.post(reverse("office:account"), {"password": PASSWORD})
+    right = bob_client.post(
+        reverse("office:account"), {"password": PASSWORD, "code": authenticator_code()}
+    )
     assert LOCKED_MESSAGE in right.content.decode()
     assert TwoFactorDevice.objects.filter(user=bob.user).exists()
     assert LOCKED_MESSAGE in sign_in(Client(), "bob").content.decode()

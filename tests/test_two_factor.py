@@ -88,7 +88,9 @@ def turn_on(client: Client) -> tuple[str, list[str]]:
     found = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page)
     assert found is not None
     secret = found.group(1)
-    response = client.post("/p/clinic-x/account/two-step/", {"code": current_code(secret)})
+    response = client.post(
+        "/p/clinic-x/account/two-step/", {"code": current_code(secret), "password": NEW_PASSWORD}
+    )
     codes = re.findall(r"<li><code>([0-9A-Z-]+)</code></li>", response.content.decode())
     assert len(codes) == 10
     return secret, codes
@@ -112,7 +114,7 @@ def test_a_patient_turns_two_step_on_and_signs_in_with_a_code(ada_portal, practi
     response = visitor.post("/p/clinic-x/login/code/", {"code": current_code(secret)})
     assert response.status_code == 302
     assert visitor.get("/p/clinic-x/logs/").status_code == 200
-    assert AuditEvent.objects.filter(action="portal.login_failed", patient=patient_a).count() == 2
+    assert AuditEvent.objects.filter(action="portal.code_failed", patient=patient_a).count() == 2
 
 
 def test_a_recovery_code_works_once(ada_portal, practice_x):
@@ -180,10 +182,17 @@ def test_repeated_wrong_codes_pause_sign_in(ada_portal, practice_x):
 
 
 def test_turning_off_needs_the_password(ada_portal):
-    turn_on(ada_portal)
-    ada_portal.post("/p/clinic-x/account/two-step/off/", {"password": "wrong"})
+    secret, _ = turn_on(ada_portal)
+    a_step_later()
+    ada_portal.post(
+        "/p/clinic-x/account/two-step/off/",
+        {"off-password": "wrong", "off-code": current_code(secret)},
+    )
     assert TwoFactorDevice.objects.filter(confirmed_at__isnull=False).exists()
-    ada_portal.post("/p/clinic-x/account/two-step/off/", {"password": NEW_PASSWORD})
+    ada_portal.post(
+        "/p/clinic-x/account/two-step/off/",
+        {"off-password": NEW_PASSWORD, "off-code": current_code(secret)},
+    )
     assert not TwoFactorDevice.objects.exists()
     assert "Two-step sign-in turned off" in ada_portal.get("/p/clinic-x/logs/").content.decode()
 
@@ -192,7 +201,9 @@ def test_a_wrong_first_code_keeps_the_same_secret_to_try_again(ada_portal):
     ada_portal.post("/p/clinic-x/account/two-step/", {"action": "start"})
     page = ada_portal.get("/p/clinic-x/account/two-step/").content.decode()
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
-    again = ada_portal.post("/p/clinic-x/account/two-step/", {"code": "000000"}).content.decode()
+    again = ada_portal.post(
+        "/p/clinic-x/account/two-step/", {"code": "000000", "password": NEW_PASSWORD}
+    ).content.decode()
     assert "That code did not work." in again and secret in again
     assert not TwoFactorDevice.objects.filter(confirmed_at__isnull=False).exists()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -25,10 +27,27 @@ class CodeForm(forms.Form):
     )
 
 
-class TurnOffForm(forms.Form):
+class ConfirmForm(CodeForm):
+    """The password and a code, asked again before two-step sign-in changes."""
+
     password = forms.CharField(
         label=_("Your password"),
         strip=False,
         max_length=1024,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    field_order = ["password", "code"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.pop("autofocus", None)
+
+
+class TurnOnForm(ConfirmForm):
+    """Turning it on: the code comes from the app just added."""
+
+    field_order = ["code", "password"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _("The 6-digit code the app shows now.")

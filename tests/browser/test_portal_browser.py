@@ -181,6 +181,7 @@ def test_a_patient_turns_on_two_step_sign_in(page, axe, ada_portal_user):
     axe.check(page)
     secret = page.locator("code.secret").inner_text()
     page.get_by_label("Code").fill(totp.code_at(secret, totp.current_step()))
+    page.get_by_label("Your password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Turn on two-step sign-in").click()
     expect(page.locator("[data-recovery-codes] li")).to_have_count(10)
     axe.check(page)

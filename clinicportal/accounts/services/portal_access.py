@@ -308,7 +308,7 @@ def portal_password_change(
             raise ValidationError({"current_password": _("Please enter your current password.")})
     else:
         current_password_confirm(
-            owner=account, password=current, ip=actor.ip, field="current_password"
+            owner=account, password=current, ip=actor.ip, field="current_password", actor=actor
         )
     if password_matches(new, account.password):
         raise ValidationError(
