@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from clinicportal.accounts import totp
-from clinicportal.accounts.models import TwoFactorDevice
+from clinicportal.accounts.models import RecoveryCode, TwoFactorDevice
 from clinicportal.audit.models import AuditEvent
 from tests.conftest import NEW_PASSWORD, portal_login
 
@@ -157,6 +157,18 @@ def test_a_recovery_code_is_read_however_it_is_typed():
         assert totp.recovery_hash(typed) == totp.recovery_hash(code)
     for wrong in ("", "123456", normal[:-1], normal + "A", normal[:-1] + "U", normal[:-1] + "!"):
         assert totp.recovery_normalize(wrong) is None, wrong
+
+
+def test_the_migration_retires_the_short_recovery_codes(ada_portal):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    turn_on(ada_portal)
+    retire = import_module("clinicportal.accounts.migrations.0015_retire_short_recovery_codes")
+    retire.retire(apps, None)
+    assert not RecoveryCode.objects.exists()
+    assert TwoFactorDevice.objects.filter(confirmed_at__isnull=False).exists()  # still on
 
 
 def test_the_code_step_cannot_be_skipped_or_reached_without_a_password(ada_portal, practice_x):
