@@ -19,6 +19,7 @@ from config.env import (
     env_http_url,
     env_int,
     env_list,
+    env_networks,
     env_str,
     secret_key,
     secrets_keys,
@@ -38,6 +39,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Where patients reach the site: every link in an email starts with it (never the Host header).
 CLINICPORTAL_BASE_URL = base_url("CLINICPORTAL_BASE_URL", production=PRODUCTION)
 CSRF_FAILURE_VIEW = "clinicportal.core.errors.csrf_failure"
+# The load balancers and proxies in front of the app servers: only when the connection comes
+# from one of them is its X-Forwarded-For believed (see core.context.client_ip).
+CLINICPORTAL_TRUSTED_PROXIES = env_networks("CLINICPORTAL_TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
