@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 
 from clinicportal.core.context import StaffActor, client_ip, user_agent
+from clinicportal.core.http import never_stored
 from clinicportal.core.session_state import idle_check
 from clinicportal.practices.selectors import staff_member_for_user
 from clinicportal.practices.services import staff_record_logout
@@ -32,8 +33,9 @@ View = Callable[..., HttpResponseBase]
 def staff_required(view: View) -> View:
     """Let signed-in staff through with ``request.actor`` set; send others to the office login.
 
-    A session idle for longer than CLINICPORTAL_OFFICE_IDLE_MINUTES is signed out here, on the
-    server, whatever the browser does.
+    No answer is stored by the browser or a proxy (core.http.never_stored). A session idle for
+    longer than CLINICPORTAL_OFFICE_IDLE_MINUTES is signed out here, on the server, whatever the
+    browser does.
     """
 
     @wraps(view)
@@ -58,7 +60,7 @@ def staff_required(view: View) -> View:
         request.actor = actor  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
-    return wrapped
+    return never_stored(wrapped)
 
 
 def admin_required(view: View) -> View:
