@@ -178,6 +178,10 @@ FILE_UPLOAD_HANDLERS = ["clinicportal.content.uploads.HashingUploadHandler"]
 FILE_UPLOAD_PERMISSIONS = 0o600
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("CLINICPORTAL_UPLOAD_MAX_FILES", 20, minimum=1)
 
+# Whether a practice's email settings may name a mail server inside a private network (RFC 1918,
+# link-local ...): off, so that the worker cannot be pointed at the hosting network's machines.
+CLINICPORTAL_SMTP_ALLOW_PRIVATE = env_bool("CLINICPORTAL_SMTP_ALLOW_PRIVATE", False)
+
 # A worker's claim on an email holds this long unless its heartbeat renews it; a worker whose
 # heartbeat is older is taken for stopped, and its work is taken up again.
 CLINICPORTAL_WORKER_LEASE_SECONDS = env_int("CLINICPORTAL_WORKER_LEASE_SECONDS", 120, minimum=2)

@@ -336,6 +336,25 @@ def email_settings(practice_x: Practice, smtp_port: int):
 
 
 @pytest.fixture
+def dns(monkeypatch) -> dict[str, list[str]]:
+    """Names the resolver answers with the addresses the test gives (this machine may have no
+    DNS); any other name is resolved as usual."""
+    names: dict[str, list[str]] = {}
+    resolve = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in names:
+            return resolve(host, port, *args, **kwargs)
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in names[host]
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names
+
+
+@pytest.fixture
 def medlineplus(settings):
     """A local server speaking MedlinePlus's search XML; the app is pointed at it."""
     from tests.medlineplus_server import FakeMedlinePlus

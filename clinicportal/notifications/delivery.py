@@ -18,6 +18,7 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
+from clinicportal.notifications.smtp_hosts import smtp_server_check
 
 logger = logging.getLogger(__name__)
 
@@ -120,9 +122,11 @@ def _send_group(emails: list[OutboxEmail]) -> list[tuple[OutboxEmail, str]]:
     failures: list[tuple[OutboxEmail, str]] = []
     try:
         config = emails[0].practice.email_settings
+        # Again here: what the server's name resolves to may have changed since it was saved.
+        smtp_server_check(host=config.host, port=config.port, security=config.security)
         mailer = _mailer(emails[0].practice_id, config)
         mailer.open()
-    except (smtplib.SMTPException, OSError, EmailSettings.DoesNotExist) as exc:
+    except (smtplib.SMTPException, OSError, EmailSettings.DoesNotExist, ValidationError) as exc:
         return [(email, _describe(exc)) for email in emails]
     broken = ""  # once the connection is lost, the rest wait for the next attempt
     try:
@@ -270,6 +274,8 @@ def _message(email: OutboxEmail, config: EmailSettings) -> EmailMultiAlternative
 def _describe(exc: Exception) -> str:
     if isinstance(exc, EmailSettings.DoesNotExist):
         return _("Email is not set up for this practice: see Admin → Email Settings.")
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)[:1000]
     if isinstance(exc, smtplib.SMTPResponseException):
         detail = (
             exc.smtp_error.decode(errors="replace")
