@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines carry the request id.
+    "clinicportal.core.logcontext.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -222,15 +224,38 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# Logs go to stderr only, one JSON object a line (CLINICPORTAL_LOG_FORMAT=text: one readable
+# line), each with its time in UTC, the request id, the practice and the actor; see
+# core/logformat.py. Whoever runs the process collects stderr (systemd's journal, docker).
+LOG_FORMAT = env_choice("CLINICPORTAL_LOG_FORMAT", "json", ("json", "text"))
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {"context": {"()": "clinicportal.core.logformat.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "clinicportal.core.logformat.JsonFormatter"},
+        "text": {"()": "clinicportal.core.logformat.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",  # stderr
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own lines go to the root's handler only: no second plain-text copy in DEBUG,
+        # no emails to ADMINS.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        # The development server's request lines hold query strings; the access lines of
+        # core.logcontext.RequestLogMiddleware take their place.
+        "django.server": {"handlers": [], "propagate": False},
+        # With DEBUG on, DEBUG would write every query with its parameters: patient data.
+        "django.db.backends": {"level": "INFO"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "mail.log": {"level": "WARNING"},  # aiosmtpd, in the demo's SMTP server
-        **({} if DEBUG else {"django.server": {"level": "WARNING"}}),
     },
 }

@@ -1,0 +1,184 @@
+"""Logs: one JSON object a line, with the request's id, practice and actor; no patient data,
+no secrets, no query strings; nothing logged can start a line of its own."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from clinicportal.core.logformat import ContextFilter, JsonFormatter, TextFormatter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Captured:
+    """What the project's formatter wrote, as raw text and as parsed lines."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def lines(self, logger: str | None = None) -> list[dict[str, Any]]:
+        parsed = [json.loads(line) for line in self.text.splitlines()]
+        return [line for line in parsed if logger is None or line["logger"] == logger]
+
+    def access(self) -> dict[str, Any]:
+        (line,) = self.lines("clinicportal.access")
+        return line
+
+
+@pytest.fixture
+def logs() -> Iterator[Captured]:
+    """The root logger's lines, formatted as settings.LOGGING formats them by default."""
+    captured = Captured()
+    handler = logging.StreamHandler(captured.stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ContextFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield captured
+    finally:
+        root.removeHandler(handler)
+
+
+def test_a_request_writes_a_json_line_with_the_id_its_response_carries(client, db, logs):
+    response = client.get("/healthz")
+    line = logs.access()
+    assert line["request_id"] == response["X-Request-ID"]
+    assert len(response["X-Request-ID"]) == 32
+    assert line["actor"] == "anonymous" and line["practice"] is None
+    assert (line["level"], line["method"], line["path"], line["status"]) == (
+        "INFO",
+        "GET",
+        "/healthz",
+        200,
+    )
+    assert line["time"].endswith("Z")
+    assert datetime.fromisoformat(line["time"]).utcoffset() == timedelta(0)
+    assert client.get("/healthz")["X-Request-ID"] != response["X-Request-ID"]
+
+
+def test_a_visitor_at_a_portal_is_anonymous_at_that_practice(client, practice_x, logs):
+    client.post(
+        reverse("portal:login", args=[practice_x.slug]),
+        {"username": "lovelace", "password": "wrong-horse-battery-staple"},
+    )
+    line = logs.access()
+    assert (line["practice"], line["actor"]) == (practice_x.slug, "anonymous")
+    assert "wrong-horse" not in logs.text and "lovelace" not in logs.text
+
+
+def test_query_strings_are_never_logged(alice_client, logs):
+    alice_client.get(reverse("office:patients") + "?q=Lovelace&dob=1980-04-02")
+    alice_client.get("/office/no-such-page/?q=Lovelace")
+    assert "Lovelace" not in logs.text and "1980" not in logs.text
+    assert logs.lines("clinicportal.access")[0]["path"] == reverse("office:patients")
+
+
+def test_a_single_use_links_token_is_hidden_in_every_line(client, practice_x, logs):
+    token = "s3cret-link-token-9f8e7d"
+    response = client.get(reverse("portal:password_link", args=[practice_x.slug, token]))
+    assert response.status_code == 410
+    assert token not in logs.text
+    (gone,) = logs.lines("django.request")
+    assert gone["message"] == f"Gone: /p/{practice_x.slug}/password/[hidden]/"
+    assert logs.access()["path"] == f"/p/{practice_x.slug}/password/[hidden]/"
+
+
+def test_a_token_is_hidden_even_when_the_request_is_refused_before_routing(
+    client, practice_x, logs
+):
+    token = "s3cret-link-token-9f8e7d"
+    path = reverse("portal:password_link", args=[practice_x.slug, token])
+    assert client.get(path, HTTP_HOST="evil.example").status_code == 400
+    assert token not in logs.text
+    assert logs.access()["path"] == f"/p/{practice_x.slug}/password/[hidden]/"
+
+
+def test_nothing_logged_can_start_a_new_line(logs):
+    forged = 'x\n{"level": "INFO", "message": "forged"}\r\u2028\u2029\x85\x1b[31m'
+    try:
+        raise RuntimeError(forged)
+    except RuntimeError:
+        logging.getLogger("clinicportal.test").warning("got %s", forged, exc_info=True)
+    (raw,) = logs.text.splitlines()  # str.splitlines splits at every one of those too
+    assert json.loads(raw)["message"] == f"got {forged}"
+    record = logging.LogRecord("t", logging.WARNING, __file__, 1, "got %s", (forged,), None)
+    ContextFilter().filter(record)
+    assert len(TextFormatter().format(record).splitlines()) == 1
+
+
+def run(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """A request in a fresh process, logged as settings.LOGGING says."""
+    script = (
+        "from django.test import Client; "
+        "r = Client(raise_request_exception=False)"
+        ".get('/p/clinic-x/password/t0ken/?q=Ada', HTTP_HOST='localhost'); "
+        "print(r['X-Request-ID'])"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CLINICPORTAL_", "LOG_"))}
+    clean |= {"CLINICPORTAL_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "shell", "--no-imports", "-c", script],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_settings_write_json_lines_to_stderr_by_default(tmp_path):
+    result = run({}, tmp_path)
+    request_id = result.stdout.strip()
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    (access,) = [line for line in lines if line["logger"] == "clinicportal.access"]
+    assert access["request_id"] == request_id and access["actor"] == "anonymous"
+    assert "t0ken" not in result.stderr and "Ada" not in result.stderr
+
+
+def test_the_text_format_is_one_readable_line_a_record(tmp_path):
+    result = run({"CLINICPORTAL_LOG_FORMAT": "text"}, tmp_path)
+    request_id = result.stdout.strip()
+    (access,) = [line for line in result.stderr.splitlines() if "clinicportal.access" in line]
+    assert f"request_id={request_id}" in access and "actor=anonymous" in access
+    assert "t0ken" not in result.stderr
+
+
+def test_an_unknown_log_format_stops_start_up(tmp_path):
+    result = run({"CLINICPORTAL_LOG_FORMAT": "xml"}, tmp_path)
+    assert result.returncode != 0 and "CLINICPORTAL_LOG_FORMAT" in result.stderr
+
+
+def test_a_readiness_failure_is_logged_by_its_type_and_code_never_its_message(
+    client, db, logs, monkeypatch
+):
+    from clinicportal.core import health
+
+    monkeypatch.setattr(health, "_checks", dict(health._checks))
+
+    def search_index() -> None:
+        raise ConnectionRefusedError(111, "refused by search.internal as user ada@example.com")
+
+    health.readiness_check_register("search", search_index)
+    assert client.get("/readyz").status_code == 503
+    (failed,) = logs.lines("clinicportal.core.health")
+    assert failed["message"] == "readiness: search unreachable: ConnectionRefusedError ECONNREFUSED"
+    assert failed["exception"]["type"] == "builtins.ConnectionRefusedError"
+    assert failed["exception"]["code"] == "ECONNREFUSED"
+    assert "ada@example.com" not in logs.text
