@@ -9,15 +9,20 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from clinicportal.accounts.services.api_keys import api_key_create
 from clinicportal.core.logformat import ContextFilter, JsonFormatter, TextFormatter
+from tests.conftest import PDF_BYTES, actor
+from tests.test_records import named
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,6 +78,39 @@ def test_a_request_writes_a_json_line_with_the_id_its_response_carries(client, d
     assert client.get("/healthz")["X-Request-ID"] != response["X-Request-ID"]
 
 
+def test_an_office_request_names_the_practice_and_the_staff_member(alice_client, alice, logs):
+    response = alice_client.get(reverse("office:patients"))
+    line = logs.access()
+    assert line["request_id"] == response["X-Request-ID"]
+    assert line["practice"] == alice.practice.slug
+    assert line["actor"] == f"staff:{alice.user.pk}"
+
+
+def test_a_portal_request_names_the_account(ada_portal, practice_x, logs):
+    from clinicportal.accounts.models import PortalAccount
+
+    response = ada_portal.get(reverse("portal:home", args=[practice_x.slug]))
+    account = PortalAccount.objects.get(username="ada")
+    line = logs.access()
+    assert line["request_id"] == response["X-Request-ID"]
+    assert (line["practice"], line["actor"]) == (practice_x.slug, f"portal:{account.pk}")
+
+
+def test_an_api_request_names_the_key_and_never_the_key_itself(alice, patient_a, logs):
+    stored, key = api_key_create(actor=actor(alice), name="Reception printer")
+    response = Client().post(
+        reverse("api:portal_documents", args=[patient_a.public_id]),
+        {"file": named("Lovelace-eye-exam.pdf", PDF_BYTES), "description": "Ada's exam"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 201
+    line = logs.access()
+    assert line["request_id"] == response["X-Request-ID"]
+    assert (line["practice"], line["actor"]) == (alice.practice.slug, f"api:{stored.pk}")
+    for secret in (key, "Lovelace", "Ada"):
+        assert secret not in logs.text
+
+
 def test_a_visitor_at_a_portal_is_anonymous_at_that_practice(client, practice_x, logs):
     client.post(
         reverse("portal:login", args=[practice_x.slug]),
@@ -81,6 +119,16 @@ def test_a_visitor_at_a_portal_is_anonymous_at_that_practice(client, practice_x,
     line = logs.access()
     assert (line["practice"], line["actor"]) == (practice_x.slug, "anonymous")
     assert "wrong-horse" not in logs.text and "lovelace" not in logs.text
+
+
+def test_every_line_of_a_request_carries_its_id(bob_client, bob, logs):
+    path = reverse("office:patient", args=[uuid.uuid4()])
+    response = bob_client.get(path)
+    assert response.status_code == 404
+    not_found, access = logs.lines("django.request"), logs.access()
+    assert [line["message"] for line in not_found] == [f"Not Found: {path}"]
+    assert not_found[0]["request_id"] == access["request_id"] == response["X-Request-ID"]
+    assert not_found[0]["actor"] == f"staff:{bob.user.pk}"
 
 
 def test_query_strings_are_never_logged(alice_client, logs):
@@ -108,6 +156,24 @@ def test_a_token_is_hidden_even_when_the_request_is_refused_before_routing(
     assert client.get(path, HTTP_HOST="evil.example").status_code == 400
     assert token not in logs.text
     assert logs.access()["path"] == f"/p/{practice_x.slug}/password/[hidden]/"
+
+
+@pytest.mark.urls("tests.error_urls")
+def test_a_logged_exception_has_no_data_from_the_request(alice, logs):
+    client = Client(raise_request_exception=False)
+    client.force_login(alice.user)
+    response = client.post(
+        "/office/broken-with-data/", {"name": "Ada Lovelace", "email": "ada@example.com"}
+    )
+    assert response.status_code == 500
+    (error,) = logs.lines("django.request")
+    assert error["level"] == "ERROR"
+    assert error["message"] == "Internal Server Error: /office/broken-with-data/"
+    assert error["exception"]["type"] == "builtins.ValueError"
+    assert any("broken_with_data" in frame for frame in error["exception"]["stack"])
+    assert error["request_id"] == response["X-Request-ID"]
+    assert error["actor"] == f"staff:{alice.user.pk}"
+    assert "Lovelace" not in logs.text and "ada@example.com" not in logs.text
 
 
 def test_nothing_logged_can_start_a_new_line(logs):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from clinicportal.core.context import StaffActor, client_ip, user_agent
 from clinicportal.core.http import never_stored
+from clinicportal.core.logcontext import bind_actor
 from clinicportal.core.session_state import idle_check
 from clinicportal.practices.selectors import staff_member_for_user
 from clinicportal.practices.services import staff_record_logout
@@ -49,6 +50,7 @@ def staff_required(view: View) -> View:
         actor = StaffActor(
             user=staff.user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
         )
+        bind_actor(actor)
         if idle_check(request, SEEN, settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60).expired:
             staff_record_logout(actor=actor, timed_out=True)
             logout(request)

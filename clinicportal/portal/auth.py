@@ -29,6 +29,7 @@ from clinicportal.accounts.services.sessions import (
 from clinicportal.core import session_state
 from clinicportal.core.context import PortalActor, client_ip, user_agent
 from clinicportal.core.http import never_stored
+from clinicportal.core.logcontext import bind_actor
 from clinicportal.core.session_state import idle_check, second_step_await
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
@@ -142,6 +143,7 @@ def portal_required(
                 ip=client_ip(request),
                 user_agent=user_agent(request),
             )
+            bind_actor(actor)
             portal_request: PortalRequest = request  # type: ignore[assignment]
             portal_request.practice = practice
             portal_request.portal = actor
