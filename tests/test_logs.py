@@ -22,6 +22,7 @@ from django.urls import reverse
 from clinicportal.accounts.services.api_keys import api_key_create
 from clinicportal.core.logformat import ContextFilter, JsonFormatter, TextFormatter
 from tests.conftest import PDF_BYTES, actor
+from tests.test_notifications import _link_from
 from tests.test_records import named
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,6 +188,27 @@ def test_nothing_logged_can_start_a_new_line(logs):
     record = logging.LogRecord("t", logging.WARNING, __file__, 1, "got %s", (forged,), None)
     ContextFilter().filter(record)
     assert len(TextFormatter().format(record).splitlines()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workers_lines_name_it_and_its_task_and_no_address(
+    ada_portal, email_settings, smtp_server, logs
+):
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    Client().post("/p/clinic-x/forgot/", {"identifier": "ADA@example.com"})
+    task = DBTaskResult.objects.get()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--worker-id", "w1", verbosity=1)
+    assert len(smtp_server.messages) == 1
+    worker = [line for line in logs.lines() if line.get("worker") == "w1"]
+    assert worker[0]["message"] == "Starting worker worker_id=w1"
+    assert {line["actor"] for line in worker} == {"worker:w1"}
+    assert {line["request_id"] for line in worker} == {None}
+    (running,) = [line for line in worker if "state=RUNNING" in line["message"]]
+    assert running["task"] == str(task.id)
+    link = _link_from(smtp_server)
+    assert "ada@example.com" not in logs.text.lower() and link not in logs.text
 
 
 def run(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
