@@ -253,6 +253,27 @@ def test_an_unknown_log_format_stops_start_up(tmp_path):
     assert result.returncode != 0 and "CLINICPORTAL_LOG_FORMAT" in result.stderr
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_email_is_logged_by_its_number_and_code_never_its_address(
+    alice_client, email_settings, smtp_server, logs
+):
+    from clinicportal.notifications.models import OutboxEmail
+    from tests.conftest import run_worker
+
+    async def refuse(server, session, envelope):
+        return "550 5.1.1 <ada@example.com>: Recipient address rejected"
+
+    smtp_server.handle_DATA = refuse
+    alice_client.post(reverse("office:settings_email"), {"action": "test", "to": "ada@example.com"})
+    run_worker()
+    email = OutboxEmail.objects.get()
+    assert "ada@example.com" in email.last_error  # for staff, in the Outbox
+    (warning,) = logs.lines("clinicportal.notifications.delivery")
+    assert warning["message"] == f"email {email.pk} not sent (attempt 1): SMTPDataError 550"
+    assert warning["actor"].startswith("worker:")
+    assert "ada@example.com" not in logs.text
+
+
 def test_a_readiness_failure_is_logged_by_its_type_and_code_never_its_message(
     client, db, logs, monkeypatch
 ):

@@ -31,6 +31,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from clinicportal.core import logcontext
+from clinicportal.core.logformat import error_code
 from clinicportal.notifications.delivery import (
     close_quietly,
     lease,
@@ -140,7 +141,9 @@ class Worker(LibraryWorker):
             except DatabaseError as exc:
                 failures += 1
                 wait = min(0.5 * 2**failures, MAX_DATABASE_WAIT)
-                logger.warning("database unreachable, trying again in %.1fs: %s", wait, exc)
+                logger.warning(
+                    "database unreachable, trying again in %.1fs: %s", wait, error_code(exc)
+                )
                 close_quietly()
                 time.sleep(wait)
                 continue
@@ -192,7 +195,7 @@ class Worker(LibraryWorker):
                     try:
                         worker_beat(worker_id=self.worker_id, started_at=self.started_at)
                     except DatabaseError as exc:
-                        logger.warning("heartbeat not recorded: %s", exc)
+                        logger.warning("heartbeat not recorded: %s", error_code(exc))
                         close_quietly()
                     self._stopped.wait(heartbeat_every())
             finally:
