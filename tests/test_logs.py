@@ -3,12 +3,14 @@ no secrets, no query strings; nothing logged can start a line of its own."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import logging
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -21,7 +23,7 @@ from django.urls import reverse
 
 from clinicportal.accounts.services.api_keys import api_key_create
 from clinicportal.core.logformat import ContextFilter, JsonFormatter, TextFormatter
-from tests.conftest import PDF_BYTES, actor
+from tests.conftest import PDF_BYTES, actor, free_port
 from tests.test_notifications import _link_from
 from tests.test_records import named
 
@@ -291,3 +293,54 @@ def test_a_readiness_failure_is_logged_by_its_type_and_code_never_its_message(
     assert failed["exception"]["type"] == "builtins.ConnectionRefusedError"
     assert failed["exception"]["code"] == "ECONNREFUSED"
     assert "ada@example.com" not in logs.text
+
+
+def test_under_gunicorn_every_line_on_stderr_is_json_with_the_request_id(tmp_path):
+    """gunicorn reads gunicorn.conf.py from where it starts: its own lines are JSON too."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CLINICPORTAL_", "LOG_"))}
+    env = clean | {
+        "CLINICPORTAL_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "-w",
+        "1",
+        "-b",
+        f"127.0.0.1:{port}",
+    ]
+    with (tmp_path / "stderr").open("w+") as stderr:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stderr=stderr)
+        try:
+            request_id = _get_request_id(port, "/healthz?q=Lovelace")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        stderr.seek(0)
+        output = stderr.read()
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert any(line["logger"] == "gunicorn.error" for line in lines)
+    (access,) = [line for line in lines if line["logger"] == "clinicportal.access"]
+    assert access["request_id"] == request_id and access["path"] == "/healthz"
+    assert "Lovelace" not in output
+
+
+def _get_request_id(port: int, path: str) -> str:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            assert response.status == 200
+            return str(response.getheader("X-Request-ID"))
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
