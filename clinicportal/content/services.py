@@ -10,13 +10,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from clinicportal.content.archive import ZIP_MAX_ENTRIES, ZIP_MAX_UNPACKED_BYTES
 from clinicportal.content.blobstore import StoredContent, get_blob_store
 from clinicportal.content.checks import NOT_TEXT, Problem, open_problem, text_refusal
 from clinicportal.content.models import Blob, blob_storage_name
 from clinicportal.content.sniff import (
     ALLOWED_DESCRIPTION,
+    DOCX,
     REFUSED_EXTENSIONS,
     TEXT,
     FileType,
@@ -156,6 +159,16 @@ def _unopenable(name: str, file_type: FileType, problem: Problem) -> ValidationE
             "“%(name)s” is protected by a password, so patients could not open it. "
             "Please upload a copy without a password."
         ) % {"name": name}
+    elif problem is Problem.TOO_COMPLEX and file_type is DOCX:
+        message = _(
+            "“%(name)s” is a Word document too large to check: it unpacks to more than "
+            "%(limit)s or holds more than %(parts)s parts. "
+            "Please save it as a smaller document (for example, in parts) and upload that."
+        ) % {
+            "name": name,
+            "limit": filesizeformat(ZIP_MAX_UNPACKED_BYTES),
+            "parts": number_format(ZIP_MAX_ENTRIES, force_grouping=True),
+        }
     elif problem is Problem.TOO_COMPLEX:
         message = _(
             "“%(name)s” is a PDF too large to check. "

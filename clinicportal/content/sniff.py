@@ -8,12 +8,13 @@ The name only has to agree with the content: see ``name_extension``.
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import PurePosixPath
 
 from django.utils.translation import gettext_noop
+
+from clinicportal.content.archive import entry_names
 
 HEAD_BYTES = 8192
 
@@ -205,12 +206,8 @@ def markup_kind(text: str) -> str | None:
 
 
 def _is_docx(path: str | PathLike[str]) -> bool:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False
-    return "[Content_Types].xml" in names and "word/document.xml" in names
+    names = entry_names(path)  # None for an archive too large to list: see ``archive``
+    return names is not None and "[Content_Types].xml" in names and "word/document.xml" in names
 
 
 def _is_text(head: bytes) -> bool:
