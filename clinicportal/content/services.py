@@ -20,6 +20,7 @@ from clinicportal.content.models import Blob, blob_storage_name
 from clinicportal.content.sniff import (
     ALLOWED_DESCRIPTION,
     DOCX,
+    PROGRAM_EXTENSIONS,
     REFUSED_EXTENSIONS,
     TEXT,
     FileType,
@@ -119,8 +120,9 @@ def _agreeing_name(name: str, extension: str, file_type: FileType) -> str:
     """Return the name to keep for an upload of this type, or refuse a name that misleads.
 
     A name that claims another type we know is refused, except between pictures (phones and
-    scanners often call a PNG ".jpg"): there the ending is corrected. A name that claims no
-    type we know gets the content's ending added, so a download opens in the right program.
+    scanners often call a PNG ".jpg"): there the ending is corrected, as is a program's
+    (".exe"). A name that claims no type we know gets the content's ending added, so a
+    download opens in the right program and is stored and served under it.
     """
     if extension in file_type.extensions:
         return name
@@ -149,7 +151,8 @@ def _agreeing_name(name: str, extension: str, file_type: FileType) -> str:
             },
             code="type",
         )
-    stem = name[: -len(extension) - 1] if claimed is not None else name
+    replaced = claimed is not None or extension in PROGRAM_EXTENSIONS
+    stem = name[: -len(extension) - 1] if replaced else name
     return display_filename(f"{stem[: DISPLAY_NAME_MAX - 6]}.{file_type.extension}")
 
 

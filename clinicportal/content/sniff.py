@@ -115,6 +115,13 @@ REFUSED_EXTENSIONS = frozenset(
     {"htm", "html", "xhtml", "xht", "shtml", "svg", "svgz", "xml", "xsl", "php", "phtml"}
     | {"js", "mjs", "hta"}
 )
+# Names of programs and scripts. A file of a type we accept named so loses that ending for its
+# own: "scan.exe" that is a PDF is kept as "scan.pdf", not "scan.exe.pdf", which shows as
+# "scan.exe" where a computer hides endings, and which mail filters take for a disguise.
+PROGRAM_EXTENSIONS = frozenset(
+    {"exe", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "dll", "cpl", "lnk", "reg"}
+    | {"jar", "ps1", "psm1", "vbs", "vbe", "jse", "wsf", "wsh", "sh", "app", "apk", "dmg"}
+)
 _EXTENSION = re.compile(r"[a-z0-9]{1,5}")
 
 
