@@ -403,6 +403,15 @@ def test_a_file_is_downloaded_under_the_ending_of_its_content(bob_client, patien
     assert response["Content-Disposition"] == 'attachment; filename="scan.pdf"'
 
 
+def test_text_is_served_as_utf_8(bob_client, patient_a):
+    upload(bob_client, patient_a, named("notes.txt", "Café au lait ✓\n".encode()))
+    chart_file = ChartFile.objects.get()
+    for name in ("office:chart_file_inline", "office:chart_file_download"):
+        response = bob_client.get(reverse(name, args=[patient_a.public_id, chart_file.public_id]))
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert b"".join(response.streaming_content).decode() == "Café au lait ✓\n"
+
+
 def test_images_are_served_inline_in_a_sandbox(bob_client, patient_a):
     upload(bob_client, patient_a, named("eye.png", png_bytes()))
     chart_file = ChartFile.objects.get()

@@ -25,6 +25,9 @@ def stored_file_response(
     wsgi.file_wrapper (sendfile), or, with CLINICPORTAL_X_ACCEL_PREFIX set, to nginx.
     """
     response: HttpResponseBase
+    if content_type.startswith("text/") and "charset=" not in content_type:
+        # Text is stored only when it is UTF-8 (content checks it): say so, or a browser guesses.
+        content_type = f"{content_type}; charset=utf-8"
     prefix = settings.CLINICPORTAL_X_ACCEL_PREFIX
     if prefix:
         relative = Path(path).relative_to(settings.CLINICPORTAL_STORAGE_DIR).as_posix()
