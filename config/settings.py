@@ -195,14 +195,16 @@ TASKS = {
     }
 }
 
-# A strict Content-Security-Policy: nothing inline, nothing from elsewhere.
+# A strict Content-Security-Policy: nothing inline, nothing from elsewhere, no plugins, framed
+# by nobody. The file views the site previews in a frame say frame-ancestors 'self' and
+# X-Frame-Options SAMEORIGIN instead (core.files.framed_by_this_site).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
-    "object-src": [CSP.SELF],
-    "frame-ancestors": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
     "base-uri": [CSP.NONE],
 }

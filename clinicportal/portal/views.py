@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts.enrolment import enrolment_page
@@ -46,6 +45,7 @@ from clinicportal.accounts.services.two_step import (
 )
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
+from clinicportal.core.files import framed_by_this_site
 from clinicportal.core.forms import service_errors
 from clinicportal.core.pagination import counted_page
 from clinicportal.core.reversing import reverse_with_id_slot
@@ -402,7 +402,7 @@ def records(request: PortalRequest) -> HttpResponse:
     return render(request, "portal/records.html", context)
 
 
-@xframe_options_sameorigin
+@framed_by_this_site
 @require_GET
 @portal_required()
 def record_content(

@@ -11,12 +11,12 @@ from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinicportal.accounts.selectors import (
     portal_access_for_patient,
 )
+from clinicportal.core.files import framed_by_this_site
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     AssignForm,
@@ -357,7 +357,7 @@ def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) 
     return render(request, "office/portal_document_search_online.html", context, status=status)
 
 
-@xframe_options_sameorigin
+@framed_by_this_site
 @require_GET
 @staff_required
 def portal_document_content(
