@@ -71,6 +71,8 @@ MIDDLEWARE = [
     # First: every later middleware's log lines carry the request id.
     "clinicportal.core.logcontext.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Right after the HTTPS redirect, which leaves the API out: refuses plain-http API requests.
+    "clinicportal.api.middleware.ApiHttpsOnlyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: picks each request's language (English only, for now).
@@ -212,11 +214,17 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Refuse API requests made over plain HTTP (JSON 403); on in production with the HTTPS redirect.
+CLINICPORTAL_API_HTTPS_ONLY = False
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A program would follow a redirect and send its API key again: the API is not redirected
+    # but refuses plain HTTP instead, wherever the site's pages are redirected.
+    SECURE_REDIRECT_EXEMPT = [r"^api(?:/|$)"]
+    CLINICPORTAL_API_HTTPS_ONLY = SECURE_SSL_REDIRECT
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
