@@ -383,3 +383,16 @@ def office_sign_in(client: HttpClient, *, username: str, password: str, code: st
     response = client.post_form(step, {"csrfmiddlewaretoken": token, "code": code})
     if response.status != 302 or "login" in response.location:
         raise RuntimeError(f"office code refused: {response.status} {response.location}")
+
+
+def office_search(client: HttpClient, text: str) -> str:
+    """Post a patient search like the office's search box; return the page it leads to.
+
+    That address holds only the search's handle (``/office/patients/?s=...``), good in this
+    client's session for its last few searches (office/searches.py).
+    """
+    token = client.csrf_token("/office/patients/")
+    response = client.post_form("/office/patients/", {"csrfmiddlewaretoken": token, "q": text})
+    if response.status != 302 or "?s=" not in response.location:
+        raise RuntimeError(f"office search failed: {response.status} {response.location}")
+    return response.location

@@ -14,6 +14,8 @@ import io
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.test import Client
@@ -165,6 +167,22 @@ def patient_c(carol: StaffMember) -> Patient:
 def login(client: Client, member: StaffMember) -> Client:
     client.force_login(member.user)
     return client
+
+
+def search_params(client: Client, url: str, text: str) -> dict[str, str]:
+    """Search as staff do: post the terms; return the query of the page it redirects to.
+
+    That query holds the search's handle (``{"s": ...}``), never the terms; an empty search
+    goes to the page without one.
+    """
+    answer = client.post(url, {"q": text})
+    assert answer.status_code == 302, answer.status_code
+    return dict(parse_qsl(urlsplit(answer["Location"]).query))
+
+
+def searched(client: Client, url: str, text: str, **params: str | int) -> Any:
+    """Post a search at ``url`` and open the page it leads to (with ``params``, a page number)."""
+    return client.get(url, {**search_params(client, url, text), **params})
 
 
 @pytest.fixture
@@ -327,6 +345,25 @@ def email_settings(practice_x: Practice, smtp_port: int):
         security=EmailSettings.Security.NONE,
         from_address="portal@clinic-x.example",
     )
+
+
+@pytest.fixture
+def dns(monkeypatch) -> dict[str, list[str]]:
+    """Names the resolver answers with the addresses the test gives (this machine may have no
+    DNS); any other name is resolved as usual."""
+    names: dict[str, list[str]] = {}
+    resolve = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in names:
+            return resolve(host, port, *args, **kwargs)
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in names[host]
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names
 
 
 @pytest.fixture

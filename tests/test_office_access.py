@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
-from tests.conftest import PASSWORD, add_chart_pdf, office_sign_in
+from tests.conftest import PASSWORD, add_chart_pdf, office_sign_in, searched
 
 
 def patient_urls(patient, chart_file) -> list[str]:
@@ -61,7 +61,7 @@ def test_patients_of_another_practice_are_not_listed(carol_client, patient_a, pa
     response = carol_client.get(reverse("office:patients"))
     assert b"Babbage" in response.content
     assert b"Lovelace" not in response.content
-    response = carol_client.get(reverse("office:patients"), {"q": "Lovelace"})
+    response = searched(carol_client, reverse("office:patients"), "Lovelace")
     assert b"Lovelace, Ada" not in response.content
     assert b"No patients match" in response.content
 

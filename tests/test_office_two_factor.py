@@ -102,6 +102,21 @@ def test_my_account_needs_sign_in(client):
     assert client.get(reverse("office:account"))["Location"].startswith("/office/login/")
 
 
+def test_guessing_the_password_to_renew_recovery_codes_counts_toward_the_lockout(bob_client, bob):
+    from clinicportal.accounts.throttle import LOCKED_MESSAGE, PER_USERNAME
+
+    enrol_authenticator(bob)
+    url = reverse("office:account_recovery_codes")
+    for _ in range(PER_USERNAME):
+        wrong = bob_client.post(
+            url, {"codes-password": "wrong", "codes-code": authenticator_code()}
+        )
+        assert "That is not your current password" in wrong.content.decode()
+    right = bob_client.post(url, {"codes-password": PASSWORD, "codes-code": authenticator_code()})
+    assert LOCKED_MESSAGE in right.content.decode()
+    assert LOCKED_MESSAGE in sign_in(Client(), "bob").content.decode()
+
+
 def test_the_setup_page_after_enrolling_elsewhere_goes_on_instead_of_failing(client, alice):
     sign_in(client, "alice")
     client.post(reverse("office:login_setup"), {"action": "start"})

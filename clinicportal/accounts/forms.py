@@ -11,9 +11,15 @@ from django.utils.translation import gettext_lazy as _
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("Code"),
-        max_length=20,
+        # A recovery code is 24 letters and digits in groups, typed with spaces or hyphens.
+        max_length=64,
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
         ),
         help_text=_(
             "The 6-digit code your authenticator app shows, or one of your recovery codes."
@@ -21,13 +27,30 @@ class CodeForm(forms.Form):
     )
 
 
-class TurnOffForm(forms.Form):
+class ConfirmForm(CodeForm):
+    """The password and a code, asked again before two-step sign-in changes."""
+
     password = forms.CharField(
         label=_("Your password"),
         strip=False,
         max_length=1024,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    field_order = ["password", "code"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.pop("autofocus", None)
+
+
+class TurnOnForm(ConfirmForm):
+    """Turning it on: the code comes from the app just added."""
+
+    field_order = ["code", "password"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _("The 6-digit code the app shows now.")
 
 
 class NewPasswordForm(forms.Form):

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from clinicportal.core.crypto import EncryptedTextField
@@ -19,8 +21,29 @@ class User(AbstractUser):
 
     password_is_temporary = models.BooleanField(default=False)
 
+    # Part of what each office session is signed with, like the password: raising it ends all
+    # of the user's sessions at once (accounts.services.sessions.staff_sessions_end).
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+
     class Meta:
         db_table = "accounts_user"
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret)
+
+    def _session_hash(self, secret: str | bytes | None) -> str:
+        if not self.session_epoch:  # Django's own, so sessions begun before the field carry on
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        return salted_hmac(
+            "clinicportal.accounts.User.session_auth_hash",
+            f"{self.password}\n{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class PortalAccount(models.Model):

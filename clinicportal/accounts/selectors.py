@@ -108,3 +108,8 @@ def two_factor_pending(owner: User | PortalAccount) -> TwoFactorDevice | None:
     """The authenticator the owner is enrolling (not yet confirmed), if any."""
     field = "user" if isinstance(owner, User) else "portal_account"
     return TwoFactorDevice.objects.filter(**{field: owner}, confirmed_at__isnull=True).first()
+
+
+def recovery_codes_left(device: TwoFactorDevice) -> int:
+    """How many of the device's recovery codes are still unused."""
+    return device.recovery_codes.filter(used_at__isnull=True).count()

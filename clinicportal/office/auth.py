@@ -16,6 +16,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from clinicportal.core.context import StaffActor, client_ip, user_agent
+from clinicportal.core.http import never_stored
+from clinicportal.core.logcontext import bind_actor
 from clinicportal.core.session_state import idle_check
 from clinicportal.practices.selectors import staff_member_for_user
 from clinicportal.practices.services import staff_record_logout
@@ -33,9 +35,9 @@ View = Callable[..., HttpResponseBase]
 def staff_required(view: View) -> View:
     """Let signed-in staff through with ``request.actor`` set; send others to the office login.
 
-    A session idle for longer than CLINICPORTAL_OFFICE_IDLE_MINUTES is signed out here, on the
-    server, whatever the browser does. Staff whose password is temporary go to choose their
-    own first.
+    No answer is stored by the browser or a proxy (core.http.never_stored). A session idle for
+    longer than CLINICPORTAL_OFFICE_IDLE_MINUTES is signed out here, on the server, whatever the
+    browser does. Staff whose password is temporary go to choose their own first.
     """
     return _staff_gate(view, allow_temporary=False)
 
@@ -58,6 +60,7 @@ def _staff_gate(view: View, *, allow_temporary: bool) -> View:
         actor = StaffActor(
             user=staff.user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
         )
+        bind_actor(actor)
         if idle_check(request, SEEN, settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60).expired:
             staff_record_logout(actor=actor, timed_out=True)
             logout(request)
@@ -71,7 +74,7 @@ def _staff_gate(view: View, *, allow_temporary: bool) -> View:
         request.actor = actor  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
-    return wrapped
+    return never_stored(wrapped)
 
 
 def admin_required(view: View) -> View:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("account/", sign_in.my_account, name="account"),
     path("account/two-step/", sign_in.my_two_factor_setup, name="account_two_factor"),
     path("account/password/", password.my_password, name="account_password"),
+    path("account/recovery-codes/", sign_in.my_recovery_codes, name="account_recovery_codes"),
     path("patients/", patients.patient_list, name="patients"),
     path("patients/new/", patients.patient_create, name="patient_create"),
     path("patients/<uuid:patient_id>/", patients.patient_detail, name="patient"),

@@ -64,6 +64,8 @@ def test_staff_sign_in_and_add_a_patient(page, axe, bob):
     page.get_by_label("Search by name, date of birth or phone").fill("frank")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("link", name="Franklin, Rosalind")).to_be_visible()
+    assert "?s=" in page.url and "frank" not in page.url.lower()  # the terms were posted
+    expect(page.get_by_label("Search by name, date of birth or phone")).to_have_value("frank")
     axe.check(page)
 
 

@@ -304,7 +304,7 @@ def portal_password_change(
     ``current`` is required, except right after signing in with a temporary password.
     """
     account = actor.account
-    password_change_check(owner=account, current=current, new=new, ip=actor.ip)
+    password_change_check(owner=account, current=current, new=new, ip=actor.ip, actor=actor)
     with transaction.atomic():
         _set_password(account, new, temporary=False)
         account.save()

@@ -1,4 +1,4 @@
-"""Portal sessions: start, touch, sign out, and ending them all at once."""
+"""Portal sessions: start, touch, sign out, and ending them all at once; ending staff sessions."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from clinicportal.accounts.models import (
     PortalAccount,
     PortalSession,
+    User,
 )
 from clinicportal.accounts.services.common import _record_for_patients
 from clinicportal.audit.models import AuditEvent
@@ -30,6 +32,17 @@ def portal_sessions_end(*, account: PortalAccount, except_key: str | None = None
         store(session_key=key).delete()
     sessions.delete()
     return len(keys)
+
+
+def staff_sessions_end(*, user: User) -> None:
+    """End every office session of ``user`` at once, as a new password does.
+
+    Each session is signed with the user's password and ``session_epoch``; raising the epoch
+    makes every signature wrong. To keep its own session, the caller then signs it again with
+    ``django.contrib.auth.update_session_auth_hash(request, user)``.
+    """
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
 
 
 def portal_session_start(

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,8 +18,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts.enrolment import enrolment_page
-from clinicportal.accounts.forms import ChangePasswordForm, CodeForm
+from clinicportal.accounts.forms import ChangePasswordForm, CodeForm, ConfirmForm
 from clinicportal.accounts.selectors import (
+    recovery_codes_left,
     two_factor_device,
 )
 from clinicportal.accounts.services.common import SignInRefused
@@ -27,8 +29,9 @@ from clinicportal.accounts.services.sign_in import (
     second_step_attempt,
     sign_in_complete,
 )
-from clinicportal.accounts.services.two_step import staff_two_factor_turn_on
-from clinicportal.core.context import client_ip, user_agent
+from clinicportal.accounts.services.two_step import recovery_codes_renew, two_factor_turn_on
+from clinicportal.core.context import StaffActor, client_ip, user_agent
+from clinicportal.core.forms import service_errors
 from clinicportal.core.session_state import (
     second_step_await,
     second_step_clear,
@@ -119,9 +122,15 @@ def _two_factor_enrol(
     if two_factor_device(user) is not None:  # done meanwhile, in another tab
         return redirect("office:login_code" if during_login else "office:account")
 
-    def turn_on(code: str) -> list[str]:
-        codes = staff_two_factor_turn_on(
-            user=user, code=code, ip=client_ip(request), user_agent=user_agent(request)
+    def turn_on(data: dict[str, str]) -> list[str]:
+        actor = StaffActor(
+            user=user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
+        )
+        codes = two_factor_turn_on(
+            actor=actor,
+            password=None if during_login else data["password"],
+            code=data["code"],
+            session_key=request.session.session_key or "",
         )
         if during_login:
             sign_in_complete(
@@ -129,6 +138,8 @@ def _two_factor_enrol(
             )
             second_step_clear(request, PENDING)
             auth_login(request, user)
+        else:  # the other sessions ended; this one goes on
+            update_session_auth_hash(request, user)
         return codes
 
     return enrolment_page(
@@ -140,6 +151,7 @@ def _two_factor_enrol(
         templates=("office/two_factor_setup.html", "office/recovery_codes.html"),
         done_url=done_url,
         context={"during_login": during_login},
+        ask_password=not during_login,
     )
 
 
@@ -147,13 +159,47 @@ def _two_factor_enrol(
 @require_GET
 @staff_required
 def my_account(request: StaffRequest) -> HttpResponse:
-    """The signed-in staff member's own settings: two-step sign-in (always on), password."""
+    """The signed-in staff member's own settings: two-step sign-in (always on) and its recovery
+    codes, and the password."""
+    return _account_page(request, codes_form=ConfirmForm(prefix="codes"))
+
+
+def _account_page(request: StaffRequest, *, codes_form: ConfirmForm) -> HttpResponse:
     device = two_factor_device(request.actor.user)
     return render(
         request,
         "office/account.html",
-        {"two_factor_on": device is not None, "password_form": ChangePasswordForm()},
+        {
+            "two_factor_on": device is not None,
+            "codes_left": recovery_codes_left(device) if device is not None else 0,
+            "codes_form": codes_form,
+            "password_form": ChangePasswordForm(),
+        },
     )
+
+
+@never_cache
+@require_POST
+@staff_required
+def my_recovery_codes(request: StaffRequest) -> HttpResponse:
+    """Make new recovery codes in place of the old ones (password and a code first)."""
+    form = ConfirmForm(request.POST, prefix="codes")
+    if form.is_valid():
+        try:
+            codes = recovery_codes_renew(
+                actor=request.actor,
+                password=form.cleaned_data["password"],
+                code=form.cleaned_data["code"],
+            )
+        except ValidationError as exc:
+            service_errors(form, exc)
+        else:
+            return render(
+                request,
+                "office/recovery_codes.html",
+                {"codes": codes, "done": reverse("office:account"), "renewed": True},
+            )
+    return _account_page(request, codes_form=form)
 
 
 @never_cache
