@@ -28,6 +28,7 @@ demo: install
 	$(BIN)/clinicportal demo_load
 	@echo
 	@echo "Office console:  http://$(HOST):$(PORT)/office/   (logins above)"
+	@echo "                 then the two-step code: $(BIN)/clinicportal demo_code <username>"
 	@echo "Patient portal:  http://$(HOST):$(PORT)/p/clearview/"
 	@echo "Stop with Ctrl-C."
 	@trap 'kill 0' EXIT INT TERM; \

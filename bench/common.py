@@ -48,6 +48,7 @@ def bench_practice() -> Any:
             admin_email="bench@example.com",
             admin_name="Bench Admin",
             admin_password="bench-admin-password-not-secret",
+            admin_password_is_temporary=False,
         )
     return practice
 

@@ -369,12 +369,30 @@ def portal_sign_in(client: HttpClient, *, slug: str, username: str, password: st
         raise RuntimeError(f"portal sign-in failed: {response.status} {response.location}")
 
 
-def office_sign_in(client: HttpClient, *, username: str, password: str) -> None:
-    """Sign in to the office console (staff without two-step sign-in), like a browser."""
+def office_sign_in(client: HttpClient, *, username: str, password: str, code: str) -> None:
+    """Sign in to the office console, like a browser: the password, then a two-step code."""
     login = "/office/login/"
     token = client.csrf_token(login)
     response = client.post_form(
         login, {"csrfmiddlewaretoken": token, "username": username, "password": password}
     )
-    if response.status != 302 or "login" in response.location:
+    if response.status != 302 or not response.location.endswith("/office/login/code/"):
         raise RuntimeError(f"office sign-in failed: {response.status} {response.location}")
+    step = "/office/login/code/"
+    token = client.csrf_token(step)
+    response = client.post_form(step, {"csrfmiddlewaretoken": token, "code": code})
+    if response.status != 302 or "login" in response.location:
+        raise RuntimeError(f"office code refused: {response.status} {response.location}")
+
+
+def office_search(client: HttpClient, text: str) -> str:
+    """Post a patient search like the office's search box; return the page it leads to.
+
+    That address holds only the search's handle (``/office/patients/?s=...``), good in this
+    client's session for its last few searches (office/searches.py).
+    """
+    token = client.csrf_token("/office/patients/")
+    response = client.post_form("/office/patients/", {"csrfmiddlewaretoken": token, "q": text})
+    if response.status != 302 or "?s=" not in response.location:
+        raise RuntimeError(f"office search failed: {response.status} {response.location}")
+    return response.location

@@ -12,7 +12,10 @@ request one page at a time for --seconds after a warm-up:
 - bare:    /bench/bare/, the yardstick;
 - records: the portal's RECORDS page (/p/bench/records/);
 - logs:    the portal's LOGS page (/p/bench/logs/);
-- search:  the office patient search (/office/patients/?q=...), by name.
+- search:  the office patient search, by name. As in a browser, each client first posts its
+           searches (untimed; the terms never go in an address), then the timed requests are
+           the GETs of the pages they lead to, /office/patients/?s=<handle>. A session keeps
+           its last few searches, so each client has that many names of its own.
 
 Each page's requests per second is reported as a ratio of the bare view's (the mean of a run
 before the pages and one after, which also shows how steady the machine was). Also the p50 of
@@ -41,7 +44,7 @@ from common import (
     report,
     setup_django,
 )
-from http_common import Gunicorn, HttpClient, office_sign_in, portal_sign_in
+from http_common import Gunicorn, HttpClient, office_search, office_sign_in, portal_sign_in
 from upload import STAFF_PASSWORD, STAFF_USERNAME, bench_staff
 
 GOAL_RATIO = 0.25
@@ -59,16 +62,23 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def hammer(clients: list[HttpClient], paths: list[str], seconds: float) -> tuple[float, Tally]:
+def hammer(
+    clients: list[HttpClient], paths: list[str] | list[list[str]], seconds: float
+) -> tuple[float, Tally]:
     """Have each client GET ``paths`` in turn, one request at a time, for ``seconds``.
 
+    ``paths`` is one list for every client, or a list for each client (its own searches).
     Return (successful requests per second, the tally).
     """
+    own = [
+        list(paths[n]) if isinstance(paths[0], list) else [str(p) for p in paths]
+        for n in range(len(clients))
+    ]
     tally = Tally()
     start = threading.Barrier(len(clients) + 1)
     deadline = [0.0]
 
-    def run(client: HttpClient, offset: int) -> None:
+    def run(client: HttpClient, offset: int, paths: list[str]) -> None:
         ok, errors, latencies = 0, [], []
         start.wait()
         i = offset
@@ -91,7 +101,7 @@ def hammer(clients: list[HttpClient], paths: list[str], seconds: float) -> tuple
             tally.latencies_ms.extend(latencies)
 
     threads = [
-        threading.Thread(target=run, args=(client, n * 7), daemon=True)
+        threading.Thread(target=run, args=(client, n * 7, own[n]), daemon=True)
         for n, client in enumerate(clients)
     ]
     for thread in threads:
@@ -201,15 +211,15 @@ def main() -> int:
 
     setup_django()
     from clinicportal.accounts.models import LoginFailure
+    from clinicportal.office.searches import KEPT
 
     practice, names = ensure_data(args.patients, args.records)
-    bench_staff(practice)  # staff without two-step, as at the front desk
+    codes = bench_staff(practice)  # recovery codes: one for each office client's sign-in
     slug = practice.slug
     pages = {
         "bare": ["/bench/bare/"],
         "records": [f"/p/{slug}/records/"],
         "logs": [f"/p/{slug}/logs/"],
-        "search": [f"/office/patients/?q={name.replace(' ', '+')}" for name in names],
     }
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
@@ -221,12 +231,19 @@ def main() -> int:
             for client in portal:
                 portal_sign_in(client, slug=slug, username=USERNAME, password=PASSWORD)
             for client in office:
-                office_sign_in(client, username=STAFF_USERNAME, password=STAFF_PASSWORD)
+                office_sign_in(
+                    client, username=STAFF_USERNAME, password=STAFF_PASSWORD, code=codes.pop()
+                )
+            searches: list[list[str]] = [
+                [office_search(client, names[(n * KEPT + k) % len(names)]) for k in range(KEPT)]
+                for n, client in enumerate(office)
+            ]
             bare_runs = []
             for label in ("bare", "records", "logs", "search", "bare"):
                 clients = office if label == "search" else portal
-                hammer(clients, pages[label], args.warm_up)
-                rps, tally = hammer(clients, pages[label], args.seconds)
+                paths = searches if label == "search" else pages[label]
+                hammer(clients, paths, args.warm_up)
+                rps, tally = hammer(clients, paths, args.seconds)
                 if label == "bare":
                     bare_runs.append(page_result(rps, tally))
                 else:

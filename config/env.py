@@ -6,6 +6,7 @@ start-up with a message an operator can act on, instead of guessing.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -65,6 +66,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Return a comma-separated list of IP addresses and CIDR networks (``10.0.0.0/8``).
+
+    A network with host bits set (``10.0.0.5/8``) is an error, since it is most likely a typo.
+    """
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks such as 10.0.0.0/8, "
+                f"separated by commas (got {item!r})."
+            ) from None
+    return tuple(networks)
 
 
 def env_http_url(name: str, default: str) -> str:

@@ -19,6 +19,7 @@ from config.env import (
     env_http_url,
     env_int,
     env_list,
+    env_networks,
     env_str,
     secret_key,
     secrets_keys,
@@ -38,6 +39,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Where patients reach the site: every link in an email starts with it (never the Host header).
 CLINICPORTAL_BASE_URL = base_url("CLINICPORTAL_BASE_URL", production=PRODUCTION)
 CSRF_FAILURE_VIEW = "clinicportal.core.errors.csrf_failure"
+# The load balancers and proxies in front of the app servers: only when the connection comes
+# from one of them is its X-Forwarded-For believed (see core.context.client_ip).
+CLINICPORTAL_TRUSTED_PROXIES = env_networks("CLINICPORTAL_TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -64,7 +68,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines carry the request id.
+    "clinicportal.core.logcontext.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Right after the HTTPS redirect, which leaves the API out: refuses plain-http API requests.
+    "clinicportal.api.middleware.ApiHttpsOnlyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: picks each request's language (English only, for now).
@@ -177,6 +185,10 @@ FILE_UPLOAD_HANDLERS = ["clinicportal.content.uploads.HashingUploadHandler"]
 FILE_UPLOAD_PERMISSIONS = 0o600
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("CLINICPORTAL_UPLOAD_MAX_FILES", 20, minimum=1)
 
+# Whether a practice's email settings may name a mail server inside a private network (RFC 1918,
+# link-local ...): off, so that the worker cannot be pointed at the hosting network's machines.
+CLINICPORTAL_SMTP_ALLOW_PRIVATE = env_bool("CLINICPORTAL_SMTP_ALLOW_PRIVATE", False)
+
 # A worker's claim on an email holds this long unless its heartbeat renews it; a worker whose
 # heartbeat is older is taken for stopped, and its work is taken up again.
 CLINICPORTAL_WORKER_LEASE_SECONDS = env_int("CLINICPORTAL_WORKER_LEASE_SECONDS", 120, minimum=2)
@@ -188,14 +200,16 @@ TASKS = {
     }
 }
 
-# A strict Content-Security-Policy: nothing inline, nothing from elsewhere.
+# A strict Content-Security-Policy: nothing inline, nothing from elsewhere, no plugins, framed
+# by nobody. The file views the site previews in a frame say frame-ancestors 'self' and
+# X-Frame-Options SAMEORIGIN instead (core.files.framed_by_this_site).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
-    "object-src": [CSP.SELF],
-    "frame-ancestors": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
     "base-uri": [CSP.NONE],
 }
@@ -203,11 +217,17 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Refuse API requests made over plain HTTP (JSON 403); on in production with the HTTPS redirect.
+CLINICPORTAL_API_HTTPS_ONLY = False
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A program would follow a redirect and send its API key again: the API is not redirected
+    # but refuses plain HTTP instead, wherever the site's pages are redirected.
+    SECURE_REDIRECT_EXEMPT = [r"^api(?:/|$)"]
+    CLINICPORTAL_API_HTTPS_ONLY = SECURE_SSL_REDIRECT
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -217,15 +237,38 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# Logs go to stderr only, one JSON object a line (CLINICPORTAL_LOG_FORMAT=text: one readable
+# line), each with its time in UTC, the request id, the practice and the actor; see
+# core/logformat.py. Whoever runs the process collects stderr (systemd's journal, docker).
+LOG_FORMAT = env_choice("CLINICPORTAL_LOG_FORMAT", "json", ("json", "text"))
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {"context": {"()": "clinicportal.core.logformat.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "clinicportal.core.logformat.JsonFormatter"},
+        "text": {"()": "clinicportal.core.logformat.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",  # stderr
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own lines go to the root's handler only: no second plain-text copy in DEBUG,
+        # no emails to ADMINS.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        # The development server's request lines hold query strings; the access lines of
+        # core.logcontext.RequestLogMiddleware take their place.
+        "django.server": {"handlers": [], "propagate": False},
+        # With DEBUG on, DEBUG would write every query with its parameters: patient data.
+        "django.db.backends": {"level": "INFO"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "mail.log": {"level": "WARNING"},  # aiosmtpd, in the demo's SMTP server
-        **({} if DEBUG else {"django.server": {"level": "WARNING"}}),
     },
 }

@@ -14,6 +14,8 @@ import io
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.test import Client
@@ -66,6 +68,7 @@ def make_practice(slug: str, name: str, admin_username: str) -> tuple[Practice, 
         admin_email=f"{admin_username}@example.com",
         admin_name=admin_username.capitalize(),
         admin_password=PASSWORD,
+        admin_password_is_temporary=False,  # as if alice had chosen it
     )
 
 
@@ -77,6 +80,7 @@ def make_staff(practice: Practice, username: str, name: str) -> StaffMember:
         display_name=name,
         role=StaffMember.Role.STAFF,
         password=PASSWORD,
+        password_is_temporary=False,
     )
 
 
@@ -165,6 +169,22 @@ def login(client: Client, member: StaffMember) -> Client:
     return client
 
 
+def search_params(client: Client, url: str, text: str) -> dict[str, str]:
+    """Search as staff do: post the terms; return the query of the page it redirects to.
+
+    That query holds the search's handle (``{"s": ...}``), never the terms; an empty search
+    goes to the page without one.
+    """
+    answer = client.post(url, {"q": text})
+    assert answer.status_code == 302, answer.status_code
+    return dict(parse_qsl(urlsplit(answer["Location"]).query))
+
+
+def searched(client: Client, url: str, text: str, **params: str | int) -> Any:
+    """Post a search at ``url`` and open the page it leads to (with ``params``, a page number)."""
+    return client.get(url, {**search_params(client, url, text), **params})
+
+
 @pytest.fixture
 def alice_client(alice: StaffMember) -> Client:
     return login(Client(), alice)
@@ -244,10 +264,15 @@ def add_guardian(
     username: str = "mary",
     display_name: str = "Mary Lovelace",
 ):
-    """An authorized web user of ``patient`` with GUARDIAN_PASSWORD, added as the office would."""
+    """An authorized web user of ``patient`` with GUARDIAN_PASSWORD, added as the office would.
+
+    The office's password is temporary; this one is kept as if the guardian had chosen it at
+    their first sign-in, so that signing in goes straight to the portal.
+    """
+    from clinicportal.accounts.models import PortalAccount
     from clinicportal.accounts.services.portal_access import authorized_user_add
 
-    return authorized_user_add(
+    issued = authorized_user_add(
         actor=actor(member),
         patient=patient,
         username=username,
@@ -255,6 +280,11 @@ def add_guardian(
         display_name=display_name,
         note="mother",
     )
+    PortalAccount.objects.filter(pk=issued.account.pk).update(
+        password_is_temporary=False, temporary_password_expires_at=None
+    )
+    issued.account.refresh_from_db()
+    return issued
 
 
 @pytest.fixture
@@ -318,6 +348,25 @@ def email_settings(practice_x: Practice, smtp_port: int):
 
 
 @pytest.fixture
+def dns(monkeypatch) -> dict[str, list[str]]:
+    """Names the resolver answers with the addresses the test gives (this machine may have no
+    DNS); any other name is resolved as usual."""
+    names: dict[str, list[str]] = {}
+    resolve = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in names:
+            return resolve(host, port, *args, **kwargs)
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in names[host]
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names
+
+
+@pytest.fixture
 def medlineplus(settings):
     """A local server speaking MedlinePlus's search XML; the app is pointed at it."""
     from tests.medlineplus_server import FakeMedlinePlus
@@ -356,3 +405,30 @@ def authenticator_code(secret: str = AUTHENTICATOR_SECRET, ahead: int = 0) -> st
     from clinicportal.accounts import totp
 
     return totp.code_at(secret, totp.current_step() + ahead)
+
+
+def office_code(member: StaffMember) -> str:
+    """A code that signs ``member`` in now; one without an authenticator is given one first.
+
+    Every staff member uses two-step sign-in. A code works once, so a second sign-in in the
+    same 30 seconds is let in as if that time had passed (replays are tested apart).
+    """
+    from clinicportal.accounts import totp
+    from clinicportal.accounts.models import TwoFactorDevice
+
+    device = TwoFactorDevice.objects.filter(user=member.user, confirmed_at__isnull=False).first()
+    if device is None:
+        enrol_authenticator(member)
+        device = TwoFactorDevice.objects.get(user=member.user)
+    if device.last_used_step is not None and device.last_used_step >= totp.current_step():
+        TwoFactorDevice.objects.filter(pk=device.pk).update(last_used_step=None)
+    return authenticator_code(device.secret)
+
+
+def office_sign_in(client: Client, member: StaffMember, password: str = PASSWORD):
+    """Sign a staff member in through the office's forms; return the answer to the code step."""
+    from django.urls import reverse
+
+    code = office_code(member)
+    client.post(reverse("office:login"), {"username": member.user.username, "password": password})
+    return client.post(reverse("office:login_code"), {"code": code})

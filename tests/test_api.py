@@ -113,6 +113,14 @@ def test_a_missing_or_wrong_key_is_401(api_key, patient_a, header):
 def test_a_key_with_a_changed_secret_or_a_revoked_key_is_401(alice_client, api_key, patient_a):
     assert post(patient_a, api_key[:-2] + "xx").status_code == 401
     assert not AuditEvent.objects.filter(action="api_key.refused").exists()
+    wrong = AuditEvent.objects.get(action="api_key.wrong")
+    assert (wrong.practice, wrong.ip, wrong.object_id) == (
+        patient_a.practice,
+        "127.0.0.1",
+        str(ApiKey.objects.get().public_id),
+    )
+    secret = api_key.rsplit("_", 1)[1]
+    assert not [e for e in AuditEvent.objects.values_list() if secret[:6] in str(e)]
     stored = ApiKey.objects.get()
     alice_client.post(reverse("office:api_key_revoke", args=[stored.public_id]))
     assert post(patient_a, api_key).status_code == 401
@@ -121,6 +129,18 @@ def test_a_key_with_a_changed_secret_or_a_revoked_key_is_401(alice_client, api_k
     refused = AuditEvent.objects.get(action="api_key.refused")
     assert (refused.practice, refused.ip) == (patient_a.practice, "127.0.0.1")
     assert "Revoked" in alice_client.get(reverse("office:settings_api_keys")).content.decode()
+
+
+def test_an_unknown_key_is_logged_by_its_first_characters_only(api_key, patient_a, caplog):
+    guess = "cpk_0123456789ab_" + "s3cr3t" * 6
+    with caplog.at_level("WARNING", logger="clinicportal.accounts.services.api_keys"):
+        assert post(patient_a, guess).status_code == 401
+    (record,) = [r for r in caplog.records if r.name.endswith("api_keys")]
+    assert "unknown key 'cpk_0123' from 127.0.0.1" in record.getMessage()
+    assert "s3cr3t" not in caplog.text and "456789ab" not in caplog.text
+    assert not AuditEvent.objects.filter(action__startswith="api_key.").exclude(
+        action="api_key.created"
+    )
 
 
 def test_wrong_keys_pause_the_address_even_for_a_right_key(api_key, patient_a):

@@ -282,6 +282,9 @@ def test_whole_pdfs_and_images_are_accepted(bob_client, patient_a):
         ("scan", PDF_BYTES, "scan.pdf"),
         ("Visit with Dr.Jones", PDF_BYTES, "Visit with Dr.Jones.pdf"),
         ("Notes 2026.11.20", b"Doing well.", "Notes 2026.11.20.txt"),
+        # A program's ending is replaced, not kept in front of the content's.
+        ("scan.exe", PDF_BYTES, "scan.pdf"),
+        ("notes.BAT", b"Doing well.", "notes.txt"),
     ],
 )
 def test_a_harmless_mismatch_is_stored_under_an_honest_name(
@@ -389,6 +392,24 @@ def test_inline_view_is_framed_only_by_us_and_recorded(bob_client, patient_a, pd
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
     assert AuditEvent.objects.filter(action="chart_file.viewed").count() == 1
+
+
+def test_a_file_is_downloaded_under_the_ending_of_its_content(bob_client, patient_a):
+    upload(bob_client, patient_a, named("scan.exe", PDF_BYTES))
+    chart_file = ChartFile.objects.get()
+    url = reverse("office:chart_file_download", args=[patient_a.public_id, chart_file.public_id])
+    response = bob_client.get(url)
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="scan.pdf"'
+
+
+def test_text_is_served_as_utf_8(bob_client, patient_a):
+    upload(bob_client, patient_a, named("notes.txt", "Café au lait ✓\n".encode()))
+    chart_file = ChartFile.objects.get()
+    for name in ("office:chart_file_inline", "office:chart_file_download"):
+        response = bob_client.get(reverse(name, args=[patient_a.public_id, chart_file.public_id]))
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert b"".join(response.streaming_content).decode() == "Café au lait ✓\n"
 
 
 def test_images_are_served_inline_in_a_sandbox(bob_client, patient_a):

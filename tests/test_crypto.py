@@ -68,3 +68,16 @@ def test_the_migration_encrypts_rows_written_in_the_clear(smtp):
     assert EmailSettings.objects.get().password == "written-before"
     step.reverse_code(apps, None)
     assert stored("notifications_emailsettings", "password", smtp.pk) == "written-before"
+
+
+def test_saving_each_row_again_moves_it_to_the_new_key(smtp, alice, settings):
+    """The rotation step of docs/security.md: after it, the old key can go."""
+    TwoFactorDevice.objects.create(user=alice.user, secret="JBSWY3DPEHPK3PXP")
+    new = Fernet.generate_key().decode()
+    settings.CLINICPORTAL_SECRETS_KEYS = [new, *settings.CLINICPORTAL_SECRETS_KEYS]
+    for model, field in ((TwoFactorDevice, "secret"), (EmailSettings, "password")):
+        for row in model.objects.exclude(**{field: ""}):
+            row.save(update_fields=[field])
+    settings.CLINICPORTAL_SECRETS_KEYS = [new]
+    assert EmailSettings.objects.get().password == "hunter2-smtp"
+    assert TwoFactorDevice.objects.get().secret == "JBSWY3DPEHPK3PXP"

@@ -122,23 +122,43 @@ def test_the_demo_smtp_server_accepts_the_demo_practice_mail(tmp_path):
         server.wait(timeout=10)
 
 
-def test_the_demo_admin_signs_in_with_the_printed_key(db):
+@pytest.mark.parametrize("login", DEMO_LOGINS, ids=lambda login: login.role)
+def test_each_demo_office_login_signs_in_with_the_printed_code(db, login):
     from django.urls import reverse
 
     from clinicportal.accounts import totp
-    from clinicportal.demo.data import DEMO_ADMIN_TOTP_SECRET
 
     out = io.StringIO()
     call_command("demo_load", stdout=out)
-    assert DEMO_ADMIN_TOTP_SECRET in out.getvalue()
+    assert "demo_code <username>" in out.getvalue()
+    assert f"{login.username:<16} key {login.totp_secret}" in out.getvalue()
     code = io.StringIO()
-    call_command("demo_code", stdout=code)
-    assert code.getvalue().strip() == totp.code_at(DEMO_ADMIN_TOTP_SECRET, totp.current_step())
+    call_command("demo_code", login.username, stdout=code)
+    assert code.getvalue().strip() == totp.code_at(login.totp_secret, totp.current_step())
+    every = io.StringIO()
+    call_command("demo_code", stdout=every)
+    assert f"{login.username:<16} {code.getvalue().strip()}" in every.getvalue().splitlines()
     client = Client()
-    admin = DEMO_LOGINS[0]
-    client.post(reverse("office:login"), {"username": admin.username, "password": admin.password})
+    asked = client.post(
+        reverse("office:login"), {"username": login.username, "password": login.password}
+    )
+    assert asked["Location"] == reverse("office:login_code")
     response = client.post(reverse("office:login_code"), {"code": code.getvalue().strip()})
     assert response["Location"] == reverse("office:home")
+
+
+def test_demo_code_refuses_a_login_whose_key_was_changed(db):
+    from django.core.management.base import CommandError
+
+    from clinicportal.accounts.models import TwoFactorDevice
+
+    call_command("demo_load", stdout=io.StringIO())
+    staff = DEMO_LOGINS[1]
+    TwoFactorDevice.objects.filter(user__username=staff.username).update(secret="A" * 32)
+    with pytest.raises(CommandError, match="does not use its demo key"):
+        call_command("demo_code", staff.username, stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("demo_code", "jordan.rivera", stdout=io.StringIO())
 
 
 def test_demo_load_refuses_to_run_in_production(db, settings):

@@ -93,3 +93,20 @@ def test_the_worker_probe_is_the_one_notifications_registers(client, db):
     response = client.get("/readyz/worker")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "worker_last_seen": None}
+
+
+def test_readyz_writes_to_the_storage_at_most_once_a_minute(client, db, monkeypatch):
+    from clinicportal.content import blobstore
+    from tests.upload_faults import full_disk, left_in_tmp
+
+    disk = full_disk(monkeypatch, room=len(b"ready"))  # room for one probe file, no more
+    assert client.get("/readyz").status_code == 200
+    assert disk.room == 0  # the first request wrote its file
+    # Had the second written too, the full disk would have made it 503.
+    assert client.get("/readyz").json() == {"status": "ok", "database": "ok", "storage": "ok"}
+    a_minute_on = blobstore.monotonic() + blobstore.READY_WRITE_SECONDS
+    monkeypatch.setattr(blobstore, "monotonic", lambda: a_minute_on)
+    response = client.get("/readyz")  # a minute on, it writes again and finds the disk full
+    assert response.status_code == 503
+    assert response.json()["storage"] == "unreachable"
+    assert left_in_tmp() == []

@@ -86,7 +86,8 @@ def test_without_email_settings_the_outbox_says_what_to_do(alice_client, practic
     assert "see Admin → Email Settings" in OutboxEmail.objects.get().last_error
 
 
-def test_admins_save_email_settings_and_the_password_is_never_shown(alice_client, practice_x):
+def test_admins_save_email_settings_and_the_password_is_never_shown(alice_client, practice_x, dns):
+    dns["smtp.example.org"] = ["93.184.215.14"]
     url = reverse("office:settings_email")
     data = {
         "host": "smtp.example.org",
@@ -171,6 +172,31 @@ def test_email_portal_access_sends_a_link_never_a_password(
     assert (
         client.post("/p/clinic-x/login/", {"username": "ada", "password": new}).status_code == 302
     )
+
+
+def test_a_set_password_link_works_for_72_hours_and_not_a_second_more(
+    bob_client, patient_a, email_settings, smtp_server, issue_access, monkeypatch
+):
+    from clinicportal.accounts.models import PortalLink
+
+    issue_access(patient_a, "ada")
+    bob_client.post(reverse("office:portal_access_email", args=[patient_a.public_id]))
+    run_worker()
+    link = _link_from(smtp_server)
+    row = PortalLink.objects.get()
+    lifetime = row.expires_at - row.created_at
+    assert abs(lifetime - datetime.timedelta(hours=72)) < datetime.timedelta(seconds=1)
+    until = timezone.localtime(row.expires_at).strftime("%m/%d/%Y %-I:%M %p")
+    assert f"until {until}" in smtp_server.messages[-1].get_body(("plain",)).get_content()
+    monkeypatch.setattr(timezone, "now", lambda: row.expires_at - datetime.timedelta(seconds=1))
+    assert "For the account <strong>ada</strong>" in Client().get(link).content.decode()
+    monkeypatch.setattr(timezone, "now", lambda: row.expires_at + datetime.timedelta(seconds=1))
+    late = Client().get(link)
+    assert late.status_code == 410 and "This link has expired." in late.content.decode()
+    new = "quiet-harbor-lamp-2044"
+    refused = Client().post(link, {"new_password": new, "confirm_password": new})
+    assert refused.status_code == 410
+    assert PortalLink.objects.get().used_at is None
 
 
 def test_email_portal_access_says_why_it_cannot_send(

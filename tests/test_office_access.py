@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
-from tests.conftest import PASSWORD, add_chart_pdf
+from tests.conftest import PASSWORD, add_chart_pdf, office_sign_in, searched
 
 
 def patient_urls(patient, chart_file) -> list[str]:
@@ -61,7 +61,7 @@ def test_patients_of_another_practice_are_not_listed(carol_client, patient_a, pa
     response = carol_client.get(reverse("office:patients"))
     assert b"Babbage" in response.content
     assert b"Lovelace" not in response.content
-    response = carol_client.get(reverse("office:patients"), {"q": "Lovelace"})
+    response = searched(carol_client, reverse("office:patients"), "Lovelace")
     assert b"Lovelace, Ada" not in response.content
     assert b"No patients match" in response.content
 
@@ -81,7 +81,7 @@ def test_the_console_has_its_navigation(alice_client):
 
 
 def test_staff_sign_in_with_their_password_and_it_is_recorded(bob, client):
-    response = client.post(reverse("office:login"), {"username": "bob", "password": PASSWORD})
+    response = office_sign_in(client, bob)
     assert response.status_code == 302
     assert response["Location"] == reverse("office:home")
     assert AuditEvent.objects.filter(actor_user=bob.user, action="staff.login").count() == 1
@@ -107,8 +107,9 @@ def test_a_user_without_staff_membership_cannot_sign_in(db, client):
 def test_a_new_session_starts_at_sign_in(bob, client):
     client.get(reverse("office:login"))
     client.cookies["sessionid"] = "attacker-chosen"
-    client.post(reverse("office:login"), {"username": "bob", "password": PASSWORD})
+    office_sign_in(client, bob)
     assert client.cookies["sessionid"].value != "attacker-chosen"
+    assert client.get(reverse("office:patients")).status_code == 200
 
 
 def test_sign_out_needs_post_and_ends_the_session(bob_client, bob):

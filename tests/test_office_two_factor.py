@@ -1,4 +1,4 @@
-"""Two-step sign-in at the office door: required for admins, offered to staff."""
+"""Two-step sign-in at the office door: required of every staff member, admin or not."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_an_admin_without_an_authenticator_must_enrol_before_going_on(client, al
     assert response["Location"] == reverse("office:login_setup")
     assert client.get(reverse("office:patients"))["Location"].startswith("/office/login/")
     page = client.get(reverse("office:login_setup")).content.decode()
-    assert "Practice admins must use two-step sign-in" in page
+    assert "Everyone on the office staff uses two-step sign-in" in page
     assert not TwoFactorDevice.objects.exists()  # looking changes nothing
     page = client.post(
         reverse("office:login_setup"), {"action": "start"}, follow=True
@@ -57,45 +57,63 @@ def test_the_code_step_needs_a_password_first(client, alice):
     assert client.get(reverse("office:login_setup"))["Location"] == reverse("office:login")
 
 
-def test_staff_may_turn_two_step_on_and_off(bob_client, bob):
-    assert sign_in(Client(), "bob").status_code == 302  # no code asked yet
-    page = bob_client.post(
-        reverse("office:account_two_factor"), {"action": "start"}, follow=True
+def test_staff_without_an_authenticator_must_enrol_before_going_on(client, bob):
+    response = sign_in(client, "bob")
+    assert response["Location"] == reverse("office:login_setup")
+    for url in (reverse("office:patients"), reverse("office:account"), reverse("office:home")):
+        assert client.get(url)["Location"].startswith("/office/login/")
+    assert "_auth_user_id" not in client.session
+    assert not AuditEvent.objects.filter(action="staff.login").exists()
+    page = client.post(
+        reverse("office:login_setup"), {"action": "start"}, follow=True
     ).content.decode()
+    assert "Everyone on the office staff uses two-step sign-in" in page
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
-    bob_client.post(
-        reverse("office:account_two_factor"), {"code": totp.code_at(secret, totp.current_step())}
-    )
+    client.post(reverse("office:login_setup"), {"code": totp.code_at(secret, totp.current_step())})
+    assert client.get(reverse("office:patients")).status_code == 200
     assert TwoFactorDevice.objects.filter(user=bob.user, confirmed_at__isnull=False).exists()
-    assert sign_in(Client(), "bob")["Location"] == reverse("office:login_code")
-    bob_client.post(reverse("office:account"), {"password": "wrong"})
-    assert TwoFactorDevice.objects.filter(user=bob.user).exists()
-    bob_client.post(reverse("office:account"), {"password": PASSWORD})
-    assert not TwoFactorDevice.objects.filter(user=bob.user).exists()
+    assert AuditEvent.objects.filter(actor_user=bob.user, action="staff.login").exists()
 
 
-def test_admins_cannot_turn_two_step_off(alice_client, alice):
+def test_enrolled_staff_give_a_code_after_the_password(client, bob):
+    enrol_authenticator(bob)
+    assert sign_in(client, "bob")["Location"] == reverse("office:login_code")
+    assert client.get(reverse("office:patients"))["Location"].startswith("/office/login/")
+    wrong = client.post(reverse("office:login_code"), {"code": "000000"})
+    assert "That code did not work." in wrong.content.decode()
+    assert client.get(reverse("office:patients"))["Location"].startswith("/office/login/")
+    right = client.post(reverse("office:login_code"), {"code": authenticator_code()})
+    assert right["Location"] == reverse("office:home")
+    assert client.get(reverse("office:patients")).status_code == 200
+
+
+def test_staff_cannot_turn_two_step_off(bob_client, bob, alice_client, alice):
+    enrol_authenticator(bob)
     enrol_authenticator(alice)
-    page = alice_client.get(reverse("office:account")).content.decode()
-    assert "Admins must keep it on." in page
-    alice_client.post(reverse("office:account"), {"password": PASSWORD})
-    assert TwoFactorDevice.objects.filter(user=alice.user).exists()
+    for client in (bob_client, alice_client):
+        page = client.get(reverse("office:account")).content.decode()
+        assert "Turn off" not in page
+        assert client.post(reverse("office:account"), {"password": PASSWORD}).status_code == 405
+    assert TwoFactorDevice.objects.filter(user__in=[bob.user, alice.user]).count() == 2
+    assert not AuditEvent.objects.filter(action="staff.two_factor_off").exists()
 
 
 def test_my_account_needs_sign_in(client):
     assert client.get(reverse("office:account"))["Location"].startswith("/office/login/")
 
 
-def test_guessing_the_password_to_turn_two_step_off_counts_toward_the_lockout(bob_client, bob):
+def test_guessing_the_password_to_renew_recovery_codes_counts_toward_the_lockout(bob_client, bob):
     from clinicportal.accounts.throttle import LOCKED_MESSAGE, PER_USERNAME
 
     enrol_authenticator(bob)
+    url = reverse("office:account_recovery_codes")
     for _ in range(PER_USERNAME):
-        wrong = bob_client.post(reverse("office:account"), {"password": "wrong"})
+        wrong = bob_client.post(
+            url, {"codes-password": "wrong", "codes-code": authenticator_code()}
+        )
         assert "That is not your current password" in wrong.content.decode()
-    right = bob_client.post(reverse("office:account"), {"password": PASSWORD})
+    right = bob_client.post(url, {"codes-password": PASSWORD, "codes-code": authenticator_code()})
     assert LOCKED_MESSAGE in right.content.decode()
-    assert TwoFactorDevice.objects.filter(user=bob.user).exists()
     assert LOCKED_MESSAGE in sign_in(Client(), "bob").content.decode()
 
 

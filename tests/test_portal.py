@@ -373,10 +373,11 @@ def test_guessing_the_current_password_inside_a_session_counts_toward_the_lockou
         },
     )
     assert LOCKED_MESSAGE in right.content.decode()
-    off = ada_portal.post(
-        "/p/clinic-x/account/two-step/off/", {"password": NEW_PASSWORD}, follow=True
+    ada_portal.post("/p/clinic-x/account/two-step/", {"action": "start"})
+    on = ada_portal.post(
+        "/p/clinic-x/account/two-step/", {"password": NEW_PASSWORD, "code": "000000"}
     )
-    assert LOCKED_MESSAGE in off.content.decode()
+    assert LOCKED_MESSAGE in on.content.decode()  # turning two-step sign-in on, too
     door = Client().post("/p/clinic-x/login/", {"username": "ada", "password": NEW_PASSWORD})
     assert LOCKED_MESSAGE in door.content.decode()  # the same count as guesses at the door
     from clinicportal.accounts.models import PortalAccount

@@ -165,7 +165,7 @@ def test_a_grant_of_another_patient_is_404_under_this_patient(
     assert PortalGrant.objects.filter(pk=grant.pk).exists()
 
 
-def test_an_authorized_user_is_added_with_the_password_they_asked_for(
+def test_an_authorized_user_gets_the_password_they_asked_for_as_a_temporary_one(
     bob_client, patient_a, client, practice_x
 ):
     response = bob_client.post(
@@ -178,8 +178,9 @@ def test_an_authorized_user_is_added_with_the_password_they_asked_for(
         },
     )
     assert "data-slip-password>willow-kettle-sparrow-8<" in response.content.decode()
+    assert "Temporary password" in response.content.decode()
     account = PortalAccount.objects.get(username="mary")
-    assert not account.password_is_temporary
+    assert account.password_is_temporary and account.temporary_password_expires_at is not None
     detail = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
     assert "mary" in detail and "mother" in detail and "willow-kettle" not in detail
     assert ">Password<" not in detail.split("Authorized Web Users")[1]
@@ -187,6 +188,7 @@ def test_an_authorized_user_is_added_with_the_password_they_asked_for(
         portal_login(client, practice_x, "mary", "willow-kettle-sparrow-8")["Location"]
         == "/p/clinic-x/"
     )
+    assert client.get("/p/clinic-x/logs/")["Location"] == "/p/clinic-x/password/"
 
 
 def test_one_authorized_user_can_see_several_patients(bob_client, patient_a, patient_b):
@@ -230,7 +232,7 @@ def test_removing_an_authorized_user_asks_first_then_ends_their_sessions(
         },
     )
     portal_login(client, practice_x, "mary", "willow-kettle-sparrow-8")
-    assert client.get("/p/clinic-x/logs/").status_code == 200
+    assert client.get("/p/clinic-x/password/").status_code == 200  # signed in, to choose hers
     grant = PortalGrant.objects.get()
     url = reverse("office:authorized_user_remove", args=[patient_a.public_id, grant.public_id])
     confirm = bob_client.get(url)

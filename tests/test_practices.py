@@ -33,9 +33,10 @@ def test_create_practice_makes_the_practice_and_its_first_admin(db):
     practice = Practice.objects.get(slug="harbor")
     admin = StaffMember.objects.get(user__username="hv.admin")
     assert admin.practice == practice and admin.is_admin
-    password = out.getvalue().split("shown once, change it after signing in): ")[1].strip()
+    password = out.getvalue().split("at first sign-in): ")[1].strip()
     assert len(password) >= 20
     assert admin.user.check_password(password)
+    assert admin.user.password_is_temporary
     assert password not in admin.user.password
     assert not (practice.forms_enabled or practice.schedule_enabled or practice.pay_bills_enabled)
     assert AuditEvent.objects.filter(practice=practice, action="practice.created").exists()

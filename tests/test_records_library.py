@@ -10,6 +10,7 @@ from clinicportal.records.models import PortalDocument
 from tests.conftest import (
     PDF_BYTES,
     add_chart_pdf,
+    searched,
 )
 from tests.test_records import add_to_library, named, share, upload
 
@@ -164,7 +165,7 @@ def test_assign_from_another_patient_offers_only_portal_files(
         is_education="on",
     )
     url = reverse("office:portal_document_assign_other", args=[patient_a.public_id])
-    found = bob_client.get(url, {"q": "pascal"}).content.decode()
+    found = searched(bob_client, url, "pascal").content.decode()
     assert f"?from={patient_b.public_id}" in found
     page = bob_client.get(url, {"from": str(patient_b.public_id)}).content.decode()
     assert "Shared one" in page and chart_only.filename not in page

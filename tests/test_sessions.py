@@ -26,11 +26,11 @@ from clinicportal.practices.models import StaffMember
 from tests.conftest import (
     GUARDIAN_PASSWORD,
     NEW_PASSWORD,
-    PASSWORD,
     add_guardian,
     login,
     portal_login,
 )
+from tests.conftest import office_sign_in as conftest_office_sign_in
 
 AGO = 10 * 60
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -92,7 +92,7 @@ def test_an_office_session_past_its_lifetime_is_signed_out_though_in_use(bob_cli
 def test_an_office_session_cookie_keeps_the_expiry_of_its_sign_in(bob, clock):
     client = Client()
     clock.now = time.time() - AGO  # signed in ten minutes ago
-    client.post(reverse("office:login"), {"username": "bob", "password": PASSWORD})
+    conftest_office_sign_in(client, bob)
     clock.now = time.time()  # a page now stamps its use and saves the session
     response = client.get("/office/patients/")
     assert response.status_code == 200
@@ -100,13 +100,9 @@ def test_an_office_session_cookie_keeps_the_expiry_of_its_sign_in(bob, clock):
     assert ABSOLUTE_LIFETIME - AGO - 5 < max_age <= ABSOLUTE_LIFETIME - AGO
 
 
-def test_an_office_sign_in_makes_a_session_row_and_sign_out_deletes_it(bob, client):
-    client.post(
-        reverse("office:login"),
-        {"username": "bob", "password": PASSWORD},
-        headers={"user-agent": FIREFOX},
-        REMOTE_ADDR="203.0.113.7",
-    )
+def test_an_office_sign_in_makes_a_session_row_and_sign_out_deletes_it(bob):
+    client = Client(headers={"user-agent": FIREFOX}, REMOTE_ADDR="203.0.113.7")
+    conftest_office_sign_in(client, bob)
     row = OfficeSession.objects.get(user=bob.user)
     assert row.session_key == client.session.session_key
     assert (row.ip, row.user_agent) == ("203.0.113.7", FIREFOX)
@@ -148,7 +144,7 @@ CHROME_MAC = (
 
 def office_sign_in(username: str, agent: str = FIREFOX, ip: str = "203.0.113.7") -> Client:
     client = Client(headers={"user-agent": agent}, REMOTE_ADDR=ip)
-    client.post(reverse("office:login"), {"username": username, "password": PASSWORD})
+    conftest_office_sign_in(client, StaffMember.objects.get(user__username=username))
     assert client.session.get("_auth_user_id"), "the office sign-in did not succeed"
     return client
 

@@ -52,6 +52,9 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
         ("CLINICPORTAL_BASE_URL", "portal.example.org"),
         ("CLINICPORTAL_BASE_URL", "https://portal.example.org/p/clinic/"),
         ("CLINICPORTAL_BASE_URL", "https://user:pw@portal.example.org"),
+        ("CLINICPORTAL_TRUSTED_PROXIES", "10.0.0.5/8"),
+        ("CLINICPORTAL_SMTP_ALLOW_PRIVATE", "sometimes"),
+        ("CLINICPORTAL_TRUSTED_PROXIES", "10.0.0.1, balancer.internal"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_the_variable(tmp_path, variable, value):

@@ -11,7 +11,13 @@ from clinicportal.core.crypto import EncryptedTextField
 
 
 class User(AbstractUser):
-    """A login to the office console. Its practice and role live on ``StaffMember``."""
+    """A login to the office console. Its practice and role live on ``StaffMember``.
+
+    A password someone else chose (the first admin's, printed by ``create_practice``) is
+    temporary: the office lets its owner in only to choose their own.
+    """
+
+    password_is_temporary = models.BooleanField(default=False)
 
     class Meta:
         db_table = "accounts_user"

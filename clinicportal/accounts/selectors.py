@@ -192,3 +192,8 @@ def office_devices(*, user: User, current_key: str, idle_seconds: int) -> list[S
     return _devices(
         OfficeSession.objects.filter(user=user), current_key=current_key, idle_seconds=idle_seconds
     )
+
+
+def recovery_codes_left(device: TwoFactorDevice) -> int:
+    """How many of the device's recovery codes are still unused."""
+    return device.recovery_codes.filter(used_at__isnull=True).count()

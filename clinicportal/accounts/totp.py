@@ -12,7 +12,9 @@ from urllib.parse import quote, urlencode
 
 STEP = 30
 DIGITS = 6
-DRIFT_STEPS = 1  # accept the code of the previous and the next 30 seconds too
+# Accept the code of the previous 30 seconds too, for a code typed as it changed; never a
+# future step, so a code read off a phone whose clock runs ahead does not work early.
+PAST_STEPS = 1
 
 
 def new_secret() -> str:
@@ -40,12 +42,15 @@ def current_step(now: float | None = None) -> int:
 def matching_step(
     secret: str, code: str, *, after: int | None, now: float | None = None
 ) -> int | None:
-    """Return the step whose code is ``code`` near now, if later than ``after`` (no replays)."""
+    """Return the step whose code is ``code``, now or one step ago, if later than ``after``.
+
+    ``after`` is the last step that signed in: a code that worked once never works again.
+    """
     code = "".join(code.split())
     if len(code) != DIGITS or not code.isdigit():
         return None
     here = current_step(now)
-    for step in range(here - DRIFT_STEPS, here + DRIFT_STEPS + 1):
+    for step in range(here - PAST_STEPS, here + 1):
         if (after is None or step > after) and hmac.compare_digest(code_at(secret, step), code):
             return step
     return None
@@ -65,14 +70,40 @@ def qr_data_uri(uri: str) -> str:
     return str(segno.make(uri, error="m").svg_data_uri(scale=5, border=2))
 
 
+# Recovery codes: Crockford's base32 (no I, L, O or U to misread), 24 characters of 5 bits each.
+# 120 random bits are out of reach of guessing even with the hashes in hand, so a plain
+# SHA-256 keeps them safely (ASVS 6.5.2 asks for 112 bits before allowing an unsalted hash).
+RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECOVERY_LENGTH = 24
+RECOVERY_GROUP = 4
+# What people misread, mapped as Crockford's base32 decodes them.
+_RECOVERY_READ = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
 def recovery_codes(count: int = 10) -> list[str]:
-    """Return one-time recovery codes, easy to read: xxxx-xxxx-xxxx (60 bits each)."""
-    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-    return [
-        "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
-        for _ in range(count)
-    ]
+    """Return one-time recovery codes (120 bits each), shown as XXXX-XXXX-XXXX-XXXX-XXXX-XXXX."""
+    codes = []
+    for _ in range(count):
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+        groups = (raw[i : i + RECOVERY_GROUP] for i in range(0, RECOVERY_LENGTH, RECOVERY_GROUP))
+        codes.append("-".join(groups))
+    return codes
+
+
+def recovery_normalize(code: str) -> str | None:
+    """Return a typed recovery code as it is hashed, or None if it cannot be one.
+
+    Any case, with or without the hyphens, with spaces anywhere; I and L read as 1, O as 0.
+    """
+    text = "".join(code.replace("-", " ").split()).upper().translate(_RECOVERY_READ)
+    if len(text) != RECOVERY_LENGTH or any(c not in RECOVERY_ALPHABET for c in text):
+        return None
+    return text
 
 
 def recovery_hash(code: str) -> str:
-    return hashlib.sha256("".join(code.lower().split()).encode()).hexdigest()
+    """Return the SHA-256 that a recovery code is kept as: that of its normal form."""
+    normal = recovery_normalize(code)
+    if normal is None:
+        raise ValueError("not a recovery code")
+    return hashlib.sha256(normal.encode()).hexdigest()

@@ -1,7 +1,7 @@
 """Two-step sign-in with an authenticator app: enrol, confirm, check, turn off.
 
-Codes are checked against the previous, current and next 30 seconds, and a code that worked
-once never works again. Ten recovery codes, shown once, stand in for a lost phone.
+Codes are checked against the current and the previous 30 seconds (never a future step), and a
+code that worked once never works again. Ten recovery codes, shown once, stand in for a lost phone.
 """
 
 from __future__ import annotations
@@ -56,11 +56,17 @@ def two_factor_confirm(*, device: TwoFactorDevice, code: str) -> list[str]:
     step = totp.matching_step(device.secret, code, after=None)
     if step is None:
         raise ValidationError({"code": _(WRONG_CODE)})
-    codes = totp.recovery_codes()
     with transaction.atomic():
         device.confirmed_at = timezone.now()
         device.last_used_step = step
         device.save(update_fields=["confirmed_at", "last_used_step"])
+        return recovery_codes_replace(device=device)
+
+
+def recovery_codes_replace(*, device: TwoFactorDevice) -> list[str]:
+    """Give ``device`` new recovery codes in place of all its old ones; return them."""
+    codes = totp.recovery_codes()
+    with transaction.atomic():
         device.recovery_codes.all().delete()
         RecoveryCode.objects.bulk_create(
             RecoveryCode(device=device, code_hash=totp.recovery_hash(c)) for c in codes
@@ -68,21 +74,28 @@ def two_factor_confirm(*, device: TwoFactorDevice, code: str) -> list[str]:
     return codes
 
 
-def two_factor_check(*, device: TwoFactorDevice, code: str) -> bool:
-    """Return whether ``code`` (from the app, or a recovery code) is right; use it up."""
+# What two_factor_check says a right code was.
+AUTHENTICATOR = "authenticator"
+RECOVERY = "recovery"
+
+
+def two_factor_check(*, device: TwoFactorDevice, code: str) -> str | None:
+    """Return what ``code`` is (AUTHENTICATOR or RECOVERY) if right, and use it up; else None."""
     step = totp.matching_step(device.secret, code, after=device.last_used_step)
     if step is not None:
         # A conditional update: the same code sent twice at once passes only once.
-        return bool(
+        updated = (
             TwoFactorDevice.objects.filter(pk=device.pk)
             .exclude(last_used_step__gte=step)
             .update(last_used_step=step)
         )
-    return bool(
-        RecoveryCode.objects.filter(
-            device=device, code_hash=totp.recovery_hash(code), used_at__isnull=True
-        ).update(used_at=timezone.now())
-    )
+        return AUTHENTICATOR if updated else None
+    if totp.recovery_normalize(code) is None:
+        return None
+    updated = RecoveryCode.objects.filter(
+        device=device, code_hash=totp.recovery_hash(code), used_at__isnull=True
+    ).update(used_at=timezone.now())
+    return RECOVERY if updated else None
 
 
 def two_factor_remove(*, owner: User | PortalAccount) -> None:

@@ -12,12 +12,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from clinicportal.api.middleware import is_api_path
 from clinicportal.api.views import error
 from clinicportal.core import errors as site_errors
 
 
 def is_api(request: HttpRequest) -> bool:
-    return request.path_info == "/api" or request.path_info.startswith("/api/")
+    return is_api_path(request.path_info)
 
 
 @csrf_exempt  # a program gets a JSON 404, not a CSRF page, for a POST to a wrong address

@@ -33,6 +33,7 @@ from clinicportal.api.multipart import FilePartParser
 from clinicportal.api.openapi import openapi
 from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.context import ApiActor, client_ip, user_agent
+from clinicportal.core.logcontext import bind_actor
 from clinicportal.patients.selectors import patient_get
 from clinicportal.records.services import portal_document_upload
 
@@ -64,6 +65,7 @@ def api_key_required(view: View) -> View:
             response["WWW-Authenticate"] = 'Bearer realm="clinicportal"'
             return response
         actor = ApiActor(api_key=api_key, ip=client_ip(request), user_agent=user_agent(request))
+        bind_actor(actor)
         try:
             return view(request, actor, *args, **kwargs)
         except Http404:

@@ -28,6 +28,16 @@ class AuditEvent(models.Model):
         STAFF_TIMED_OUT = "staff.timed_out", _("Staff signed out after a time without activity")
         STAFF_LOGIN_FAILED = "staff.login_failed", _("Staff sign-in failed")
         STAFF_LOCKED_OUT = "staff.locked_out", _("Staff sign-in refused while paused")
+        STAFF_CODE_FAILED = "staff.code_failed", _("Staff two-step code refused")
+        STAFF_PASSWORD_CHECK_FAILED = (
+            "staff.password_check_failed",
+            _("Staff password refused when confirming a change"),
+        )
+        STAFF_RECOVERY_CODE_USED = "staff.recovery_code_used", _("Staff recovery code used")
+        STAFF_RECOVERY_CODES_RENEWED = (
+            "staff.recovery_codes_renewed",
+            _("Staff recovery codes made anew"),
+        )
         STAFF_CREATED = "staff.created", _("Staff member added")
         EMAIL_SETTINGS_CHANGED = "email_settings.changed", _("Email settings changed")
         PRACTICE_CREATED = "practice.created", _("Practice created")
@@ -53,6 +63,17 @@ class AuditEvent(models.Model):
         PORTAL_RESET_REQUESTED = "portal.reset_requested", _("Password reset link requested")
         PORTAL_LOGIN = "portal.login", _("Signed in")
         PORTAL_LOGIN_FAILED = "portal.login_failed", _("Sign-in failed")
+        PORTAL_LOCKED_OUT = "portal.locked_out", _("Sign-in refused while paused")
+        PORTAL_CODE_FAILED = "portal.code_failed", _("Two-step sign-in code refused")
+        PORTAL_PASSWORD_CHECK_FAILED = (
+            "portal.password_check_failed",
+            _("Wrong password given to confirm a change"),
+        )
+        PORTAL_RECOVERY_CODE_USED = "portal.recovery_code_used", _("Recovery code used")
+        PORTAL_RECOVERY_CODES_RENEWED = (
+            "portal.recovery_codes_renewed",
+            _("New recovery codes made"),
+        )
         PORTAL_LOGOUT = "portal.logout", _("Signed out")
         PORTAL_TIMED_OUT = "portal.timed_out", _("Signed out after a time without activity")
         PORTAL_PASSWORD_CHANGED = "portal.password_changed", _("Password changed")
@@ -60,6 +81,7 @@ class AuditEvent(models.Model):
         PORTAL_TWO_FACTOR_OFF = "portal.two_factor_off", _("Two-step sign-in turned off")
         STAFF_TWO_FACTOR_ON = "staff.two_factor_on", _("Two-step sign-in turned on")
         STAFF_TWO_FACTOR_OFF = "staff.two_factor_off", _("Two-step sign-in turned off")
+        STAFF_PASSWORD_CHANGED = "staff.password_changed", _("Staff password changed")
         PORTAL_AUTHORIZED_USER_ADDED = "portal.authorized_user_added", _("Authorized user added")
         PORTAL_AUTHORIZED_USER_REMOVED = (
             "portal.authorized_user_removed",
@@ -68,6 +90,7 @@ class AuditEvent(models.Model):
         API_KEY_CREATED = "api_key.created", _("API key created")
         API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
         API_KEY_REFUSED = "api_key.refused", _("Revoked API key refused")
+        API_KEY_WRONG = "api_key.wrong", _("Wrong secret for an API key refused")
         OUTBOX_EMAIL_VIEWED = "outbox.email_viewed", _("Outbox email opened")
         OUTBOX_EMAIL_RESENT = "outbox.email_resent", _("Failed email sent again")
         STAFF_SESSION_ENDED = "staff.session_ended", _("Staff signed out another device")
@@ -149,6 +172,11 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.PORTAL_RESET_REQUESTED,
         AuditEvent.Action.PORTAL_LOGIN,
         AuditEvent.Action.PORTAL_LOGIN_FAILED,
+        AuditEvent.Action.PORTAL_LOCKED_OUT,
+        AuditEvent.Action.PORTAL_CODE_FAILED,
+        AuditEvent.Action.PORTAL_PASSWORD_CHECK_FAILED,
+        AuditEvent.Action.PORTAL_RECOVERY_CODE_USED,
+        AuditEvent.Action.PORTAL_RECOVERY_CODES_RENEWED,
         AuditEvent.Action.PORTAL_LOGOUT,
         AuditEvent.Action.PORTAL_TIMED_OUT,
         AuditEvent.Action.PORTAL_PASSWORD_CHANGED,

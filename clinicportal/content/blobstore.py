@@ -7,6 +7,7 @@ users never reach the file system.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import secrets
@@ -14,11 +15,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from time import monotonic
 from typing import BinaryIO
 
 from django.conf import settings
 
 CHUNK = 1024 * 1024
+# The readiness probe writes a file at most this often per process; between, it only looks.
+READY_WRITE_SECONDS = 60
 
 
 class ContentCorrupted(Exception):
@@ -48,6 +52,7 @@ class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp_dir = root / "tmp"
+        self._written_at: float | None = None  # when check_ready last wrote, if it worked
 
     def path(self, storage_name: str) -> Path:
         return self.root / storage_name
@@ -136,6 +141,26 @@ class LocalBlobStore:
                 handle.write(b"ready")
         finally:
             Path(handle.name).unlink(missing_ok=True)
+
+    def check_ready(self) -> None:
+        """Raise OSError unless the store looks ready, writing a file at most once a minute.
+
+        The readiness probe is anonymous and may be asked many times a second: each answer
+        must not write to the disk. So a file is written (check_writable) on the first check
+        and then once a minute at most; between, the folder is only looked at: it is there,
+        it may be written to, and its disk has room. A failed write is tried again next time.
+        """
+        now = monotonic()
+        if self._written_at is None or now - self._written_at >= READY_WRITE_SECONDS:
+            self.check_writable()
+            self._written_at = now
+            return
+        if not self.tmp_dir.is_dir():
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(self.tmp_dir))
+        if not os.access(self.tmp_dir, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self.tmp_dir))
+        if os.statvfs(self.tmp_dir).f_bavail == 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.tmp_dir))
 
 
 def _reuse(final: Path, size: int) -> bool:

@@ -4,7 +4,8 @@
 hostile file cannot hang the server or fill its memory: text is read in pieces; a PDF is read
 for its structure and first page only, and refused unread if it has more parts than a reader
 should have to go through (pypdf limits what it decompresses); a picture's size is checked from
-its header before any of it is decoded (Pillow refuses decompression bombs).
+its header before any of it is decoded (Pillow refuses decompression bombs); a Word document is
+unpacked in memory within caps, counting what comes out (``archive``: zip bombs).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from PIL import Image
 from pypdf import PasswordType, PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
+from clinicportal.content.archive import ArchiveBroken, ArchiveTooLarge, unpack_check
 from clinicportal.content.sniff import (
+    DOCX,
     GIF,
     JPEG,
     MARKUP_LOOKBEHIND,
@@ -50,7 +53,7 @@ class Problem(enum.Enum):
     BROKEN = "broken"  # damaged or incomplete
     LOCKED = "locked"  # a PDF that needs a password to open
     TOO_LARGE = "too_large"  # a picture with more pixels than we open
-    TOO_COMPLEX = "too_complex"  # a PDF with more parts than we read
+    TOO_COMPLEX = "too_complex"  # a PDF or Word document with more parts than we read
 
 
 def text_refusal(path: str | PathLike[str]) -> str | None:
@@ -78,12 +81,14 @@ def text_refusal(path: str | PathLike[str]) -> str | None:
 
 
 def open_problem(path: str | PathLike[str], file_type: FileType) -> Problem | None:
-    """Open a PDF or picture as a reader would; return what stops it, or None if it opens.
+    """Open a PDF, picture or Word document as a reader would; return what stops it, or None.
 
-    Other types (text, Word, HEIC, which Pillow cannot read) are left to their own checks.
+    Other types (text, HEIC, which Pillow cannot read) are left to their own checks.
     """
     if file_type is PDF:
         return _pdf_problem(path)
+    if file_type is DOCX:
+        return _docx_problem(path)
     pillow_format = _PILLOW_FORMATS.get(file_type)
     if pillow_format is not None:
         return _picture_problem(path, pillow_format)
@@ -110,6 +115,16 @@ def _pdf_problem(path: str | PathLike[str]) -> Problem | None:
         if not _has_a_first_page(reader.root_object):
             return Problem.BROKEN
     except Exception:  # pypdf raises many kinds for a damaged file; all mean the same here
+        return Problem.BROKEN
+    return None
+
+
+def _docx_problem(path: str | PathLike[str]) -> Problem | None:
+    try:
+        unpack_check(path)
+    except ArchiveTooLarge:
+        return Problem.TOO_COMPLEX
+    except ArchiveBroken:
         return Problem.BROKEN
     return None
 

@@ -10,13 +10,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from clinicportal.content.archive import ZIP_MAX_ENTRIES, ZIP_MAX_UNPACKED_BYTES
 from clinicportal.content.blobstore import StoredContent, get_blob_store
 from clinicportal.content.checks import NOT_TEXT, Problem, open_problem, text_refusal
 from clinicportal.content.models import Blob, blob_storage_name
 from clinicportal.content.sniff import (
     ALLOWED_DESCRIPTION,
+    DOCX,
+    PROGRAM_EXTENSIONS,
     REFUSED_EXTENSIONS,
     TEXT,
     FileType,
@@ -116,8 +120,9 @@ def _agreeing_name(name: str, extension: str, file_type: FileType) -> str:
     """Return the name to keep for an upload of this type, or refuse a name that misleads.
 
     A name that claims another type we know is refused, except between pictures (phones and
-    scanners often call a PNG ".jpg"): there the ending is corrected. A name that claims no
-    type we know gets the content's ending added, so a download opens in the right program.
+    scanners often call a PNG ".jpg"): there the ending is corrected, as is a program's
+    (".exe"). A name that claims no type we know gets the content's ending added, so a
+    download opens in the right program and is stored and served under it.
     """
     if extension in file_type.extensions:
         return name
@@ -146,7 +151,8 @@ def _agreeing_name(name: str, extension: str, file_type: FileType) -> str:
             },
             code="type",
         )
-    stem = name[: -len(extension) - 1] if claimed is not None else name
+    replaced = claimed is not None or extension in PROGRAM_EXTENSIONS
+    stem = name[: -len(extension) - 1] if replaced else name
     return display_filename(f"{stem[: DISPLAY_NAME_MAX - 6]}.{file_type.extension}")
 
 
@@ -156,6 +162,16 @@ def _unopenable(name: str, file_type: FileType, problem: Problem) -> ValidationE
             "“%(name)s” is protected by a password, so patients could not open it. "
             "Please upload a copy without a password."
         ) % {"name": name}
+    elif problem is Problem.TOO_COMPLEX and file_type is DOCX:
+        message = _(
+            "“%(name)s” is a Word document too large to check: it unpacks to more than "
+            "%(limit)s or holds more than %(parts)s parts. "
+            "Please save it as a smaller document (for example, in parts) and upload that."
+        ) % {
+            "name": name,
+            "limit": filesizeformat(ZIP_MAX_UNPACKED_BYTES),
+            "parts": number_format(ZIP_MAX_ENTRIES, force_grouping=True),
+        }
     elif problem is Problem.TOO_COMPLEX:
         message = _(
             "“%(name)s” is a PDF too large to check. "

@@ -8,12 +8,13 @@ The name only has to agree with the content: see ``name_extension``.
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import PurePosixPath
 
 from django.utils.translation import gettext_noop
+
+from clinicportal.content.archive import entry_names
 
 HEAD_BYTES = 8192
 
@@ -114,6 +115,13 @@ REFUSED_EXTENSIONS = frozenset(
     {"htm", "html", "xhtml", "xht", "shtml", "svg", "svgz", "xml", "xsl", "php", "phtml"}
     | {"js", "mjs", "hta"}
 )
+# Names of programs and scripts. A file of a type we accept named so loses that ending for its
+# own: "scan.exe" that is a PDF is kept as "scan.pdf", not "scan.exe.pdf", which shows as
+# "scan.exe" where a computer hides endings, and which mail filters take for a disguise.
+PROGRAM_EXTENSIONS = frozenset(
+    {"exe", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "dll", "cpl", "lnk", "reg"}
+    | {"jar", "ps1", "psm1", "vbs", "vbe", "jse", "wsf", "wsh", "sh", "app", "apk", "dmg"}
+)
 _EXTENSION = re.compile(r"[a-z0-9]{1,5}")
 
 
@@ -205,12 +213,8 @@ def markup_kind(text: str) -> str | None:
 
 
 def _is_docx(path: str | PathLike[str]) -> bool:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False
-    return "[Content_Types].xml" in names and "word/document.xml" in names
+    names = entry_names(path)  # None for an archive too large to list: see ``archive``
+    return names is not None and "[Content_Types].xml" in names and "word/document.xml" in names
 
 
 def _is_text(head: bytes) -> bool:

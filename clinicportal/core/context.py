@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -14,6 +17,8 @@ if TYPE_CHECKING:
     from clinicportal.practices.models import Practice, StaffMember
 
 USER_AGENT_MAX = 300
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,46 @@ Actor = StaffActor | PortalActor | VisitorActor | ApiActor
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """Return the client's address as the web server saw it.
+    """Return the address of the client that made the request, for throttles and the trail.
 
-    REMOTE_ADDR only: behind a proxy, the proxy must set it (gunicorn's --forwarded-allow-ips),
-    since a client-supplied X-Forwarded-For cannot be trusted.
+    REMOTE_ADDR is whoever opened the connection to the app server: gunicorn sets it to its
+    peer, and its --forwarded-allow-ips does not rewrite it. Behind a load balancer that peer is
+    the balancer, so when (and only when) it is one of CLINICPORTAL_TRUSTED_PROXIES its
+    X-Forwarded-For is read, from the right: each proxy appends the address it saw, so the
+    first address from the right that is not a trusted proxy is the client. What lies further
+    left was written by the client and is never believed. A malformed entry ends the walk at
+    the last address a trusted proxy vouched for.
     """
-    return request.META.get("REMOTE_ADDR") or None
+    peer = _address(str(request.META.get("REMOTE_ADDR", "")))
+    if peer is None:
+        return None
+    trusted = settings.CLINICPORTAL_TRUSTED_PROXIES
+    if not _is_trusted(peer, trusted):
+        return str(peer)
+    client = peer
+    for hop in reversed(str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")):
+        address = _address(hop)
+        if address is None:
+            break
+        client = address
+        if not _is_trusted(address, trusted):
+            break
+    return str(client)
+
+
+def _address(text: str) -> IPAddress | None:
+    """Return ``text`` as an IP address (IPv4-mapped IPv6 as IPv4), or None if it is not one."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _is_trusted(address: IPAddress, proxies: Iterable[IPNetwork]) -> bool:
+    return any(address in network for network in proxies)
 
 
 def user_agent(request: HttpRequest) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, HttpResponseBase
+from django.utils.csp import CSP
 from django.utils.http import content_disposition_header
 
 # Inline content may not run scripts, load anything, or be framed by other sites. PDFs get no
@@ -25,6 +28,9 @@ def stored_file_response(
     wsgi.file_wrapper (sendfile), or, with CLINICPORTAL_X_ACCEL_PREFIX set, to nginx.
     """
     response: HttpResponseBase
+    if content_type.startswith("text/") and "charset=" not in content_type:
+        # Text is stored only when it is UTF-8 (content checks it): say so, or a browser guesses.
+        content_type = f"{content_type}; charset=utf-8"
     prefix = settings.CLINICPORTAL_X_ACCEL_PREFIX
     if prefix:
         relative = Path(path).relative_to(settings.CLINICPORTAL_STORAGE_DIR).as_posix()
@@ -39,3 +45,28 @@ def stored_file_response(
         _INLINE_CSP if content_type == "application/pdf" else _SANDBOX_CSP
     )
     return response
+
+
+def framed_by_this_site[**P](
+    view: Callable[P, HttpResponseBase],
+) -> Callable[P, HttpResponseBase]:
+    """Let this site's own pages, and no other site, frame what the view answers.
+
+    Every other answer may be framed by nobody (``frame-ancestors 'none'``, X-Frame-Options
+    DENY, from settings). A file view that the site shows in a preview frame is wrapped in
+    this, so that both headers say the same: ``frame-ancestors 'self'`` and SAMEORIGIN.
+    ``stored_file_response`` sets the file's own policy; a redirect gets the site's policy
+    with only the frame-ancestors changed. An error the view raises is framed by nobody.
+    """
+
+    @wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        response = view(*args, **kwargs)
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response._csp_config = {  # type: ignore[attr-defined]  # read by Django's CSP middleware
+            **settings.SECURE_CSP,
+            "frame-ancestors": [CSP.SELF],
+        }
+        return response
+
+    return wrapped

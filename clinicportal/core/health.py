@@ -18,6 +18,8 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from clinicportal.core.logformat import error_code
+
 logger = logging.getLogger(__name__)
 
 
@@ -69,8 +71,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
         try:
             check()
             checks[name] = "ok"
-        except Exception:
-            logger.exception("readiness: %s unreachable", name)
+        except Exception as exc:
+            logger.exception("readiness: %s unreachable: %s", name, error_code(exc))
             checks[name] = "unreachable"
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.conf import settings
 from django.http import (
     HttpRequest,
@@ -10,11 +14,33 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.utils.cache import add_never_cache_headers
 
 PROGRESS_HEADER = "X-Upload-Progress"
 # What a browser forgets of this site at sign-out: pages it cached and what scripts stored. Not
 # "cookies": the session cookie carries the sign-out's message to the next page.
 CLEAR_SITE_DATA = '"cache", "storage"'
+
+View = Callable[..., HttpResponseBase]
+
+
+def never_stored(view: View) -> View:
+    """Tell browsers and proxies never to keep the view's answers (``Cache-Control: no-store``).
+
+    What both doors' sign-in decorators apply to every page behind them: a page of health data
+    must not come back from a shared computer's history or a proxy's cache. Django's
+    ``never_cache`` headers, unless the view already answered with no-store (a stored file sets
+    its own, see core.files).
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)
+        return response
+
+    return wrapped
 
 
 def absolute_url(path: str) -> str:

@@ -40,8 +40,9 @@ DEMO_SLUG = "clearview"
 DEMO_NAME = "Clearview Eye Care"
 DEMO_PATIENTS = 50
 DEMO_SMTP_PORT = 2525
-# Demo only: the admin's authenticator key, public in README.md (admins must use two-step).
+# Demo only: the staff logins' authenticator keys, public in README.md (staff must use two-step).
 DEMO_ADMIN_TOTP_SECRET = "KRSXG5CBMRWWS3TEMVWW6UDPOJ2GC3DT"  # noqa: S105
+DEMO_STAFF_TOTP_SECRET = "INWGKYLSOZUWK52TORQWMZSEMVWW6S3F"  # noqa: S105
 # Demo only: an API key for trying `clinicportal print-to-portal`, public in README.md.
 DEMO_API_KEY_PREFIX = "c1ea7e1dde70"
 DEMO_API_KEY = f"cpk_{DEMO_API_KEY_PREFIX}_demo-only-key-published-in-the-readme"
@@ -62,12 +63,17 @@ class DemoLogin:
     role: str
     username: str
     password: str
+    totp_secret: str = ""  # the authenticator key, for an office login
 
 
 # Demo only: fixed so that README.md can list them. Never used outside `make demo`.
 DEMO_LOGINS = (
-    DemoLogin("office", "admin", "clearview.admin", "violet-harbor-lantern-42"),
-    DemoLogin("office", "staff", "clearview.staff", "copper-meadow-signal-17"),
+    DemoLogin(
+        "office", "admin", "clearview.admin", "violet-harbor-lantern-42", DEMO_ADMIN_TOTP_SECRET
+    ),
+    DemoLogin(
+        "office", "staff", "clearview.staff", "copper-meadow-signal-17", DEMO_STAFF_TOTP_SECRET
+    ),
 )
 DEMO_PORTAL_LOGINS = (
     DemoLogin("portal", "patient", "jordan.rivera", "maple-comet-river-58"),
@@ -153,6 +159,7 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
             admin_email=f"admin{DEMO_EMAIL_DOMAIN}",
             admin_name="Dana Whitfield",
             admin_password=admin_login.password,
+            admin_password_is_temporary=False,  # published in README.md, to try the demo
         )
     if not User.objects.filter(username=staff_login.username).exists():
         staff_create(
@@ -162,12 +169,16 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
             display_name="Sam Ortega",
             role=StaffMember.Role.STAFF,
             password=staff_login.password,
+            password_is_temporary=False,
         )
     for login in DEMO_LOGINS:
         user = User.objects.get(username=login.username)
         if not user.check_password(login.password):
             user.set_password(login.password)
             user.save(update_fields=["password"])
+        TwoFactorDevice.objects.get_or_create(
+            user=user, defaults={"secret": login.totp_secret, "confirmed_at": timezone.now()}
+        )
     admin = StaffMember.objects.select_related("user", "practice").get(
         user__username=admin_login.username
     )
@@ -175,10 +186,6 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
     if not practice.patients.exists():
         _demo_patients(actor, DEMO_PATIENTS)
     _demo_portal(actor)
-    TwoFactorDevice.objects.get_or_create(
-        user=admin.user,
-        defaults={"secret": DEMO_ADMIN_TOTP_SECRET, "confirmed_at": timezone.now()},
-    )
     ApiKey.objects.get_or_create(
         practice=practice,
         prefix=DEMO_API_KEY_PREFIX,
@@ -200,13 +207,17 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
     return practice, [*DEMO_LOGINS, *DEMO_PORTAL_LOGINS], practice.patients.count()
 
 
-def demo_admin_code() -> str | None:
-    """Return the demo admin's current two-step code, while it uses the public demo key."""
+def demo_staff_code(username: str) -> str | None:
+    """Return a demo staff login's current two-step code, while it uses its public demo key.
+
+    None for a username that is no demo staff login, or whose authenticator was changed.
+    """
     from clinicportal.accounts import totp
 
-    device = TwoFactorDevice.objects.filter(user__username=DEMO_LOGINS[0].username).first()
-    if device is None or device.secret != DEMO_ADMIN_TOTP_SECRET:  # stored encrypted: no lookup
-        return None
+    login = next((login for login in DEMO_LOGINS if login.username == username), None)
+    device = TwoFactorDevice.objects.filter(user__username=username).first()
+    if login is None or device is None or device.secret != login.totp_secret:
+        return None  # the secret is stored encrypted: compared here, never looked up
     return totp.code_at(device.secret, totp.current_step())
 
 
@@ -279,14 +290,20 @@ def _demo_portal(actor: StaffActor) -> None:
                 ("Riley", datetime.date(2017, 1, 23)),
             )
         ]
-        authorized_user_add(
+        guardian = authorized_user_add(
             actor=actor,
             patient=children[0],
             username=guardian_login.username,
-            password=guardian_login.password,
+            password=None,
             display_name="Morgan Rivera",
             note="Parent",
             email="morgan.rivera@example.com",
+        )
+        portal_password_change(  # as Morgan would at first sign-in
+            actor=PortalActor(account=guardian.account, patient=children[0]),
+            current=None,
+            new=guardian_login.password,
+            session_key="",
         )
         authorized_user_link(
             actor=actor, patient=children[1], username=guardian_login.username, note="Parent"

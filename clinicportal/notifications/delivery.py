@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from email.utils import make_msgid
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
@@ -27,7 +29,9 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from clinicportal.core.logformat import error_code
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
+from clinicportal.notifications.smtp_hosts import smtp_server_check
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +81,10 @@ def outbox_send_due(*, worker_id: str, only: int | None = None) -> int:
     """
     emails = _claim_due(worker_id=worker_id, only=only)
     for _practice_id, group in itertools.groupby(emails, key=lambda email: email.practice_id):
-        failures = _send_group(list(group))
-        for email, error in failures:
-            logger.warning("email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
+        for email, error, code in _send_group(list(group)):
+            # The server's answer may quote the address it refused: it goes to the Outbox (for
+            # staff) only; the log gets the error's type and code.
+            logger.warning("email %s not sent (attempt %s): %s", email.pk, email.attempts, code)
             persist(functools.partial(_attempt_failed, email, error, worker_id))
     return len(emails)
 
@@ -113,22 +118,34 @@ def _claim_due(*, worker_id: str, only: int | None) -> list[OutboxEmail]:
     return list(claimed.select_related("practice__email_settings").order_by("practice_id", "pk"))
 
 
-def _send_group(emails: list[OutboxEmail]) -> list[tuple[OutboxEmail, str]]:
+class Failure(NamedTuple):
+    email: OutboxEmail
+    error: str  # for the Outbox: the server's answer, in the site's language
+    code: str  # for the log: the error's type and code, nothing the server quoted
+
+
+def _failure(email: OutboxEmail, exc: Exception) -> Failure:
+    return Failure(email, _describe(exc), error_code(exc))
+
+
+def _send_group(emails: list[OutboxEmail]) -> list[Failure]:
     """Send one practice's emails over one connection, recording the sent ones as it goes
     (every RECORD_EVERY, so a killed worker leaves few to send twice); return the failures."""
     sent: list[int] = []
-    failures: list[tuple[OutboxEmail, str]] = []
+    failures: list[Failure] = []
     try:
         config = emails[0].practice.email_settings
+        # Again here: what the server's name resolves to may have changed since it was saved.
+        smtp_server_check(host=config.host, port=config.port, security=config.security)
         mailer = _mailer(emails[0].practice_id, config)
         mailer.open()
-    except (smtplib.SMTPException, OSError, EmailSettings.DoesNotExist) as exc:
-        return [(email, _describe(exc)) for email in emails]
-    broken = ""  # once the connection is lost, the rest wait for the next attempt
+    except (smtplib.SMTPException, OSError, EmailSettings.DoesNotExist, ValidationError) as exc:
+        return [_failure(email, exc) for email in emails]
+    broken: Exception | None = None  # once the connection is lost, the rest wait for next time
     try:
         for email in emails:
             if broken:
-                failures.append((email, broken))
+                failures.append(_failure(email, broken))
                 continue
             try:
                 if mailer.send_messages([_message(email, config)]) != 1:
@@ -138,12 +155,12 @@ def _send_group(emails: list[OutboxEmail]) -> list[tuple[OutboxEmail, str]]:
                     persist(functools.partial(_mark_sent, sent))
                     sent = []
             except OSError as exc:  # SMTPException is an OSError too
-                failures.append((email, _describe(exc)))
+                failures.append(_failure(email, exc))
                 # A refused recipient concerns this message only; a lost connection, the rest.
                 if isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(
                     exc, smtplib.SMTPException
                 ):
-                    broken = _describe(exc)
+                    broken = exc
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             mailer.close()
@@ -192,7 +209,7 @@ def persist(write: Callable[[], object]) -> None:
         except (OperationalError, InterfaceError) as exc:
             if connection.in_atomic_block:
                 raise
-            logger.warning("database unreachable, trying again in %ss: %s", delay, exc)
+            logger.warning("database unreachable, trying again in %ss: %s", delay, error_code(exc))
             close_quietly()
             time.sleep(delay)
             delay = min(delay * 2, 5)
@@ -270,6 +287,8 @@ def _message(email: OutboxEmail, config: EmailSettings) -> EmailMultiAlternative
 def _describe(exc: Exception) -> str:
     if isinstance(exc, EmailSettings.DoesNotExist):
         return _("Email is not set up for this practice: see Admin → Email Settings.")
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)[:1000]
     if isinstance(exc, smtplib.SMTPResponseException):
         detail = (
             exc.smtp_error.decode(errors="replace")

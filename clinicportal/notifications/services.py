@@ -20,6 +20,7 @@ from clinicportal.core.access import require_reachable
 from clinicportal.core.context import StaffActor
 from clinicportal.notifications.delivery import LINK_PLACEHOLDER, new_message_id
 from clinicportal.notifications.models import EmailSettings, OutboxEmail
+from clinicportal.notifications.smtp_hosts import smtp_server_check
 from clinicportal.practices.models import Practice
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def email_settings_save(
     if password is not None:
         config.password = password
     config.full_clean()
+    smtp_server_check(host=config.host, port=config.port, security=config.security)
     with transaction.atomic():
         config.save()
         # Where reset links go depends on these: who changed them, and when, is on record.

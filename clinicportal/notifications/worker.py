@@ -20,6 +20,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,8 @@ from django_tasks_db.management.commands.db_worker import Worker as LibraryWorke
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from clinicportal.core import logcontext
+from clinicportal.core.logformat import error_code
 from clinicportal.notifications.delivery import (
     close_quietly,
     lease,
@@ -108,17 +111,22 @@ class Worker(LibraryWorker):
         self._last_housekeeping = 0.0
 
     def run(self) -> None:
-        logger.info("Starting worker worker_id=%s", self.worker_id)
-        beating = None
-        if not self.batch:
-            beating = threading.Thread(target=self._beat_forever, name="heartbeat", daemon=True)
-            beating.start()
-        try:
-            self._loop()
-        finally:
-            self._stopped.set()
-            if beating is not None:
-                beating.join(timeout=5)
+        with self._log_context():
+            logger.info("Starting worker worker_id=%s", self.worker_id)
+            beating = None
+            if not self.batch:
+                beating = threading.Thread(target=self._beat_forever, name="heartbeat", daemon=True)
+                beating.start()
+            try:
+                self._loop()
+            finally:
+                self._stopped.set()
+                if beating is not None:
+                    beating.join(timeout=5)
+
+    def _log_context(self) -> AbstractContextManager[None]:
+        """Every line of this worker names it; no request here, so "actor" says who works."""
+        return logcontext.scope(worker=self.worker_id, actor=f"worker:{self.worker_id}")
 
     def _loop(self) -> None:
         failures = 0
@@ -133,7 +141,9 @@ class Worker(LibraryWorker):
             except DatabaseError as exc:
                 failures += 1
                 wait = min(0.5 * 2**failures, MAX_DATABASE_WAIT)
-                logger.warning("database unreachable, trying again in %.1fs: %s", wait, exc)
+                logger.warning(
+                    "database unreachable, trying again in %.1fs: %s", wait, error_code(exc)
+                )
                 close_quietly()
                 time.sleep(wait)
                 continue
@@ -145,6 +155,10 @@ class Worker(LibraryWorker):
             close_old_connections()
             if self.running and idle:
                 time.sleep(self.interval)
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        with logcontext.scope(task=str(db_task_result.id)):
+            super().run_task(db_task_result)
 
     def _claim_next(self) -> tuple[DBTaskResult | None, bool]:
         """Claim the next due task; return it (or None) and whether the queue could be read."""
@@ -175,13 +189,14 @@ class Worker(LibraryWorker):
 
     def _beat_forever(self) -> None:
         """The heartbeat thread: beat until the worker stops, whatever the database does."""
-        try:
-            while not self._stopped.is_set():
-                try:
-                    worker_beat(worker_id=self.worker_id, started_at=self.started_at)
-                except DatabaseError as exc:
-                    logger.warning("heartbeat not recorded: %s", exc)
-                    close_quietly()
-                self._stopped.wait(heartbeat_every())
-        finally:
-            connection.close()
+        with self._log_context():
+            try:
+                while not self._stopped.is_set():
+                    try:
+                        worker_beat(worker_id=self.worker_id, started_at=self.started_at)
+                    except DatabaseError as exc:
+                        logger.warning("heartbeat not recorded: %s", error_code(exc))
+                        close_quietly()
+                    self._stopped.wait(heartbeat_every())
+            finally:
+                connection.close()

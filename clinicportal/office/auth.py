@@ -14,21 +14,24 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import User
 from clinicportal.accounts.selectors import office_session_staff
 from clinicportal.accounts.services.sessions import (
+    office_session_rekey,
     office_session_start,
     office_session_touch,
     office_sign_out,
 )
 from clinicportal.core.context import StaffActor, client_ip, user_agent
-from clinicportal.core.http import signed_out
+from clinicportal.core.http import never_stored, signed_out
+from clinicportal.core.logcontext import bind_actor
 from clinicportal.core.session_state import idle_check, lifetime_over, lifetime_start
 
 SEEN = "office_seen_at"  # when the office last heard from this session (idle time-out)
@@ -61,10 +64,21 @@ def session_begin(sender: type[User], request: HttpRequest, user: User, **kwargs
 def staff_required(view: View) -> View:
     """Let signed-in staff through with ``request.actor`` set; send others to the office login.
 
-    A session whose row is gone (signed out from another device), idle for longer than
+    No answer is stored by the browser or a proxy (core.http.never_stored). A session whose
+    row is gone (signed out from another device), idle for longer than
     CLINICPORTAL_OFFICE_IDLE_MINUTES, or older than its absolute lifetime is signed out here, on
-    the server, whatever the browser does.
+    the server, whatever the browser does. Staff whose password is temporary go to choose their
+    own first.
     """
+    return _staff_gate(view, allow_temporary=False)
+
+
+def staff_required_temporary_ok(view: View) -> View:
+    """Like staff_required, and let a temporary password through (to change it, to sign out)."""
+    return _staff_gate(view, allow_temporary=True)
+
+
+def _staff_gate(view: View, *, allow_temporary: bool) -> View:
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -80,6 +94,7 @@ def staff_required(view: View) -> View:
         actor = StaffActor(
             user=staff.user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
         )
+        bind_actor(actor)
         idle = idle_check(request, SEEN, settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60)
         if lifetime_over(request, STARTED) or idle.expired:
             office_sign_out(actor=actor, session_key=session_key, timed_out=True)
@@ -93,10 +108,12 @@ def staff_required(view: View) -> View:
             return signed_out(redirect_to_login(request.get_full_path()))
         if idle.stamped:
             office_session_touch(session_key=session_key)
+        if staff.user.password_is_temporary and not allow_temporary:
+            return redirect("office:account_password")
         request.actor = actor  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
-    return wrapped
+    return never_stored(wrapped)
 
 
 def admin_required(view: View) -> View:
@@ -109,3 +126,12 @@ def admin_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return staff_required(checked)
+
+
+def session_keep(request: StaffRequest) -> None:
+    """After the staff member's own password change: sign this session with the new password
+    (a new key, as at every change of privilege) and let its row follow, so it goes on while
+    the others end."""
+    old_key = request.session.session_key or ""
+    update_session_auth_hash(request, request.actor.user)
+    office_session_rekey(old_key=old_key, new_key=request.session.session_key or "")

@@ -165,15 +165,15 @@ class AuthorizedUserForm(forms.Form):
         label=_("Username"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
     password = forms.CharField(
-        label=_("Password"),
+        label=_("Temporary password"),
         required=False,
         strip=False,
         max_length=256,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=(
             _(
-                "The password they asked for, or leave empty (or press Default) for a temporary "
-                "one they change at first sign-in."
+                "Leave empty (or press Default) for a strong one. Either way, they choose their "
+                "own at first sign-in."
             )
         ),
     )

@@ -27,7 +27,8 @@ from clinicportal.accounts.services.sessions import (
 )
 from clinicportal.core import session_state
 from clinicportal.core.context import PortalActor, client_ip, user_agent
-from clinicportal.core.http import signed_out
+from clinicportal.core.http import never_stored, signed_out
+from clinicportal.core.logcontext import bind_actor
 from clinicportal.core.session_state import (
     idle_check,
     lifetime_over,
@@ -106,7 +107,7 @@ def portal_required(
     """Let a signed-in account of this practice through, with ``request.portal`` set.
 
     A temporary password must be replaced first; an account that sees several patients picks
-    one first.
+    one first. No answer is stored by the browser or a proxy (core.http.never_stored).
     """
 
     def decorator(view: View) -> View:
@@ -147,6 +148,7 @@ def portal_required(
                 ip=client_ip(request),
                 user_agent=user_agent(request),
             )
+            bind_actor(actor)
             portal_request: PortalRequest = request  # type: ignore[assignment]
             portal_request.practice = practice
             portal_request.portal = actor
@@ -169,6 +171,6 @@ def portal_required(
                 return redirect("portal:choose_patient", practice.slug)
             return view(portal_request, *args, **kwargs)
 
-        return wrapped
+        return never_stored(wrapped)
 
     return decorator

@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/code/", views.login_code, name="login_code"),
     path("account/two-step/", views.two_factor_setup, name="two_factor_setup"),
     path("account/two-step/off/", views.two_factor_off, name="two_factor_off"),
+    path("account/recovery-codes/", views.recovery_codes, name="recovery_codes"),
     path("logout/", views.logout, name="logout"),
     path("password/", views.set_password, name="set_password"),
     path("choose/", views.choose_patient, name="choose_patient"),

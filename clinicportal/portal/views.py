@@ -18,13 +18,12 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts.enrolment import enrolment_page
-from clinicportal.accounts.forms import CodeForm, TurnOffForm
+from clinicportal.accounts.forms import ChangePasswordForm, CodeForm, ConfirmForm, NewPasswordForm
 from clinicportal.accounts.models import PortalAccount
-from clinicportal.accounts.selectors import portal_devices, two_factor_device
+from clinicportal.accounts.selectors import portal_devices, recovery_codes_left, two_factor_device
 from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.links import (
     LinkInvalid,
@@ -44,11 +43,13 @@ from clinicportal.accounts.services.sign_in import (
     sign_in_complete,
 )
 from clinicportal.accounts.services.two_step import (
-    portal_two_factor_turn_off,
-    portal_two_factor_turn_on,
+    recovery_codes_renew,
+    two_factor_turn_off,
+    two_factor_turn_on,
 )
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
+from clinicportal.core.files import framed_by_this_site
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import signed_out
 from clinicportal.core.pagination import counted_page
@@ -57,10 +58,8 @@ from clinicportal.core.zipstream import zip_stream
 from clinicportal.portal import auth
 from clinicportal.portal.auth import PortalRequest, portal_required
 from clinicportal.portal.forms import (
-    ChangePasswordForm,
     ChoosePatientForm,
     ForgotPasswordForm,
-    NewPasswordForm,
     PortalLoginForm,
 )
 from clinicportal.portal.log_entries import log_entries
@@ -216,7 +215,6 @@ def logs(request: PortalRequest) -> HttpResponse:
 @portal_required()
 def account(request: PortalRequest) -> HttpResponse:
     form = ChangePasswordForm(request.POST or None)
-    device = two_factor_device(request.portal.account)
     if request.method == "POST" and form.is_valid():
         try:
             portal_password_change(
@@ -236,6 +234,17 @@ def account(request: PortalRequest) -> HttpResponse:
                 ),
             )
             form = ChangePasswordForm()
+    return _account_page(request, form=form)
+
+
+def _account_page(
+    request: PortalRequest,
+    *,
+    form: ChangePasswordForm | None = None,
+    turn_off_form: ConfirmForm | None = None,
+    codes_form: ConfirmForm | None = None,
+) -> HttpResponse:
+    device = two_factor_device(request.portal.account)
     slug = request.practice.slug
     devices = portal_devices(
         account=request.portal.account, current_key=request.session.session_key or ""
@@ -244,9 +253,11 @@ def account(request: PortalRequest) -> HttpResponse:
         request,
         "portal/account.html",
         {
-            "form": form,
+            "form": form or ChangePasswordForm(),
             "two_factor_on": device is not None,
-            "turn_off_form": TurnOffForm(),
+            "codes_left": recovery_codes_left(device) if device is not None else 0,
+            "turn_off_form": turn_off_form or ConfirmForm(prefix="off"),
+            "codes_form": codes_form or ConfirmForm(prefix="codes"),
             "devices": devices,
             "end_url": reverse_with_id_slot("portal:session_end", slug),
             "end_all_url": reverse("portal:sessions_end_all", args=[slug]),
@@ -291,24 +302,67 @@ def two_factor_setup(request: PortalRequest) -> HttpResponse:
         owner=account,
         issuer=request.practice.name,
         label=account.username,
-        turn_on=lambda code: portal_two_factor_turn_on(actor=request.portal, code=code),
+        turn_on=lambda data: two_factor_turn_on(
+            actor=request.portal,
+            password=data["password"],
+            code=data["code"],
+            session_key=request.session.session_key or "",
+        ),
         templates=("portal/two_factor_setup.html", "portal/recovery_codes.html"),
         done_url=reverse("portal:account", args=[request.practice.slug]),
     )
 
 
+@never_cache
 @require_POST
 @portal_required()
 def two_factor_off(request: PortalRequest) -> HttpResponse:
-    form = TurnOffForm(request.POST)
+    form = ConfirmForm(request.POST, prefix="off")
     if form.is_valid():
         try:
-            portal_two_factor_turn_off(actor=request.portal, password=form.cleaned_data["password"])
+            two_factor_turn_off(
+                actor=request.portal,
+                password=form.cleaned_data["password"],
+                code=form.cleaned_data["code"],
+                session_key=request.session.session_key or "",
+            )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            service_errors(form, exc)
         else:
-            messages.success(request, _("Two-step sign-in is off."))
-    return redirect("portal:account", request.practice.slug)
+            messages.success(
+                request,
+                _(
+                    "Two-step sign-in is off. Other devices signed in to your portal were "
+                    "signed out."
+                ),
+            )
+            return redirect("portal:account", request.practice.slug)
+    return _account_page(request, turn_off_form=form)
+
+
+@never_cache
+@require_POST
+@portal_required()
+def recovery_codes(request: PortalRequest) -> HttpResponse:
+    """Make new recovery codes in place of the old ones (password and a code first)."""
+    form = ConfirmForm(request.POST, prefix="codes")
+    if form.is_valid():
+        try:
+            codes = recovery_codes_renew(
+                actor=request.portal,
+                password=form.cleaned_data["password"],
+                code=form.cleaned_data["code"],
+            )
+        except ValidationError as exc:
+            service_errors(form, exc)
+        else:
+            done = reverse("portal:account", args=[request.practice.slug])
+            return render(
+                request,
+                "portal/recovery_codes.html",
+                {"codes": codes, "done": done, "renewed": True},
+            )
+    return _account_page(request, codes_form=form)
 
 
 @never_cache
@@ -380,7 +434,7 @@ def records(request: PortalRequest) -> HttpResponse:
     return render(request, "portal/records.html", context)
 
 
-@xframe_options_sameorigin
+@framed_by_this_site
 @require_GET
 @portal_required()
 def record_content(

@@ -30,16 +30,19 @@ def staff_create(
     role: StaffMember.Role,
     password: str,
     actor: StaffActor | VisitorActor | None = None,
+    password_is_temporary: bool = True,
 ) -> StaffMember:
     """Add an office login to ``practice``; the password is stored only as an Argon2id hash.
 
-    Recorded in the practice's audit trail, by ``actor`` (an admin, or the command line when
-    None) or, for a practice's first admin, by that admin.
+    A password chosen for someone else is temporary (the default): the office lets them in
+    only to choose their own. Recorded in the practice's audit trail, by ``actor`` (an admin,
+    or the command line when None) or, for a practice's first admin, by that admin.
     """
     user = User(username=username.strip(), email=email.strip())
     user.full_clean(exclude=["password"])
     validate_password(password, user)
     user.set_password(password)
+    user.password_is_temporary = password_is_temporary
     with transaction.atomic():
         user.save()
         member = StaffMember(
@@ -69,8 +72,12 @@ def practice_create(
     admin_email: str,
     admin_name: str,
     admin_password: str,
+    admin_password_is_temporary: bool = True,
 ) -> tuple[Practice, StaffMember]:
-    """Create a practice with its first admin, in one transaction."""
+    """Create a practice with its first admin, in one transaction.
+
+    The admin's password is temporary unless said otherwise: see ``staff_create``.
+    """
     practice = Practice(
         name=name.strip(), slug=slug.strip(), address=address.strip(), phone=phone.strip()
     )
@@ -84,6 +91,7 @@ def practice_create(
             display_name=admin_name,
             role=StaffMember.Role.ADMIN,
             password=admin_password,
+            password_is_temporary=admin_password_is_temporary,
         )
         actor = StaffActor(user=admin.user, staff=admin)
         audit_record(actor=actor, action=AuditEvent.Action.PRACTICE_CREATED, target=practice)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -22,9 +23,14 @@ from clinicportal.core.access import require_admin, require_reachable
 from clinicportal.core.context import (
     ApiActor,
     StaffActor,
+    VisitorActor,
 )
 
 API_KEY_PREFIX = "cpk_"
+# How much of a refused key the log keeps: enough to tell keys apart, never the secret part.
+LOGGED_CHARS = 8
+
+logger = logging.getLogger(__name__)
 
 
 def api_key_hash(key: str) -> str:
@@ -70,19 +76,32 @@ class ApiKeysPaused(Exception):
 def api_key_authenticate(*, key: str, ip: str | None, user_agent: str = "") -> ApiKey | None:
     """Return the active key that ``key`` is, noting its use; None for anything else.
 
-    Wrong keys count against the address like failed sign-ins (ApiKeysPaused past the limit),
-    and a revoked key's use is recorded in its practice's audit trail.
+    Wrong keys count against the address like failed sign-ins (ApiKeysPaused past the limit).
+    A revoked key, or a wrong secret after a key's prefix, is recorded in that key's practice's
+    audit trail; a key no practice has, and a paused address, in the log, with at most the
+    key's first LOGGED_CHARS characters (never the secret part).
     """
     door = LoginFailure.Door.API
     if throttle.address_locked(door=door, ip=ip):
+        logger.warning("API key refused: address %s is paused", ip)
         raise ApiKeysPaused()
     key = key.strip()
     parts = key.split("_", 2)
     api_key = None
     if len(parts) == 3 and f"{parts[0]}_" == API_KEY_PREFIX:
         api_key = ApiKey.objects.select_related("practice").filter(prefix=parts[1]).first()
-    if api_key is None or not secrets.compare_digest(api_key.key_hash, api_key_hash(key)):
+    if api_key is None:
         throttle.login_failure_record(door=door, practice=None, username_key="", ip=ip)
+        logger.warning("API key refused: unknown key %r from %s", key[:LOGGED_CHARS], ip)
+        return None
+    if not secrets.compare_digest(api_key.key_hash, api_key_hash(key)):
+        with transaction.atomic():
+            throttle.login_failure_record(door=door, practice=None, username_key="", ip=ip)
+            audit_record(
+                actor=VisitorActor(practice=api_key.practice, ip=ip, user_agent=user_agent),
+                action=AuditEvent.Action.API_KEY_WRONG,
+                target=api_key,
+            )
         return None
     if not api_key.is_active:
         with transaction.atomic():

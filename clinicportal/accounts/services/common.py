@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts import throttle
@@ -12,7 +13,8 @@ from clinicportal.accounts.models import LoginFailure, PortalAccount, PortalGran
 from clinicportal.accounts.passwords import password_matches, username_key
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.context import Actor
+from clinicportal.core.context import Actor, PortalActor, StaffActor
+from clinicportal.practices.models import Practice
 
 USERNAME_MAX = 150
 
@@ -42,22 +44,76 @@ def _record_for_patients(
         audit_record(actor=actor, action=action, target=account, patient=grant.patient)
 
 
+def failure_count_key(owner: PortalAccount | User) -> tuple[str, Practice | None, str]:
+    """Where the throttle counts the account's failures: its door, practice and username key."""
+    if isinstance(owner, PortalAccount):
+        return LoginFailure.Door.PORTAL, owner.practice, owner.username_key
+    return LoginFailure.Door.OFFICE, None, username_key(owner.username)[:USERNAME_MAX]
+
+
 def current_password_confirm(
-    *, owner: PortalAccount | User, password: str, ip: str | None, field: str
+    *,
+    owner: PortalAccount | User,
+    password: str,
+    ip: str | None,
+    field: str,
+    actor: PortalActor | StaffActor | None = None,
 ) -> None:
     """Check a signed-in person's current password, counted like a failed sign-in.
 
     Guesses inside a session (change password, turn two-step off) count toward the same
-    lockout as guesses at the door. Raises ValidationError on ``field`` when wrong or locked.
+    lockout as guesses at the door. Raises ValidationError on ``field`` when wrong or locked;
+    with the ``actor`` that asked, the refusal is also recorded in the trail (and LOGS).
     """
+    door, practice, key = failure_count_key(owner)
     if isinstance(owner, PortalAccount):
-        door, practice, key = LoginFailure.Door.PORTAL, owner.practice, owner.username_key
         matches = password_matches(password, owner.password)
     else:
-        door, practice, key = LoginFailure.Door.OFFICE, None, username_key(owner.username)
         matches = owner.check_password(password)
     if throttle.login_locked(door=door, practice=practice, username_key=key, ip=ip):
+        if actor is not None:
+            _record_refusal(actor, locked=True)
         raise ValidationError({field: _(throttle.LOCKED_MESSAGE)})
     if not matches:
-        throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
+        with transaction.atomic():
+            throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
+            if actor is not None:
+                _record_refusal(actor, locked=False)
         raise ValidationError({field: _("That is not your current password.")})
+
+
+def password_change_check(
+    *,
+    owner: PortalAccount | User,
+    current: str | None,
+    new: str,
+    ip: str | None,
+    actor: PortalActor | StaffActor | None = None,
+) -> None:
+    """Check what a signed-in person gave to change their password, at either door.
+
+    ``current`` is required, except right after signing in with a temporary password; a wrong
+    one counts toward the sign-in lockout. The new password must differ from the current one.
+    Raises ValidationError on ``current_password`` or ``new_password``.
+    """
+    if current is None:
+        if not owner.password_is_temporary:
+            raise ValidationError({"current_password": _("Please enter your current password.")})
+    else:
+        current_password_confirm(
+            owner=owner, password=current, ip=ip, field="current_password", actor=actor
+        )
+    if password_matches(new, owner.password):
+        raise ValidationError(
+            {"new_password": _("Please choose a password different from the current one.")}
+        )
+
+
+def _record_refusal(actor: PortalActor | StaffActor, *, locked: bool) -> None:
+    Action = AuditEvent.Action
+    if isinstance(actor, PortalActor):
+        action = Action.PORTAL_LOCKED_OUT if locked else Action.PORTAL_PASSWORD_CHECK_FAILED
+        _record_for_patients(actor, actor.account, action)
+    else:
+        action = Action.STAFF_LOCKED_OUT if locked else Action.STAFF_PASSWORD_CHECK_FAILED
+        audit_record(actor=actor, action=action, target=actor.user)

@@ -40,7 +40,8 @@ from clinicportal.notifications.services import NotFailed, email_queue, outbox_e
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 
-SET_PASSWORD_LINK_LIFETIME = datetime.timedelta(days=7)
+# At most 72 hours: a link in a mailbox is a password waiting to be set by whoever reads it.
+SET_PASSWORD_LINK_LIFETIME = datetime.timedelta(hours=72)
 
 
 RESET_LINK_LIFETIME = datetime.timedelta(hours=2)

@@ -16,7 +16,6 @@ from clinicportal.accounts.models import (
 )
 from clinicportal.accounts.passwords import (
     hash_password,
-    password_matches,
     propose_username,
     temporary_password,
     username_key,
@@ -25,7 +24,7 @@ from clinicportal.accounts.passwords import (
 from clinicportal.accounts.services.common import (
     USERNAME_MAX,
     _record_for_patients,
-    current_password_confirm,
+    password_change_check,
 )
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
@@ -214,7 +213,9 @@ def authorized_user_add(
 ) -> IssuedCredentials:
     """Add an authorized web user (a guardian, a spouse) to the patient's portal.
 
-    A password the person asked for is theirs to keep; "Default" generates a temporary one.
+    The password is temporary, whether the office typed the one the person asked for or
+    "Default" generated one: someone else knows it, so the person chooses their own at first
+    sign-in.
     """
     require_reachable(actor, patient)
     username = _clean_username(username)
@@ -230,7 +231,7 @@ def authorized_user_add(
             display_name=display_name[:200],
             email=email.strip(),
         )
-        plain, temporary, expires = _set_password(account, password, temporary=False)
+        plain, temporary, expires = _set_password(account, password, temporary=True)
         account.full_clean()
         account.save()
         _grant_authorized(actor, patient, account, note)
@@ -303,17 +304,7 @@ def portal_password_change(
     ``current`` is required, except right after signing in with a temporary password.
     """
     account = actor.account
-    if current is None:
-        if not account.password_is_temporary:
-            raise ValidationError({"current_password": _("Please enter your current password.")})
-    else:
-        current_password_confirm(
-            owner=account, password=current, ip=actor.ip, field="current_password"
-        )
-    if password_matches(new, account.password):
-        raise ValidationError(
-            {"new_password": _("Please choose a password different from the current one.")}
-        )
+    password_change_check(owner=account, current=current, new=new, ip=actor.ip, actor=actor)
     with transaction.atomic():
         _set_password(account, new, temporary=False)
         account.save()

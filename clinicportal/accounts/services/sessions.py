@@ -120,6 +120,11 @@ def office_session_start(*, user: User, session_key: str, ip: str | None, user_a
     )
 
 
+def office_session_rekey(*, old_key: str, new_key: str) -> None:
+    """Keep a session's row when the session changes its key (a password change signs it anew)."""
+    OfficeSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
 def office_session_touch(*, session_key: str) -> None:
     """Note activity on a session (for the staff member's list of signed-in devices)."""
     OfficeSession.objects.filter(session_key=session_key).update(last_seen_at=timezone.now())

@@ -48,10 +48,19 @@ class Door[T: User | PortalAccount](Protocol):
     def may_enter(self, subject: T) -> bool: ...
 
     def record_failure(
-        self, subject: T | None, username: str, *, ip: str | None, user_agent: str, locked: bool
+        self,
+        subject: T | None,
+        username: str,
+        *,
+        ip: str | None,
+        user_agent: str,
+        locked: bool,
+        code: bool,
     ) -> None: ...
 
     def record_sign_in(self, subject: T, *, ip: str | None, user_agent: str) -> None: ...
+
+    def record_recovery_code_used(self, subject: T, *, ip: str | None, user_agent: str) -> None: ...
 
 
 # An account's grants with their patients: who may come in, and whose LOGS record it.
@@ -93,20 +102,35 @@ class PortalDoor:
         ip: str | None,
         user_agent: str,
         locked: bool,
+        code: bool,
     ) -> None:
+        Action = AuditEvent.Action
+        action = (
+            Action.PORTAL_LOCKED_OUT
+            if locked
+            else Action.PORTAL_CODE_FAILED
+            if code
+            else Action.PORTAL_LOGIN_FAILED
+        )
         visitor = VisitorActor(practice=self.practice, ip=ip, user_agent=user_agent)
         if subject is not None:  # in the LOGS of each patient the account sees
-            _record_for_patients(
-                visitor, subject, AuditEvent.Action.PORTAL_LOGIN_FAILED, subject.grants.all()
-            )
+            _record_for_patients(visitor, subject, action, subject.grants.all())
         else:  # the office's trail of guesses; also the same work as for a real account
-            audit_record(actor=visitor, action=AuditEvent.Action.PORTAL_LOGIN_FAILED)
+            audit_record(actor=visitor, action=action)
 
     def record_sign_in(self, subject: PortalAccount, *, ip: str | None, user_agent: str) -> None:
         subject.last_login_at = timezone.now()
         subject.save(update_fields=["last_login_at"])
         actor = PortalActor(account=subject, patient=None, ip=ip, user_agent=user_agent)
         _record_for_patients(actor, subject, AuditEvent.Action.PORTAL_LOGIN, subject.grants.all())
+
+    def record_recovery_code_used(
+        self, subject: PortalAccount, *, ip: str | None, user_agent: str
+    ) -> None:
+        actor = PortalActor(account=subject, patient=None, ip=ip, user_agent=user_agent)
+        _record_for_patients(
+            actor, subject, AuditEvent.Action.PORTAL_RECOVERY_CODE_USED, subject.grants.all()
+        )
 
 
 @dataclass(frozen=True)
@@ -126,7 +150,14 @@ class OfficeDoor:
         return True  # the sign-in form says itself when a user is no practice's staff
 
     def record_failure(
-        self, subject: User | None, username: str, *, ip: str | None, user_agent: str, locked: bool
+        self,
+        subject: User | None,
+        username: str,
+        *,
+        ip: str | None,
+        user_agent: str,
+        locked: bool,
+        code: bool,
     ) -> None:
         """In the trail of the practice whose login it names; a username no practice has
         stays in the throttle's count only: there is no practice whose trail it belongs to."""
@@ -137,8 +168,13 @@ class OfficeDoor:
         )
         if staff is None:
             return
+        Action = AuditEvent.Action
         action = (
-            AuditEvent.Action.STAFF_LOCKED_OUT if locked else AuditEvent.Action.STAFF_LOGIN_FAILED
+            Action.STAFF_LOCKED_OUT
+            if locked
+            else Action.STAFF_CODE_FAILED
+            if code
+            else Action.STAFF_LOGIN_FAILED
         )
         visitor = VisitorActor(
             practice=staff.practice, ip=ip, user_agent=user_agent, name=staff.user.username
@@ -151,6 +187,14 @@ class OfficeDoor:
             actor = StaffActor(user=subject, staff=staff, ip=ip, user_agent=user_agent)
             audit_record(actor=actor, action=AuditEvent.Action.STAFF_LOGIN)
 
+    def record_recovery_code_used(self, subject: User, *, ip: str | None, user_agent: str) -> None:
+        staff = StaffMember.objects.select_related("practice").filter(user=subject).first()
+        if staff is not None:
+            actor = StaffActor(user=subject, staff=staff, ip=ip, user_agent=user_agent)
+            audit_record(
+                actor=actor, action=AuditEvent.Action.STAFF_RECOVERY_CODE_USED, target=subject
+            )
+
 
 def _refuse[T: User | PortalAccount](
     door: Door[T],
@@ -161,6 +205,7 @@ def _refuse[T: User | PortalAccount](
     user_agent: str,
     locked: bool,
     message: str,
+    code: bool = False,
 ) -> SignInRefused:
     """Count a failed attempt toward the lockout and record it; return the refusal to raise."""
     key = username_key(username)[:USERNAME_MAX]
@@ -168,7 +213,9 @@ def _refuse[T: User | PortalAccount](
         throttle.login_failure_record(
             door=door.kind, practice=door.practice, username_key=key, ip=ip
         )
-        door.record_failure(subject, username, ip=ip, user_agent=user_agent, locked=locked)
+        door.record_failure(
+            subject, username, ip=ip, user_agent=user_agent, locked=locked, code=code
+        )
     if locked:
         return SignInRefused(_(throttle.LOCKED_MESSAGE), code="locked")
     return SignInRefused(message)
@@ -224,7 +271,8 @@ def second_step_attempt[T: User | PortalAccount](
     username = subject.username
     key = username_key(username)[:USERNAME_MAX]
     locked = throttle.login_locked(door=door.kind, practice=door.practice, username_key=key, ip=ip)
-    if locked or not two_factor.two_factor_check(device=device, code=code):
+    used = None if locked else two_factor.two_factor_check(device=device, code=code)
+    if used is None:
         raise _refuse(
             door,
             subject,
@@ -233,8 +281,12 @@ def second_step_attempt[T: User | PortalAccount](
             user_agent=user_agent,
             locked=locked,
             message=_(two_factor.WRONG_CODE),
+            code=True,
         )
-    sign_in_complete(door, subject, ip=ip, user_agent=user_agent)
+    with transaction.atomic():
+        if used == two_factor.RECOVERY:
+            door.record_recovery_code_used(subject, ip=ip, user_agent=user_agent)
+        sign_in_complete(door, subject, ip=ip, user_agent=user_agent)
     return subject
 
 

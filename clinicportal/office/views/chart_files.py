@@ -10,11 +10,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
 from clinicportal.content.sniff import by_content_type
-from clinicportal.core.files import stored_file_response
+from clinicportal.core.files import framed_by_this_site, stored_file_response
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     ChartFileUploadForm,
@@ -79,7 +78,7 @@ def chart_file_preview(
     )
 
 
-@xframe_options_sameorigin
+@framed_by_this_site
 @staff_required
 def chart_file_content(
     request: StaffRequest, patient_id: uuid.UUID, file_id: uuid.UUID, download: bool

@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,6 +26,12 @@ from clinicportal.office.forms import (
     PatientForm,
 )
 from clinicportal.office.once import Sent, submit_once
+from clinicportal.office.searches import (
+    HANDLE,
+    search_query_string,
+    search_redirect,
+    search_terms,
+)
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients import services as patient_services
 from clinicportal.records.selectors import (
@@ -40,15 +46,21 @@ def home(request: StaffRequest) -> HttpResponse:
     return redirect("office:patients")
 
 
+@require_http_methods(["GET", "POST"])
 @staff_required
-def patient_list(request: StaffRequest) -> HttpResponse:
-    query = request.GET.get("q", "")
+def patient_list(request: StaffRequest) -> HttpResponseBase:
+    """The patients, or those matching a search; a search is posted (see office.searches)."""
+    if request.method == "POST":
+        return search_redirect(request, reverse("office:patients"))
+    query, expired = search_terms(request)
     patients = patient_selectors.patient_search(actor=request.actor, text=query)
     page = CappedPaginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     failed = outbox_failed_count(actor=request.actor)
     context = {
         "page": page,
         "query": query,
+        "search_expired": expired,
+        "extra_params": f"{search_query_string(request.GET[HANDLE])}&" if query else "",
         "failed_emails": failed,
         "worker": worker_state(),
         "patient_url": reverse_with_id_slot("office:patient"),

@@ -11,12 +11,12 @@ from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinicportal.accounts.selectors import (
     portal_access_for_patient,
 )
+from clinicportal.core.files import framed_by_this_site
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
     AssignForm,
@@ -27,6 +27,7 @@ from clinicportal.office.forms import (
     TopicShareForm,
 )
 from clinicportal.office.once import Sent, submit_once
+from clinicportal.office.searches import search_redirect, search_terms
 from clinicportal.office.views.common import _online_portal_url, _to_online_portal, upload_submit
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients.models import Patient
@@ -220,15 +221,24 @@ def _uuid_or_404(value: str) -> uuid.UUID:
 def portal_document_assign_other(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Assign File From Other Patient: find the patient, pick a file, then confirm it.
 
+    The search for the other patient is posted, like the patient list's (office.searches).
+
     Education files are offered first; the other patient's personal records only when asked
     for, and assigning one needs a confirmation that it holds their information. Every step
     is a page of its own, so it all works without JavaScript.
     """
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
     if not request.GET.get("from"):
-        query = request.GET.get("q", "")
+        if request.method == "POST":  # the search: its terms never go in the address
+            return search_redirect(request, request.path)
+        query, expired = search_terms(request)
         matches = patient_selectors.patient_search(actor=request.actor, text=query)[0:10]
-        context = {"patient": patient, "query": query, "matches": matches if query else []}
+        context = {
+            "patient": patient,
+            "query": query,
+            "search_expired": expired,
+            "matches": matches if query else [],
+        }
         return render(request, "office/portal_document_assign_other.html", context)
     other = patient_selectors.patient_get(
         actor=request.actor, public_id=_uuid_or_404(request.GET["from"])
@@ -347,7 +357,7 @@ def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) 
     return render(request, "office/portal_document_search_online.html", context, status=status)
 
 
-@xframe_options_sameorigin
+@framed_by_this_site
 @require_GET
 @staff_required
 def portal_document_content(

@@ -17,12 +17,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts.enrolment import enrolment_page
-from clinicportal.accounts.forms import CodeForm, TurnOffForm
+from clinicportal.accounts.forms import ChangePasswordForm, CodeForm, ConfirmForm
 from clinicportal.accounts.selectors import (
     office_devices,
+    recovery_codes_left,
     two_factor_device,
 )
 from clinicportal.accounts.services.common import SignInRefused
@@ -36,11 +37,8 @@ from clinicportal.accounts.services.sign_in import (
     second_step_attempt,
     sign_in_complete,
 )
-from clinicportal.accounts.services.two_step import (
-    staff_two_factor_turn_off,
-    staff_two_factor_turn_on,
-)
-from clinicportal.core.context import client_ip, user_agent
+from clinicportal.accounts.services.two_step import recovery_codes_renew, two_factor_turn_on
+from clinicportal.core.context import StaffActor, client_ip, user_agent
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import signed_out
 from clinicportal.core.reversing import reverse_with_id_slot
@@ -49,7 +47,7 @@ from clinicportal.core.session_state import (
     second_step_clear,
     second_step_pending,
 )
-from clinicportal.office.auth import StaffRequest, staff_required
+from clinicportal.office.auth import StaffRequest, staff_required, staff_required_temporary_ok
 from clinicportal.office.forms import (
     StaffLoginForm,
 )
@@ -64,21 +62,17 @@ class StaffLoginView(LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        """After the password: the code step, or (admins without one) enrolling an app."""
+        """After the password: the code step, or (without an app yet) enrolling one.
+
+        Every staff member signs in with two steps: patient records are behind this door.
+        """
         user = form.get_user()
-        staff = staff_member_for_user(user.pk)
-        if staff is None:
+        if staff_member_for_user(user.pk) is None:
             return self.form_invalid(form)
+        second_step_await(self.request, PENDING, user.pk, self.get_success_url())
         if two_factor_device(user) is not None:
-            second_step_await(self.request, PENDING, user.pk, self.get_success_url())
             return redirect("office:login_code")
-        if staff.is_admin:
-            second_step_await(self.request, PENDING, user.pk, self.get_success_url())
-            return redirect("office:login_setup")
-        sign_in_complete(
-            OfficeDoor(), user, ip=client_ip(self.request), user_agent=user_agent(self.request)
-        )
-        return _finish_login(self.request, user, self.get_success_url())
+        return redirect("office:login_setup")
 
 
 PENDING = "office.pending"
@@ -121,7 +115,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_setup(request: HttpRequest) -> HttpResponse:
-    """Admins must use two-step sign-in: enrol an authenticator app before going on."""
+    """Staff must use two-step sign-in: enrol an authenticator app before going on."""
     pending = second_step_pending(request, PENDING)
     staff = staff_member_for_user(pending[0]) if pending else None
     if pending is None or staff is None:
@@ -134,14 +128,20 @@ def login_setup(request: HttpRequest) -> HttpResponse:
 def _two_factor_enrol(
     request: HttpRequest, staff: Any, done_url: str, *, during_login: bool
 ) -> HttpResponse:
-    """Enrol an authenticator (an admin during sign-in, or anyone from My account)."""
+    """Enrol an authenticator (during sign-in, or from My account when it is not on)."""
     user = staff.user
     if two_factor_device(user) is not None:  # done meanwhile, in another tab
         return redirect("office:login_code" if during_login else "office:account")
 
-    def turn_on(code: str) -> list[str]:
-        codes = staff_two_factor_turn_on(
-            user=user, code=code, ip=client_ip(request), user_agent=user_agent(request)
+    def turn_on(data: dict[str, str]) -> list[str]:
+        actor = StaffActor(
+            user=user, staff=staff, ip=client_ip(request), user_agent=user_agent(request)
+        )
+        codes = two_factor_turn_on(
+            actor=actor,
+            password=None if during_login else data["password"],
+            code=data["code"],
+            session_key=request.session.session_key or "",
         )
         if during_login:
             sign_in_complete(
@@ -160,40 +160,62 @@ def _two_factor_enrol(
         templates=("office/two_factor_setup.html", "office/recovery_codes.html"),
         done_url=done_url,
         context={"during_login": during_login},
+        ask_password=not during_login,
     )
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_GET
 @staff_required
 def my_account(request: StaffRequest) -> HttpResponse:
-    """The signed-in staff member's own settings: two-step sign-in."""
+    """The signed-in staff member's own settings: two-step sign-in (always on) and its recovery
+    codes, and the password."""
+    return _account_page(request, codes_form=ConfirmForm(prefix="codes"))
+
+
+def _account_page(request: StaffRequest, *, codes_form: ConfirmForm) -> HttpResponse:
     device = two_factor_device(request.actor.user)
-    form = TurnOffForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            staff_two_factor_turn_off(actor=request.actor, password=form.cleaned_data["password"])
-        except ValidationError as exc:
-            service_errors(form, exc)
-        else:
-            messages.success(request, _("Two-step sign-in is off."))
-            return redirect("office:account")
-    devices = office_devices(
-        user=request.actor.user,
-        current_key=request.session.session_key or "",
-        idle_seconds=settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60,
-    )
     return render(
         request,
         "office/account.html",
         {
             "two_factor_on": device is not None,
-            "form": form,
-            "devices": devices,
+            "codes_left": recovery_codes_left(device) if device is not None else 0,
+            "codes_form": codes_form,
+            "password_form": ChangePasswordForm(),
+            "devices": office_devices(
+                user=request.actor.user,
+                current_key=request.session.session_key or "",
+                idle_seconds=settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60,
+            ),
             "end_url": reverse_with_id_slot("office:session_end"),
             "end_all_url": reverse("office:sessions_end_all"),
         },
     )
+
+
+@never_cache
+@require_POST
+@staff_required
+def my_recovery_codes(request: StaffRequest) -> HttpResponse:
+    """Make new recovery codes in place of the old ones (password and a code first)."""
+    form = ConfirmForm(request.POST, prefix="codes")
+    if form.is_valid():
+        try:
+            codes = recovery_codes_renew(
+                actor=request.actor,
+                password=form.cleaned_data["password"],
+                code=form.cleaned_data["code"],
+            )
+        except ValidationError as exc:
+            service_errors(form, exc)
+        else:
+            return render(
+                request,
+                "office/recovery_codes.html",
+                {"codes": codes, "done": reverse("office:account"), "renewed": True},
+            )
+    return _account_page(request, codes_form=form)
 
 
 @require_POST
@@ -231,7 +253,7 @@ def my_two_factor_setup(request: StaffRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required_temporary_ok
 def logout_view(request: StaffRequest) -> HttpResponse:
     office_sign_out(actor=request.actor, session_key=request.session.session_key or "")
     logout(request)

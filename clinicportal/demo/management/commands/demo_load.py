@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinicportal.demo.data import DEMO_ADMIN_TOTP_SECRET, DEMO_API_KEY, DemoRefused, demo_load
+from clinicportal.demo.data import DEMO_API_KEY, DemoRefused, demo_load
 
 
 class Command(BaseCommand):
@@ -22,9 +22,13 @@ class Command(BaseCommand):
                 f"password {login.password}"
             )
         self.stdout.write(
-            f"  The admin signs in with a two-step code too: add the key {DEMO_ADMIN_TOTP_SECRET} "
-            "to an authenticator app, or run `.venv/bin/clinicportal demo_code`."
+            "  Office logins also need a two-step code: run "
+            "`.venv/bin/clinicportal demo_code <username>` for the current one, or add the "
+            "login's key to an authenticator app:"
         )
+        for login in logins:
+            if login.totp_secret:
+                self.stdout.write(f"    {login.username:<16} key {login.totp_secret}")
         self.stdout.write(
             f"  Print to portal with the demo API key {DEMO_API_KEY} (see README.md)."
         )

@@ -10,7 +10,7 @@ from clinicportal.practices.services import practice_create
 
 
 class Command(BaseCommand):
-    help = "Create a practice with its first admin, and print the admin's one-time password."
+    help = "Create a practice with its first admin, and print the admin's temporary password."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -35,6 +35,7 @@ class Command(BaseCommand):
                 admin_email=options["admin_email"],
                 admin_name=options["admin_name"],
                 admin_password=password,
+                admin_password_is_temporary=True,
             )
         except ValidationError as exc:
             messages = (
@@ -47,4 +48,7 @@ class Command(BaseCommand):
             raise CommandError(f"The practice was not created. {messages}") from None
         self.stdout.write(f"Created {practice.name}; its portal is at {practice.portal_path()}")
         self.stdout.write(f"Admin username: {admin.user.username}")
-        self.stdout.write(f"Admin password (shown once, change it after signing in): {password}")
+        self.stdout.write(
+            f"Admin temporary password (shown once; the admin sets up two-step sign-in and "
+            f"chooses their own password at first sign-in): {password}"
+        )

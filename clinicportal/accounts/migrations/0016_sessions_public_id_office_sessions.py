@@ -18,7 +18,7 @@ def give_public_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0013_email_sent_again'),
+        ('accounts', '0015_staff_temporary_passwords'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

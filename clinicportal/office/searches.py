@@ -1,0 +1,62 @@
+"""Patient searches without the patient in the address: the terms stay in the session.
+
+A name, a date of birth or a phone number in a query string ends up in the browser's history,
+in the web server's and the load balancer's access logs, and in the Referer of the next
+request. So a search form posts its terms; ``search_keep`` keeps them in the session under a
+short random handle, and the answer redirects to the page with ``?s=<handle>`` only. Its GET
+reads the terms back with ``search_terms`` and writes nothing. Pagination links and a reload
+carry the handle. The session keeps the last KEPT searches; an older handle, or one from
+another session, names nothing, and the page says so kindly.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.http import urlencode
+
+KEY = "office.searches"
+KEPT = 5
+HANDLE = "s"
+MAX_LENGTH = 100  # as far as the search reads (patients.search.parse_query)
+
+
+def search_keep(request: HttpRequest, text: str) -> str:
+    """Keep ``text`` in the session and return its handle; the same text keeps its handle."""
+    text = text.strip()[:MAX_LENGTH]
+    kept: list[list[str]] = [
+        entry for entry in request.session.get(KEY, []) if isinstance(entry, list)
+    ]
+    same = next((handle for handle, terms in kept if terms == text), None)
+    handle = same or secrets.token_urlsafe(6)
+    kept = [entry for entry in kept if entry[0] != handle][-(KEPT - 1) :]
+    request.session[KEY] = [*kept, [handle, text]]
+    return handle
+
+
+def search_terms(request: HttpRequest) -> tuple[str, bool]:
+    """Return the terms the request's handle names, and whether it named nothing kept.
+
+    Without a handle: no terms, and nothing missing.
+    """
+    handle = request.GET.get(HANDLE, "")
+    if not handle:
+        return "", False
+    for entry in request.session.get(KEY, []):
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == handle:
+            return str(entry[1]), False
+    return "", True
+
+
+def search_query_string(handle: str) -> str:
+    """The query string of the page showing a search: ``s=<handle>``."""
+    return urlencode({HANDLE: handle})
+
+
+def search_redirect(request: HttpRequest, path: str) -> HttpResponseRedirect:
+    """Answer a posted search (field ``q``): keep its terms, go to ``path`` with their handle."""
+    text = request.POST.get("q", "").strip()
+    if not text:
+        return HttpResponseRedirect(path)
+    return HttpResponseRedirect(f"{path}?{search_query_string(search_keep(request, text))}")
