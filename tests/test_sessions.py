@@ -26,6 +26,7 @@ from clinicportal.practices.models import StaffMember
 from tests.conftest import (
     GUARDIAN_PASSWORD,
     NEW_PASSWORD,
+    PASSWORD,
     add_guardian,
     login,
     portal_login,
@@ -156,6 +157,16 @@ def portal_sign_in(username: str, password: str, agent: str = FIREFOX) -> Client
     return client
 
 
+def end_one(public_id: uuid.UUID, password: str) -> dict[str, str]:
+    """What "Sign out this device" sends: the password, in that row's form."""
+    return {f"end-{public_id}-password": password}
+
+
+def end_all(password: str) -> dict[str, str]:
+    """What "Sign out everywhere" sends."""
+    return {"end-all-password": password}
+
+
 def test_my_account_lists_the_staff_members_devices_this_one_marked(bob, alice):
     laptop = office_sign_in("bob", FIREFOX, "203.0.113.7")
     phone = office_sign_in("bob", CHROME_MAC, "203.0.113.8")
@@ -180,7 +191,9 @@ def test_signing_out_another_office_device_ends_it_at_once(bob):
     phone = office_sign_in("bob", CHROME_MAC)
     assert phone.get("/office/patients/").status_code == 200
     row = OfficeSession.objects.get(session_key=phone.session.session_key)
-    response = laptop.post(reverse("office:session_end", args=[row.public_id]))
+    response = laptop.post(
+        reverse("office:session_end", args=[row.public_id]), end_one(row.public_id, PASSWORD)
+    )
     assert response["Location"] == reverse("office:account")
     assert "That device is signed out." in laptop.get(response["Location"]).content.decode()
     assert phone.get("/office/patients/")["Location"].startswith("/office/login/")
@@ -194,8 +207,13 @@ def test_staff_cannot_sign_out_someone_elses_device_nor_learn_it_exists(bob, ali
     bob_client = office_sign_in("bob")
     alice_client = login(Client(), alice)
     alices = OfficeSession.objects.get(user=alice.user)
-    theirs = bob_client.post(reverse("office:session_end", args=[alices.public_id]))
-    unknown = bob_client.post(reverse("office:session_end", args=[uuid.UUID(int=404)]))
+    unknown_id = uuid.UUID(int=404)
+    theirs = bob_client.post(
+        reverse("office:session_end", args=[alices.public_id]), end_one(alices.public_id, PASSWORD)
+    )
+    unknown = bob_client.post(
+        reverse("office:session_end", args=[unknown_id]), end_one(unknown_id, PASSWORD)
+    )
     assert theirs.status_code == unknown.status_code == 404
     assert theirs.content == unknown.content
     assert alice_client.get("/office/patients/").status_code == 200
@@ -206,7 +224,10 @@ def test_this_office_session_is_not_ended_by_its_id(bob):
     """Ending this very session is Sign out; its id is refused like any other not on offer."""
     client = office_sign_in("bob")
     row = OfficeSession.objects.get()
-    assert client.post(reverse("office:session_end", args=[row.public_id])).status_code == 404
+    response = client.post(
+        reverse("office:session_end", args=[row.public_id]), end_one(row.public_id, PASSWORD)
+    )
+    assert response.status_code == 404
     assert client.get("/office/patients/").status_code == 200
 
 
@@ -214,7 +235,7 @@ def test_sign_out_everywhere_ends_every_office_session_this_one_too(bob, alice):
     laptop = office_sign_in("bob")
     phone = office_sign_in("bob", CHROME_MAC)
     alice_client = login(Client(), alice)
-    response = laptop.post(reverse("office:sessions_end_all"))
+    response = laptop.post(reverse("office:sessions_end_all"), end_all(PASSWORD))
     assert response["Location"] == reverse("office:login")
     assert "signed out on every device" in laptop.get(response["Location"]).content.decode()
     assert phone.get("/office/patients/")["Location"].startswith("/office/login/")
@@ -268,7 +289,10 @@ def test_the_portal_account_page_lists_the_accounts_devices(ada_portal, practice
 def test_signing_out_another_portal_device_ends_it_at_once(ada_portal, patient_a):
     phone = portal_sign_in("ada", NEW_PASSWORD, CHROME_MAC)
     other = PortalSession.objects.get(session_key=ada_portal.session.session_key)
-    response = phone.post(f"/p/clinic-x/account/sessions/{other.public_id}/end/")
+    response = phone.post(
+        f"/p/clinic-x/account/sessions/{other.public_id}/end/",
+        end_one(other.public_id, NEW_PASSWORD),
+    )
     assert response["Location"] == "/p/clinic-x/account/"
     assert "That device is signed out." in phone.get(response["Location"]).content.decode()
     signed_out = ada_portal.get("/p/clinic-x/records/")
@@ -284,8 +308,14 @@ def test_a_patient_cannot_sign_out_someone_elses_device(ada_portal, practice_x, 
     add_guardian(alice_of(practice_x), patient_a)
     mary = portal_sign_in("mary", GUARDIAN_PASSWORD)
     marys = PortalSession.objects.get(session_key=mary.session.session_key)
-    theirs = ada_portal.post(f"/p/clinic-x/account/sessions/{marys.public_id}/end/")
-    unknown = ada_portal.post(f"/p/clinic-x/account/sessions/{uuid.UUID(int=404)}/end/")
+    unknown_id = uuid.UUID(int=404)
+    theirs = ada_portal.post(
+        f"/p/clinic-x/account/sessions/{marys.public_id}/end/",
+        end_one(marys.public_id, NEW_PASSWORD),
+    )
+    unknown = ada_portal.post(
+        f"/p/clinic-x/account/sessions/{unknown_id}/end/", end_one(unknown_id, NEW_PASSWORD)
+    )
     assert theirs.status_code == unknown.status_code == 404
     assert theirs.content == unknown.content
     assert mary.get("/p/clinic-x/records/").status_code == 200
@@ -293,7 +323,7 @@ def test_a_patient_cannot_sign_out_someone_elses_device(ada_portal, practice_x, 
 
 def test_sign_out_everywhere_ends_every_portal_session_this_one_too(ada_portal, patient_a):
     phone = portal_sign_in("ada", NEW_PASSWORD, CHROME_MAC)
-    response = phone.post("/p/clinic-x/account/sessions/end/")
+    response = phone.post("/p/clinic-x/account/sessions/end/", end_all(NEW_PASSWORD))
     assert response["Location"] == "/p/clinic-x/login/"
     assert "signed out on every device" in phone.get(response["Location"]).content.decode()
     assert ada_portal.get("/p/clinic-x/records/")["Location"].startswith("/p/clinic-x/login/")
@@ -334,7 +364,10 @@ def test_office_sign_outs_clear_the_sites_data_in_the_browser(bob, clock, settin
     assert client.get("/office/patients/")["Clear-Site-Data"] == CLEARED
 
     client = office_sign_in("bob")
-    assert client.post(reverse("office:sessions_end_all"))["Clear-Site-Data"] == CLEARED
+    assert (
+        client.post(reverse("office:sessions_end_all"), end_all(PASSWORD))["Clear-Site-Data"]
+        == CLEARED
+    )
 
 
 def test_portal_sign_outs_clear_the_sites_data_in_the_browser(ada_portal, practice_x, clock):
@@ -351,7 +384,10 @@ def test_portal_sign_outs_clear_the_sites_data_in_the_browser(ada_portal, practi
     assert client.get("/p/clinic-x/records/")["Clear-Site-Data"] == CLEARED
 
     client = portal_sign_in("ada", NEW_PASSWORD)
-    assert client.post("/p/clinic-x/account/sessions/end/")["Clear-Site-Data"] == CLEARED
+    assert (
+        client.post("/p/clinic-x/account/sessions/end/", end_all(NEW_PASSWORD))["Clear-Site-Data"]
+        == CLEARED
+    )
 
 
 # One-time messages are kept in the session, and still reach the page after a sign-out.
@@ -377,7 +413,7 @@ def test_sign_out_messages_survive_the_new_session_and_no_messages_cookie_is_set
     page = follow(client, client.get("/office/patients/"))
     assert "signed out after a time without activity" in page
     client = office_sign_in("bob")
-    page = follow(client, client.post(reverse("office:sessions_end_all")))
+    page = follow(client, client.post(reverse("office:sessions_end_all"), end_all(PASSWORD)))
     assert "signed out on every device" in page
 
     client = portal_sign_in("ada", NEW_PASSWORD)
@@ -386,7 +422,7 @@ def test_sign_out_messages_survive_the_new_session_and_no_messages_cookie_is_set
     clock.now += 16 * 60
     assert "You were signed out to protect" in follow(client, client.get("/p/clinic-x/records/"))
     client = portal_sign_in("ada", NEW_PASSWORD)
-    page = follow(client, client.post("/p/clinic-x/account/sessions/end/"))
+    page = follow(client, client.post("/p/clinic-x/account/sessions/end/", end_all(NEW_PASSWORD)))
     assert "signed out on every device" in page
 
     assert settings.MESSAGE_STORAGE.endswith("SessionStorage")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from clinicportal.accounts.selectors import SignedInDevice
+from clinicportal.core.access import NotFound
 
 
 class CodeForm(forms.Form):
@@ -41,6 +46,17 @@ class ConfirmForm(CodeForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["code"].widget.attrs.pop("autofocus", None)
+
+
+class PasswordAgainForm(forms.Form):
+    """The current password alone, asked again before signing devices out."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class TurnOnForm(ConfirmForm):
@@ -86,3 +102,46 @@ class ChangePasswordForm(NewPasswordForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     field_order = ["current_password", "new_password", "confirm_password"]
+
+
+# The list of signed-in devices: a "Sign out this device" form on each other device's row, and
+# one "Sign out everywhere" form. Each asks for the password, so each has its own prefix.
+
+END_ALL_PREFIX = "end-all"
+
+
+def session_end_prefix(public_id: uuid.UUID) -> str:
+    return f"end-{public_id}"
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    device: SignedInDevice
+    end_form: PasswordAgainForm | None  # none for this very device: that is Sign out
+
+
+def device_rows(
+    devices: list[SignedInDevice], *, refused: PasswordAgainForm | None = None
+) -> list[DeviceRow]:
+    """The list's rows, with ``refused`` (a row's form sent back with its error) in its place.
+
+    A form sent for a session not on the list (another person's, this one, an unknown id, one
+    ended meanwhile) is refused like an unknown id, as the service refuses it.
+    """
+    rows = []
+    for device in devices:
+        form = None
+        if not device.current:
+            prefix = session_end_prefix(device.public_id)
+            form = refused if refused and refused.prefix == prefix else None
+            form = form or PasswordAgainForm(prefix=prefix)
+            # Name the device this password is for, next to the field's own error.
+            bound = form["password"]
+            described = [f"session-{device.public_id}"]
+            if bound.errors:
+                described.append(f"{bound.auto_id}_error")
+            form.fields["password"].widget.attrs["aria-describedby"] = " ".join(described)
+        rows.append(DeviceRow(device, form))
+    if refused is not None and not any(row.end_form is refused for row in rows):
+        raise NotFound("No such session.")
+    return rows

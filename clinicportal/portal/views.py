@@ -21,7 +21,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts.enrolment import enrolment_page
-from clinicportal.accounts.forms import ChangePasswordForm, CodeForm, ConfirmForm, NewPasswordForm
+from clinicportal.accounts.forms import (
+    END_ALL_PREFIX,
+    ChangePasswordForm,
+    CodeForm,
+    ConfirmForm,
+    NewPasswordForm,
+    PasswordAgainForm,
+    device_rows,
+    session_end_prefix,
+)
 from clinicportal.accounts.models import PortalAccount
 from clinicportal.accounts.selectors import portal_devices, recovery_codes_left, two_factor_device
 from clinicportal.accounts.services.common import SignInRefused
@@ -34,7 +43,7 @@ from clinicportal.accounts.services.links import (
 from clinicportal.accounts.services.portal_access import portal_password_change
 from clinicportal.accounts.services.sessions import (
     portal_session_end,
-    portal_sessions_end_other,
+    portal_sessions_end_all,
 )
 from clinicportal.accounts.services.sign_in import (
     PortalDoor,
@@ -243,7 +252,10 @@ def _account_page(
     form: ChangePasswordForm | None = None,
     turn_off_form: ConfirmForm | None = None,
     codes_form: ConfirmForm | None = None,
+    end_form: PasswordAgainForm | None = None,
+    end_all_form: PasswordAgainForm | None = None,
 ) -> HttpResponse:
+    """ACCOUNT; a form sent back with its errors takes the place of its blank one."""
     device = two_factor_device(request.portal.account)
     slug = request.practice.slug
     devices = portal_devices(
@@ -258,32 +270,58 @@ def _account_page(
             "codes_left": recovery_codes_left(device) if device is not None else 0,
             "turn_off_form": turn_off_form or ConfirmForm(prefix="off"),
             "codes_form": codes_form or ConfirmForm(prefix="codes"),
-            "devices": devices,
+            "device_rows": device_rows(devices, refused=end_form),
+            "end_all_form": end_all_form or PasswordAgainForm(prefix=END_ALL_PREFIX),
             "end_url": reverse_with_id_slot("portal:session_end", slug),
             "end_all_url": reverse("portal:sessions_end_all", args=[slug]),
         },
     )
 
 
+@never_cache
 @require_POST
 @portal_required()
 def session_end(request: PortalRequest, session_id: uuid.UUID) -> HttpResponse:
-    """Sign out one of the account's other devices: its next request is signed out."""
-    portal_session_end(
-        actor=request.portal, public_id=session_id, current_key=request.session.session_key or ""
-    )
-    messages.success(request, _("That device is signed out."))
-    return redirect("portal:account", request.practice.slug)
+    """Sign out one of the account's other devices (password first): its next request is
+    signed out."""
+    form = PasswordAgainForm(request.POST, prefix=session_end_prefix(session_id))
+    if form.is_valid():
+        try:
+            portal_session_end(
+                actor=request.portal,
+                public_id=session_id,
+                current_key=request.session.session_key or "",
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as exc:
+            service_errors(form, exc)
+        else:
+            messages.success(request, _("That device is signed out."))
+            return redirect("portal:account", request.practice.slug)
+    return _account_page(request, end_form=form)
 
 
+@never_cache
 @require_POST
 @portal_required()
 def sessions_end_all(request: PortalRequest) -> HttpResponse:
-    """Sign out every device, this one too (a copied session cookie looks like this device)."""
-    portal_sessions_end_other(actor=request.portal, current_key=request.session.session_key or "")
-    auth.sign_out(request)
-    messages.info(request, _("You were signed out on every device, this one too."))
-    return signed_out(redirect("portal:login", request.practice.slug))
+    """Sign out every device (password first), this one too (a copied session cookie looks like
+    this device)."""
+    form = PasswordAgainForm(request.POST, prefix=END_ALL_PREFIX)
+    if form.is_valid():
+        try:
+            portal_sessions_end_all(
+                actor=request.portal,
+                current_key=request.session.session_key or "",
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as exc:
+            service_errors(form, exc)
+        else:
+            auth.sign_out(request)
+            messages.info(request, _("You were signed out on every device, this one too."))
+            return signed_out(redirect("portal:login", request.practice.slug))
+    return _account_page(request, end_all_form=form)
 
 
 @never_cache

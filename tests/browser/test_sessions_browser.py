@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_office_browser import sign_in as staff_sign_in
 from tests.browser.test_portal_browser import portal_sign_in
-from tests.conftest import NEW_PASSWORD
+from tests.conftest import NEW_PASSWORD, PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +23,17 @@ def test_staff_see_their_devices_and_sign_one_out(make_page, axe, bob):
     sessions = desk.locator("table.sessions")
     expect(sessions.get_by_text("This device", exact=True)).to_be_visible()
     axe.check(desk)
+    # The password first: a wrong one comes back next to its field, and signs nothing out.
+    sessions.get_by_label("Your password").fill("not-my-password")
     sessions.get_by_role("button", name="Sign out this device").click()
+    field = desk.locator("table.sessions").get_by_label("Your password")
+    # Described by the device's name, then the error.
+    expect(field).to_have_accessible_description(
+        re.compile(r"\S.* on \S.*That is not your current password\.")
+    )
+    axe.check(desk)
+    field.fill(PASSWORD)
+    desk.locator("table.sessions").get_by_role("button", name="Sign out this device").click()
     expect(desk.get_by_text("That device is signed out.")).to_be_visible()
     axe.check(desk)
     phone.goto("/office/account/")
@@ -39,6 +51,13 @@ def test_a_patient_sees_their_devices_and_signs_out_everywhere(make_page, axe, a
     expect(phone.get_by_role("heading", name="Where you are signed in")).to_be_visible()
     axe.check(phone)
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 360
-    phone.get_by_role("button", name="Sign out everywhere").click()
+    everywhere = phone.locator("form", has=phone.get_by_role("button", name="Sign out everywhere"))
+    everywhere.get_by_label("Your password").fill("not-my-password")
+    everywhere.get_by_role("button", name="Sign out everywhere").click()
+    expect(phone.get_by_text("That is not your current password.")).to_be_visible()
+    axe.check(phone)
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 360
+    everywhere.get_by_label("Your password").fill(NEW_PASSWORD)
+    everywhere.get_by_role("button", name="Sign out everywhere").click()
     expect(phone.get_by_text("You were signed out on every device, this one too.")).to_be_visible()
     axe.check(phone)

@@ -19,7 +19,7 @@ from clinicportal.accounts.models import (
     PortalSession,
     User,
 )
-from clinicportal.accounts.services.common import _record_for_patients
+from clinicportal.accounts.services.common import _record_for_patients, current_password_confirm
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.access import NotFound
@@ -77,19 +77,41 @@ def portal_sign_out(*, actor: PortalActor, session_key: str, timed_out: bool = F
         _record_for_patients(actor, actor.account, action)
 
 
-def portal_session_end(*, actor: PortalActor, public_id: uuid.UUID, current_key: str) -> None:
+def portal_session_end(
+    *, actor: PortalActor, public_id: uuid.UUID, current_key: str, password: str
+) -> None:
     """Sign out one of the account's other devices ("Sign out this device" on ACCOUNT).
 
     Another account's session, this very session (that is Sign out) and an unknown id are all
-    refused alike, with NotFound.
+    refused alike, with NotFound, whatever the password: the id is looked at first. Then the
+    account's current password, asked again: a wrong one (ValidationError on ``password``)
+    counts toward the sign-in lockout, is recorded in LOGS, and ends nothing.
     """
+    sessions = PortalSession.objects.filter(account=actor.account, public_id=public_id).exclude(
+        session_key=current_key
+    )
+    if not sessions.exists():
+        raise NotFound("No such session.")
+    # Outside the transaction below: a refusal must keep the failure it counted.
+    current_password_confirm(
+        owner=actor.account, password=password, ip=actor.ip, field="password", actor=actor
+    )
     with transaction.atomic():
-        sessions = PortalSession.objects.filter(account=actor.account, public_id=public_id).exclude(
-            session_key=current_key
-        )
         if not _end(sessions):
             raise NotFound("No such session.")
         _record_for_patients(actor, actor.account, AuditEvent.Action.PORTAL_SESSION_ENDED)
+
+
+def portal_sessions_end_all(*, actor: PortalActor, current_key: str, password: str) -> int:
+    """ "Sign out everywhere": the current password again, then every other device; how many.
+
+    As for one device, a wrong password counts toward the lockout and ends nothing. The view
+    then signs this session out too (a copied session cookie looks like this device).
+    """
+    current_password_confirm(
+        owner=actor.account, password=password, ip=actor.ip, field="password", actor=actor
+    )
+    return portal_sessions_end_other(actor=actor, current_key=current_key)
 
 
 def portal_sessions_end_other(*, actor: PortalActor, current_key: str) -> int:
@@ -138,27 +160,48 @@ def office_sign_out(*, actor: StaffActor, session_key: str, timed_out: bool = Fa
         audit_record(actor=actor, action=action)
 
 
-def office_session_end(*, actor: StaffActor, public_id: uuid.UUID, current_key: str) -> None:
+def office_session_end(
+    *, actor: StaffActor, public_id: uuid.UUID, current_key: str, password: str
+) -> None:
     """Sign out one of the staff member's other devices ("Sign out this device", My account).
 
     Another staff member's session, this very session (that is Sign out) and an unknown id are
-    all refused alike, with NotFound.
+    all refused alike, with NotFound, whatever the password: the id is looked at first. Then
+    the staff member's current password, asked again: a wrong one (ValidationError on
+    ``password``) counts toward the sign-in lockout, is recorded in the trail, and ends nothing.
     """
+    session = (
+        OfficeSession.objects.filter(user=actor.user, public_id=public_id)
+        .exclude(session_key=current_key)
+        .first()
+    )
+    if session is None:
+        raise NotFound("No such session.")
+    # Outside the transaction below: a refusal must keep the failure it counted.
+    current_password_confirm(
+        owner=actor.user, password=password, ip=actor.ip, field="password", actor=actor
+    )
     with transaction.atomic():
-        session = (
-            OfficeSession.objects.filter(user=actor.user, public_id=public_id)
-            .exclude(session_key=current_key)
-            .first()
-        )
-        if session is None:
+        if not _end(OfficeSession.objects.filter(pk=session.pk)):
             raise NotFound("No such session.")
-        _end(OfficeSession.objects.filter(pk=session.pk))
         audit_record(
             actor=actor,
             action=AuditEvent.Action.STAFF_SESSION_ENDED,
             target=session,
             label=describe_device(session.user_agent),
         )
+
+
+def office_sessions_end_all(*, actor: StaffActor, current_key: str, password: str) -> int:
+    """ "Sign out everywhere": the current password again, then every other device; how many.
+
+    As for one device, a wrong password counts toward the lockout and ends nothing. The view
+    then signs this session out too (a copied session cookie looks like this device).
+    """
+    current_password_confirm(
+        owner=actor.user, password=password, ip=actor.ip, field="password", actor=actor
+    )
+    return office_sessions_end_other(actor=actor, current_key=current_key)
 
 
 def office_sessions_end_other(*, actor: StaffActor, current_key: str) -> int:

@@ -20,7 +20,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts.enrolment import enrolment_page
-from clinicportal.accounts.forms import ChangePasswordForm, CodeForm, ConfirmForm
+from clinicportal.accounts.forms import (
+    END_ALL_PREFIX,
+    ChangePasswordForm,
+    CodeForm,
+    ConfirmForm,
+    PasswordAgainForm,
+    device_rows,
+    session_end_prefix,
+)
 from clinicportal.accounts.selectors import (
     office_devices,
     recovery_codes_left,
@@ -29,7 +37,7 @@ from clinicportal.accounts.selectors import (
 from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.sessions import (
     office_session_end,
-    office_sessions_end_other,
+    office_sessions_end_all,
     office_sign_out,
 )
 from clinicportal.accounts.services.sign_in import (
@@ -170,24 +178,33 @@ def _two_factor_enrol(
 def my_account(request: StaffRequest) -> HttpResponse:
     """The signed-in staff member's own settings: two-step sign-in (always on) and its recovery
     codes, and the password."""
-    return _account_page(request, codes_form=ConfirmForm(prefix="codes"))
+    return _account_page(request)
 
 
-def _account_page(request: StaffRequest, *, codes_form: ConfirmForm) -> HttpResponse:
+def _account_page(
+    request: StaffRequest,
+    *,
+    codes_form: ConfirmForm | None = None,
+    end_form: PasswordAgainForm | None = None,
+    end_all_form: PasswordAgainForm | None = None,
+) -> HttpResponse:
+    """My account; a form sent back with its errors takes the place of its blank one."""
     device = two_factor_device(request.actor.user)
+    devices = office_devices(
+        user=request.actor.user,
+        current_key=request.session.session_key or "",
+        idle_seconds=settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60,
+    )
     return render(
         request,
         "office/account.html",
         {
             "two_factor_on": device is not None,
             "codes_left": recovery_codes_left(device) if device is not None else 0,
-            "codes_form": codes_form,
+            "codes_form": codes_form or ConfirmForm(prefix="codes"),
             "password_form": ChangePasswordForm(),
-            "devices": office_devices(
-                user=request.actor.user,
-                current_key=request.session.session_key or "",
-                idle_seconds=settings.CLINICPORTAL_OFFICE_IDLE_MINUTES * 60,
-            ),
+            "device_rows": device_rows(devices, refused=end_form),
+            "end_all_form": end_all_form or PasswordAgainForm(prefix=END_ALL_PREFIX),
             "end_url": reverse_with_id_slot("office:session_end"),
             "end_all_url": reverse("office:sessions_end_all"),
         },
@@ -218,27 +235,50 @@ def my_recovery_codes(request: StaffRequest) -> HttpResponse:
     return _account_page(request, codes_form=form)
 
 
+@never_cache
 @require_POST
 @staff_required
 def session_end(request: StaffRequest, session_id: uuid.UUID) -> HttpResponse:
-    """Sign out one of the staff member's other devices: its next request is signed out."""
-    office_session_end(
-        actor=request.actor, public_id=session_id, current_key=request.session.session_key or ""
-    )
-    messages.success(request, _("That device is signed out."))
-    return redirect("office:account")
+    """Sign out one of the staff member's other devices (password first): its next request is
+    signed out."""
+    form = PasswordAgainForm(request.POST, prefix=session_end_prefix(session_id))
+    if form.is_valid():
+        try:
+            office_session_end(
+                actor=request.actor,
+                public_id=session_id,
+                current_key=request.session.session_key or "",
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as exc:
+            service_errors(form, exc)
+        else:
+            messages.success(request, _("That device is signed out."))
+            return redirect("office:account")
+    return _account_page(request, end_form=form)
 
 
+@never_cache
 @require_POST
 @staff_required
 def sessions_end_all(request: StaffRequest) -> HttpResponse:
-    """Sign out every device, this one too (a copied session cookie looks like this device)."""
+    """Sign out every device (password first), this one too (a copied session cookie looks like
+    this device)."""
+    form = PasswordAgainForm(request.POST, prefix=END_ALL_PREFIX)
     session_key = request.session.session_key or ""
-    office_sessions_end_other(actor=request.actor, current_key=session_key)
-    office_sign_out(actor=request.actor, session_key=session_key)
-    logout(request)
-    messages.info(request, _("You were signed out on every device, this one too."))
-    return signed_out(redirect("office:login"))
+    if form.is_valid():
+        try:
+            office_sessions_end_all(
+                actor=request.actor, current_key=session_key, password=form.cleaned_data["password"]
+            )
+        except ValidationError as exc:
+            service_errors(form, exc)
+        else:
+            office_sign_out(actor=request.actor, session_key=session_key)
+            logout(request)
+            messages.info(request, _("You were signed out on every device, this one too."))
+            return signed_out(redirect("office:login"))
+    return _account_page(request, end_all_form=form)
 
 
 @never_cache
