@@ -147,6 +147,20 @@ class SignedInDevice:
     current: bool  # this very browser
 
 
+def _alive(idle_seconds: int, prefix: str = "") -> Q:
+    """Session rows the server would still let in: within the lifetime and the idle limit.
+
+    ``prefix`` leads from the rows filtered to the sessions (``"user__office_sessions__"``).
+    """
+    now = timezone.now()
+    return Q(
+        **{
+            f"{prefix}created_at__gt": now - datetime.timedelta(seconds=ABSOLUTE_LIFETIME),
+            f"{prefix}last_seen_at__gt": now - datetime.timedelta(seconds=idle_seconds),
+        }
+    )
+
+
 def _devices(
     sessions: QuerySet[PortalSession] | QuerySet[OfficeSession],
     *,
@@ -158,12 +172,9 @@ def _devices(
     A browser closed without signing out leaves its row behind until the server would refuse
     it anyway; such rows are not listed.
     """
-    now = timezone.now()
-    alive = Q(
-        created_at__gt=now - datetime.timedelta(seconds=ABSOLUTE_LIFETIME),
-        last_seen_at__gt=now - datetime.timedelta(seconds=idle_seconds),
+    rows = sessions.filter(_alive(idle_seconds) | Q(session_key=current_key)).order_by(
+        "-last_seen_at", "-id"
     )
-    rows = sessions.filter(alive | Q(session_key=current_key)).order_by("-last_seen_at", "-id")
     devices = [
         SignedInDevice(
             public_id=row.public_id,
