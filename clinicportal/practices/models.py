@@ -55,12 +55,13 @@ class Practice(models.Model):
 
 
 class StaffMember(models.Model):
-    """An office user's membership of their one practice."""
+    """An office user's membership of their one practice. Pages name it by ``public_id``."""
 
     class Role(models.TextChoices):
         ADMIN = "admin", _("Admin")
         STAFF = "staff", _("Staff")
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_member"
     )
