@@ -98,6 +98,18 @@ class AuditEvent(models.Model):
             "staff.other_sessions_ended",
             _("Staff signed out all their other devices"),
         )
+        STAFF_SESSIONS_ENDED_BY_ADMIN = (
+            "staff.sessions_ended_by_admin",
+            _("Admin signed a staff member out everywhere"),
+        )
+        PRACTICE_STAFF_SIGNED_OUT = (
+            "practice.staff_signed_out",
+            _("Admin signed out all other staff"),
+        )
+        PRACTICE_PORTAL_SIGNED_OUT = (
+            "practice.portal_signed_out",
+            _("Admin signed out everyone on the portal"),
+        )
         PORTAL_SESSION_ENDED = "portal.session_ended", _("Signed out another device")
         PORTAL_OTHER_SESSIONS_ENDED = (
             "portal.other_sessions_ended",
