@@ -6,7 +6,7 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ from clinicportal.accounts.models import (
     TwoFactorDevice,
     User,
 )
-from clinicportal.core.access import require_admin
+from clinicportal.core.access import NotFound, require_admin
 from clinicportal.core.context import StaffActor
 from clinicportal.core.devices import describe_device
 from clinicportal.core.session_state import ABSOLUTE_LIFETIME
@@ -208,3 +208,62 @@ def office_devices(*, user: User, current_key: str, idle_seconds: int) -> list[S
 def recovery_codes_left(device: TwoFactorDevice) -> int:
     """How many of the device's recovery codes are still unused."""
     return device.recovery_codes.filter(used_at__isnull=True).count()
+
+
+# Admin → Staff: who is signed in, for an admin to sign them out.
+
+
+def _staff_signed_in(*, actor: StaffActor, idle_seconds: int) -> QuerySet[StaffMember]:
+    require_admin(actor)
+    alive = _alive(idle_seconds, "user__office_sessions__")
+    return (
+        StaffMember.objects.filter(practice=actor.practice)
+        .select_related("user")
+        .annotate(
+            signed_in=Count("user__office_sessions", filter=alive),
+            last_seen=Max("user__office_sessions__last_seen_at", filter=alive),
+        )
+        .order_by("display_name", "id")
+    )
+
+
+def staff_signed_in(*, actor: StaffActor, idle_seconds: int) -> list[StaffMember]:
+    """The practice's staff, each with ``signed_in`` (how many office sessions are alive) and
+    ``last_seen`` (the latest use of one, or None), in one query, for Admin → Staff."""
+    return list(_staff_signed_in(actor=actor, idle_seconds=idle_seconds))
+
+
+def staff_member_signed_in(
+    *, actor: StaffActor, public_id: uuid.UUID, idle_seconds: int
+) -> StaffMember:
+    """Another staff member of the practice, annotated as in ``staff_signed_in``; or NotFound.
+
+    The admin themselves is refused like an unknown id: they sign out their own sessions from
+    My account.
+    """
+    members = _staff_signed_in(actor=actor, idle_seconds=idle_seconds).exclude(pk=actor.staff.pk)
+    try:
+        return members.get(public_id=public_id)
+    except StaffMember.DoesNotExist:
+        raise NotFound("No such staff member.") from None
+
+
+def practice_office_sessions_alive(*, actor: StaffActor, idle_seconds: int, except_key: str) -> int:
+    """How many office sessions of the practice's staff are alive, this one left out."""
+    require_admin(actor)
+    return (
+        OfficeSession.objects.filter(user__staff_member__practice=actor.practice)
+        .filter(_alive(idle_seconds))
+        .exclude(session_key=except_key)
+        .count()
+    )
+
+
+def practice_portal_sessions_alive(*, actor: StaffActor) -> int:
+    """How many portal sessions of the practice's accounts are alive."""
+    require_admin(actor)
+    return (
+        PortalSession.objects.filter(account__practice=actor.practice)
+        .filter(_alive(actor.practice.portal_idle_minutes * 60))
+        .count()
+    )

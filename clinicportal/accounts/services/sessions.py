@@ -22,12 +22,13 @@ from clinicportal.accounts.models import (
 from clinicportal.accounts.services.common import _record_for_patients, current_password_confirm
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.access import NotFound
+from clinicportal.core.access import NotFound, require_admin, require_reachable
 from clinicportal.core.context import (
     PortalActor,
     StaffActor,
 )
 from clinicportal.core.devices import describe_device
+from clinicportal.practices.models import StaffMember
 
 
 def _end(sessions: QuerySet[PortalSession] | QuerySet[OfficeSession]) -> int:
@@ -214,4 +215,69 @@ def office_sessions_end_other(*, actor: StaffActor, current_key: str) -> int:
         ended = _end(OfficeSession.objects.filter(user=actor.user).exclude(session_key=current_key))
         if ended:
             audit_record(actor=actor, action=AuditEvent.Action.STAFF_OTHER_SESSIONS_ENDED)
+    return ended
+
+
+# An admin, for the practice (Admin → Staff).
+
+
+def office_sessions_end_for_staff(*, actor: StaffActor, member: StaffMember) -> int:
+    """Sign a staff member out of the office everywhere; return how many sessions ended.
+
+    Admins only. Another practice's staff member is refused like an unknown one (NotFound), and
+    so is the admin themselves: theirs is "Sign out everywhere" on My account, which signs this
+    browser out too. Recorded in the staff trail, even when no session was left to end.
+    """
+    require_admin(actor)
+    require_reachable(actor, member)
+    if member.pk == actor.staff.pk:
+        raise NotFound("An admin signs out their own sessions from My account.")
+    with transaction.atomic():
+        ended = _end(OfficeSession.objects.filter(user_id=member.user_id))
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.STAFF_SESSIONS_ENDED_BY_ADMIN,
+            target=member,
+            label=member.display_name,
+        )
+    return ended
+
+
+def office_sessions_end_for_practice(*, actor: StaffActor, current_key: str) -> int:
+    """Sign every staff member of the practice out of the office, but for this session.
+
+    Admins only; the admin's own other devices end too. Returns how many sessions ended, and is
+    recorded in the staff trail.
+    """
+    require_admin(actor)
+    with transaction.atomic():
+        ended = _end(
+            OfficeSession.objects.filter(user__staff_member__practice=actor.practice).exclude(
+                session_key=current_key
+            )
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PRACTICE_STAFF_SIGNED_OUT,
+            target=actor.practice,
+            label=actor.practice.name,
+        )
+    return ended
+
+
+def portal_sessions_end_for_practice(*, actor: StaffActor) -> int:
+    """Sign every patient and authorized user of the practice out of its portal.
+
+    Admins only. Returns how many sessions ended, and is recorded in the staff trail (not in
+    each patient's LOGS: their own next page tells them they were signed out).
+    """
+    require_admin(actor)
+    with transaction.atomic():
+        ended = _end(PortalSession.objects.filter(account__practice=actor.practice))
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PRACTICE_PORTAL_SIGNED_OUT,
+            target=actor.practice,
+            label=actor.practice.name,
+        )
     return ended
