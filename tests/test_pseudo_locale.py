@@ -212,6 +212,8 @@ FIXTURE = [  # the fixture's own data, shown as it is in every language
     "exam.pdf",
     "Annual exam",
     "virus.exe",
+    "bob",
+    "Bob Front Desk",
 ]
 
 
@@ -242,7 +244,9 @@ def test_the_pseudo_language_wraps_what_gettext_returns(xx) -> None:
         assert translation.gettext("Please sign in again.") == "⟦Please sign in again.⟧"
 
 
-def test_the_office_pages_are_all_translated(xx, client, alice, patient_a, issue_access) -> None:
+def test_the_office_pages_are_all_translated(
+    xx, client, alice, bob, patient_a, issue_access
+) -> None:
     add_chart_pdf(alice, patient_a)
     issue_access(patient_a, "ada")
     anonymous = in_xx(client)
@@ -271,6 +275,10 @@ def test_the_office_pages_are_all_translated(xx, client, alice, patient_a, issue
         ("settings", []),
         ("settings_email", []),
         ("settings_api_keys", []),
+        ("settings_staff", []),
+        ("settings_staff_sign_out", [bob.public_id]),
+        ("settings_staff_sign_out_all", []),
+        ("settings_portal_sign_out", []),
         ("outbox", []),
         ("outbox_email", [email.public_id]),
         ("patient", ["00000000-0000-0000-0000-000000000000"]),  # the 404 page

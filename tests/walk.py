@@ -49,6 +49,7 @@ from tests.conftest import (
     add_guardian,
     add_patient,
     login,
+    make_staff,
     portal_login,
 )
 from tests.test_records import add_to_library
@@ -96,6 +97,7 @@ OBJECTS: dict[str, str] = {
     "office:email_id": "email",
     "office:key_id": "api_key",
     "office:session_id": "office_session",
+    "office:staff_id": "staff_member",
     "portal:document_id": "portal_document",
     "portal:token": "token",
     "portal:session_id": "portal_session",
@@ -136,6 +138,7 @@ class Owned:
     token: str  # a live password link of the patient's own account
     office_session: OfficeSession  # a signed-in office session of the practice's admin
     portal_session: PortalSession  # a signed-in portal session of the patient's own account
+    staff_member: StaffMember  # a staff member of the practice, not its admin
 
     def value(self, kind: str) -> str:
         if kind == "token":
@@ -214,6 +217,9 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         token=token,
         office_session=OfficeSession.objects.get(session_key=office_key),
         portal_session=PortalSession.objects.get(session_key=portal_key),
+        staff_member=make_staff(
+            patient.practice, f"{first_name.lower()}-desk", f"{first_name} Front Desk"
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from clinicportal.office.views import (
     portal_access,
     portal_documents,
     sign_in,
+    staff,
 )
 
 app_name = "office"
@@ -141,6 +142,14 @@ urlpatterns = [
         admin.api_key_revoke,
         name="api_key_revoke",
     ),
+    path("settings/staff/", staff.settings_staff, name="settings_staff"),
+    path("settings/staff/sign-out/", staff.staff_sign_out_all, name="settings_staff_sign_out_all"),
+    path(
+        "settings/staff/<uuid:staff_id>/sign-out/",
+        staff.staff_sign_out,
+        name="settings_staff_sign_out",
+    ),
+    path("settings/portal/sign-out/", staff.portal_sign_out_all, name="settings_portal_sign_out"),
     path("tasks/", patients.tasks, name="tasks"),
     path("billing/", patients.billing, name="billing"),
     path("settings/", admin.settings_index, name="settings"),

@@ -215,6 +215,40 @@ def test_an_admin_creates_and_revokes_an_api_key_on_a_phone(page, axe, alice):
     assert ApiKey.objects.get().revoked_at is not None
 
 
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_an_admin_signs_staff_and_portal_users_out_on_a_phone(page, axe, alice, bob):
+    from clinicportal.accounts.models import OfficeSession
+    from clinicportal.accounts.services.sessions import office_session_start
+
+    office_session_start(user=bob.user, session_key="bobs-laptop", ip=None, user_agent="")
+    sign_in(page, axe, "alice")
+    page.get_by_role("link", name="Admin").click()
+    axe.check(page)
+    page.get_by_role("link", name="Staff", exact=True).click()
+    expect(page.get_by_role("heading", name="Staff")).to_be_visible()
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    page.get_by_role("link", name="Sign out everywhere Bob Front Desk").click()
+    expect(page.get_by_text("on 1 device now")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("button", name="Yes, sign Bob Front Desk out").click()
+    expect(
+        page.get_by_text("Bob Front Desk is signed out of the office everywhere.")
+    ).to_be_visible()
+    axe.check(page)
+    assert not OfficeSession.objects.filter(user=bob.user).exists()
+    page.get_by_role("link", name="Sign out all staff").click()
+    expect(page.get_by_text("0 other office sessions are active now.")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("link", name="Cancel").click()
+    page.get_by_role("link", name="Sign out all portal users").click()
+    expect(page.get_by_text("0 portal sessions are active now.")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("button", name="Yes, sign out all portal users").click()
+    expect(page.get_by_text("0 portal sessions ended.")).to_be_visible()
+    axe.check(page)
+
+
 def test_remove_files_by_category_asks_before_removing(page, axe, bob, patient_a):
     from clinicportal.records.models import PortalDocument
     from clinicportal.records.services import portal_document_share_chart_file
