@@ -28,6 +28,7 @@ from clinicportal.office.forms import (
 from clinicportal.office.once import Sent, submit_once
 from clinicportal.office.searches import (
     HANDLE,
+    PATIENTS,
     search_query_string,
     search_redirect,
     search_terms,
@@ -51,8 +52,8 @@ def home(request: StaffRequest) -> HttpResponse:
 def patient_list(request: StaffRequest) -> HttpResponseBase:
     """The patients, or those matching a search; a search is posted (see office.searches)."""
     if request.method == "POST":
-        return search_redirect(request, reverse("office:patients"))
-    query, expired = search_terms(request)
+        return search_redirect(request, reverse("office:patients"), kind=PATIENTS)
+    query, expired = search_terms(request, kind=PATIENTS)
     patients = patient_selectors.patient_search(actor=request.actor, text=query)
     page = CappedPaginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     failed = outbox_failed_count(actor=request.actor)

@@ -27,7 +27,7 @@ from clinicportal.office.forms import (
     TopicShareForm,
 )
 from clinicportal.office.once import Sent, submit_once
-from clinicportal.office.searches import search_redirect, search_terms
+from clinicportal.office.searches import PATIENTS, search_redirect, search_terms
 from clinicportal.office.views.common import _online_portal_url, _to_online_portal, upload_submit
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients.models import Patient
@@ -230,8 +230,8 @@ def portal_document_assign_other(request: StaffRequest, patient_id: uuid.UUID) -
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
     if not request.GET.get("from"):
         if request.method == "POST":  # the search: its terms never go in the address
-            return search_redirect(request, request.path)
-        query, expired = search_terms(request)
+            return search_redirect(request, request.path, kind=PATIENTS)
+        query, expired = search_terms(request, kind=PATIENTS)
         matches = patient_selectors.patient_search(actor=request.actor, text=query)[0:10]
         context = {
             "patient": patient,
