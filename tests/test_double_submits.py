@@ -205,10 +205,10 @@ def _assign_from_other_patient(patient_a, alice, patient_b, **_):
     return page, 'name="document"', url, data, patient_a.portal_documents.count
 
 
-def _share_a_health_topic(patient_a, request, **_):
+def _share_a_health_topic(patient_a, alice_client, request, **_):
     request.getfixturevalue("medlineplus")
     url = reverse("office:portal_document_search_online", args=[patient_a.public_id])
-    url += "?q=glaucoma"
+    url = alice_client.post(url, {"q": "glaucoma"})["Location"]  # ?s=<handle>
     return url, 'name="topic"', url, {}, PortalDocument.objects.count
 
 

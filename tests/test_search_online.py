@@ -4,9 +4,11 @@ and sharing a health topic to a patient's portal as an education link."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
@@ -20,21 +22,26 @@ from clinicportal.records.medlineplus import (
     topic_url,
 )
 from clinicportal.records.models import PortalDocument
-from tests.conftest import PDF_BYTES, free_port
+from tests.conftest import PDF_BYTES, free_port, search_params, searched
+from tests.test_patient_search_handles import addresses
 from tests.test_records import named
 
 GLAUCOMA_URL = "https://medlineplus.gov/glaucoma.html"
 
 
-def search_url(patient, term=""):
-    url = reverse("office:portal_document_search_online", args=[patient.public_id])
-    return f"{url}?q={term}" if term else url
+def search_url(patient):
+    return reverse("office:portal_document_search_online", args=[patient.public_id])
+
+
+def find(client, patient, term):
+    """Search as staff do: post the topic, open the page it leads to (``?s=<handle>``)."""
+    return searched(client, search_url(patient), term)
 
 
 def share_topic(client, patient, title="Glaucoma", url=GLAUCOMA_URL, **extra):
     topic = HealthTopic(title=title, url=url, summary="Glaucoma is a group of diseases.")
     data = {"topic": topic.signed(), "is_education": "on", **extra}
-    return client.post(search_url(patient, "glaucoma"), data)
+    return client.post(search_url(patient), data)
 
 
 def test_the_client_asks_for_health_topics_and_keeps_plain_text(medlineplus):
@@ -72,7 +79,7 @@ def test_the_client_says_when_the_service_cannot_be_reached(settings):
 
 
 def test_staff_search_and_share_a_topic_as_an_education_link(medlineplus, bob_client, patient_a):
-    page = bob_client.get(search_url(patient_a, "glaucoma"))
+    page = find(bob_client, patient_a, "glaucoma")
     html = page.content.decode()
     assert page.status_code == 200
     assert html.count('class="card topic"') == 2 and "Somewhere else" not in html
@@ -101,13 +108,52 @@ def test_staff_search_and_share_a_topic_as_an_education_link(medlineplus, bob_cl
 def test_an_empty_search_and_an_unreachable_service_are_said_plainly(
     medlineplus, bob_client, patient_a
 ):
-    assert (
-        "has no health topic for" in bob_client.get(search_url(patient_a, "zzzz")).content.decode()
-    )
+    assert "has no health topic for" in find(bob_client, patient_a, "zzzz").content.decode()
     medlineplus.mode = "error"
-    html = bob_client.get(search_url(patient_a, "glaucoma")).content.decode()
+    html = find(bob_client, patient_a, "glaucoma").content.decode()
     assert "MedlinePlus could not be reached just now" in html
     assert not PortalDocument.objects.exists()
+
+
+def test_the_topic_is_posted_and_the_address_under_the_patient_holds_only_a_handle(
+    medlineplus, bob_client, patient_a
+):
+    url = search_url(patient_a)
+    answer = bob_client.post(url, {"q": "glaucoma"})
+    assert answer.status_code == 302
+    assert re.fullmatch(re.escape(url) + r"\?s=[\w-]+", answer["Location"])
+    page = bob_client.get(answer["Location"])
+    html = page.content.decode()
+    assert 'value="glaucoma"' in html and medlineplus.queries[-1]["term"] == ["glaucoma"]
+    ours = [a for a in addresses(html) if not a.startswith("http")]  # not MedlinePlus's links
+    assert not [a for a in ours if "glaucoma" in a.lower()]
+    assert html.count(f'action="{answer["Location"]}"') == 2  # each share keeps the handle
+    assert bob_client.post(url, {"q": "  "})["Location"] == url
+
+
+def test_opening_a_found_topic_writes_nothing_and_a_lost_handle_says_so(
+    medlineplus, bob_client, patient_a
+):
+    found = search_params(bob_client, search_url(patient_a), "glaucoma")
+    bob_client.get(search_url(patient_a), found)
+    before = list(Session.objects.values_list("session_key", "session_data", "expire_date"))
+    bob_client.get(search_url(patient_a), found)
+    response = bob_client.get(search_url(patient_a), {"s": "nosuchxx"})
+    assert (
+        response.status_code == 200 and "That search is no longer kept" in response.content.decode()
+    )
+    assert list(Session.objects.values_list("session_key", "session_data", "expire_date")) == before
+
+
+def test_a_handle_of_another_kind_of_search_names_nothing_here(medlineplus, bob_client, patient_a):
+    patients = reverse("office:patients")
+    found_patient = search_params(bob_client, patients, "glaucoma")
+    asked = len(medlineplus.queries)
+    page = bob_client.get(search_url(patient_a), found_patient).content.decode()
+    assert "That search is no longer kept" in page and 'value="glaucoma"' not in page
+    assert len(medlineplus.queries) == asked  # nothing was looked up
+    found_topic = search_params(bob_client, search_url(patient_a), "cataract")
+    assert "no longer kept" in bob_client.get(patients, found_topic).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -146,7 +192,7 @@ def test_a_link_that_is_not_medlineplus_is_refused_even_when_signed(
 def test_a_changed_or_made_up_topic_is_refused(medlineplus, bob_client, patient_a):
     signed = HealthTopic(title="Glaucoma", url=GLAUCOMA_URL, summary="").signed()
     for value in (signed[:-2] + "xx", "{}", ""):
-        response = bob_client.post(search_url(patient_a, "glaucoma"), {"topic": value})
+        response = bob_client.post(search_url(patient_a), {"topic": value})
         assert response.status_code == 400
         assert "Please search again" in response.content.decode()
     assert not PortalDocument.objects.exists()
@@ -234,7 +280,8 @@ def test_a_link_can_be_assigned_to_another_patient_and_removed(
 def test_another_practice_and_another_patient_get_404(
     medlineplus, carol_client, bob_client, ada_portal, patient_a, patient_b
 ):
-    assert carol_client.get(search_url(patient_a, "glaucoma")).status_code == 404
+    assert carol_client.post(search_url(patient_a), {"q": "glaucoma"}).status_code == 404
+    assert carol_client.get(search_url(patient_a)).status_code == 404
     assert share_topic(carol_client, patient_a).status_code == 404
     assert not PortalDocument.objects.exists()
     share_topic(bob_client, patient_b)

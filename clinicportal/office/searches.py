@@ -36,6 +36,7 @@ class SearchKind:
 
 
 PATIENTS = SearchKind("patients", 100)  # as far as patients.search.parse_query reads
+HEALTH_TOPICS = SearchKind("health-topics", 200)  # Search Online's box takes 200
 
 
 def search_keep(request: HttpRequest, text: str, *, kind: SearchKind) -> str:

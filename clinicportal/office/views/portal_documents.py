@@ -27,7 +27,12 @@ from clinicportal.office.forms import (
     TopicShareForm,
 )
 from clinicportal.office.once import Sent, submit_once
-from clinicportal.office.searches import PATIENTS, search_redirect, search_terms
+from clinicportal.office.searches import (
+    HEALTH_TOPICS,
+    PATIENTS,
+    search_redirect,
+    search_terms,
+)
 from clinicportal.office.views.common import _online_portal_url, _to_online_portal, upload_submit
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients.models import Patient
@@ -305,9 +310,15 @@ def _assign_other_confirm(
 @require_http_methods(["GET", "POST"])
 @staff_required
 def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
-    """Search Online: find MedlinePlus health topics and share one as an education link."""
+    """Search Online: find MedlinePlus health topics and share one as an education link.
+
+    The search is posted (office.searches): a health topic in an address under the patient's
+    id would hint at their condition.
+    """
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
     status = 200
+    if request.method == "POST" and "q" in request.POST:
+        return search_redirect(request, request.path, kind=HEALTH_TOPICS)
     if request.method == "POST":
         status = 400
         form = TopicShareForm(request.POST)
@@ -334,7 +345,7 @@ def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) 
                 messages.error(request, " ".join(exc.messages))
         else:
             messages.error(request, _("That search result has expired. Please search again."))
-    query = request.GET.get("q", "").strip()[:200]
+    query, expired = search_terms(request, kind=HEALTH_TOPICS)
     results: list[tuple[HealthTopic, TopicShareForm]] = []
     unavailable = False
     if query:
@@ -350,6 +361,7 @@ def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) 
     context = {
         "patient": patient,
         "query": query,
+        "search_expired": expired,
         "results": results,
         "unavailable": unavailable,
         "access": portal_access_for_patient(actor=request.actor, patient=patient),
