@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.urls import reverse
 
 from clinicportal.content.models import Blob
@@ -10,8 +12,10 @@ from clinicportal.records.models import PortalDocument
 from tests.conftest import (
     PDF_BYTES,
     add_chart_pdf,
+    search_params,
     searched,
 )
+from tests.test_patient_search_handles import addresses
 from tests.test_records import add_to_library, named, share, upload
 
 
@@ -22,9 +26,9 @@ def test_admins_keep_a_library_and_staff_assign_from_it(alice_client, bob_client
     assert add_to_library(bob_client).status_code == 403
     library = SystemDocument.objects.get()
     url = reverse("office:portal_document_assign_system", args=[patient_a.public_id])
-    page = bob_client.get(url, {"q": "glauc"}).content.decode()
+    page = searched(bob_client, url, "glauc").content.decode()
     assert "About glaucoma" in page
-    assert "About glaucoma" not in bob_client.get(url, {"q": "cataract"}).content.decode()
+    assert "About glaucoma" not in searched(bob_client, url, "cataract").content.decode()
     response = bob_client.post(url, {"document": str(library.public_id), "is_education": "on"})
     assert response.status_code == 302
     document = PortalDocument.objects.get()
@@ -33,6 +37,37 @@ def test_admins_keep_a_library_and_staff_assign_from_it(alice_client, bob_client
         "System document"
         in bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
     )
+
+
+def test_the_library_search_is_posted_and_the_address_holds_only_a_handle(
+    alice_client, bob_client, patient_a
+):
+    add_to_library(alice_client)
+    library = SystemDocument.objects.get()
+    url = reverse("office:portal_document_assign_system", args=[patient_a.public_id])
+    answer = bob_client.post(url, {"q": "glauc"})
+    assert re.fullmatch(re.escape(url) + r"\?s=[\w-]+", answer["Location"])
+    html = bob_client.get(answer["Location"]).content.decode()
+    assert 'value="glauc"' in html and "About glaucoma" in html
+    assert not [a for a in addresses(html) if "glauc" in a.lower()]
+    assert bob_client.post(url, {"q": " "})["Location"] == url
+    # Choosing from the found list posts back to the same address and assigns.
+    chosen = {"document": str(library.public_id), "is_education": "on"}
+    assert bob_client.post(answer["Location"], chosen).status_code == 302
+    assert PortalDocument.objects.get().source == "system"
+
+
+def test_a_lost_or_foreign_library_handle_shows_the_whole_library_kindly(
+    alice_client, bob_client, patient_a
+):
+    add_to_library(alice_client)
+    url = reverse("office:portal_document_assign_system", args=[patient_a.public_id])
+    patients = search_params(bob_client, reverse("office:patients"), "cataract")
+    for params in ({"s": "nosuchxx"}, patients):
+        response = bob_client.get(url, params)
+        html = response.content.decode()
+        assert response.status_code == 200 and "That search is no longer kept" in html
+        assert "About glaucoma" in html and 'value="cataract"' not in html
 
 
 def test_replacing_a_library_file_leaves_assigned_copies_as_they_were(

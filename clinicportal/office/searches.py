@@ -37,6 +37,7 @@ class SearchKind:
 
 PATIENTS = SearchKind("patients", 100)  # as far as patients.search.parse_query reads
 HEALTH_TOPICS = SearchKind("health-topics", 200)  # Search Online's box takes 200
+LIBRARY = SearchKind("library", 100)  # as far as practices.selectors.system_documents reads
 
 
 def search_keep(request: HttpRequest, text: str, *, kind: SearchKind) -> str:

@@ -29,6 +29,7 @@ from clinicportal.office.forms import (
 from clinicportal.office.once import Sent, submit_once
 from clinicportal.office.searches import (
     HEALTH_TOPICS,
+    LIBRARY,
     PATIENTS,
     search_redirect,
     search_terms,
@@ -187,9 +188,14 @@ def portal_document_remove(
 @require_http_methods(["GET", "POST"])
 @staff_required
 def portal_document_assign_system(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
-    """Assign System File: pick a library document (with a search box), then Assign."""
+    """Assign System File: pick a library document (with a search box), then Assign.
+
+    The search is posted (office.searches), like every search on a page under a patient.
+    """
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
-    search = request.GET.get("q", "")
+    if request.method == "POST" and "q" in request.POST:
+        return search_redirect(request, request.path, kind=LIBRARY)
+    search, expired = search_terms(request, kind=LIBRARY)
     library = list(system_documents(actor=request.actor, search=search, active_only=True))
     choices = [(str(d.public_id), f"{d.description} ({d.filename})") for d in library]
     form = AssignForm(request.POST or None, choices=choices)
@@ -210,7 +216,13 @@ def portal_document_assign_system(request: StaffRequest, patient_id: uuid.UUID) 
 
     if request.method == "POST" and form.is_valid():
         return submit_once(request, actor=request.actor, write=assign)
-    context = {"patient": patient, "form": form, "query": search, "library": library}
+    context = {
+        "patient": patient,
+        "form": form,
+        "query": search,
+        "search_expired": expired,
+        "library": library,
+    }
     return render(request, "office/portal_document_assign_system.html", context)
 
 
