@@ -2,11 +2,12 @@
 
 The terms would otherwise sit in the browser's history, the web server's and the balancer's
 access logs and the next request's Referer. The search posts them, the session keeps them under
-a short random handle, and the address carries only ``?s=<handle>``.
+a random 128-bit handle, and the address carries only ``?s=<handle>``.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 from urllib.parse import unquote_plus
@@ -30,13 +31,20 @@ def addresses(html: str) -> list[str]:
 def test_a_search_is_posted_and_the_address_holds_only_a_handle(bob_client, patient_a, patient_b):
     answer = bob_client.post(PATIENTS, {"q": "Lovelace"})
     assert answer.status_code == 302
-    assert re.fullmatch(r"/office/patients/\?s=[\w-]{8}", answer["Location"])
+    assert re.fullmatch(r"/office/patients/\?s=[\w-]{22}", answer["Location"])
     page = bob_client.get(answer["Location"])
     assert [p.sort_name for p in page.context["page"].object_list] == ["Lovelace, Ada"]
     html = page.content.decode()
     assert 'value="Lovelace"' in html  # the search box shows what was searched
     assert 'method="post"' in html
     assert not [a for a in addresses(html) if "lovelace" in a.lower()]
+
+
+def test_a_handle_is_128_random_bits_from_the_system_generator(bob_client):
+    handles = {search_params(bob_client, PATIENTS, f"term{i}")["s"] for i in range(KEPT)}
+    assert len(handles) == KEPT
+    for handle in handles:
+        assert len(base64.urlsafe_b64decode(handle + "==")) == 16  # secrets.token_urlsafe(16)
 
 
 def test_birth_dates_and_phone_numbers_stay_out_of_the_address(bob_client, patient_a, patient_b):
@@ -114,7 +122,7 @@ def test_a_search_page_runs_a_constant_number_of_queries_however_many_match(bob_
 def test_finding_the_other_patient_to_assign_from_is_posted_too(bob_client, patient_a, patient_b):
     url = reverse("office:portal_document_assign_other", args=[patient_a.public_id])
     answer = bob_client.post(url, {"q": "pascal"})
-    assert re.fullmatch(re.escape(url) + r"\?s=[\w-]{8}", answer["Location"])
+    assert re.fullmatch(re.escape(url) + r"\?s=[\w-]{22}", answer["Location"])
     html = searched(bob_client, url, "pascal").content.decode()
     assert f"?from={patient_b.public_id}" in html and 'value="pascal"' in html
     assert "no longer kept" in bob_client.get(url, {"s": "nosuchxx"}).content.decode()

@@ -3,7 +3,7 @@
 A name, a date of birth or a phone number in a query string ends up in the browser's history,
 in the web server's and the load balancer's access logs, and in the Referer of the next
 request. So a search form posts its terms; ``search_keep`` keeps them in the session under a
-short random handle, and the answer redirects to the page with ``?s=<handle>`` only. Its GET
+random handle of 128 bits, and the answer redirects to the page with ``?s=<handle>`` only. Its GET
 reads the terms back with ``search_terms`` and writes nothing. Pagination links and a reload
 carry the handle. The session keeps the last KEPT searches of each kind; an older handle, one
 from another session, or one of another kind of search names nothing, and the page says so
@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 KEY = "office.searches"
 KEPT = 5
 HANDLE = "s"
+HANDLE_BYTES = 16  # 128 random bits: not guessable (ASVS 5.0 V11.5.1)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def search_keep(request: HttpRequest, text: str, *, kind: SearchKind) -> str:
         entry for entry in request.session.get(kind.session_key, []) if isinstance(entry, list)
     ]
     same = next((handle for handle, terms in kept if terms == text), None)
-    handle = same or secrets.token_urlsafe(6)
+    handle = same or secrets.token_urlsafe(HANDLE_BYTES)
     kept = [entry for entry in kept if entry[0] != handle][-(KEPT - 1) :]
     request.session[kind.session_key] = [*kept, [handle, text]]
     return handle
