@@ -2,7 +2,7 @@ from functools import partial
 
 from django.urls import path
 
-from clinicportal.portal import views
+from clinicportal.portal import account_views, views
 
 app_name = "portal"
 
@@ -10,9 +10,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login, name="login"),
     path("login/code/", views.login_code, name="login_code"),
-    path("account/two-step/", views.two_factor_setup, name="two_factor_setup"),
-    path("account/two-step/off/", views.two_factor_off, name="two_factor_off"),
-    path("account/recovery-codes/", views.recovery_codes, name="recovery_codes"),
+    path("account/two-step/", account_views.two_factor_setup, name="two_factor_setup"),
+    path("account/two-step/off/", account_views.two_factor_off, name="two_factor_off"),
+    path("account/recovery-codes/", account_views.recovery_codes, name="recovery_codes"),
     path("logout/", views.logout, name="logout"),
     path("password/", views.set_password, name="set_password"),
     path("choose/", views.choose_patient, name="choose_patient"),
@@ -31,7 +31,7 @@ urlpatterns = [
         name="record_download",
     ),
     path("logs/", views.logs, name="logs"),
-    path("account/", views.account, name="account"),
-    path("account/sessions/<uuid:session_id>/end/", views.session_end, name="session_end"),
-    path("account/sessions/end/", views.sessions_end_all, name="sessions_end_all"),
+    path("account/", account_views.account, name="account"),
+    path("account/sessions/<uuid:session_id>/end/", account_views.session_end, name="session_end"),
+    path("account/sessions/end/", account_views.sessions_end_all, name="sessions_end_all"),
 ]

@@ -14,25 +14,17 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinicportal.accounts.enrolment import enrolment_page
 from clinicportal.accounts.forms import (
-    END_ALL_PREFIX,
-    ChangePasswordForm,
     CodeForm,
-    ConfirmForm,
     NewPasswordForm,
-    PasswordAgainForm,
-    device_rows,
-    session_end_prefix,
 )
 from clinicportal.accounts.models import PortalAccount
-from clinicportal.accounts.selectors import portal_devices, recovery_codes_left, two_factor_device
+from clinicportal.accounts.selectors import two_factor_device
 from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.links import (
     LinkInvalid,
@@ -41,20 +33,11 @@ from clinicportal.accounts.services.links import (
     portal_password_reset_request,
 )
 from clinicportal.accounts.services.portal_access import portal_password_change
-from clinicportal.accounts.services.sessions import (
-    portal_session_end,
-    portal_sessions_end_all,
-)
 from clinicportal.accounts.services.sign_in import (
     PortalDoor,
     second_step_attempt,
     sign_in_attempt,
     sign_in_complete,
-)
-from clinicportal.accounts.services.two_step import (
-    recovery_codes_renew,
-    two_factor_turn_off,
-    two_factor_turn_on,
 )
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
@@ -217,190 +200,6 @@ def logs(request: PortalRequest) -> HttpResponse:
     page = counted_page(events, LOG_ENTRIES_PER_PAGE, request.GET.get("page"))
     entries = log_entries(list(page.object_list), practice=request.practice)
     return render(request, "portal/logs.html", {"page": page, "entries": entries})
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-@portal_required()
-def account(request: PortalRequest) -> HttpResponse:
-    form = ChangePasswordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            portal_password_change(
-                actor=request.portal,
-                current=form.cleaned_data["current_password"],
-                new=form.cleaned_data["new_password"],
-                session_key=request.session.session_key or "",
-            )
-        except ValidationError as exc:
-            service_errors(form, exc, rename=NEW_PASSWORD)
-        else:
-            messages.success(
-                request,
-                _(
-                    "Your password is changed. Other devices signed in to your portal were "
-                    "signed out."
-                ),
-            )
-            form = ChangePasswordForm()
-    return _account_page(request, form=form)
-
-
-def _account_page(
-    request: PortalRequest,
-    *,
-    form: ChangePasswordForm | None = None,
-    turn_off_form: ConfirmForm | None = None,
-    codes_form: ConfirmForm | None = None,
-    end_form: PasswordAgainForm | None = None,
-    end_all_form: PasswordAgainForm | None = None,
-) -> HttpResponse:
-    """ACCOUNT; a form sent back with its errors takes the place of its blank one."""
-    device = two_factor_device(request.portal.account)
-    slug = request.practice.slug
-    devices = portal_devices(
-        account=request.portal.account, current_key=request.session.session_key or ""
-    )
-    return render(
-        request,
-        "portal/account.html",
-        {
-            "form": form or ChangePasswordForm(),
-            "two_factor_on": device is not None,
-            "codes_left": recovery_codes_left(device) if device is not None else 0,
-            "turn_off_form": turn_off_form or ConfirmForm(prefix="off"),
-            "codes_form": codes_form or ConfirmForm(prefix="codes"),
-            "device_rows": device_rows(devices, refused=end_form),
-            "end_all_form": end_all_form or PasswordAgainForm(prefix=END_ALL_PREFIX),
-            "end_url": reverse_with_id_slot("portal:session_end", slug),
-            "end_all_url": reverse("portal:sessions_end_all", args=[slug]),
-        },
-    )
-
-
-@never_cache
-@require_POST
-@portal_required()
-def session_end(request: PortalRequest, session_id: uuid.UUID) -> HttpResponse:
-    """Sign out one of the account's other devices (password first): its next request is
-    signed out."""
-    form = PasswordAgainForm(request.POST, prefix=session_end_prefix(session_id))
-    if form.is_valid():
-        try:
-            portal_session_end(
-                actor=request.portal,
-                public_id=session_id,
-                current_key=request.session.session_key or "",
-                password=form.cleaned_data["password"],
-            )
-        except ValidationError as exc:
-            service_errors(form, exc)
-        else:
-            messages.success(request, _("That device is signed out."))
-            return redirect("portal:account", request.practice.slug)
-    return _account_page(request, end_form=form)
-
-
-@never_cache
-@require_POST
-@portal_required()
-def sessions_end_all(request: PortalRequest) -> HttpResponse:
-    """Sign out every device (password first), this one too (a copied session cookie looks like
-    this device)."""
-    form = PasswordAgainForm(request.POST, prefix=END_ALL_PREFIX)
-    if form.is_valid():
-        try:
-            portal_sessions_end_all(
-                actor=request.portal,
-                current_key=request.session.session_key or "",
-                password=form.cleaned_data["password"],
-            )
-        except ValidationError as exc:
-            service_errors(form, exc)
-        else:
-            auth.sign_out(request)
-            messages.info(request, _("You were signed out on every device, this one too."))
-            return signed_out(redirect("portal:login", request.practice.slug))
-    return _account_page(request, end_all_form=form)
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-@portal_required()
-def two_factor_setup(request: PortalRequest) -> HttpResponse:
-    """Turn on two-step sign-in: scan the QR code, type the code, keep the recovery codes.
-
-    Viewing the page changes nothing: a new secret is made only when the person asks for it.
-    """
-    account = request.portal.account
-    if two_factor_device(account) is not None:
-        return redirect("portal:account", request.practice.slug)
-    return enrolment_page(
-        request,
-        owner=account,
-        issuer=request.practice.name,
-        label=account.username,
-        turn_on=lambda data: two_factor_turn_on(
-            actor=request.portal,
-            password=data["password"],
-            code=data["code"],
-            session_key=request.session.session_key or "",
-        ),
-        templates=("portal/two_factor_setup.html", "portal/recovery_codes.html"),
-        done_url=reverse("portal:account", args=[request.practice.slug]),
-    )
-
-
-@never_cache
-@require_POST
-@portal_required()
-def two_factor_off(request: PortalRequest) -> HttpResponse:
-    form = ConfirmForm(request.POST, prefix="off")
-    if form.is_valid():
-        try:
-            two_factor_turn_off(
-                actor=request.portal,
-                password=form.cleaned_data["password"],
-                code=form.cleaned_data["code"],
-                session_key=request.session.session_key or "",
-            )
-        except ValidationError as exc:
-            service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _(
-                    "Two-step sign-in is off. Other devices signed in to your portal were "
-                    "signed out."
-                ),
-            )
-            return redirect("portal:account", request.practice.slug)
-    return _account_page(request, turn_off_form=form)
-
-
-@never_cache
-@require_POST
-@portal_required()
-def recovery_codes(request: PortalRequest) -> HttpResponse:
-    """Make new recovery codes in place of the old ones (password and a code first)."""
-    form = ConfirmForm(request.POST, prefix="codes")
-    if form.is_valid():
-        try:
-            codes = recovery_codes_renew(
-                actor=request.portal,
-                password=form.cleaned_data["password"],
-                code=form.cleaned_data["code"],
-            )
-        except ValidationError as exc:
-            service_errors(form, exc)
-        else:
-            done = reverse("portal:account", args=[request.practice.slug])
-            return render(
-                request,
-                "portal/recovery_codes.html",
-                {"codes": codes, "done": done, "renewed": True},
-            )
-    return _account_page(request, codes_form=form)
 
 
 @never_cache
