@@ -12,6 +12,7 @@ import email.message
 import email.policy
 import io
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -432,3 +433,22 @@ def office_sign_in(client: Client, member: StaffMember, password: str = PASSWORD
     code = office_code(member)
     client.post(reverse("office:login"), {"username": member.user.username, "password": password})
     return client.post(reverse("office:login_code"), {"code": code})
+
+
+class Clock:
+    """time.time for core.session_state (idle and lifetime clocks), moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    from clinicportal.core import session_state
+
+    clock = Clock()
+    monkeypatch.setattr(session_state, "time", clock)
+    return clock

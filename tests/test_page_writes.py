@@ -6,15 +6,12 @@ save the session. The time-out stays the server's and stays as strict.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from clinicportal.accounts.models import PortalSession
-from clinicportal.core import session_state
 from clinicportal.office.auth import SEEN as OFFICE_SEEN
 from clinicportal.portal import auth
 from tests.conftest import NEW_PASSWORD, portal_login
@@ -26,23 +23,6 @@ def writes(queries: CaptureQueriesContext) -> list[str]:
     return [
         q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)
     ]
-
-
-class Clock:
-    """time.time for session_state, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def time(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(session_state, "time", clock)
-    return clock
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ import datetime
 import time
 import uuid
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,7 +17,6 @@ from django.utils import timezone
 
 from clinicportal.accounts.models import OfficeSession, PortalSession
 from clinicportal.audit.models import AuditEvent
-from clinicportal.core import session_state
 from clinicportal.core.session_state import ABSOLUTE_LIFETIME
 from clinicportal.office.auth import SEEN as OFFICE_SEEN
 from clinicportal.portal import auth as portal_auth
@@ -35,23 +33,6 @@ from tests.conftest import office_sign_in as conftest_office_sign_in
 
 AGO = 10 * 60
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
-
-
-class Clock:
-    """time.time for session_state, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def time(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(session_state, "time", clock)
-    return clock
 
 
 def test_a_portal_session_cookie_keeps_the_expiry_of_its_sign_in(ada_portal, practice_x, clock):
