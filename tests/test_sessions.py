@@ -408,3 +408,27 @@ def test_sign_out_messages_survive_the_new_session_and_no_messages_cookie_is_set
 
     assert settings.MESSAGE_STORAGE.endswith("SessionStorage")
     assert all("messages" not in response.cookies for response in responses)
+
+
+def test_a_browser_at_both_doors_stays_signed_in_at_one_when_the_other_changes_its_key(
+    bob, ada_portal, practice_x
+):
+    """The doors share one browser session. A sign-in, a sign-out or a password change at one
+    gives it a new key; the other door's sign-in carries on under it."""
+    client = Client()
+    office, portal = "/office/patients/", "/p/clinic-x/records/"
+    conftest_office_sign_in(client, bob)
+    portal_login(client, practice_x, "ada", NEW_PASSWORD)
+    assert (client.get(office).status_code, client.get(portal).status_code) == (200, 200)
+    client.post("/p/clinic-x/logout/")
+    assert client.get(office).status_code == 200
+    portal_login(client, practice_x, "ada", NEW_PASSWORD)
+    conftest_office_sign_in(client, bob)
+    assert (client.get(office).status_code, client.get(portal).status_code) == (200, 200)
+    new = "a-new-office-password-77"
+    changed = client.post(
+        reverse("office:account_password"),
+        {"current_password": PASSWORD, "new_password": new, "confirm_password": new},
+    )
+    assert changed.status_code == 302
+    assert (client.get(office).status_code, client.get(portal).status_code) == (200, 200)

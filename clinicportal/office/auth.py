@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -24,10 +25,10 @@ from django.utils.translation import gettext as _
 from clinicportal.accounts.models import User
 from clinicportal.accounts.selectors import office_session_staff
 from clinicportal.accounts.services.sessions import (
-    office_session_rekey,
     office_session_start,
     office_session_touch,
     office_sign_out,
+    session_rows_rekey,
 )
 from clinicportal.core.context import StaffActor, client_ip, user_agent
 from clinicportal.core.http import never_stored, signed_out
@@ -134,4 +135,14 @@ def session_keep(request: StaffRequest) -> None:
     the others end."""
     old_key = request.session.session_key or ""
     update_session_auth_hash(request, request.actor.user)
-    office_session_rekey(old_key=old_key, new_key=request.session.session_key or "")
+    new_key = request.session.session_key or ""
+    session_rows_rekey(old_key=old_key, new_key=new_key, office=True, portal=True)
+
+
+def office_login(request: HttpRequest, user: User) -> None:
+    """Sign the browser in to the office (a new session key: no fixation); a portal sign-in in
+    the same browser carries on under the new key."""
+    old_key = request.session.session_key or ""
+    auth_login(request, user)
+    new_key = request.session.session_key or ""
+    session_rows_rekey(old_key=old_key, new_key=new_key, office=False, portal=True)

@@ -24,6 +24,7 @@ from clinicportal.accounts.services.sessions import (
     portal_session_start,
     portal_session_touch,
     portal_sign_out,
+    session_rows_rekey,
 )
 from clinicportal.core import session_state
 from clinicportal.core.context import PortalActor, client_ip, user_agent
@@ -63,7 +64,7 @@ def sign_in(request: HttpRequest, account: PortalAccount) -> None:
     request.session[PRACTICE] = account.practice_id
     lifetime_start(request, STARTED)
     request.session[SEEN] = request.session[STARTED]
-    request.session.cycle_key()  # stores it under the new key, ready for the row below
+    _new_key(request)  # stores it under the new key, ready for the row below
     portal_session_start(
         account=account,
         session_key=request.session.session_key or "",
@@ -93,7 +94,16 @@ def sign_out(request: PortalRequest, *, timed_out: bool = False) -> None:
         actor=request.portal, session_key=request.session.session_key or "", timed_out=timed_out
     )
     _forget(request)
+    _new_key(request)
+
+
+def _new_key(request: HttpRequest) -> None:
+    """Give the session a new key (no fixation); an office sign-in in the same browser carries
+    on under it."""
+    old_key = request.session.session_key or ""
     request.session.cycle_key()
+    new_key = request.session.session_key or ""
+    session_rows_rekey(old_key=old_key, new_key=new_key, office=True, portal=False)
 
 
 def login_url(practice: Practice, next_path: str | None = None) -> str:

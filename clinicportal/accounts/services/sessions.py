@@ -143,9 +143,19 @@ def office_session_start(*, user: User, session_key: str, ip: str | None, user_a
     )
 
 
-def office_session_rekey(*, old_key: str, new_key: str) -> None:
-    """Keep a session's row when the session changes its key (a password change signs it anew)."""
-    OfficeSession.objects.filter(session_key=old_key).update(session_key=new_key)
+def session_rows_rekey(*, old_key: str, new_key: str, office: bool, portal: bool) -> None:
+    """Keep the rows of a browser's sign-ins when its session changes its key.
+
+    The office and the portal share one browser session; a sign-in, sign-out or password
+    change at one door gives it a new key (no fixation), and the other door's sign-in must
+    carry on under it. ``office``/``portal`` say which door's rows follow.
+    """
+    if not old_key or old_key == new_key:
+        return
+    if office:
+        OfficeSession.objects.filter(session_key=old_key).update(session_key=new_key)
+    if portal:
+        PortalSession.objects.filter(session_key=old_key).update(session_key=new_key)
 
 
 def office_session_touch(*, session_key: str) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
@@ -55,7 +54,12 @@ from clinicportal.core.session_state import (
     second_step_clear,
     second_step_pending,
 )
-from clinicportal.office.auth import StaffRequest, staff_required, staff_required_temporary_ok
+from clinicportal.office.auth import (
+    StaffRequest,
+    office_login,
+    staff_required,
+    staff_required_temporary_ok,
+)
 from clinicportal.office.forms import (
     StaffLoginForm,
 )
@@ -89,7 +93,7 @@ PENDING = "office.pending"
 def _finish_login(request: HttpRequest, user: Any, next_url: str) -> HttpResponse:
     """Sign the browser in (a new session id), once the sign-in is complete and recorded."""
     second_step_clear(request, PENDING)
-    auth_login(request, user)
+    office_login(request, user)
     return redirect(next_url)
 
 
@@ -156,7 +160,7 @@ def _two_factor_enrol(
                 OfficeDoor(), user, ip=client_ip(request), user_agent=user_agent(request)
             )
             second_step_clear(request, PENDING)
-            auth_login(request, user)
+            office_login(request, user)
         return codes
 
     return enrolment_page(
