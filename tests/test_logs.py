@@ -161,6 +161,14 @@ def test_a_token_is_hidden_even_when_the_request_is_refused_before_routing(
     assert logs.access()["path"] == f"/p/{practice_x.slug}/password/[hidden]/"
 
 
+def test_a_token_is_hidden_when_a_link_lost_its_final_slash(client, practice_x, logs):
+    token = "s3cret-link-token-1a2b3c"
+    path = reverse("portal:password_link", args=[practice_x.slug, token]).rstrip("/")
+    assert client.get(path).status_code == 301  # the final slash is added by a redirect
+    assert token not in logs.text
+    assert logs.access()["path"] == f"/p/{practice_x.slug}/password/[hidden]"
+
+
 @pytest.mark.urls("tests.error_urls")
 def test_a_logged_exception_has_no_data_from_the_request(alice, logs):
     client = Client(raise_request_exception=False)

@@ -14,6 +14,7 @@ Only opaque ids go in: a practice's slug, an account's or key's number, never a 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -91,17 +92,21 @@ def loggable_path(path: str, view_kwargs: Mapping[str, object]) -> str:
     for name in SECRET_URL_KWARGS & view_kwargs.keys():
         value = str(view_kwargs[name])
         if value:
-            path = path.replace(f"/{value}/", f"/{MASK}/")
+            path = re.sub(rf"/{re.escape(value)}(?=/|$)", f"/{MASK}", path)
     return path
 
 
 def unresolved_path(request: HttpRequest) -> str:
     """The loggable path of a request answered before its URL was resolved (a redirect to
-    HTTPS, a refused host): resolved here, only to mask its secret parameters."""
-    try:
-        kwargs = resolve(request.path_info).kwargs
-    except Resolver404:
-        kwargs = {}
+    HTTPS, a refused host, a redirect that adds the final slash): resolved here, with that
+    slash too, only to mask its secret parameters."""
+    kwargs: Mapping[str, object] = {}
+    for candidate in (request.path_info, f"{request.path_info}/"):
+        try:
+            kwargs = resolve(candidate).kwargs
+            break
+        except Resolver404:
+            continue
     return loggable_path(request.path, kwargs)
 
 
