@@ -239,3 +239,23 @@ def test_viewing_the_setup_page_makes_no_secret_until_asked(ada_portal):
         assert device.secret in ada_portal.get("/p/clinic-x/account/two-step/").content.decode()
     ada_portal.post("/p/clinic-x/account/two-step/", {"action": "start"})
     assert TwoFactorDevice.objects.get().secret != device.secret
+
+
+def test_a_second_submit_of_the_enrolment_keeps_the_first_ones_recovery_codes(bob):
+    """Two submits at once both found the authenticator waiting; only the first turns it on."""
+    from django.core.exceptions import ValidationError
+
+    from clinicportal.accounts import totp
+    from clinicportal.accounts.models import RecoveryCode, TwoFactorDevice
+    from clinicportal.accounts.two_factor import AlreadyOn, two_factor_begin, two_factor_confirm
+
+    device = two_factor_begin(owner=bob.user, issuer="Clinic X office", label="bob").device
+    second = TwoFactorDevice.objects.get(pk=device.pk)  # what the second request read
+    code = totp.code_at(device.secret, totp.current_step())
+    codes = two_factor_confirm(device=device, code=code)
+    with pytest.raises(AlreadyOn):
+        two_factor_confirm(device=second, code=code)
+    assert set(RecoveryCode.objects.values_list("code_hash", flat=True)) == {
+        totp.recovery_hash(c) for c in codes
+    }
+    assert issubclass(AlreadyOn, ValidationError)

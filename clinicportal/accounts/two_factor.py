@@ -51,15 +51,31 @@ def qr_for(device: TwoFactorDevice, *, issuer: str, label: str) -> str:
     return totp.qr_data_uri(totp.provisioning_uri(device.secret, issuer=issuer, account=label))
 
 
+class AlreadyOn(ValidationError):
+    """The authenticator was turned on meanwhile: a second submit of the same form."""
+
+
 def two_factor_confirm(*, device: TwoFactorDevice, code: str) -> list[str]:
-    """Turn two-step sign-in on once the app shows a right code; return the recovery codes."""
+    """Turn two-step sign-in on once the app shows a right code; return the recovery codes.
+
+    Only the first of two submits at once turns it on and makes codes; the second is refused
+    with AlreadyOn, so the codes the first showed stay the ones that work.
+    """
     step = totp.matching_step(device.secret, code, after=None)
     if step is None:
         raise ValidationError({"code": _(WRONG_CODE)})
     with transaction.atomic():
-        device.confirmed_at = timezone.now()
-        device.last_used_step = step
-        device.save(update_fields=["confirmed_at", "last_used_step"])
+        turned_on = TwoFactorDevice.objects.filter(pk=device.pk, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now(), last_used_step=step
+        )
+        if not turned_on:
+            raise AlreadyOn(
+                _(
+                    "Two-step sign-in is already on. If you did not see your recovery codes, "
+                    "make new ones from your account page."
+                )
+            )
+        device.refresh_from_db(fields=["confirmed_at", "last_used_step"])
         return recovery_codes_replace(device=device)
 
 

@@ -102,6 +102,8 @@ def two_factor_turn_on(
                 actor, AuditEvent.Action.STAFF_TWO_FACTOR_ON, AuditEvent.Action.PORTAL_TWO_FACTOR_ON
             )
             _other_sessions_end(actor, session_key)
+    except two_factor.AlreadyOn:
+        raise  # a second submit, not a wrong code
     except ValidationError:
         _record(actor, AuditEvent.Action.STAFF_CODE_FAILED, AuditEvent.Action.PORTAL_CODE_FAILED)
         raise
