@@ -37,8 +37,7 @@ def _end(sessions: QuerySet[PortalSession] | QuerySet[OfficeSession]) -> int:
     The browsers' stored sessions stay until their next request, which finds the row gone and
     signs the browser out there: it is told why, and to clear the site's data.
     """
-    ended: int = sessions.count()
-    sessions.delete()
+    ended, _ = sessions.delete()
     return ended
 
 
