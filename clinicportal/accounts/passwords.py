@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import secrets
 import unicodedata
@@ -18,6 +19,8 @@ from clinicportal.accounts.models import PortalAccount
 # No look-alikes (0/o, 1/l/i), so a password read off paper is typed right the first time.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 MAX_LENGTH = 256
+# How long a password someone else chose (portal or office) lets its owner in to choose their own.
+TEMPORARY_PASSWORD_LIFETIME = datetime.timedelta(days=7)
 
 
 def temporary_password() -> str:

@@ -15,6 +15,7 @@ from clinicportal.accounts.models import (
     PortalGrant,
 )
 from clinicportal.accounts.passwords import (
+    TEMPORARY_PASSWORD_LIFETIME,
     hash_password,
     propose_username,
     temporary_password,
@@ -36,8 +37,6 @@ from clinicportal.core.context import (
 )
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
-
-TEMPORARY_PASSWORD_LIFETIME = datetime.timedelta(days=7)
 
 
 @dataclass(frozen=True)
