@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from clinicportal.accounts.models import LoginFailure, User
+from clinicportal.accounts.models import LoginFailure, OfficeSession, User
+from clinicportal.accounts.passwords import TEMPORARY_PASSWORD_LIFETIME
 from clinicportal.audit.models import AuditEvent
 from tests.conftest import PASSWORD, office_sign_in
 
@@ -110,7 +114,12 @@ def test_the_first_admin_from_create_practice_must_choose_a_password_at_first_si
         *("--admin-email", "admin@harbor.example", "--admin-name", "Hana Vu"),
         stdout=out,
     )
-    temporary = out.getvalue().split("at first sign-in): ")[1].strip()
+    temporary = out.getvalue().split("at first sign-in): ")[1].split()[0]
+    expires = User.objects.get(username="hv.admin").temporary_password_expires_at
+    assert expires is not None
+    assert abs(expires - timezone.now() - TEMPORARY_PASSWORD_LIFETIME) < datetime.timedelta(
+        minutes=1
+    )
     client = Client()
     client.post(reverse("office:login"), {"username": "hv.admin", "password": temporary})
     page = client.post(
@@ -127,6 +136,7 @@ def test_the_first_admin_from_create_practice_must_choose_a_password_at_first_si
     assert client.get(reverse("office:patients")).status_code == 200
     user = User.objects.get(username="hv.admin")
     assert not user.password_is_temporary and user.check_password(NEW)
+    assert user.temporary_password_expires_at is None  # their own password does not expire
     assert AuditEvent.objects.filter(
         actor_user=user, action=AuditEvent.Action.STAFF_PASSWORD_CHANGED
     ).exists()
@@ -155,3 +165,41 @@ def test_a_temporary_password_is_replaced_without_the_current_one_only_while_tem
     response = bob_client.post(URL, {"new_password": NEW, "confirm_password": NEW})
     assert response.status_code == 200  # the current password is asked for
     assert User.objects.get(pk=bob.user.pk).check_password(PASSWORD)
+
+
+def test_a_temporary_password_works_within_its_lifetime_and_leads_to_the_change_page(bob):
+    soon = timezone.now() + datetime.timedelta(hours=1)
+    User.objects.filter(pk=bob.user.pk).update(
+        password_is_temporary=True, temporary_password_expires_at=soon
+    )
+    client = Client()
+    assert office_sign_in(client, bob)["Location"] == reverse("office:home")
+    assert client.get(reverse("office:home"))["Location"] == URL
+    assert change(client, current="", new=NEW)["Location"] == reverse("office:home")
+    user = User.objects.get(pk=bob.user.pk)
+    assert user.check_password(NEW)
+    assert not user.password_is_temporary and user.temporary_password_expires_at is None
+
+
+def test_an_expired_temporary_password_is_refused_at_sign_in_and_changes_nothing(bob):
+    past = timezone.now() - datetime.timedelta(seconds=1)
+    User.objects.filter(pk=bob.user.pk).update(
+        password_is_temporary=True, temporary_password_expires_at=past
+    )
+    before = User.objects.values().get(pk=bob.user.pk)
+    events = AuditEvent.objects.count()
+    client = Client()
+    response = client.post(
+        reverse("office:login"), {"username": bob.user.username, "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert (
+        "This temporary password has expired. Please ask the office for a new one."
+        in response.content.decode()
+    )
+    assert client.get(reverse("office:login_code"))["Location"] == reverse("office:login")
+    assert client.get(reverse("office:home"))["Location"].startswith("/office/login/")
+    assert User.objects.values().get(pk=bob.user.pk) == before
+    assert not OfficeSession.objects.filter(user=bob.user).exists()
+    assert not LoginFailure.objects.exists()  # the right password: not a guess to count
+    assert AuditEvent.objects.count() == events  # as at the portal's door

@@ -14,10 +14,11 @@ class User(AbstractUser):
     """A login to the office console. Its practice and role live on ``StaffMember``.
 
     A password someone else chose (the first admin's, printed by ``create_practice``) is
-    temporary: the office lets its owner in only to choose their own.
+    temporary: it expires, and the office lets its owner in only to choose their own.
     """
 
     password_is_temporary = models.BooleanField(default=False)
+    temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "accounts_user"

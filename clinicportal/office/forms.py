@@ -43,8 +43,8 @@ class StaffLoginForm(AuthenticationForm):
                     user_agent=user_agent(self.request),
                 )
             except SignInRefused as refused:
-                if refused.code == "locked":
-                    raise forms.ValidationError(refused.message, code="locked") from None
+                if refused.code in ("locked", "expired"):
+                    raise forms.ValidationError(refused.message, code=refused.code) from None
                 raise self.get_invalid_login_error() from None
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import User
+from clinicportal.accounts.passwords import TEMPORARY_PASSWORD_LIFETIME
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.content.services import (
@@ -34,15 +36,18 @@ def staff_create(
 ) -> StaffMember:
     """Add an office login to ``practice``; the password is stored only as an Argon2id hash.
 
-    A password chosen for someone else is temporary (the default): the office lets them in
-    only to choose their own. Recorded in the practice's audit trail, by ``actor`` (an admin,
-    or the command line when None) or, for a practice's first admin, by that admin.
+    A password chosen for someone else is temporary (the default): it expires after
+    TEMPORARY_PASSWORD_LIFETIME, and until then the office lets them in only to choose their
+    own. Recorded in the practice's audit trail, by ``actor`` (an admin, or the command line
+    when None) or, for a practice's first admin, by that admin.
     """
     user = User(username=username.strip(), email=email.strip())
     user.full_clean(exclude=["password"])
     validate_password(password, user)
     user.set_password(password)
     user.password_is_temporary = password_is_temporary
+    if password_is_temporary:
+        user.temporary_password_expires_at = timezone.now() + TEMPORARY_PASSWORD_LIFETIME
     with transaction.atomic():
         user.save()
         member = StaffMember(

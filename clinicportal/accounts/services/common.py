@@ -25,7 +25,9 @@ class SignInRefused(Exception):
     def __init__(self, message: str, code: str = "refused") -> None:
         super().__init__(message)
         self.message = message
-        self.code = code  # "locked" while the throttle pauses sign-in
+        # "locked" while the throttle pauses sign-in; "expired" for a right temporary password
+        # past its lifetime (safe to say: only who knows the password learns it)
+        self.code = code
 
 
 def _record_for_patients(

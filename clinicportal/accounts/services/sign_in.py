@@ -221,6 +221,16 @@ def _refuse[T: User | PortalAccount](
     return SignInRefused(message)
 
 
+def _temporary_password_expired(subject: User | PortalAccount) -> bool:
+    """Whether a password someone else chose outlived TEMPORARY_PASSWORD_LIFETIME, at either door.
+
+    It is refused even when right: its owner never chose it, and it may have been read off paper
+    or an email by someone else since.
+    """
+    expires = subject.temporary_password_expires_at
+    return subject.password_is_temporary and expires is not None and expires < timezone.now()
+
+
 def sign_in_attempt[T: User | PortalAccount](
     door: Door[T], *, username: str, password: str, ip: str | None, user_agent: str
 ) -> T:
@@ -245,12 +255,11 @@ def sign_in_attempt[T: User | PortalAccount](
             locked=locked,
             message=_("That username and password do not match. Please check them and try again."),
         )
-    if isinstance(subject, PortalAccount):
-        expires = subject.temporary_password_expires_at
-        if subject.password_is_temporary and expires is not None and expires < timezone.now():
-            raise SignInRefused(
-                _("This temporary password has expired. Please ask the office for a new one.")
-            )
+    if _temporary_password_expired(subject):
+        raise SignInRefused(
+            _("This temporary password has expired. Please ask the office for a new one."),
+            code="expired",
+        )
     if password_needs_rehash(subject.password):
         subject.password = hash_password(password)  # to the current Argon2id parameters
         subject.save(update_fields=["password"])

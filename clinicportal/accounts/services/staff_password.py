@@ -33,6 +33,9 @@ def staff_password_change(
     with transaction.atomic():
         user.set_password(new)
         user.password_is_temporary = False
-        user.save(update_fields=["password", "password_is_temporary"])
+        user.temporary_password_expires_at = None
+        user.save(
+            update_fields=["password", "password_is_temporary", "temporary_password_expires_at"]
+        )
         audit_record(actor=actor, action=AuditEvent.Action.STAFF_PASSWORD_CHANGED, target=user)
         office_sessions_end_other(actor=actor, current_key=session_key)
