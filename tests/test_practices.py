@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -33,7 +34,12 @@ def test_create_practice_makes_the_practice_and_its_first_admin(db):
     practice = Practice.objects.get(slug="harbor")
     admin = StaffMember.objects.get(user__username="hv.admin")
     assert admin.practice == practice and admin.is_admin
-    password = out.getvalue().split("at first sign-in): ")[1].strip()
+    password = out.getvalue().split("at first sign-in): ")[1].split()[0]
+    expires = admin.user.temporary_password_expires_at
+    assert expires is not None
+    assert (
+        f"It expires in 7 days, at {expires.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in out.getvalue()
+    )
     assert len(password) >= 20
     assert admin.user.check_password(password)
     assert admin.user.password_is_temporary

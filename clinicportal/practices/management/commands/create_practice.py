@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from clinicportal.accounts.passwords import TEMPORARY_PASSWORD_LIFETIME
 from clinicportal.practices.services import practice_create
 
 
 class Command(BaseCommand):
-    help = "Create a practice with its first admin, and print the admin's temporary password."
+    help = (
+        "Create a practice with its first admin, and print the admin's temporary password "
+        "and when it expires."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -51,4 +56,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Admin temporary password (shown once; the admin sets up two-step sign-in and "
             f"chooses their own password at first sign-in): {password}"
+        )
+        expires = admin.user.temporary_password_expires_at
+        assert expires is not None  # a temporary password always has its end
+        days = TEMPORARY_PASSWORD_LIFETIME.days
+        self.stdout.write(
+            f"It expires in {days} days, at {expires.astimezone(UTC):%Y-%m-%d %H:%M} UTC; after "
+            "that it no longer signs in."
         )
