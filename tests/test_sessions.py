@@ -432,3 +432,44 @@ def test_a_browser_at_both_doors_stays_signed_in_at_one_when_the_other_changes_i
     )
     assert changed.status_code == 302
     assert (client.get(office).status_code, client.get(portal).status_code) == (200, 200)
+
+
+def test_sweep_forgets_session_rows_past_the_lifetime_and_expired_stored_sessions(
+    bob, ada_portal, practice_x
+):
+    import io
+
+    from django.contrib.sessions.models import Session
+    from django.core.management import call_command
+
+    old_office, fresh_office = Client(), Client()
+    conftest_office_sign_in(old_office, bob)
+    conftest_office_sign_in(fresh_office, bob)
+    old_portal = Client()
+    portal_login(old_portal, practice_x, "ada", NEW_PASSWORD)
+    old_office_key, fresh_office_key = (
+        old_office.session.session_key,
+        fresh_office.session.session_key,
+    )
+    old_portal_key, fresh_portal_key = (
+        old_portal.session.session_key,
+        ada_portal.session.session_key,
+    )
+    assert None not in (old_office_key, fresh_office_key, old_portal_key, fresh_portal_key)
+    long_ago = timezone.now() - datetime.timedelta(seconds=ABSOLUTE_LIFETIME, minutes=1)
+    OfficeSession.objects.filter(session_key=old_office_key).update(created_at=long_ago)
+    PortalSession.objects.filter(session_key=old_portal_key).update(created_at=long_ago)
+    Session.objects.filter(session_key=old_office_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    out = io.StringIO()
+    call_command("sweep", stdout=out)
+    assert list(OfficeSession.objects.values_list("session_key", flat=True)) == [fresh_office_key]
+    assert list(PortalSession.objects.values_list("session_key", flat=True)) == [fresh_portal_key]
+    stored = set(Session.objects.values_list("session_key", flat=True))
+    assert old_office_key not in stored
+    assert {fresh_office_key, fresh_portal_key} <= stored
+    assert (
+        "Forgot 2 session rows older than 12 hours (the session lifetime), and the expired "
+        "stored sessions." in out.getvalue()
+    )

@@ -7,8 +7,11 @@ deleting the row ends the session at once, wherever its browser is. Pages name a
 
 from __future__ import annotations
 
+import datetime
 import uuid
+from importlib import import_module
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -28,6 +31,7 @@ from clinicportal.core.context import (
     StaffActor,
 )
 from clinicportal.core.devices import describe_device
+from clinicportal.core.session_state import ABSOLUTE_LIFETIME
 from clinicportal.practices.models import StaffMember
 
 
@@ -39,6 +43,21 @@ def _end(sessions: QuerySet[PortalSession] | QuerySet[OfficeSession]) -> int:
     """
     ended, _ = sessions.delete()
     return ended
+
+
+def sessions_prune() -> int:
+    """Forget what ended sessions leave behind; return how many session rows went.
+
+    A session row older than the absolute lifetime belongs to a session that is over (its next
+    request would be signed out), and the stored sessions past their expiry (Django's own,
+    under SESSION_ENGINE) can hold what was posted in them, such as search terms. Run by
+    ``clinicportal sweep``.
+    """
+    cutoff = timezone.now() - datetime.timedelta(seconds=ABSOLUTE_LIFETIME)
+    office, _ = OfficeSession.objects.filter(created_at__lt=cutoff).delete()
+    portal, _ = PortalSession.objects.filter(created_at__lt=cutoff).delete()
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    return office + portal
 
 
 # The portal.

@@ -11,9 +11,9 @@ from clinicportal.core.sweep import cleanups
 class Command(BaseCommand):
     help = (
         "Delete stored content nothing refers to any more, uploads left unfinished, old "
-        "sign-in failures and sent-form tokens, queue again emails a stopped worker left "
-        "sending, then report content that is missing or does not match its hash (exit "
-        "non-zero if any)."
+        "sign-in failures, sent-form tokens and ended sessions, queue again emails a stopped "
+        "worker left sending, then report content that is missing or does not match its hash "
+        "(exit non-zero if any)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
