@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -203,3 +204,35 @@ def test_an_expired_temporary_password_is_refused_at_sign_in_and_changes_nothing
     assert not OfficeSession.objects.filter(user=bob.user).exists()
     assert not LoginFailure.objects.exists()  # the right password: not a guess to count
     assert AuditEvent.objects.count() == events  # as at the portal's door
+
+
+def test_a_staff_member_whose_temporary_password_expired_gets_a_new_one_from_the_command(
+    bob, bob_client
+):
+    import io
+    import re
+
+    from django.core.management import CommandError, call_command
+
+    past = timezone.now() - datetime.timedelta(seconds=1)
+    User.objects.filter(pk=bob.user.pk).update(
+        password_is_temporary=True, temporary_password_expires_at=past
+    )
+    out = io.StringIO()
+    call_command("staff_password_reissue", bob.user.username, stdout=out)
+    password = re.search(r"next sign-in\): (\S+)", out.getvalue()).group(1)  # type: ignore[union-attr]
+    assert "It expires in 7 days" in out.getvalue()
+    user = User.objects.get(pk=bob.user.pk)
+    assert user.password_is_temporary and user.temporary_password_expires_at is not None
+    assert user.temporary_password_expires_at > timezone.now()
+    assert not OfficeSession.objects.filter(user=bob.user).exists()  # signed out everywhere
+    assert bob_client.get(reverse("office:home"))["Location"].startswith("/office/login/")
+    event = AuditEvent.objects.get(action="staff.password_reissued")
+    assert event.practice == bob.practice and event.object_id == str(bob.user.pk)
+    client = Client()
+    response = client.post(
+        reverse("office:login"), {"username": bob.user.username, "password": password}
+    )
+    assert response.status_code == 302  # on to the code step, then to choosing their own
+    with pytest.raises(CommandError, match="No staff member"):
+        call_command("staff_password_reissue", "nobody", stdout=io.StringIO())

@@ -82,6 +82,7 @@ class AuditEvent(models.Model):
         STAFF_TWO_FACTOR_ON = "staff.two_factor_on", _("Two-step sign-in turned on")
         STAFF_TWO_FACTOR_OFF = "staff.two_factor_off", _("Two-step sign-in turned off")
         STAFF_PASSWORD_CHANGED = "staff.password_changed", _("Staff password changed")
+        STAFF_PASSWORD_REISSUED = "staff.password_reissued", _("Staff temporary password reissued")
         PORTAL_AUTHORIZED_USER_ADDED = "portal.authorized_user_added", _("Authorized user added")
         PORTAL_AUTHORIZED_USER_REMOVED = (
             "portal.authorized_user_removed",

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinicportal.accounts.models import User
+from clinicportal.accounts.models import OfficeSession, User
 from clinicportal.accounts.passwords import TEMPORARY_PASSWORD_LIFETIME
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -44,10 +44,7 @@ def staff_create(
     user = User(username=username.strip(), email=email.strip())
     user.full_clean(exclude=["password"])
     validate_password(password, user)
-    user.set_password(password)
-    user.password_is_temporary = password_is_temporary
-    if password_is_temporary:
-        user.temporary_password_expires_at = timezone.now() + TEMPORARY_PASSWORD_LIFETIME
+    _password_set(user, password, temporary=password_is_temporary)
     with transaction.atomic():
         user.save()
         member = StaffMember(
@@ -65,6 +62,30 @@ def staff_create(
             by = StaffActor(user=user, staff=member)  # a practice's first admin
         audit_record(actor=by, action=AuditEvent.Action.STAFF_CREATED, target=user)
     return member
+
+
+def staff_password_reissue(*, member: StaffMember, password: str) -> None:
+    """Give a staff member a new temporary password (from the command line): for one whose
+    temporary password expired unused, or who forgot theirs. It ends their office sessions;
+    they choose their own password at the next sign-in. Recorded in the practice's trail."""
+    user = member.user
+    validate_password(password, user)
+    _password_set(user, password, temporary=True)
+    with transaction.atomic():
+        user.save(
+            update_fields=["password", "password_is_temporary", "temporary_password_expires_at"]
+        )
+        OfficeSession.objects.filter(user=user).delete()
+        by = VisitorActor(practice=member.practice, name=_("clinicportal (command line)"))
+        audit_record(actor=by, action=AuditEvent.Action.STAFF_PASSWORD_REISSUED, target=user)
+
+
+def _password_set(user: User, password: str, *, temporary: bool) -> None:
+    user.set_password(password)
+    user.password_is_temporary = temporary
+    user.temporary_password_expires_at = (
+        timezone.now() + TEMPORARY_PASSWORD_LIFETIME if temporary else None
+    )
 
 
 def practice_create(
