@@ -196,18 +196,20 @@ def test_sweep_runs_every_app_s_cleanup_in_order_then_scrubs(db, monkeypatch):
     lines = io.StringIO()
     call_command("sweep", stdout=lines)
     said = lines.getvalue().splitlines()
-    assert said[1:4] == [
+    assert said[1:5] == [
         "Forgot 0 sign-in failures older than the throttle window.",
+        "Forgot 0 session rows older than 12 hours (the session lifetime), and the expired "
+        "stored sessions.",
         "Forgot 0 sent-form tokens older than a day.",
         "Queued again 0 emails a stopped worker left sending.",
     ]
-    assert said[4].startswith("Checked 0 stored files")
+    assert said[5].startswith("Checked 0 stored files")
 
     monkeypatch.setattr(sweep, "_cleanups", dict(sweep._cleanups))
     sweep.cleanup_register("reports", lambda: 3, report="Forgot {count} old reports.")
     out = io.StringIO()
     call_command("sweep", stdout=out)
-    assert out.getvalue().splitlines()[4] == "Forgot 3 old reports."
+    assert out.getvalue().splitlines()[5] == "Forgot 3 old reports."
 
 
 @pytest.mark.parametrize(
