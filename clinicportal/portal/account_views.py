@@ -12,7 +12,6 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicportal.accounts.enrolment import enrolment_page
@@ -43,7 +42,6 @@ from clinicportal.portal.auth import PortalRequest, portal_required
 from clinicportal.portal.views import NEW_PASSWORD
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 @portal_required()
 def account(request: PortalRequest) -> HttpResponse:
@@ -102,7 +100,6 @@ def _account_page(
     )
 
 
-@never_cache
 @require_POST
 @portal_required()
 def session_end(request: PortalRequest, session_id: uuid.UUID) -> HttpResponse:
@@ -125,7 +122,6 @@ def session_end(request: PortalRequest, session_id: uuid.UUID) -> HttpResponse:
     return _account_page(request, end_form=form)
 
 
-@never_cache
 @require_POST
 @portal_required()
 def sessions_end_all(request: PortalRequest) -> HttpResponse:
@@ -148,7 +144,6 @@ def sessions_end_all(request: PortalRequest) -> HttpResponse:
     return _account_page(request, end_all_form=form)
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 @portal_required()
 def two_factor_setup(request: PortalRequest) -> HttpResponse:
@@ -175,7 +170,6 @@ def two_factor_setup(request: PortalRequest) -> HttpResponse:
     )
 
 
-@never_cache
 @require_POST
 @portal_required()
 def two_factor_off(request: PortalRequest) -> HttpResponse:
@@ -202,7 +196,6 @@ def two_factor_off(request: PortalRequest) -> HttpResponse:
     return _account_page(request, turn_off_form=form)
 
 
-@never_cache
 @require_POST
 @portal_required()
 def recovery_codes(request: PortalRequest) -> HttpResponse:

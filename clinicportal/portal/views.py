@@ -145,7 +145,6 @@ def logout(request: PortalRequest) -> HttpResponse:
     return signed_out(redirect("portal:login", request.practice.slug))
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 @portal_required(allow_temporary=True, needs_patient=False)
 def set_password(request: PortalRequest) -> HttpResponseBase:
@@ -169,7 +168,6 @@ def set_password(request: PortalRequest) -> HttpResponseBase:
     return render(request, "portal/set_password.html", {"form": form})
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 @portal_required(needs_patient=False)
 def choose_patient(request: PortalRequest) -> HttpResponseBase:
@@ -192,7 +190,6 @@ def home(request: PortalRequest) -> HttpResponseBase:
     return redirect("portal:records", request.practice.slug)
 
 
-@never_cache
 @require_GET
 @portal_required()
 def logs(request: PortalRequest) -> HttpResponse:
@@ -252,7 +249,6 @@ def password_link(request: HttpRequest, practice_slug: str, token: str) -> HttpR
     return render(request, "portal/password_link.html", context)
 
 
-@never_cache
 @require_GET
 @portal_required()
 def records(request: PortalRequest) -> HttpResponse:

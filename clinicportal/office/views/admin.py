@@ -10,7 +10,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicportal.accounts.selectors import (
@@ -88,7 +87,6 @@ def _website(
     return render(request, "office/settings_website.html", context, status=status)
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 @admin_required
 def settings_api_keys(request: StaffRequest) -> HttpResponse:

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinicportal.accounts.forms import ChangePasswordForm, NewPasswordForm
@@ -16,7 +15,6 @@ from clinicportal.core.forms import service_errors
 from clinicportal.office.auth import StaffRequest, session_keep, staff_required_temporary_ok
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 @staff_required_temporary_ok
 def my_password(request: StaffRequest) -> HttpResponse:

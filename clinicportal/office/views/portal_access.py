@@ -13,7 +13,6 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicportal.accounts.models import PortalGrant
@@ -79,7 +78,6 @@ def _slip(
     return page
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 @staff_required
 def portal_access(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
@@ -147,7 +145,6 @@ def _suggest(request: StaffRequest, patient: Any) -> str:
     return portal_username_suggest(practice=request.actor.practice, patient=patient)
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 @staff_required
 def authorized_user_add(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:

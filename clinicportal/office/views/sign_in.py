@@ -176,7 +176,6 @@ def _two_factor_enrol(
     )
 
 
-@never_cache
 @require_GET
 @staff_required
 def my_account(request: StaffRequest) -> HttpResponse:
@@ -215,7 +214,6 @@ def _account_page(
     )
 
 
-@never_cache
 @require_POST
 @staff_required
 def my_recovery_codes(request: StaffRequest) -> HttpResponse:
@@ -239,7 +237,6 @@ def my_recovery_codes(request: StaffRequest) -> HttpResponse:
     return _account_page(request, codes_form=form)
 
 
-@never_cache
 @require_POST
 @staff_required
 def session_end(request: StaffRequest, session_id: uuid.UUID) -> HttpResponse:
@@ -262,7 +259,6 @@ def session_end(request: StaffRequest, session_id: uuid.UUID) -> HttpResponse:
     return _account_page(request, end_form=form)
 
 
-@never_cache
 @require_POST
 @staff_required
 def sessions_end_all(request: StaffRequest) -> HttpResponse:
@@ -285,7 +281,6 @@ def sessions_end_all(request: StaffRequest) -> HttpResponse:
     return _account_page(request, end_all_form=form)
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 @staff_required
 def my_two_factor_setup(request: StaffRequest) -> HttpResponse:
