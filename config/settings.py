@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "clinicportal.patients",
     "clinicportal.office",
     "clinicportal.records",
+    "clinicportal.messaging",
     "clinicportal.notifications",
     "clinicportal.portal",
     # The demo practice and its commands (demo_load, demo_smtp ...): never in production,

@@ -111,6 +111,26 @@ class AuditEvent(models.Model):
             "practice.portal_signed_out",
             _("Admin signed out everyone on the portal"),
         )
+        MESSAGE_SENT = "message.sent", _("Message sent to the office")
+        MESSAGE_READ = "message.read", _("Message read")
+        MESSAGE_OFFICE_SENT = "message.office_sent", _("Message sent by the office")
+        MESSAGES_OFFICE_VIEWED = "message.office_viewed", _("Messages opened by staff")
+        MESSAGE_ATTACHMENT_VIEWED = "message.attachment_viewed", _("Message attachment viewed")
+        MESSAGE_ATTACHMENT_DOWNLOADED = (
+            "message.attachment_downloaded",
+            _("Message attachment downloaded"),
+        )
+        MESSAGE_ATTACHMENT_OFFICE_OPENED = (
+            "message.attachment_office_opened",
+            _("Message attachment opened by staff"),
+        )
+        TASK_SIGNED_OFF = "task.signed_off", _("Task signed off")
+        TASK_REOPENED = "task.reopened", _("Task re-opened")
+        MESSAGING_SETTINGS_CHANGED = "messaging.settings_changed", _("Message settings changed")
+        PORTAL_DOCUMENT_SAVED_TO_CHART = (
+            "portal_document.saved_to_chart",
+            _("File from the portal saved to the chart"),
+        )
         PORTAL_SESSION_ENDED = "portal.session_ended", _("Signed out another device")
         PORTAL_OTHER_SESSIONS_ENDED = (
             "portal.other_sessions_ended",
@@ -199,5 +219,11 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.PORTAL_AUTHORIZED_USER_REMOVED,
         AuditEvent.Action.PORTAL_SESSION_ENDED,
         AuditEvent.Action.PORTAL_OTHER_SESSIONS_ENDED,
+        AuditEvent.Action.MESSAGE_SENT,
+        AuditEvent.Action.MESSAGE_READ,
+        AuditEvent.Action.MESSAGES_OFFICE_VIEWED,
+        AuditEvent.Action.MESSAGE_ATTACHMENT_VIEWED,
+        AuditEvent.Action.MESSAGE_ATTACHMENT_DOWNLOADED,
+        AuditEvent.Action.MESSAGE_ATTACHMENT_OFFICE_OPENED,
     }
 )

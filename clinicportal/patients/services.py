@@ -172,6 +172,29 @@ def chart_file_add_generated(
         )
 
 
+def chart_file_add_from_blob(
+    *,
+    actor: StaffActor,
+    patient: Patient,
+    blob: Blob,
+    filename: str,
+    description: str,
+    document_date: datetime.date,
+) -> ChartFile:
+    """Add content already stored (a file a patient sent) to the patient's chart, uncopied."""
+    require_reachable(actor, patient)
+    require_reachable(actor, blob)
+    with transaction.atomic():
+        return _chart_file_create(
+            actor=actor,
+            patient=patient,
+            blob=blob,
+            filename=filename,
+            description=description,
+            document_date=document_date,
+        )
+
+
 def _chart_file_create(
     *,
     actor: StaffActor,

@@ -31,6 +31,7 @@ from clinicportal.core.context import (
 )
 from clinicportal.core.zipstream import ZipEntry
 from clinicportal.patients.models import ChartFile, Patient
+from clinicportal.patients.services import chart_file_add_from_blob
 from clinicportal.practices.models import SystemDocument
 from clinicportal.records.medlineplus import HealthTopic, topic_url
 from clinicportal.records.models import PortalDocument
@@ -251,6 +252,64 @@ def portal_document_assign_from_patient(
         document_date=timezone.localdate(),
         is_education=is_education,
     )
+
+
+def portal_document_from_patient(
+    *, actor: PortalActor, blob: Blob, filename: str, description: str
+) -> PortalDocument:
+    """Put a file the patient's side sent with a message on their portal ("Sent by the patient").
+
+    Call inside the transaction that records the message; its audit event covers this too.
+    """
+    if actor.patient is None:
+        raise NotFound("No patient chosen.")
+    document = PortalDocument(
+        practice=actor.practice,
+        patient=actor.patient,
+        blob=blob,
+        source=PortalDocument.Source.PATIENT_UPLOAD,
+        filename=display_filename(filename),
+        description=Truncator(description).chars(300),
+        document_date=timezone.localdate(),
+        is_education=False,
+    )
+    document.full_clean()
+    document.save()
+    return document
+
+
+class AlreadyInChart(ValidationError):
+    """The chart holds this content already."""
+
+
+def portal_document_save_to_chart(*, actor: StaffActor, document: PortalDocument) -> ChartFile:
+    """Save a file the patient sent into their chart (the same stored content, no copy)."""
+    require_reachable(actor, document)
+    if document.blob is None:
+        raise ValidationError(_("A link cannot be saved to the chart."), code="link")
+    if ChartFile.objects.filter(
+        practice=actor.practice, patient_id=document.patient_id, blob=document.blob
+    ).exists():
+        raise AlreadyInChart(
+            _("“%(file)s” is in the chart already.") % {"file": document.filename},
+            code="already_in_chart",
+        )
+    with transaction.atomic():
+        chart_file = chart_file_add_from_blob(
+            actor=actor,
+            patient=document.patient,
+            blob=document.blob,
+            filename=document.filename,
+            description=document.description,
+            document_date=document.document_date,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PORTAL_DOCUMENT_SAVED_TO_CHART,
+            target=document,
+            patient=document.patient,
+        )
+    return chart_file
 
 
 def portal_document_remove(*, actor: StaffActor, document: PortalDocument) -> None:
