@@ -35,6 +35,9 @@ from clinicportal.accounts.services.links import _link_create, portal_access_ema
 from clinicportal.accounts.services.portal_access import portal_access_issue
 from clinicportal.accounts.services.sessions import office_session_start, portal_session_start
 from clinicportal.audit.models import AuditEvent
+from clinicportal.core.context import PortalActor
+from clinicportal.messaging.models import Attachment, Conversation, Message, MessageRead, Task
+from clinicportal.messaging.services import Draft, conversation_start, office_send
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import Practice, StaffMember, SystemDocument
@@ -98,6 +101,12 @@ OBJECTS: dict[str, str] = {
     "office:key_id": "api_key",
     "office:session_id": "office_session",
     "office:staff_id": "staff_member",
+    "office:task_id": "task",
+    "office:conversation_id": "conversation",
+    "office:message_id": "message",
+    "office:attachment_id": "attachment",
+    "portal:conversation_id": "conversation",
+    "portal:attachment_id": "attachment",
     "portal:document_id": "portal_document",
     "portal:token": "token",
     "portal:session_id": "portal_session",
@@ -139,6 +148,10 @@ class Owned:
     office_session: OfficeSession  # a signed-in office session of the practice's admin
     portal_session: PortalSession  # a signed-in portal session of the patient's own account
     staff_member: StaffMember  # a staff member of the practice, not its admin
+    conversation: Conversation  # the patient's, started by the patient and answered
+    message: Message  # the patient's message in it (with its task)
+    attachment: Attachment  # a chart file the office sent in its reply
+    task: Task  # the web-message task of ``message``
 
     def value(self, kind: str) -> str:
         if kind == "token":
@@ -204,6 +217,22 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
     office_key, portal_key = f"walk-office-{uuid.uuid4().hex}", f"walk-portal-{uuid.uuid4().hex}"
     office_session_start(user=admin.user, session_key=office_key, ip=None, user_agent="")
     portal_session_start(account=issued.account, session_key=portal_key, ip=None, user_agent="")
+    asked = conversation_start(
+        actor=PortalActor(account=issued.account, patient=patient),
+        category="refill",
+        subject="Refill",
+        draft=Draft(body="Please refill my drops."),
+        requests_response=True,
+    )
+    reply = office_send(
+        actor=actor(admin),
+        patient=patient,
+        conversation=asked.conversation,
+        draft=Draft(body="Sent to your pharmacy."),
+        answering=[asked],
+        chart_files=[chart_file],
+        send_email=False,
+    )
     return Owned(
         practice=patient.practice,
         patient=patient,
@@ -220,6 +249,10 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         staff_member=make_staff(
             patient.practice, f"{first_name.lower()}-desk", f"{first_name} Front Desk"
         ),
+        conversation=asked.conversation,
+        message=asked,
+        attachment=reply.attachments.get(),
+        task=Task.objects.get(message=asked),
     )
 
 
@@ -243,7 +276,14 @@ VIEWING = {
     AuditEvent.Action.PORTAL_DOCUMENT_VIEWED,
     AuditEvent.Action.PORTAL_DOCUMENT_DOWNLOADED,
     AuditEvent.Action.OUTBOX_EMAIL_VIEWED,
+    AuditEvent.Action.MESSAGE_READ,
+    AuditEvent.Action.MESSAGES_OFFICE_VIEWED,
+    AuditEvent.Action.MESSAGE_ATTACHMENT_VIEWED,
+    AuditEvent.Action.MESSAGE_ATTACHMENT_DOWNLOADED,
+    AuditEvent.Action.MESSAGE_ATTACHMENT_OFFICE_OPENED,
 }
+# Receipts of a viewing, added by the GET that viewed (a message read by the patient's side).
+VIEWING_RECEIPTS: set[type[Model]] = {MessageRead}
 
 # Nothing is left out: a signed-in page stamps its session at most once a minute (see
 # core.session_state), and each role's warm-up request comes right after its sign-in.
@@ -285,6 +325,8 @@ def changes(
         for pk, row in rows.items():
             if pk not in old:
                 if label == AuditEvent._meta.label and row["action"] in allowed:
+                    continue
+                if allowed and label in {model._meta.label for model in VIEWING_RECEIPTS}:
                     continue
                 found.append(f"{label} row {pk} added: {row}")
             elif row != old[pk]:
