@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
+from django.utils.translation import gettext as _
 
 
 def form_errors_id(form: forms.BaseForm) -> str:
@@ -53,3 +54,17 @@ def service_errors(
         if field not in form.fields:
             field = (rename or {}).get(field, field)
         form.add_error(field if field in form.fields else None, errors)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if not files:
+            raise forms.ValidationError(_("Please choose at least one file."), code="required")
+        return list(files)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.sign_in import OfficeDoor, sign_in_attempt
 from clinicportal.core.context import client_ip, user_agent
-from clinicportal.core.forms import FormErrorsConcernField
+from clinicportal.core.forms import FormErrorsConcernField, MultipleFileField
 from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.services import PatientDetails
 from clinicportal.patients.validators import validate_birth_date
@@ -90,20 +90,6 @@ class PatientForm(forms.Form):
 
     def details(self) -> PatientDetails:
         return PatientDetails(**self.cleaned_data)
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        if not files:
-            raise forms.ValidationError(_("Please choose at least one file."), code="required")
-        return list(files)
 
 
 class ChartFileUploadForm(forms.Form):
