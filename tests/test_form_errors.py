@@ -95,3 +95,22 @@ def test_a_missing_field_elsewhere_is_tied_to_its_field(bob_client):
     page = Page(response.content.decode())
     assert_tied(page, "id_last_name", "This field is required.")
     assert "aria-invalid" not in page.attrs["id_first_name"]
+
+
+def test_an_optional_multiple_file_field_takes_no_files():
+    from clinicportal.core.forms import MultipleFileField
+
+    assert MultipleFileField(required=False).clean([]) == []
+
+
+def test_a_one_time_key_is_new_each_time_the_form_is_shown():
+    from django import forms
+
+    from clinicportal.core.forms import OneTimeKeyField
+
+    class Form(forms.Form):
+        key = OneTimeKeyField()
+
+    first, second = Form()["key"].value(), Form()["key"].value()
+    assert first and second and first != second
+    assert Form({"key": first})["key"].value() == first

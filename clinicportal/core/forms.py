@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,6 +66,23 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
         files = data if isinstance(data, list | tuple) else [data] if data else []
-        if not files:
+        if not files and self.required:
             raise forms.ValidationError(_("Please choose at least one file."), code="required")
         return list(files)
+
+
+class OneTimeKeyField(forms.CharField):
+    """A hidden key, new each time the form is shown, that makes its post take effect once.
+
+    A service given the key finds what an earlier post with it made (a double click, a retried
+    request) instead of making it again. A form shown again with its errors keeps its key: that
+    post wrote nothing.
+    """
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("initial", lambda: secrets.token_urlsafe(24))
+        super().__init__(**kwargs)
