@@ -10,6 +10,7 @@ from clinicportal.office.views import (
     patients,
     portal_access,
     portal_documents,
+    settings_messages,
     sign_in,
     staff,
 )
@@ -136,6 +137,7 @@ urlpatterns = [
         name="outbox_email_send_again",
     ),
     path("settings/email/", admin.settings_email, name="settings_email"),
+    path("settings/messages/", settings_messages.settings_messages, name="settings_messages"),
     path("settings/api-keys/", admin.settings_api_keys, name="settings_api_keys"),
     path(
         "settings/api-keys/<uuid:key_id>/revoke/",

@@ -50,6 +50,39 @@ def test_admin_website_with_library_documents_fits_a_phone(page, axe, alice, tmp
 
 
 @pytest.mark.parametrize("page", [360], indirect=True)
+def test_admin_messages_fits_a_phone_and_keeps_one_category_on(page, axe, alice):
+    from clinicportal.messaging.selectors import categories_offered, messaging_settings_for
+
+    enrol_authenticator(alice)
+    sign_in(page, axe, "alice")
+    page.get_by_role("link", name="Admin").click()
+    axe.check(page)
+    page.get_by_role("link", name="Messages", exact=True).click()
+    expect(page.get_by_role("heading", name="Secure messages")).to_be_visible()
+    axe.check(page)
+    fits(page)
+    for box in page.get_by_role("checkbox", name="Offered to patients").all():
+        box.uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Please leave at least one category on.")).to_be_visible()
+    axe.check(page)
+    fits(page)
+    page.get_by_label("We reply").fill("within one business day")
+    optical = page.get_by_role("group", name="Glasses or contacts")
+    optical.get_by_label("Name patients see").fill("Glasses and contact lens orders")
+    optical.get_by_role("checkbox", name="Offered to patients").check()
+    page.get_by_role("group", name="Other").get_by_role("checkbox").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The message settings were saved.")).to_be_visible()
+    axe.check(page)
+    fits(page)
+    assert categories_offered(messaging_settings_for(alice.practice)) == [
+        ("optical", "Glasses and contact lens orders"),
+        ("other", "Other"),
+    ]
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
 def test_the_access_slip_and_the_patient_pages_fit_a_phone(page, axe, bob, patient_a):
     sign_in(page, axe)
     fits(page)
