@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from clinicportal.accounts.models import PortalAccount, User
 from clinicportal.content.blobstore import get_blob_store
 from clinicportal.demo.data import DEMO_API_KEY, DEMO_LOGINS, DEMO_PORTAL_LOGINS
+from clinicportal.messaging.models import Conversation, Message, MessageRead, Task
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import Practice
 from tests.conftest import PDF_BYTES
@@ -26,6 +27,9 @@ def test_demo_load_twice_makes_one_practice_with_readable_pdfs(db):
         Patient.objects.count(),
         ChartFile.objects.count(),
         User.objects.count(),
+        Message.objects.count(),
+        Task.objects.count(),
+        MessageRead.objects.count(),
     )
     call_command("demo_load", stdout=io.StringIO())
     assert (
@@ -33,6 +37,9 @@ def test_demo_load_twice_makes_one_practice_with_readable_pdfs(db):
         Patient.objects.count(),
         ChartFile.objects.count(),
         User.objects.count(),
+        Message.objects.count(),
+        Task.objects.count(),
+        MessageRead.objects.count(),
     ) == counts
     practice = Practice.objects.get(slug="clearview")
     assert practice.name == "Clearview Eye Care"
@@ -67,6 +74,40 @@ def test_demo_load_twice_makes_one_practice_with_readable_pdfs(db):
     chart_file = ChartFile.objects.select_related("patient", "blob").earliest("pk")
     reader = PdfReader(get_blob_store().path(chart_file.blob.storage_name))
     assert chart_file.patient.full_name in reader.pages[0].extract_text()
+
+
+def test_the_demo_patients_have_messages_and_the_office_has_tasks(db):
+    from clinicportal.core.context import PortalActor, StaffActor
+    from clinicportal.messaging.selectors import open_task_count, portal_unread_count
+    from clinicportal.notifications.models import OutboxEmail
+    from clinicportal.practices.models import StaffMember
+
+    call_command("demo_load", stdout=io.StringIO())
+    practice = Practice.objects.get(slug="clearview")
+    jordan = PortalAccount.objects.get(username=DEMO_PORTAL_LOGINS[0].username)
+    patient = Patient.objects.get(practice=practice, first_name="Jordan", last_name="Rivera")
+    conversations = Conversation.objects.filter(practice=practice, patient=patient)
+    assert conversations.count() == 3
+    messages = Message.objects.filter(patient=patient)
+    assert messages.filter(writer="patient", requests_response=True).count() == 2
+    assert messages.filter(writer="automatic").count() == 3
+    reply = messages.get(writer="office", read__isnull=True)  # the one reply not read yet
+    assert reply.office_notes and reply.email is None
+    assert reply.conversation.messages.get(writer="patient").answered_by == reply
+    assert messages.filter(writer="office", attachments__isnull=False).exists()
+    assert portal_unread_count(actor=PortalActor(account=jordan, patient=patient)) == 1
+    # Morgan wrote about Avery as an authorized user.
+    avery = Message.objects.get(writer="patient", patient__first_name="Avery")
+    assert avery.author_name == "Morgan Rivera" and not avery.author_is_patient
+    tasks = Task.objects.filter(practice=practice)
+    assert tasks.filter(signed_off_at__isnull=True).count() == 2
+    assert tasks.filter(signed_off_at__isnull=False).count() == 2
+    admin = StaffMember.objects.select_related("user").get(user__username=DEMO_LOGINS[0].username)
+    assert open_task_count(actor=StaffActor(user=admin.user, staff=admin)) == 2
+    # Every step happened in the past days, in order, and no email waits to be sent.
+    history = list(messages.order_by("created_at", "id"))
+    assert history[0].created_at < history[-1].created_at
+    assert not OutboxEmail.objects.exists()
 
 
 def test_generate_patients_adds_patients_with_files(db):

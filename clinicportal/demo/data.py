@@ -24,6 +24,7 @@ from clinicportal.accounts.services.portal_access import (
 )
 from clinicportal.content.services import blob_put_bytes
 from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.demo.messages import demo_messages
 from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.patients.search import name_key, phone_key
@@ -142,7 +143,7 @@ def _refuse_to_touch_what_is_real(practice: Practice | None) -> None:
 def demo_load() -> tuple[Practice, list[DemoLogin], int]:
     """Create or refresh the demo practice; return it, its logins and how many patients it has.
 
-    Safe to run again: the practice, logins and patients are created once; the demo
+    Safe to run again: the practice, logins, patients and messages are created once; the demo
     passwords are reset so the README's logins always work. Refuses (DemoRefused) in
     production, and wherever a demo name is taken by something the demo did not make.
     """
@@ -186,6 +187,15 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
     if not practice.patients.exists():
         _demo_patients(actor, DEMO_PATIENTS)
     _demo_portal(actor)
+    front_desk = StaffMember.objects.select_related("user", "practice").get(
+        user__username=staff_login.username
+    )
+    demo_messages(
+        admin=actor,
+        staff=StaffActor(user=front_desk.user, staff=front_desk),
+        patient_username=DEMO_PORTAL_LOGINS[0].username,
+        guardian_username=DEMO_PORTAL_LOGINS[1].username,
+    )
     ApiKey.objects.get_or_create(
         practice=practice,
         prefix=DEMO_API_KEY_PREFIX,
