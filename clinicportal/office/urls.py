@@ -13,6 +13,7 @@ from clinicportal.office.views import (
     settings_messages,
     sign_in,
     staff,
+    tasks,
 )
 
 app_name = "office"
@@ -152,7 +153,7 @@ urlpatterns = [
         name="settings_staff_sign_out",
     ),
     path("settings/portal/sign-out/", staff.portal_sign_out_all, name="settings_portal_sign_out"),
-    path("tasks/", patients.tasks, name="tasks"),
+    path("tasks/", tasks.tasks, name="tasks"),
     path("billing/", patients.billing, name="billing"),
     path("settings/", admin.settings_index, name="settings"),
     path("settings/website/", admin.settings_website, name="settings_website"),

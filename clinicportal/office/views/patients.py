@@ -1,4 +1,4 @@
-"""Patients: search, add, edit and the chart page; the Tasks and Billing sections."""
+"""Patients: search, add, edit and the chart page; the Billing section."""
 
 from __future__ import annotations
 
@@ -118,11 +118,6 @@ def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
         "office/patient_detail.html",
         {"patient": patient, "chart_files": chart_files, "access": access, "documents": documents},
     )
-
-
-@staff_required
-def tasks(request: StaffRequest) -> HttpResponse:
-    return render(request, "office/tasks.html")
 
 
 @staff_required
