@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache, partial
+from typing import Any
+
 from django.http import HttpRequest
+
+from clinicportal.core.context import StaffActor
+from clinicportal.messaging.selectors import open_task_count
 
 # Which navigation item each office page (by URL name prefix) belongs to.
 _SECTIONS = (
@@ -9,7 +16,7 @@ _SECTIONS = (
     ("portal_access", "patients"),
     ("authorized_user", "patients"),
     ("portal_document", "patients"),
-    ("tasks", "tasks"),
+    ("task", "tasks"),
     ("billing", "billing"),
     ("outbox", "outbox"),
     ("settings", "admin"),
@@ -17,12 +24,23 @@ _SECTIONS = (
 )
 
 
-def nav(request: HttpRequest) -> dict[str, str]:
-    """Name the office section the current page belongs to, for the navigation's aria-current."""
+def nav(request: HttpRequest) -> dict[str, Any]:
+    """The office section the current page belongs to, and the count of open tasks.
+
+    ``nav`` names the section for the navigation's aria-current. ``open_tasks`` is a callable
+    the template calls when it shows the count: the query runs then, once a page, and only for
+    signed-in staff.
+    """
     match = request.resolver_match
     if match is None or match.namespace != "office":
         return {}
+    context: dict[str, Any] = {}
+    actor = getattr(request, "actor", None)
+    if isinstance(actor, StaffActor):
+        count: Callable[[], int] = cache(partial(open_task_count, actor=actor))
+        context["open_tasks"] = count
     for prefix, section in _SECTIONS:
         if (match.url_name or "").startswith(prefix):
-            return {"nav": section}
-    return {}
+            context["nav"] = section
+            break
+    return context
