@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from clinicportal.accounts.models import PortalAccount
 from clinicportal.core.context import PortalActor
@@ -105,3 +108,171 @@ def test_no_count_without_a_signed_in_staff_member(client, ada):
         html = client.get(reverse("office:login")).content.decode()
     assert nav_count(html) is None
     assert not [q for q in queries if "messaging_task" in q["sql"]]
+
+
+# The task: the old system's reminder window ---------------------------------------------------
+
+
+def task_of(message: Message) -> Task:
+    return Task.objects.select_related("patient").get(message=message)
+
+
+def task_url(task: Task, name: str = "office:task") -> str:
+    return reverse(name, args=[task.public_id])
+
+
+def test_the_task_shows_the_whole_message_and_records_the_viewing(bob_client, bob, ada):
+    from clinicportal.audit.models import AuditEvent
+
+    message = send(
+        ada,
+        "Hello,\n<b>not bold</b> see https://example.com/x\nThanks",
+        category="clinical",
+        subject="Itchy eyes",
+        requests_response=True,
+    )
+    task = task_of(message)
+    response = bob_client.get(task_url(task))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Itchy eyes</h1>" in html
+    assert "Ada Lovelace" in html and "Clinical question" in html
+    assert "Hello,<br>&lt;b&gt;not bold&lt;/b&gt; see " in html  # escaped, lines kept
+    assert '<a href="https://example.com/x" rel="noopener noreferrer"' in html
+    assert "Response requested" in html and ">Open<" in html
+    assert "Sign off</button>" in html and "Re-open" not in html
+    reply = reverse("office:patient", args=[task.patient.public_id]) + "#online-portal"
+    assert f'href="{reply}"' in html
+    viewed = AuditEvent.objects.get(action=AuditEvent.Action.MESSAGES_OFFICE_VIEWED)
+    assert viewed.patient_id == task.patient_id and viewed.actor_name == bob.display_name
+
+
+def test_the_task_names_the_practices_own_category_and_its_attachments(alice, bob_client, ada):
+    from clinicportal.messaging.models import Attachment
+    from tests.conftest import add_chart_pdf
+
+    services.messaging_settings_save(
+        actor=actor(alice), response_time="soon", names={"refill": "Eye drops"}, off=[]
+    )
+    message = send(ada)
+    chart = add_chart_pdf(alice, ada.patient, "drops-label.pdf")
+    Attachment.objects.create(
+        practice=message.practice,
+        patient=message.patient,
+        message=message,
+        blob=chart.blob,
+        filename="photo of <the> bottle.pdf",
+    )
+    html = bob_client.get(task_url(task_of(message))).content.decode()
+    assert "Eye drops" in html and "Prescription refill" not in html
+    assert "<li>photo of &lt;the&gt; bottle.pdf</li>" in html
+
+
+def test_sign_off_records_who_and_when_and_goes_back_to_the_list_it_came_from(bob_client, bob, ada):
+    from clinicportal.audit.models import AuditEvent
+
+    task = task_of(send(ada))
+    back = TASKS + "?category=refill&order=newest"
+    response = bob_client.post(
+        task_url(task, "office:task_sign_off") + "?" + urlencode({"next": back})
+    )
+    assert response.status_code == 302 and response["Location"] == back
+    task.refresh_from_db()
+    assert not task.is_open
+    assert task.signed_off_by_id == bob.user_id and task.signed_off_by_name == "Bob Front Desk"
+    event = AuditEvent.objects.get(action=AuditEvent.Action.TASK_SIGNED_OFF)
+    assert event.object_id == str(task.public_id) and event.actor_name == "Bob Front Desk"
+    page = bob_client.get(back).content.decode()
+    assert "Signed off: Ada Lovelace, “I would like a refill.”." in page
+    html = bob_client.get(task_url(task)).content.decode()
+    assert "Signed off by Bob Front Desk at " in html
+    assert "Re-open</button>" in html and "Sign off</button>" not in html
+
+
+def test_a_second_sign_off_changes_nothing_and_says_who_was_first(
+    alice_client, bob_client, bob, ada
+):
+    from clinicportal.audit.models import AuditEvent
+
+    task = task_of(send(ada))
+    bob_client.post(task_url(task, "office:task_sign_off"))
+    task.refresh_from_db()
+    first = (task.signed_off_at, task.signed_off_by_id)
+    response = alice_client.post(task_url(task, "office:task_sign_off"), follow=True)
+    assert response.status_code == 200
+    assert "Already signed off by Bob Front Desk at " in response.content.decode()
+    assert "nothing was changed" in response.content.decode()
+    task.refresh_from_db()
+    assert (task.signed_off_at, task.signed_off_by_id) == first
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.TASK_SIGNED_OFF).count() == 1
+
+
+def test_re_open_opens_it_again_once(bob_client, alice_client, ada):
+    from clinicportal.audit.models import AuditEvent
+
+    task = task_of(send(ada))
+    bob_client.post(task_url(task, "office:task_sign_off"))
+    response = alice_client.post(task_url(task, "office:task_reopen"))
+    assert response.status_code == 302 and response["Location"] == task_url(task)
+    task.refresh_from_db()
+    assert task.is_open and task.signed_off_by is None and task.signed_off_by_name == ""
+    again = bob_client.post(task_url(task, "office:task_reopen"), follow=True)
+    assert "This task is already open; nothing was changed." in again.content.decode()
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.TASK_REOPENED).count() == 1
+
+
+def test_re_open_keeps_the_list_to_go_back_to(bob_client, ada):
+    task = task_of(send(ada))
+    bob_client.post(task_url(task, "office:task_sign_off"))
+    back = TASKS + "?status=done"
+    response = bob_client.post(
+        task_url(task, "office:task_reopen") + "?" + urlencode({"next": back})
+    )
+    assert response["Location"] == task_url(task) + "?" + urlencode({"next": back})
+    html = bob_client.get(response["Location"]).content.decode()
+    assert f'href="{escape(back)}">← Tasks' in html
+
+
+@pytest.mark.parametrize("name", ["office:task_sign_off", "office:task_reopen"])
+def test_a_get_on_an_action_is_refused_and_changes_nothing(bob_client, ada, name):
+    task = task_of(send(ada))
+    assert bob_client.get(task_url(task, name)).status_code == 405
+    task.refresh_from_db()
+    assert task.is_open
+
+
+def test_next_outside_the_office_is_ignored(bob_client, ada):
+    task = task_of(send(ada))
+    for away in ("https://evil.example/office/", "//evil.example/office/", "/p/clinic-x/"):
+        url = task_url(task, "office:task_sign_off") + "?" + urlencode({"next": away})
+        Task.objects.filter(pk=task.pk).update(signed_off_at=None, signed_off_by=None)
+        assert bob_client.post(url)["Location"] == TASKS
+
+
+@pytest.mark.parametrize("name", ["office:task", "office:task_sign_off", "office:task_reopen"])
+def test_another_practices_staff_find_no_such_task_and_change_nothing(carol_client, ada, name):
+    from clinicportal.audit.models import AuditEvent
+
+    task = task_of(send(ada))
+    before = AuditEvent.objects.count()
+    url = task_url(task, name)
+    response = carol_client.get(url) if name == "office:task" else carol_client.post(url)
+    assert response.status_code == 404
+    task.refresh_from_db()
+    assert task.is_open and AuditEvent.objects.count() == before
+
+
+@pytest.mark.parametrize("name", ["office:task", "office:task_sign_off", "office:task_reopen"])
+def test_an_unknown_task_is_not_found(bob_client, ada, name):
+    import uuid
+
+    send(ada)
+    url = reverse(name, args=[uuid.uuid4()])
+    response = bob_client.get(url) if name == "office:task" else bob_client.post(url)
+    assert response.status_code == 404
+    assert Task.objects.get().is_open
+
+
+def test_the_task_pages_mark_tasks_as_the_current_section(bob_client, ada):
+    html = bob_client.get(task_url(task_of(send(ada)))).content.decode()
+    assert f'<a href="{TASKS}" aria-current="page">Tasks' in html

@@ -1,13 +1,108 @@
-"""Tasks: the web messages from patients, to read and sign off."""
+"""Tasks: the web messages from patients, to read and sign off (the old system's §7).
+
+"Check for Web Messages" is the list itself, read again: nothing is fetched from anywhere, a
+patient's message is a task the moment it is sent. Signing off records who and when; a second
+sign-off (a double click, two staff at once) changes nothing and says who was first.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import render
+import datetime
+import uuid
+from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from clinicportal.messaging import services
+from clinicportal.messaging.selectors import (
+    category_name,
+    messaging_settings_for,
+    office_task,
+)
 from clinicportal.office.auth import StaffRequest, staff_required
+from clinicportal.office.views.common import _next_within_office
 
 
 @staff_required
 def tasks(request: StaffRequest) -> HttpResponse:
     return render(request, "office/tasks.html")
+
+
+def _back_to_list(request: StaffRequest) -> str:
+    return _next_within_office(request) or reverse("office:tasks")
+
+
+@require_GET
+@staff_required
+def task_detail(request: StaffRequest, task_id: uuid.UUID) -> HttpResponse:
+    """The task and its whole message (the old system's reminder window)."""
+    task = office_task(actor=request.actor, public_id=task_id)
+    message = task.message
+    conversation = message.conversation
+    conversation.patient = task.patient
+    services.conversation_office_view(actor=request.actor, conversation=conversation)
+    config = messaging_settings_for(request.actor.practice)
+    next_url = _back_to_list(request)
+    context = {
+        "task": task,
+        "message": message,
+        "conversation": conversation,
+        "patient": task.patient,
+        "category": category_name(config, task.category),
+        "attachments": list(message.attachments.all()),
+        "back_url": next_url,
+        "next_param": urlencode({"next": next_url}),
+    }
+    return render(request, "office/task.html", context)
+
+
+def _when(moment: datetime.datetime | None) -> str:
+    if moment is None:
+        return ""
+    return formats.date_format(timezone.localtime(moment), "m/d/Y g:i A")
+
+
+@require_POST
+@staff_required
+def task_sign_off(request: StaffRequest, task_id: uuid.UUID) -> HttpResponse:
+    task = office_task(actor=request.actor, public_id=task_id)
+    try:
+        services.task_sign_off(actor=request.actor, task=task)
+    except services.TaskUnchanged:
+        task = office_task(actor=request.actor, public_id=task_id)
+        if task.is_open:  # signed off and re-opened again in between: say so, change nothing
+            messages.info(request, _("This task was changed meanwhile; nothing was signed off."))
+        else:
+            messages.info(
+                request,
+                _("Already signed off by %(name)s at %(when)s; nothing was changed.")
+                % {"name": task.signed_off_by_name, "when": _when(task.signed_off_at)},
+            )
+    else:
+        messages.success(
+            request,
+            _("Signed off: %(patient)s, “%(line)s”.")
+            % {"patient": task.patient.full_name, "line": task.message.first_line},
+        )
+    return redirect(_back_to_list(request))
+
+
+@require_POST
+@staff_required
+def task_reopen(request: StaffRequest, task_id: uuid.UUID) -> HttpResponse:
+    task = office_task(actor=request.actor, public_id=task_id)
+    try:
+        services.task_reopen(actor=request.actor, task=task)
+    except services.TaskUnchanged:
+        messages.info(request, _("This task is already open; nothing was changed."))
+    else:
+        messages.success(request, _("The task is open again."))
+    url = reverse("office:task", args=[task.public_id])
+    following = _next_within_office(request)
+    return redirect(f"{url}?{urlencode({'next': following})}" if following else url)
