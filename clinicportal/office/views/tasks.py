@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -16,22 +17,75 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from clinicportal.core.keyset import KeysetPage
+from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.messaging import services
+from clinicportal.messaging.models import Task
 from clinicportal.messaging.selectors import (
+    TaskFilter,
+    all_categories,
     category_name,
     messaging_settings_for,
     office_task,
+    tasks_page,
 )
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.views.common import _next_within_office
 
 
+@dataclass(frozen=True)
+class TaskRow:
+    task: Task
+    category: str  # the practice's name for it
+    age: str  # "3 days"
+
+
+def _filter_query(chosen: TaskFilter) -> str:
+    """The list's choices as a query string (defaults left out), for its links."""
+    params = {
+        "status": chosen.status if chosen.status != "open" else "",
+        "category": chosen.category,
+        "order": "newest" if chosen.newest_first else "",
+    }
+    return urlencode({key: value for key, value in params.items() if value})
+
+
+@require_GET
 @staff_required
 def tasks(request: StaffRequest) -> HttpResponse:
-    return render(request, "office/tasks.html")
+    """The practice's web-message tasks: open ones, oldest first, unless chosen otherwise."""
+    chosen = TaskFilter.parse(request.GET.dict())
+    cursor = request.GET.get("page", "")
+    page: KeysetPage[Task] = tasks_page(actor=request.actor, chosen=chosen, cursor=cursor)
+    if not page.rows and cursor:
+        # Everything past this page's mark was signed off meanwhile: start again.
+        page = tasks_page(actor=request.actor, chosen=chosen, cursor=None)
+    config = messaging_settings_for(request.actor.practice)
+    now = timezone.now()
+    rows = [
+        TaskRow(
+            task, category_name(config, task.category), timesince(task.created_at, now, depth=1)
+        )
+        for task in page.rows
+    ]
+    query = _filter_query(chosen)
+    context = {
+        "page": page,
+        "rows": rows,
+        "chosen": chosen,
+        "categories": all_categories(config),
+        "filter_query": query,
+        "extra_params": f"{query}&" if query else "",
+        "next_param": urlencode({"next": request.get_full_path()}),
+        "task_url": reverse_with_id_slot("office:task"),
+        "patient_url": reverse_with_id_slot("office:patient"),
+        "filtered": chosen != TaskFilter(),
+    }
+    return render(request, "office/tasks.html", context)
 
 
 def _back_to_list(request: StaffRequest) -> str:
