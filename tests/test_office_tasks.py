@@ -472,3 +472,61 @@ def test_another_practices_tasks_are_not_listed(carol_client, ada):
 def test_the_list_is_only_read(bob_client, ada):
     send(ada)
     assert bob_client.post(TASKS).status_code == 405
+
+
+# The home page: "message waiting" emails that failed -------------------------------------------
+
+
+def office_reply(member, patient) -> Message:
+    return services.office_send(
+        actor=actor(member),
+        patient=patient,
+        draft=Draft(body="Your drops are ready."),
+        subject="Drops",
+        category="refill",
+    )
+
+
+def fail(*emails) -> None:
+    from clinicportal.notifications.models import OutboxEmail
+
+    OutboxEmail.objects.filter(pk__in=[e.pk for e in emails]).update(
+        status=OutboxEmail.Status.FAILED, last_error="550 no such mailbox"
+    )
+
+
+def test_the_home_page_says_when_message_waiting_emails_failed(bob_client, bob, patient_a):
+    replies = [office_reply(bob, patient_a), office_reply(bob, patient_a)]
+    html = bob_client.get(reverse("office:home"), follow=True).content.decode()
+    assert "could not be sent" not in html
+    fail(*(reply.email for reply in replies))
+    html = bob_client.get(reverse("office:home"), follow=True).content.decode()
+    outbox = reverse("office:outbox")
+    assert (
+        f'2 “message waiting” emails could not be sent — see the <a href="{outbox}">Outbox</a>.'
+        in html
+    )
+    assert "2 emails could not be sent." in html  # the Outbox's own notice as before
+
+
+def test_other_failed_emails_do_not_count_as_message_emails(alice, alice_client, email_settings):
+    from clinicportal.notifications.models import OutboxEmail
+    from clinicportal.notifications.services import email_send_test
+
+    email_send_test(actor=actor(alice), to="a@example.com")
+    fail(*OutboxEmail.objects.all())
+    html = alice_client.get(PATIENTS).content.decode()
+    assert "1 email could not be sent." in html and "message waiting" not in html
+
+
+def test_the_notice_costs_one_query_and_none_while_every_email_goes(bob_client, bob, patient_a):
+    def messaging_queries() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            bob_client.get(PATIENTS)
+        return [q["sql"] for q in queries if 'FROM "messaging_message"' in q["sql"]]
+
+    reply = office_reply(bob, patient_a)
+    bob_client.get(PATIENTS)  # the first page after sign-in stamps the session's use
+    assert messaging_queries() == []
+    fail(reply.email)
+    assert len(messaging_queries()) == 1

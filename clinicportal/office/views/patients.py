@@ -17,6 +17,7 @@ from clinicportal.accounts.selectors import (
 )
 from clinicportal.core.pagination import CappedPaginator
 from clinicportal.core.reversing import reverse_with_id_slot
+from clinicportal.messaging.selectors import failed_message_emails
 from clinicportal.notifications.selectors import (
     outbox_failed_count,
     worker_state,
@@ -63,6 +64,8 @@ def patient_list(request: StaffRequest) -> HttpResponseBase:
         "search_expired": expired,
         "extra_params": f"{search_query_string(request.GET[HANDLE])}&" if query else "",
         "failed_emails": failed,
+        # Only when some email failed: a practice whose emails all go costs no query more.
+        "failed_message_emails": failed_message_emails(actor=request.actor) if failed else 0,
         "worker": worker_state(),
         "patient_url": reverse_with_id_slot("office:patient"),
     }
