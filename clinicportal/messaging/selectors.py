@@ -72,8 +72,11 @@ def portal_conversations(*, actor: PortalActor) -> QuerySet[Conversation]:
     """The patient's conversations, newest first, each with ``unread``: office messages not read."""
     if actor.patient is None:
         return Conversation.objects.none()
-    return Conversation.objects.filter(practice=actor.practice, patient=actor.patient).annotate(
-        unread=Count("messages", filter=_unread())
+    # Explicitly ordered: a query with an aggregate leaves out Meta.ordering.
+    return (
+        Conversation.objects.filter(practice=actor.practice, patient=actor.patient)
+        .annotate(unread=Count("messages", filter=_unread()))
+        .order_by("-last_message_at", "-id")
     )
 
 
