@@ -43,9 +43,12 @@
       });
       xhr.addEventListener("load", function () {
         if (xhr.status < 400) {
-          // Accepted: the server says where to go next (the chart).
-          var next = JSON.parse(xhr.responseText).location;
-          window.location.assign(next);
+          // Accepted: the server says where to go next (the chart, the conversation).
+          var next = null;
+          try { next = JSON.parse(xhr.responseText).location; } catch (e) { next = null; }
+          // No such answer: the request was sent on elsewhere (signed out meanwhile, to the
+          // sign-in page) and followed there. Go there too, as the form without this would.
+          window.location.assign(next || xhr.responseURL || window.location.href);
           return;
         }
         // Refused, or not finished: the server answered with the form saying why.
