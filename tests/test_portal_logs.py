@@ -113,3 +113,44 @@ def test_logs_with_office_and_patient_rows_run_a_constant_number_of_queries(
         response = ada_portal.get("/p/clinic-x/logs/")
     assert len(response.context["page"].object_list) == 25 and response.context["page"].has_next()
     assert len(many) == len(few)
+
+
+def test_logs_describe_the_secure_messages_by_subject_and_file_name(ada_portal, alice, patient_a):
+    from clinicportal.accounts.models import PortalAccount
+    from clinicportal.core.context import PortalActor
+    from clinicportal.messaging import services
+    from clinicportal.messaging.selectors import portal_messages
+    from clinicportal.messaging.services import Draft
+    from tests.conftest import actor
+
+    ada = PortalActor(account=PortalAccount.objects.get(username="ada"), patient=patient_a)
+    asked = services.conversation_start(
+        actor=ada,
+        category="refill",
+        subject="Refill",
+        draft=Draft(body="Please refill my drops."),
+        requests_response=True,
+    )
+    reply = services.office_send(
+        actor=actor(alice),
+        patient=patient_a,
+        conversation=asked.conversation,
+        draft=Draft(body="Here is your prescription."),
+        chart_files=[add_chart_pdf(alice, patient_a, "prescription.pdf")],
+        send_email=False,
+    )
+    services.conversation_office_view(actor=actor(alice), conversation=asked.conversation)
+    services.conversation_read(
+        actor=ada, messages=portal_messages(actor=ada, conversation=asked.conversation)
+    )
+    attachment = reply.attachments.get()
+    for download in (False, True):
+        services.attachment_open(actor=ada, attachment=attachment, download=download)
+    services.attachment_open(actor=actor(alice), attachment=attachment, download=False)
+    html = logs_html(ada_portal)
+    assert "Ada Lovelace sent a message: “Refill”" in html
+    assert html.count("Ada Lovelace read a message in “Refill”") == 2  # the reply, the thanks
+    assert "The office opened your messages: “Refill”" in html
+    assert "Ada Lovelace viewed “prescription.pdf”, sent with a message" in html
+    assert "Ada Lovelace downloaded “prescription.pdf”, sent with a message" in html
+    assert "The office opened “prescription.pdf”, sent with a message" in html

@@ -54,7 +54,46 @@ def _what(event: AuditEvent, who: str) -> str:
         return _("%(who)s viewed a file in the chart") % {"who": who}
     if event.action == Action.CHART_FILE_DOWNLOADED:
         return _("%(who)s downloaded a file from the chart") % {"who": who}
+    message = _what_of_messages(event, who)
+    if message is not None:
+        return message
     return str(_ACTION_LABELS.get(event.action, event.action))
+
+
+def _what_of_messages(event: AuditEvent, who: str) -> str | None:
+    """Secure messages: the label is the conversation's subject, or the file's name."""
+    label = event.object_label
+    if event.action == Action.MESSAGE_SENT:
+        if label:
+            return _("%(who)s sent a message: “%(subject)s”") % {"who": who, "subject": label}
+        return _("%(who)s sent a message") % {"who": who}
+    if event.action == Action.MESSAGE_READ:
+        if label:
+            return _("%(who)s read a message in “%(subject)s”") % {"who": who, "subject": label}
+        return _("%(who)s read a message") % {"who": who}
+    if event.action == Action.MESSAGES_OFFICE_VIEWED:
+        if label:
+            return _("%(who)s opened your messages: “%(subject)s”") % {
+                "who": who,
+                "subject": label,
+            }
+        return _("%(who)s opened your messages") % {"who": who}
+    if event.action == Action.MESSAGE_ATTACHMENT_VIEWED:
+        if label:
+            return _("%(who)s viewed “%(file)s”, sent with a message") % {"who": who, "file": label}
+        return _("%(who)s viewed a file sent with a message") % {"who": who}
+    if event.action == Action.MESSAGE_ATTACHMENT_DOWNLOADED:
+        if label:
+            return _("%(who)s downloaded “%(file)s”, sent with a message") % {
+                "who": who,
+                "file": label,
+            }
+        return _("%(who)s downloaded a file sent with a message") % {"who": who}
+    if event.action == Action.MESSAGE_ATTACHMENT_OFFICE_OPENED:
+        if label:
+            return _("%(who)s opened “%(file)s”, sent with a message") % {"who": who, "file": label}
+        return _("%(who)s opened a file sent with a message") % {"who": who}
+    return None
 
 
 def log_entries(events: list[AuditEvent], *, practice: Practice) -> list[LogEntry]:
