@@ -2,7 +2,7 @@ from functools import partial
 
 from django.urls import path
 
-from clinicportal.portal import account_views, views
+from clinicportal.portal import account_views, message_views, views
 
 app_name = "portal"
 
@@ -18,6 +18,19 @@ urlpatterns = [
     path("choose/", views.choose_patient, name="choose_patient"),
     path("forgot/", views.forgot_password, name="forgot_password"),
     path("password/<str:token>/", views.password_link, name="password_link"),
+    path("messages/", message_views.message_list, name="messages"),
+    path("messages/new/", message_views.message_new, name="message_new"),
+    path("messages/<uuid:conversation_id>/", message_views.conversation, name="conversation"),
+    path(
+        "messages/files/<uuid:attachment_id>/view",
+        partial(message_views.attachment_content, download=False),
+        name="message_attachment_view",
+    ),
+    path(
+        "messages/files/<uuid:attachment_id>/download",
+        partial(message_views.attachment_content, download=True),
+        name="message_attachment_download",
+    ),
     path("records/", views.records, name="records"),
     path("records/all.zip", views.records_zip, name="records_zip"),
     path(
