@@ -282,9 +282,18 @@ def test_an_empty_reply_is_refused_and_writes_nothing_not_even_receipts(
 # Reading ---------------------------------------------------------------------------------------
 
 
+def menu_link(html: str) -> str:
+    match = re.search(r'<a href="/p/clinic-x/messages/"[^>]*>(.*?)</a>', html, re.S)
+    assert match, "no MESSAGES in the menu"
+    return match.group(1)
+
+
 def test_opening_a_conversation_reads_the_offices_messages_once(ada_portal, alice, patient_a):
     asked = start(patient_a)  # the acknowledgement waits unread too
     office_reply(alice, asked)
+    link = menu_link(ada_portal.get(f"{PORTAL}records/").content.decode())
+    assert "(2)" in link and ", 2 unread" in link
+
     listed = ada_portal.get(LIST).content.decode()
     assert "2 unread" in listed
 
@@ -292,6 +301,7 @@ def test_opening_a_conversation_reads_the_offices_messages_once(ada_portal, alic
     assert html.count('<span class="badge new">New</span>') == 2
     assert MessageRead.objects.count() == 2
     assert AuditEvent.objects.filter(action=AuditEvent.Action.MESSAGE_READ).count() == 2
+    assert "unread" not in menu_link(html)  # this page already counts them as read
 
     again = ada_portal.get(conversation_url(asked.conversation)).content.decode()
     assert 'class="badge new"' not in again
@@ -425,6 +435,7 @@ def test_the_list_is_newest_first_with_the_practices_category_names(ada_portal, 
 def test_no_conversations_yet_says_so(ada_portal):
     html = ada_portal.get(LIST).content.decode()
     assert "No messages yet." in html
+    assert "unread" not in menu_link(html)
 
 
 # Queries ---------------------------------------------------------------------------------------
@@ -462,3 +473,11 @@ def test_a_conversation_reads_the_same_few_queries_whatever_its_length(
     ada_portal.get(url)  # reads the new ones
     many = queries_of(ada_portal, url)
     assert few == many
+
+
+def test_a_file_does_not_count_the_unread_messages(ada_portal, patient_a):
+    send(ada_portal, attachments=[named("letter.pdf", PDF_BYTES)])
+    attachment = Attachment.objects.get()
+    with CaptureQueriesContext(connection) as queries:
+        ada_portal.get(f"{LIST}files/{attachment.public_id}/view")
+    assert not any("messaging_messageread" in q["sql"] for q in queries.captured_queries)

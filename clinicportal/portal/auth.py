@@ -8,7 +8,7 @@ or a password change can end it at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, partial, wraps
 from typing import Any
 
 from django.contrib import messages
@@ -36,6 +36,7 @@ from clinicportal.core.session_state import (
     lifetime_start,
     second_step_await,
 )
+from clinicportal.messaging.selectors import portal_unread_count
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 from clinicportal.practices.selectors import practice_by_slug
@@ -51,6 +52,8 @@ class PortalRequest(HttpRequest):
     practice: Practice
     portal: PortalActor
     portal_patients: list[Patient]
+    # How many office messages wait unread, for the menu: counted when a page first asks.
+    unread_messages: Callable[[], int]
 
 
 View = Callable[..., HttpResponseBase]
@@ -163,6 +166,9 @@ def portal_required(
             portal_request.practice = practice
             portal_request.portal = actor
             portal_request.portal_patients = patients
+            # A template calls it (templates call what they are given), once: a page without
+            # the menu (a file, a redirect) asks nothing.
+            portal_request.unread_messages = cache(partial(portal_unread_count, actor=actor))
             idle = idle_check(
                 request, SEEN, practice.portal_idle_minutes * 60, unstamped_is_idle=True
             )
