@@ -295,3 +295,35 @@ def test_staff_share_a_medlineplus_topic_and_the_patient_opens_it(
     patient.get_by_role("link", name="LOGS").click()
     expect(patient.get_by_text("Ada Lovelace viewed “Glaucoma”")).to_be_visible()
     axe.check(patient)
+
+
+def test_stay_signed_in_keeps_what_the_patient_typed(page, axe, ada_portal_user, practice_x):
+    practice_x.portal_idle_minutes = 2
+    practice_x.save()
+    page.clock.install()
+    portal_sign_in(page, axe, "ada", NEW_PASSWORD)
+    axe.check(page)
+    page.goto("/p/clinic-x/messages/new/")
+    axe.check(page)
+    page.get_by_placeholder("Type message here").fill("A long message, written slowly.")
+    session = PortalSession.objects.get()
+    store = SessionStore(session_key=session.session_key)
+    store[auth.SEEN] = store[auth.SEEN] - 61  # the server last saw the patient a minute ago
+    store.save()
+    seen = store[auth.SEEN]
+    page.clock.run_for(61_000)
+    stay = page.get_by_role("link", name="Stay signed in")
+    expect(stay).to_be_focused()
+    axe.check(page)
+    stay.click()
+    expect(page.get_by_role("alertdialog")).to_be_hidden()
+    axe.check(page)
+    expect(page.get_by_placeholder("Type message here")).to_have_value(
+        "A long message, written slowly."
+    )
+    assert SessionStore(session_key=session.session_key)[auth.SEEN] > seen
+    # The timers start again from the click: no reload a minute later.
+    page.clock.run_for(60_000)
+    expect(page.get_by_placeholder("Type message here")).to_have_value(
+        "A long message, written slowly."
+    )
