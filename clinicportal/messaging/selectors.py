@@ -142,11 +142,18 @@ def portal_attachment(*, actor: PortalActor, public_id: uuid.UUID) -> Attachment
 
 def office_conversations(*, actor: StaffActor, patient: Patient) -> QuerySet[Conversation]:
     """The patient's conversations, newest first, each with ``waiting``: its open tasks."""
-    return Conversation.objects.filter(practice=actor.practice, patient=patient).annotate(
-        message_count=Count("messages", distinct=True),
-        waiting=Count(
-            "messages__task", filter=Q(messages__task__signed_off_at__isnull=True), distinct=True
-        ),
+    return (
+        Conversation.objects.filter(practice=actor.practice, patient=patient)
+        .annotate(
+            message_count=Count("messages", distinct=True),
+            waiting=Count(
+                "messages__task",
+                filter=Q(messages__task__signed_off_at__isnull=True),
+                distinct=True,
+            ),
+        )
+        # Said again: a query with an aggregate leaves Meta.ordering out.
+        .order_by("-last_message_at", "-id")
     )
 
 
