@@ -16,6 +16,8 @@ _SECTIONS = (
     ("portal_access", "patients"),
     ("authorized_user", "patients"),
     ("portal_document", "patients"),
+    ("conversation", "patients"),
+    ("message", "patients"),  # message_new, message_log, message_attachment_*
     ("task", "tasks"),
     ("billing", "billing"),
     ("outbox", "outbox"),

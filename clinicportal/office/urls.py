@@ -5,6 +5,7 @@ from django.urls import path
 from clinicportal.office.views import (
     admin,
     chart_files,
+    messages,
     outbox,
     password,
     patients,
@@ -118,6 +119,32 @@ urlpatterns = [
         "patients/<uuid:patient_id>/portal/documents/search-online/",
         portal_documents.portal_document_search_online,
         name="portal_document_search_online",
+    ),
+    path(
+        "patients/<uuid:patient_id>/messages/",
+        messages.patient_messages,
+        name="patient_messages",
+    ),
+    path("patients/<uuid:patient_id>/messages/new/", messages.message_new, name="message_new"),
+    path(
+        "patients/<uuid:patient_id>/messages/<uuid:conversation_id>/",
+        messages.conversation,
+        name="conversation",
+    ),
+    path(
+        "patients/<uuid:patient_id>/messages/log/<uuid:message_id>/",
+        messages.message_log_view,
+        name="message_log",
+    ),
+    path(
+        "patients/<uuid:patient_id>/messages/files/<uuid:attachment_id>/inline",
+        partial(messages.message_attachment_content, download=False),
+        name="message_attachment_inline",
+    ),
+    path(
+        "patients/<uuid:patient_id>/messages/files/<uuid:attachment_id>/download",
+        partial(messages.message_attachment_content, download=True),
+        name="message_attachment_download",
     ),
     path("settings/website/library/", admin.library_add, name="settings_library_add"),
     path(

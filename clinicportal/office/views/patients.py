@@ -17,7 +17,7 @@ from clinicportal.accounts.selectors import (
 )
 from clinicportal.core.pagination import CappedPaginator
 from clinicportal.core.reversing import reverse_with_id_slot
-from clinicportal.messaging.selectors import failed_message_emails
+from clinicportal.messaging.selectors import failed_message_emails, office_conversations
 from clinicportal.notifications.selectors import (
     outbox_failed_count,
     worker_state,
@@ -41,6 +41,7 @@ from clinicportal.records.selectors import (
 )
 
 PATIENTS_PER_PAGE = 25
+LATEST_CONVERSATIONS = 5  # on the patient's page; the rest under "All messages"
 
 
 @staff_required
@@ -116,11 +117,17 @@ def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
     chart_files = patient_selectors.chart_files_for_patient(actor=request.actor, patient=patient)
     access = portal_access_for_patient(actor=request.actor, patient=patient)
     documents = portal_documents_for_office(actor=request.actor, patient=patient)
-    return render(
-        request,
-        "office/patient_detail.html",
-        {"patient": patient, "chart_files": chart_files, "access": access, "documents": documents},
+    conversations = list(
+        office_conversations(actor=request.actor, patient=patient)[:LATEST_CONVERSATIONS]
     )
+    context = {
+        "patient": patient,
+        "chart_files": chart_files,
+        "access": access,
+        "documents": documents,
+        "conversations": conversations,
+    }
+    return render(request, "office/patient_detail.html", context)
 
 
 @staff_required
