@@ -108,7 +108,10 @@ def _history(conversation: Conversation) -> QuerySet[Message]:
         Message.objects.filter(practice_id=conversation.practice_id, conversation=conversation)
         .select_related("read", "answered_by")
         .prefetch_related(
-            Prefetch("attachments", queryset=Attachment.objects.select_related("blob"))
+            Prefetch(
+                "attachments",
+                queryset=Attachment.objects.select_related("blob", "portal_document"),
+            )
         )
         .order_by("created_at", "id")
     )
