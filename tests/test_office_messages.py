@@ -182,6 +182,8 @@ def test_another_practice_gets_not_found_everywhere(carol_client, bob, ada, pati
     chart_file = add_chart_pdf(bob, ada.patient)
     asked = start(ada, uploads=(hashed("scan.pdf", PDF_BYTES + b"scan"),))
     attachment = Attachment.objects.get(message=asked)
+    document = attachment.portal_document
+    assert document is not None
     before = written()
     posted = {
         "body": "Hello",
@@ -198,6 +200,7 @@ def test_another_practice_gets_not_found_everywhere(carol_client, bob, ada, pati
             reverse("office:message_log", args=[patient_id, asked.public_id]),
             reverse("office:message_attachment_inline", args=[patient_id, attachment.public_id]),
             reverse("office:message_attachment_download", args=[patient_id, attachment.public_id]),
+            reverse("office:portal_document_save_to_chart", args=[patient_id, document.public_id]),
         ]
         if patient_id == ada.patient.public_id:
             urls += [
@@ -205,7 +208,8 @@ def test_another_practice_gets_not_found_everywhere(carol_client, bob, ada, pati
                 reverse("office:message_new", args=[patient_id]),
             ]
         for url in urls:
-            assert carol_client.get(url).status_code == 404, url
+            if "save-to-chart" not in url:
+                assert carol_client.get(url).status_code == 404, url
             assert carol_client.post(url, posted).status_code in (404, 405), url
     # Ada's chart file is not one carol's patient can be sent.
     mixed = carol_client.post(reverse("office:message_new", args=[patient_c.public_id]), posted)

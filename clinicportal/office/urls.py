@@ -121,6 +121,11 @@ urlpatterns = [
         name="portal_document_search_online",
     ),
     path(
+        "patients/<uuid:patient_id>/portal/documents/<uuid:document_id>/save-to-chart/",
+        portal_documents.portal_document_save_to_chart,
+        name="portal_document_save_to_chart",
+    ),
+    path(
         "patients/<uuid:patient_id>/messages/",
         messages.patient_messages,
         name="patient_messages",

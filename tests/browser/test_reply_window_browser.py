@@ -128,6 +128,7 @@ def test_the_message_pages_fit_a_phone(page, axe, bob, patient_a, issue_access):
     # Stacked on a phone, the history is still a table to a screen reader.
     assert {"table", "row", "columnheader", "rowheader", "cell"} <= browser_roles(page)
     shot(page, "phone-reply-window")
+    expect(page.get_by_role("button", name=re.compile("Save to chart"))).to_be_visible()
     page.get_by_role("link", name=re.compile(r"message log")).first.click()
     axe.check(page)
     fits(page)

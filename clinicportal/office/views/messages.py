@@ -143,6 +143,8 @@ def conversation(
         "conversation": found,
         "category": category_name(config, found.category),
         "rows": rows,
+        # What the chart holds already: a patient's attachment among them is not offered again.
+        "chart_blobs": {f.blob_id for f in chart_files},
         "form": form,
         "access": portal_access_for_patient(actor=request.actor, patient=patient),
         "max_bytes": settings.CLINICPORTAL_UPLOAD_MAX_BYTES,

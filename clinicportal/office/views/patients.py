@@ -114,7 +114,9 @@ def patient_edit(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
 def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
     patient_services.patient_record_view(actor=request.actor, patient=patient)
-    chart_files = patient_selectors.chart_files_for_patient(actor=request.actor, patient=patient)
+    chart_files = list(
+        patient_selectors.chart_files_for_patient(actor=request.actor, patient=patient)
+    )
     access = portal_access_for_patient(actor=request.actor, patient=patient)
     documents = portal_documents_for_office(actor=request.actor, patient=patient)
     conversations = list(
@@ -126,6 +128,8 @@ def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
         "access": access,
         "documents": documents,
         "conversations": conversations,
+        # A file the patient sent that the chart holds already is not offered again.
+        "chart_blobs": {f.blob_id for f in chart_files},
     }
     return render(request, "office/patient_detail.html", context)
 

@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.accounts.selectors import (
     portal_access_for_patient,
@@ -34,7 +34,12 @@ from clinicportal.office.searches import (
     search_redirect,
     search_terms,
 )
-from clinicportal.office.views.common import _online_portal_url, _to_online_portal, upload_submit
+from clinicportal.office.views.common import (
+    _next_within_office,
+    _online_portal_url,
+    _to_online_portal,
+    upload_submit,
+)
 from clinicportal.patients import selectors as patient_selectors
 from clinicportal.patients.models import Patient
 from clinicportal.practices.selectors import (
@@ -379,6 +384,34 @@ def portal_document_search_online(request: StaffRequest, patient_id: uuid.UUID) 
         "access": portal_access_for_patient(actor=request.actor, patient=patient),
     }
     return render(request, "office/portal_document_search_online.html", context, status=status)
+
+
+@require_POST
+@staff_required
+def portal_document_save_to_chart(
+    request: StaffRequest, patient_id: uuid.UUID, document_id: uuid.UUID
+) -> HttpResponse:
+    """Save to chart: a file the patient sent goes into their chart (the same stored content).
+
+    Pressed twice, or for a file the chart has already, it says so and saves nothing.
+    """
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    document = portal_document_for_office(
+        actor=request.actor, patient=patient, public_id=document_id
+    )
+    try:
+        record_services.portal_document_save_to_chart(actor=request.actor, document=document)
+    except record_services.AlreadyInChart as exc:
+        messages.info(request, " ".join(exc.messages))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("“%(file)s” was saved to %(name)s’s chart.")
+            % {"file": document.filename, "name": patient.first_name},
+        )
+    return redirect(_next_within_office(request) or _online_portal_url(patient))
 
 
 @framed_by_this_site
