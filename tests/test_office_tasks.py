@@ -143,8 +143,10 @@ def test_the_task_shows_the_whole_message_and_records_the_viewing(bob_client, bo
     assert '<a href="https://example.com/x" rel="noopener noreferrer"' in html
     assert "Response requested" in html and ">Open<" in html
     assert "Sign off</button>" in html and "Re-open" not in html
-    reply = reverse("office:patient", args=[task.patient.public_id]) + "#online-portal"
-    assert f'href="{reply}"' in html
+    reply = reverse(
+        "office:conversation", args=[task.patient.public_id, message.conversation.public_id]
+    )
+    assert f'href="{reply}">Reply</a>' in html
     viewed = AuditEvent.objects.get(action=AuditEvent.Action.MESSAGES_OFFICE_VIEWED)
     assert viewed.patient_id == task.patient_id and viewed.actor_name == bob.display_name
 
@@ -167,7 +169,13 @@ def test_the_task_names_the_practices_own_category_and_its_attachments(alice, bo
     )
     html = bob_client.get(task_url(task_of(message))).content.decode()
     assert "Eye drops" in html and "Prescription refill" not in html
-    assert "<li>photo of &lt;the&gt; bottle.pdf</li>" in html
+    attachment = message.attachments.get()
+    opens = reverse(
+        "office:message_attachment_inline", args=[message.patient.public_id, attachment.public_id]
+    )
+    assert (
+        f'<a href="{opens}" target="_blank" rel="noopener">photo of &lt;the&gt; bottle.pdf<' in html
+    )
 
 
 def test_sign_off_records_who_and_when_and_goes_back_to_the_list_it_came_from(bob_client, bob, ada):
