@@ -456,14 +456,6 @@ def office_send(
             Message.objects.filter(
                 practice=actor.practice, pk__in=[m.pk for m in answering]
             ).update(response_at=message.created_at, answered_by=message)
-        if send_email:
-            message.email = email_queue(
-                practice=actor.practice,
-                to=patient.email,
-                template="message_waiting",
-                context={"portal_url": absolute_url(actor.practice.portal_path())},
-            )
-            message.save(update_fields=["email"])
         audit_record(
             actor=actor,
             action=AuditEvent.Action.MESSAGE_OFFICE_SENT,
@@ -471,6 +463,14 @@ def office_send(
             patient=patient,
             label=conversation.subject,
         )
+        if send_email:  # after the audit row, so that the log reads in the order it happened
+            message.email = email_queue(
+                practice=actor.practice,
+                to=patient.email,
+                template="message_waiting",
+                context={"portal_url": absolute_url(actor.practice.portal_path())},
+            )
+            message.save(update_fields=["email"])
         return message
 
     return _once(actor, patient, _clean_key(draft.key), write)
