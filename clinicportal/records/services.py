@@ -287,14 +287,16 @@ def portal_document_save_to_chart(*, actor: StaffActor, document: PortalDocument
     require_reachable(actor, document)
     if document.blob is None:
         raise ValidationError(_("A link cannot be saved to the chart."), code="link")
-    if ChartFile.objects.filter(
-        practice=actor.practice, patient_id=document.patient_id, blob=document.blob
-    ).exists():
-        raise AlreadyInChart(
-            _("“%(file)s” is in the chart already.") % {"file": document.filename},
-            code="already_in_chart",
-        )
     with transaction.atomic():
+        # Two presses at once: the second waits here for the first, then finds its chart file.
+        PortalDocument.objects.select_for_update().filter(pk=document.pk).first()
+        if ChartFile.objects.filter(
+            practice=actor.practice, patient_id=document.patient_id, blob=document.blob
+        ).exists():
+            raise AlreadyInChart(
+                _("“%(file)s” is in the chart already.") % {"file": document.filename},
+                code="already_in_chart",
+            )
         chart_file = chart_file_add_from_blob(
             actor=actor,
             patient=document.patient,
