@@ -56,6 +56,7 @@ def test_a_patients_attachment_is_saved_to_the_chart_once(bob_client, ada):
     assert save_url in window and "Save to chart" in window
     chart = bob_client.get(reverse("office:patient", args=[ada.patient.public_id]))
     assert save_url in chart.content.decode()  # in Online Files too, "Sent by the patient"
+    assert "Purple: sent by the patient." in chart.content.decode()  # the legend names its colour
 
     response = bob_client.post(f"{save_url}?next={conversation_url(asked)}")
     assert response.status_code == 302 and response["Location"] == conversation_url(asked)
