@@ -33,6 +33,7 @@ from tests.conftest import (
     png_bytes,
     portal_login,
 )
+from tests.test_records import share
 from tests.test_upload_failures import BIG_PDF, named
 from tests.upload_faults import full_disk, left_in_tmp
 
@@ -134,6 +135,20 @@ def test_a_message_with_two_files_starts_a_conversation_the_practice_acknowledge
     assert {f.portal_document_id for f in files} == {d.pk for d in documents}
     records = ada_portal.get(f"{PORTAL}records/").context["page"].object_list
     assert {d.pk for d in records} >= {d.pk for d in documents}
+
+
+def test_a_file_the_patient_sent_is_on_records_but_not_new_to_them(
+    ada_portal, bob, bob_client, patient_a
+):
+    send(ada_portal, subject="Readings", attachments=[named("readings.pdf", PDF_BYTES)])
+    exam = add_chart_pdf(bob, patient_a, data=PDF_BYTES + b"exam")
+    share(bob_client, patient_a, exam, description="Exam report")
+    response = ada_portal.get(f"{PORTAL}records/")
+    rows = {d.description: d for d in response.context["page"].object_list}
+    assert set(rows) == {"Readings", "Exam report"}
+    # The patient's side sent it: only what the office shared is new to them.
+    assert response.context["opened"] == {rows["Readings"].public_id}
+    assert response.content.decode().count('<span class="badge new">New</span>') == 1
 
 
 def test_the_progress_bar_gets_the_conversations_address(ada_portal):

@@ -69,14 +69,19 @@ def portal_records_listed(
 def portal_records_opened(
     *, actor: PortalActor, documents: Iterable[PortalDocument]
 ) -> set[uuid.UUID]:
-    """The ids of those records that the patient's portal has viewed or downloaded.
+    """The ids of those records that the patient's portal has viewed or downloaded, or sent.
 
     The others are new. Read from the audit trail of the viewings, so that opening a record
-    writes its audit row and nothing else: a GET changes no record.
+    writes its audit row and nothing else: a GET changes no record. A file the patient's side
+    sent with a message came from this portal, so it is never new here.
     """
-    ids = [str(document.public_id) for document in documents]
-    if actor.patient is None or not ids:
+    if actor.patient is None:
         return set()
+    documents = list(documents)
+    sent = {d.public_id for d in documents if d.source == PortalDocument.Source.PATIENT_UPLOAD}
+    ids = [str(d.public_id) for d in documents if d.public_id not in sent]
+    if not ids:
+        return sent
     opened = AuditEvent.objects.filter(
         practice=actor.practice,
         patient=actor.patient,
@@ -87,7 +92,7 @@ def portal_records_opened(
         object_type=PortalDocument._meta.label_lower,
         object_id__in=ids,
     ).values_list("object_id", flat=True)
-    return {uuid.UUID(value) for value in opened}
+    return sent | {uuid.UUID(value) for value in opened}
 
 
 def portal_record(*, actor: PortalActor, public_id: uuid.UUID) -> PortalDocument:
