@@ -296,7 +296,8 @@ def conversation_start(
 
 
 def _acknowledge(actor: PortalActor, conversation: Conversation, config: MessagingSettings) -> None:
-    _message_create(
+    """Write the practice's acknowledgement, read already: the sender sees it as they send."""
+    acknowledgement = _message_create(
         actor=actor,
         conversation=conversation,
         writer=Message.Writer.AUTOMATIC,
@@ -306,6 +307,12 @@ def _acknowledge(actor: PortalActor, conversation: Conversation, config: Messagi
         )
         % {"time": config.response_time},
         key="",
+    )
+    MessageRead.objects.create(
+        practice=actor.practice,
+        patient=conversation.patient,
+        message=acknowledgement,
+        account=actor.account,
     )
 
 
