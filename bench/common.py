@@ -24,6 +24,22 @@ def setup_django() -> None:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = url
+    _django_up()
+
+
+def setup_django_sqlite(var_dir: Path) -> None:
+    """Point Django at a new SQLite file in ``var_dir`` (with the site's SQLite options), migrate.
+
+    For smoke runs: the database, keys and stored files all live in ``var_dir``.
+    """
+    sys.path.insert(0, str(ROOT))
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["CLINICPORTAL_VAR_DIR"] = str(var_dir)
+    os.environ["CLINICPORTAL_STORAGE_DIR"] = str(var_dir / "storage")
+    _django_up()
+
+
+def _django_up() -> None:
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("CLINICPORTAL_STORAGE_DIR", str(ROOT / "var" / "bench-storage"))
@@ -59,7 +75,8 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 def report(name: str, result: dict[str, Any]) -> None:
-    out = ROOT / "bench" / "results"
+    """Write ``result`` to bench/results/<name>.json (or to $BENCH_RESULTS_DIR) and print it."""
+    out = Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "bench" / "results")
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
