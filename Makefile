@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/records_page.py
 	$(BIN)/python bench/portal_pages.py
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/messages.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
