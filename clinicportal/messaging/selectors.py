@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from clinicportal.audit.models import AuditEvent
@@ -107,14 +107,39 @@ def _history(conversation: Conversation) -> QuerySet[Message]:
     return (
         Message.objects.filter(practice_id=conversation.practice_id, conversation=conversation)
         .select_related("read", "answered_by")
-        .prefetch_related(
-            Prefetch(
-                "attachments",
-                queryset=Attachment.objects.select_related("blob", "portal_document"),
-            )
-        )
         .order_by("created_at", "id")
     )
+
+
+def _with_attachments(messages: list[Message]) -> list[Message]:
+    """Give each message its attachments, as ``prefetch_related("attachments")`` would.
+
+    One query, and ``message.attachments.all()`` then reads none. prefetch_related builds a
+    queryset for every message, with attachments or not: about 30 µs each, a third of the
+    time of reading a 500-message conversation. Here the messages without any (nearly all)
+    share one empty result, and only those with attachments get a queryset of their own.
+    """
+    if not messages:
+        return messages
+    found: dict[int, list[Attachment]] = {}
+    attachments = Attachment.objects.filter(message_id__in=[m.pk for m in messages])
+    for attachment in attachments.select_related("blob", "portal_document").order_by("id"):
+        found.setdefault(attachment.message_id, []).append(attachment)
+    nothing = _evaluated(Attachment.objects.none(), [])
+    for message in messages:
+        files = found.get(message.pk)
+        for attachment in files or ():
+            attachment.message = message
+        cached = nothing if files is None else _evaluated(message.attachments.all(), files)
+        message._prefetched_objects_cache = {"attachments": cached}  # type: ignore[attr-defined]
+    return messages
+
+
+def _evaluated(rows: QuerySet[Attachment], found: list[Attachment]) -> QuerySet[Attachment]:
+    """``rows`` holding ``found`` as its result, as Django's prefetching leaves a queryset."""
+    rows._result_cache = found
+    rows._prefetch_done = True  # type: ignore[attr-defined]
+    return rows
 
 
 def portal_messages(*, actor: PortalActor, conversation: Conversation) -> list[Message]:
@@ -123,7 +148,7 @@ def portal_messages(*, actor: PortalActor, conversation: Conversation) -> list[M
         raise NotFound("No such conversation.")
     if conversation.patient_id != actor.patient.pk:
         raise NotFound("No such conversation.")
-    messages = list(_history(conversation).defer("office_notes"))
+    messages = _with_attachments(list(_history(conversation).defer("office_notes")))
     for message in messages:
         message.conversation = conversation
     return messages
@@ -175,7 +200,7 @@ def office_messages(*, actor: StaffActor, conversation: Conversation) -> list[Me
     """The conversation's whole history, oldest first, with notes, tasks and attachments."""
     if conversation.practice_id != actor.practice.pk:
         raise NotFound("No such conversation.")
-    messages = list(_history(conversation).select_related("task", "email"))
+    messages = _with_attachments(list(_history(conversation).select_related("task", "email")))
     for message in messages:
         message.conversation = conversation
     return messages
