@@ -332,5 +332,7 @@ def long_and_short(
          f"photo-{n}.pdf", None)
         for n, message_id in enumerate(message_ids[::25])
     )  # fmt: skip
-    counts["messages"] += sizes.conversation + 3
+    counts["messages"] += tables.messages.written
+    counts["tasks"] += tables.tasks.written
+    counts["conversations"] += tables.conversations.written
     return Conversation.objects.get(pk=long), Conversation.objects.get(pk=short)
