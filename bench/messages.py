@@ -251,14 +251,14 @@ def measure_conversations(data: DataSet, actor: Any, rounds: int) -> list[Timing
     def office(public_id: Any) -> Callable[[], object]:
         def read() -> object:
             found = office_conversation(actor=actor, patient=data.patient, public_id=public_id)
-            return office_messages(actor=actor, conversation=found)
+            return office_messages(actor=actor, conversation=found).rows
 
         return read
 
     def patient(public_id: Any) -> Callable[[], object]:
         def read() -> object:
             found = portal_conversation(actor=portal, public_id=public_id)
-            return portal_messages(actor=portal, conversation=found)
+            return portal_messages(actor=portal, conversation=found).rows
 
         return read
 

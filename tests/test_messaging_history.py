@@ -1,4 +1,4 @@
-"""Reading a conversation: every message with its own attachments, in the same two queries."""
+"""Reading a conversation: a page of messages with their own attachments, in two queries."""
 
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ def test_each_message_has_its_own_attachments_read_with_the_history(
 
     def read() -> list[Message]:
         if side == "office":
-            return office_messages(actor=actor(alice), conversation=conversation)
-        return portal_messages(actor=ada, conversation=conversation)
+            return office_messages(actor=actor(alice), conversation=conversation).rows
+        return portal_messages(actor=ada, conversation=conversation).rows
 
     with django_assert_num_queries(2):  # the messages, then all their attachments
         history = read()
@@ -64,7 +64,7 @@ def test_each_message_has_its_own_attachments_read_with_the_history(
                     attachment.portal_document,  # none: the office sent these
                     attachment.message is message,
                 )
-                for attachment in message.attachments.all()
+                for attachment in message.files
             ]
             for message in history
         }
@@ -85,4 +85,35 @@ def test_each_message_has_its_own_attachments_read_with_the_history(
     with django_assert_num_queries(2):
         history = read()
     assert len(history) == 10
-    assert sum(len(message.attachments.all()) for message in history) == 3 + 10
+    assert sum(len(message.files) for message in history) == 3 + 10
+
+
+@pytest.mark.parametrize("side", ["office", "portal"])
+def test_a_long_conversation_shows_its_newest_page_and_pages_back(side, ada, alice, patient_a):
+    from clinicportal.messaging.selectors import HISTORY_PER_PAGE
+
+    asked = services.conversation_start(
+        actor=ada,
+        category="clinical",
+        subject="Readings",
+        draft=Draft(body="Day 0"),
+        requests_response=False,
+    )
+    conversation = asked.conversation
+    for number in range(HISTORY_PER_PAGE + 3):
+        reply(alice, patient_a, conversation, f"Reply {number}")
+
+    def read(cursor: str | None = None):
+        if side == "office":
+            return office_messages(actor=actor(alice), conversation=conversation, cursor=cursor)
+        return portal_messages(actor=ada, conversation=conversation, cursor=cursor)
+
+    newest = read()
+    assert [m.body for m in newest.rows][-1] == f"Reply {HISTORY_PER_PAGE + 2}"
+    assert len(newest.rows) == HISTORY_PER_PAGE
+    assert newest.has_previous and not newest.has_next
+    earlier = read(newest.previous_cursor)
+    bodies = [m.body for m in earlier.rows]  # the message, the acknowledgement, three replies
+    assert bodies[0] == "Day 0" and bodies[2:] == ["Reply 0", "Reply 1", "Reply 2"]
+    assert not earlier.has_previous and earlier.has_next
+    assert read(earlier.next_cursor).rows[0].body == "Reply 3"

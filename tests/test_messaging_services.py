@@ -159,9 +159,9 @@ def test_reading_marks_office_messages_once_and_logs_each(ada, alice):
             send_email=False,
         )
     assert portal_unread_count(actor=ada) == 2
-    shown = portal_messages(actor=ada, conversation=asked.conversation)
+    shown = portal_messages(actor=ada, conversation=asked.conversation).rows
     assert len(services.conversation_read(actor=ada, messages=shown)) == 2
-    shown = portal_messages(actor=ada, conversation=asked.conversation)
+    shown = portal_messages(actor=ada, conversation=asked.conversation).rows
     assert services.conversation_read(actor=ada, messages=shown) == []
     assert portal_unread_count(actor=ada) == 0
     assert MessageRead.objects.count() == 3  # the acknowledgement's too

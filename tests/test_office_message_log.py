@@ -79,7 +79,7 @@ def test_the_message_log_lists_what_happened(bob_client, bob, ada):
     reply(bob_client, asked)
     sent = Message.objects.get(writer=Message.Writer.OFFICE)
     services.conversation_read(
-        actor=ada, messages=portal_messages(actor=ada, conversation=asked.conversation)
+        actor=ada, messages=portal_messages(actor=ada, conversation=asked.conversation).rows
     )
     services.task_sign_off(actor=actor(bob), task=Task.objects.get(message=asked))
 

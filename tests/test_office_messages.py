@@ -330,7 +330,7 @@ def test_a_new_conversation_with_a_chart_file_points_at_the_same_content(bob_cli
     assert attachment.blob_id == chart_file.blob_id and attachment.filename == "Visual field.pdf"
     assert attachment.portal_document is None
     # The patient can open it: it is in their messages, and it opens from the store.
-    shown = portal_messages(actor=ada, conversation=conversation)
+    shown = portal_messages(actor=ada, conversation=conversation).rows
     assert [a.pk for a in shown[0].attachments.all()] == [attachment.pk]
     found = portal_attachment(actor=ada, public_id=attachment.public_id)
     path = services.attachment_open(actor=ada, attachment=found, download=False)

@@ -141,7 +141,7 @@ def test_logs_describe_the_secure_messages_by_subject_and_file_name(ada_portal, 
     )
     services.conversation_office_view(actor=actor(alice), conversation=asked.conversation)
     services.conversation_read(
-        actor=ada, messages=portal_messages(actor=ada, conversation=asked.conversation)
+        actor=ada, messages=portal_messages(actor=ada, conversation=asked.conversation).rows
     )
     attachment = reply.attachments.get()
     for download in (False, True):

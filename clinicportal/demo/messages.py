@@ -79,7 +79,9 @@ def _write(
 
 def _read(who: PortalActor, conversation: Conversation, when: datetime.datetime) -> None:
     with _at(when):
-        conversation_read(actor=who, messages=portal_messages(actor=who, conversation=conversation))
+        conversation_read(
+            actor=who, messages=portal_messages(actor=who, conversation=conversation).rows
+        )
 
 
 def _reply(

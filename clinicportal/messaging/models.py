@@ -85,6 +85,8 @@ class Conversation(models.Model):
 class Message(models.Model):
     """One secure message. Its body is plain text, never HTML; it is shown escaped."""
 
+    files: list[Attachment]  # its attachments, as the history selectors give them
+
     class Writer(models.TextChoices):
         PATIENT = "patient", _("Patient")
         OFFICE = "office", _("Office")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from clinicportal.audit.models import AuditEvent
 from clinicportal.core.access import NotFound
 from clinicportal.core.context import PortalActor, StaffActor
-from clinicportal.core.keyset import KeysetPage, keyset_page
+from clinicportal.core.keyset import LAST, KeysetPage, keyset_page
 from clinicportal.messaging.models import (
     Attachment,
     Category,
@@ -26,6 +26,8 @@ from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 
 TASKS_PER_PAGE = 25
+# A conversation shows its newest messages; earlier ones are a page back.
+HISTORY_PER_PAGE = 50
 
 
 def messaging_settings_for(practice: Practice) -> MessagingSettings:
@@ -111,47 +113,43 @@ def _history(conversation: Conversation) -> QuerySet[Message]:
     )
 
 
-def _with_attachments(messages: list[Message]) -> list[Message]:
-    """Give each message its attachments, as ``prefetch_related("attachments")`` would.
-
-    One query, and ``message.attachments.all()`` then reads none. prefetch_related builds a
-    queryset for every message, with attachments or not: about 30 µs each, a third of the
-    time of reading a 500-message conversation. Here the messages without any (nearly all)
-    share one empty result, and only those with attachments get a queryset of their own.
-    """
-    if not messages:
-        return messages
+def _with_files(messages: list[Message]) -> list[Message]:
+    """Give each message ``files``: its attachments, read for all of them in one query."""
     found: dict[int, list[Attachment]] = {}
-    attachments = Attachment.objects.filter(message_id__in=[m.pk for m in messages])
-    for attachment in attachments.select_related("blob", "portal_document").order_by("id"):
-        found.setdefault(attachment.message_id, []).append(attachment)
-    nothing = _evaluated(Attachment.objects.none(), [])
+    if messages:
+        attachments = Attachment.objects.filter(message_id__in=[m.pk for m in messages])
+        for attachment in attachments.select_related("blob", "portal_document").order_by("id"):
+            found.setdefault(attachment.message_id, []).append(attachment)
     for message in messages:
-        files = found.get(message.pk)
-        for attachment in files or ():
+        message.files = found.get(message.pk, [])
+        for attachment in message.files:
             attachment.message = message
-        cached = nothing if files is None else _evaluated(message.attachments.all(), files)
-        message._prefetched_objects_cache = {"attachments": cached}  # type: ignore[attr-defined]
     return messages
 
 
-def _evaluated(rows: QuerySet[Attachment], found: list[Attachment]) -> QuerySet[Attachment]:
-    """``rows`` holding ``found`` as its result, as Django's prefetching leaves a queryset."""
-    rows._result_cache = found
-    rows._prefetch_done = True  # type: ignore[attr-defined]
-    return rows
+def _history_page(
+    conversation: Conversation, rows: QuerySet[Message], cursor: str | None
+) -> KeysetPage[Message]:
+    """A page of the conversation, the newest unless ``cursor`` names another (core.keyset)."""
+    page = keyset_page(rows, per_page=HISTORY_PER_PAGE, cursor=cursor or LAST)
+    for message in _with_files(page.rows):
+        message.conversation = conversation
+    return page
 
 
-def portal_messages(*, actor: PortalActor, conversation: Conversation) -> list[Message]:
-    """The conversation's messages, oldest first, with their attachments (no office notes)."""
+def portal_messages(
+    *, actor: PortalActor, conversation: Conversation, cursor: str | None = None
+) -> KeysetPage[Message]:
+    """A page of the conversation, oldest first, with each message's ``files``.
+
+    Office notes are never read: not the messages', not their answers'.
+    """
     if conversation.practice_id != actor.practice.pk or actor.patient is None:
         raise NotFound("No such conversation.")
     if conversation.patient_id != actor.patient.pk:
         raise NotFound("No such conversation.")
-    messages = _with_attachments(list(_history(conversation).defer("office_notes")))
-    for message in messages:
-        message.conversation = conversation
-    return messages
+    rows = _history(conversation).defer("office_notes", "answered_by__office_notes")
+    return _history_page(conversation, rows, cursor)
 
 
 def portal_attachment(*, actor: PortalActor, public_id: uuid.UUID) -> Attachment:
@@ -196,14 +194,14 @@ def office_conversation(
         raise NotFound("No such conversation.") from None
 
 
-def office_messages(*, actor: StaffActor, conversation: Conversation) -> list[Message]:
-    """The conversation's whole history, oldest first, with notes, tasks and attachments."""
+def office_messages(
+    *, actor: StaffActor, conversation: Conversation, cursor: str | None = None
+) -> KeysetPage[Message]:
+    """A page of the conversation, oldest first, with notes, tasks, emails and ``files``."""
     if conversation.practice_id != actor.practice.pk:
         raise NotFound("No such conversation.")
-    messages = _with_attachments(list(_history(conversation).select_related("task", "email")))
-    for message in messages:
-        message.conversation = conversation
-    return messages
+    rows = _history(conversation).select_related("task", "email")
+    return _history_page(conversation, rows, cursor)
 
 
 def office_message(*, actor: StaffActor, patient: Patient, public_id: uuid.UUID) -> Message:

@@ -128,7 +128,8 @@ def conversation(request: PortalRequest, conversation_id: uuid.UUID) -> HttpResp
         if isinstance(answer, HttpResponse):
             return answer
         status = answer
-    history = portal_messages(actor=request.portal, conversation=found)
+    page = portal_messages(actor=request.portal, conversation=found, cursor=request.GET.get("page"))
+    history = page.rows
     new = {m.public_id for m in history if not m.from_patient and not hasattr(m, "read")}
     if request.method == "GET":
         # A refused reply (a POST shown again) writes nothing, not even the receipts.
@@ -140,6 +141,7 @@ def conversation(request: PortalRequest, conversation_id: uuid.UUID) -> HttpResp
         "category": category_name(config, found.category),
         "config": config,
         "history": history,
+        "page": page,
         "new": new,
         "form": form,
         "view_url": reverse_with_id_slot("portal:message_attachment_view", slug),

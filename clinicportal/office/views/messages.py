@@ -118,7 +118,8 @@ def conversation(
     """The reply window: the history, and the reply that answers the checked messages."""
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
     found = office_conversation(actor=request.actor, patient=patient, public_id=conversation_id)
-    history = office_messages(actor=request.actor, conversation=found)
+    page = office_messages(actor=request.actor, conversation=found, cursor=request.GET.get("page"))
+    history = page.rows
     chart_files = list(
         patient_selectors.chart_files_for_patient(actor=request.actor, patient=patient)
     )
@@ -143,6 +144,7 @@ def conversation(
         "conversation": found,
         "category": category_name(config, found.category),
         "rows": rows,
+        "page": page,
         # What the chart holds already: a patient's attachment among them is not offered again.
         "chart_blobs": {f.blob_id for f in chart_files},
         "form": form,
