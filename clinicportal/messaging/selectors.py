@@ -244,7 +244,7 @@ class TaskFilter:
 def tasks_page(*, actor: StaffActor, chosen: TaskFilter, cursor: str | None) -> KeysetPage[Task]:
     """One page of the practice's tasks: the same few queries on the first page as the last."""
     tasks = Task.objects.filter(practice=actor.practice).select_related(
-        "patient", "message", "message__conversation", "message__author_account"
+        "patient", "message", "message__conversation"
     )
     if chosen.status == "open":
         tasks = tasks.filter(signed_off_at__isnull=True)
