@@ -149,8 +149,8 @@ def test_logs_describe_the_secure_messages_by_subject_and_file_name(ada_portal, 
     services.attachment_open(actor=actor(alice), attachment=attachment, download=False)
     html = logs_html(ada_portal)
     assert "Ada Lovelace sent a message: “Refill”" in html
-    # The reply; the practice's thanks was read as it was sent, and needs no row of its own.
-    assert html.count("Ada Lovelace read a message in “Refill”") == 1
+    # The reply, by its first words; the practice's thanks was read as it was sent.
+    assert html.count("Ada Lovelace read the message “Here is your prescription.”") == 1
     assert "The office opened your messages: “Refill”" in html
     assert "Ada Lovelace viewed “prescription.pdf”, sent with a message" in html
     assert "Ada Lovelace downloaded “prescription.pdf”, sent with a message" in html

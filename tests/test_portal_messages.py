@@ -326,7 +326,8 @@ def test_opening_a_conversation_reads_the_offices_messages_once(ada_portal, alic
     assert AuditEvent.objects.filter(action=AuditEvent.Action.MESSAGE_READ).count() == 2
     assert "unread" not in ada_portal.get(LIST).content.decode()
     logs = ada_portal.get(f"{PORTAL}logs/").content.decode()
-    assert logs.count("Ada Lovelace read a message in “Refill”") == 2
+    # Each reply by its first words: which message was read, not only that one was.
+    assert logs.count("Ada Lovelace read the message “Sent to your pharmacy.”") == 2
 
 
 def test_the_office_notes_are_on_no_portal_page(ada_portal, alice, patient_a):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -48,6 +49,7 @@ from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.records.services import portal_document_from_patient
 
 KEY_MAX = 64
+READ_LABEL_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -356,12 +358,12 @@ def conversation_read(*, actor: PortalActor, messages: Sequence[Message]) -> lis
             ignore_conflicts=True,
         )
         for message in unread:
-            audit_record(
+            audit_record(  # LOGS names the message by its first words
                 actor=actor,
                 action=AuditEvent.Action.MESSAGE_READ,
                 target=message,
                 patient=message.patient,
-                label=message.conversation.subject,
+                label=Truncator(message.first_line).chars(READ_LABEL_MAX),
             )
     return unread
 

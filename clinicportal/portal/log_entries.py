@@ -69,7 +69,7 @@ def _what_of_messages(event: AuditEvent, who: str) -> str | None:
         return _("%(who)s sent a message") % {"who": who}
     if event.action == Action.MESSAGE_READ:
         if label:
-            return _("%(who)s read a message in “%(subject)s”") % {"who": who, "subject": label}
+            return _("%(who)s read the message “%(line)s”") % {"who": who, "line": label}
         return _("%(who)s read a message") % {"who": who}
     if event.action == Action.MESSAGES_OFFICE_VIEWED:
         if label:

@@ -255,7 +255,7 @@ def test_the_whole_loop_of_a_message_with_a_file_a_note_and_an_email(
     log = page.get_by_role("table")
     # The answer read now (the practice's acknowledgement was read as it was sent).
     expect(
-        log.get_by_role("row", name=f"Ada Lovelace read a message in “{SUBJECT}”")
+        log.get_by_role("row", name=f"Ada Lovelace read the message “{REPLY[:79]}…”")
     ).to_have_count(1)
     sent_row = log.get_by_role("row", name=f"Ada Lovelace sent a message: “{SUBJECT}”")
     expect(sent_row).to_have_count(1)
