@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -188,6 +189,20 @@ def _unopenable(name: str, file_type: FileType, problem: Problem) -> ValidationE
             "Please save or scan it again and upload the new copy."
         ) % {"name": name, "what": _(file_type.noun)}
     return ValidationError(message, code="damaged")
+
+
+def uploads_validate(uploads: Sequence[HashedUpload]) -> list[tuple[HashedUpload, CheckedUpload]]:
+    """Check each upload (``upload_validate``); refuse them all, saying why for each, if any is."""
+    accepted: list[tuple[HashedUpload, CheckedUpload]] = []
+    errors: list[ValidationError] = []
+    for upload in uploads:
+        try:
+            accepted.append((upload, upload_validate(upload)))
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise ValidationError(errors)
+    return accepted
 
 
 def blob_put_upload(*, practice: Practice, upload: HashedUpload, file_type: FileType) -> Blob:

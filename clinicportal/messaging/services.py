@@ -25,7 +25,7 @@ from clinicportal.content.services import (
     CheckedUpload,
     blob_put_upload,
     blob_servable_path,
-    upload_validate,
+    uploads_validate,
 )
 from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.access import NotFound, require_admin, require_reachable
@@ -108,16 +108,10 @@ def _checked_uploads(uploads: Sequence[HashedUpload]) -> list[tuple[HashedUpload
             },
             code="too_many",
         )
-    accepted: list[tuple[HashedUpload, CheckedUpload]] = []
-    errors: list[ValidationError] = []
-    for upload in uploads:
-        try:
-            accepted.append((upload, upload_validate(upload)))
-        except ValidationError as exc:
-            errors.append(exc)
-    if errors:
-        raise ValidationError({"attachments": errors})
-    return accepted
+    try:
+        return uploads_validate(uploads)
+    except ValidationError as exc:
+        raise ValidationError({"attachments": exc.error_list}) from None
 
 
 def _clean_key(key: str) -> str:

@@ -14,12 +14,11 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.content.models import Blob
 from clinicportal.content.services import (
-    CheckedUpload,
     blob_put_bytes,
     blob_put_upload,
     blob_servable_path,
     display_filename,
-    upload_validate,
+    uploads_validate,
 )
 from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.access import require_reachable
@@ -120,15 +119,7 @@ def chart_files_upload(
     require_reachable(actor, patient)
     if not uploads:
         raise ValidationError(_("Please choose at least one file."), code="required")
-    accepted: list[tuple[HashedUpload, CheckedUpload]] = []
-    errors: list[ValidationError] = []
-    for upload in uploads:
-        try:
-            accepted.append((upload, upload_validate(upload)))
-        except ValidationError as exc:
-            errors.append(exc)
-    if errors:
-        raise ValidationError(errors)
+    accepted = uploads_validate(uploads)
     created = []
     with transaction.atomic():
         for upload, checked in accepted:
