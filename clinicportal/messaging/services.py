@@ -114,6 +114,15 @@ def _checked_uploads(uploads: Sequence[HashedUpload]) -> list[tuple[HashedUpload
         raise ValidationError({"attachments": exc.error_list}) from None
 
 
+def _gather(errors: dict[str, str], clean: Callable[[str], str], text: str) -> str:
+    """Return ``clean(text)``; or note why it is refused in ``errors``, to say all at once."""
+    try:
+        return clean(text)
+    except ValidationError as exc:
+        errors.update({field: said[0] for field, said in exc.message_dict.items()})
+        return text
+
+
 def _clean_key(key: str) -> str:
     return key.strip()[:KEY_MAX]
 
@@ -264,14 +273,8 @@ def conversation_start(
     errors: dict[str, str] = {}
     if category not in dict(categories_offered(config)):
         errors["category"] = _("Please choose what your message is about.")
-    try:
-        subject = _clean_subject(subject)
-    except ValidationError as exc:
-        errors.update({k: v[0] for k, v in exc.message_dict.items()})
-    try:
-        _clean_body(draft.body)
-    except ValidationError as exc:
-        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    subject = _gather(errors, _clean_subject, subject)
+    _gather(errors, _clean_body, draft.body)
     if errors:
         raise ValidationError(errors)
 
@@ -394,10 +397,7 @@ def office_send(
     if conversation is None:
         if category not in Category.values:
             errors["category"] = _("Please choose what the message is about.")
-        try:
-            subject = _clean_subject(subject)
-        except ValidationError as exc:
-            errors.update({k: v[0] for k, v in exc.message_dict.items()})
+        subject = _gather(errors, _clean_subject, subject)
     else:
         require_reachable(actor, conversation)
         if conversation.patient_id != patient.pk:
@@ -410,10 +410,7 @@ def office_send(
         require_reachable(actor, chart_file)
         if chart_file.patient_id != patient.pk:
             raise NotFound("Not this patient's chart file.")
-    try:
-        body = _clean_body(draft.body)
-    except ValidationError as exc:
-        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    body = _gather(errors, _clean_body, draft.body)
     notes = office_notes.replace("\r\n", "\n").strip()
     if len(notes) > BODY_MAX:
         errors["office_notes"] = _("Please keep the notes under %(max)d characters.") % {
