@@ -149,6 +149,8 @@ def test_a_file_the_patient_sent_is_on_records_but_not_new_to_them(
     # The patient's side sent it: only what the office shared is new to them.
     assert response.context["opened"] == {rows["Readings"].public_id}
     assert response.content.decode().count('<span class="badge new">New</span>') == 1
+    # And it says where it came from.
+    assert response.content.decode().count('<span class="badge">Sent with a message</span>') == 1
 
 
 def test_the_progress_bar_gets_the_conversations_address(ada_portal):
