@@ -1,4 +1,4 @@
-"""Send secure messages, open them, and sign off the office's tasks.
+"""Send secure messages: from the patient's side and from the office.
 
 A message, its attachments, its task and its email are written in one transaction: all of
 them, or (on any refusal or fault) none. Each form that sends carries a one-time key; a second
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -24,11 +23,10 @@ from clinicportal.audit.services import audit_record
 from clinicportal.content.services import (
     CheckedUpload,
     blob_put_upload,
-    blob_servable_path,
     uploads_validate,
 )
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.access import NotFound, require_admin, require_reachable
+from clinicportal.core.access import NotFound, require_reachable
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.core.http import absolute_url
 from clinicportal.messaging.models import (
@@ -49,7 +47,6 @@ from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.records.services import portal_document_from_patient
 
 KEY_MAX = 64
-READ_LABEL_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -330,49 +327,6 @@ def conversation_reply(
     )
 
 
-def conversation_read(*, actor: PortalActor, messages: Sequence[Message]) -> list[Message]:
-    """Record the patient's side opening these messages; return those it had not read before.
-
-    Only messages from the office (and the practice's acknowledgement) are marked; each once,
-    however many times the page is opened, and each in LOGS.
-    """
-    unread = [m for m in messages if not m.from_patient and _is_unread(m)]
-    if not unread:
-        return []
-    for message in unread:
-        require_reachable(actor, message)
-    with transaction.atomic():
-        MessageRead.objects.bulk_create(
-            [
-                MessageRead(
-                    practice=actor.practice,
-                    patient=message.patient,
-                    message=message,
-                    account=actor.account,
-                )
-                for message in unread
-            ],
-            ignore_conflicts=True,
-        )
-        for message in unread:
-            audit_record(  # LOGS names the message by its first words
-                actor=actor,
-                action=AuditEvent.Action.MESSAGE_READ,
-                target=message,
-                patient=message.patient,
-                label=Truncator(message.first_line).chars(READ_LABEL_MAX),
-            )
-    return unread
-
-
-def _is_unread(message: Message) -> bool:
-    try:
-        message.read  # noqa: B018 (select_related gave it, or it raises)
-    except MessageRead.DoesNotExist:
-        return True
-    return False
-
-
 def office_send(
     *,
     actor: StaffActor,
@@ -474,99 +428,3 @@ def office_send(
         return message
 
     return _once(actor, patient, _clean_key(draft.key), write)
-
-
-def conversation_office_view(*, actor: StaffActor, conversation: Conversation) -> None:
-    """Record a staff member opening a patient's messages (they are the patient's data)."""
-    require_reachable(actor, conversation)
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.MESSAGES_OFFICE_VIEWED,
-            target=conversation,
-            patient=conversation.patient,
-        )
-
-
-def attachment_open(
-    *, actor: PortalActor | StaffActor, attachment: Attachment, download: bool
-) -> str:
-    """Record the attachment being opened; return its stored file's path.
-
-    Raises FileNotFoundError when the stored content is missing or damaged.
-    """
-    require_reachable(actor, attachment)
-    path = blob_servable_path(attachment.blob)
-    if isinstance(actor, StaffActor):
-        action = AuditEvent.Action.MESSAGE_ATTACHMENT_OFFICE_OPENED
-    elif download:
-        action = AuditEvent.Action.MESSAGE_ATTACHMENT_DOWNLOADED
-    else:
-        action = AuditEvent.Action.MESSAGE_ATTACHMENT_VIEWED
-    with transaction.atomic():
-        audit_record(actor=actor, action=action, target=attachment, patient=attachment.patient)
-    return path
-
-
-class TaskUnchanged(Exception):
-    """The task was already signed off (or already open): someone else got there first."""
-
-
-def task_sign_off(*, actor: StaffActor, task: Task) -> None:
-    """Sign the task off as the signed-in staff member, now."""
-    require_reachable(actor, task)
-    now = timezone.now()
-    with transaction.atomic():
-        changed = Task.objects.filter(pk=task.pk, signed_off_at__isnull=True).update(
-            signed_off_at=now, signed_off_by=actor.user, signed_off_by_name=actor.name
-        )
-        if not changed:
-            raise TaskUnchanged
-        audit_record(
-            actor=actor, action=AuditEvent.Action.TASK_SIGNED_OFF, target=task, patient=task.patient
-        )
-    task.signed_off_at, task.signed_off_by, task.signed_off_by_name = now, actor.user, actor.name
-
-
-def task_reopen(*, actor: StaffActor, task: Task) -> None:
-    """Open a signed-off task again."""
-    require_reachable(actor, task)
-    with transaction.atomic():
-        changed = Task.objects.filter(pk=task.pk, signed_off_at__isnull=False).update(
-            signed_off_at=None, signed_off_by=None, signed_off_by_name=""
-        )
-        if not changed:
-            raise TaskUnchanged
-        audit_record(
-            actor=actor, action=AuditEvent.Action.TASK_REOPENED, target=task, patient=task.patient
-        )
-    task.signed_off_at, task.signed_off_by, task.signed_off_by_name = None, None, ""
-
-
-def messaging_settings_save(
-    *, actor: StaffActor, response_time: str, names: dict[str, str], off: Sequence[str]
-) -> MessagingSettings:
-    """Save the practice's response time and its names for the categories (admins only)."""
-    require_admin(actor)
-    response_time = " ".join(response_time.split())
-    errors: dict[str, str] = {}
-    if not response_time:
-        errors["response_time"] = _("Please say how soon patients can expect a reply.")
-    if set(off) >= set(Category.values):
-        errors["categories_off"] = _("Please leave at least one category on.")
-    if errors:
-        raise ValidationError(errors)
-    config = messaging_settings_for(actor.practice)
-    config.response_time = response_time[:100]
-    config.category_names = {
-        key: " ".join(name.split())[:60]
-        for key, name in names.items()
-        if key in Category.values and " ".join(name.split())
-    }
-    config.categories_off = [key for key in Category.values if key in off]
-    with transaction.atomic():
-        config.save()
-        audit_record(
-            actor=actor, action=AuditEvent.Action.MESSAGING_SETTINGS_CHANGED, target=config
-        )
-    return config
