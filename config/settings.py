@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "clinicportal.office",
     "clinicportal.records",
     "clinicportal.messaging",
+    "clinicportal.billing",
     "clinicportal.notifications",
     "clinicportal.portal",
     # The demo practice and its commands (demo_load, demo_smtp ...): never in production,

@@ -131,6 +131,15 @@ class AuditEvent(models.Model):
             "portal_document.saved_to_chart",
             _("File from the portal saved to the chart"),
         )
+        INVOICE_CREATED = "invoice.created", _("Invoice created")
+        INVOICE_UPDATED = "invoice.updated", _("Invoice changed")
+        INVOICE_FINALIZED = "invoice.finalized", _("Invoice finalized")
+        INVOICE_VOIDED = "invoice.voided", _("Invoice voided")
+        INVOICE_ADJUSTED = "invoice.adjusted", _("Invoice adjusted")
+        INVOICE_VIEWED = "invoice.viewed", _("Invoice opened by staff")
+        INVOICE_PRINTED = "invoice.printed", _("Invoice printed")
+        PAYMENT_RECORDED = "payment.recorded", _("Payment recorded")
+        INVOICE_SETTINGS_CHANGED = "invoice_settings.changed", _("Invoice settings changed")
         PORTAL_SESSION_ENDED = "portal.session_ended", _("Signed out another device")
         PORTAL_OTHER_SESSIONS_ENDED = (
             "portal.other_sessions_ended",

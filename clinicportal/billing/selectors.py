@@ -1,0 +1,134 @@
+"""Reads of invoices and payments: by the office, scoped to its practice."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from clinicportal.billing.models import (
+    DEFAULT_PORTAL_INFO,
+    Adjustment,
+    Invoice,
+    InvoiceLine,
+    InvoiceSettings,
+    Payment,
+)
+from clinicportal.core.access import NotFound
+from clinicportal.core.context import StaffActor
+from clinicportal.patients.models import Patient
+from clinicportal.practices.models import Practice
+
+
+def invoice_settings_for(practice: Practice) -> InvoiceSettings:
+    """The practice's invoice settings, or the defaults (unsaved) when it has chosen none."""
+    found = InvoiceSettings.objects.filter(practice=practice).first()
+    if found is None:
+        found = InvoiceSettings(practice=practice, portal_info=str(DEFAULT_PORTAL_INFO))
+    return found
+
+
+def _sum(rows: QuerySet[Any], expression: Combinable | str) -> Coalesce:
+    return Coalesce(
+        Subquery(
+            rows.order_by()
+            .values("invoice_id")
+            .annotate(total=Sum(expression))
+            .values("total")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def with_totals(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Annotate each invoice with charges, adjustments, payments and balance, in cents.
+
+    One subquery each, so a page of invoices costs one query whatever their lines.
+    """
+    return invoices.annotate(
+        charges_cents=_sum(
+            InvoiceLine.objects.filter(invoice=OuterRef("pk")),
+            F("quantity") * F("unit_price_cents"),
+        ),
+        adjustments_cents=_sum(Adjustment.objects.filter(invoice=OuterRef("pk")), "amount_cents"),
+        payments_cents=_sum(
+            Payment.objects.filter(invoice=OuterRef("pk")),
+            F("amount_cents") - F("refunded_cents"),
+        ),
+    ).annotate(
+        balance_cents=F("charges_cents") - F("adjustments_cents") - F("payments_cents"),
+    )
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What an invoice comes to, in cents (read from ``with_totals``' annotations)."""
+
+    charges: int
+    adjustments: int
+    payments: int
+    balance: int
+
+
+def totals(invoice: Invoice) -> Totals:
+    values = vars(invoice)  # the annotations are attributes the model does not declare
+    return Totals(
+        charges=values["charges_cents"],
+        adjustments=values["adjustments_cents"],
+        payments=values["payments_cents"],
+        balance=values["balance_cents"],
+    )
+
+
+def invoices_for_patient(*, actor: StaffActor, patient: Patient) -> QuerySet[Invoice]:
+    """The patient's invoices, newest first, with their totals."""
+    return with_totals(Invoice.objects.filter(practice=actor.practice, patient=patient))
+
+
+def invoices_for_practice(*, actor: StaffActor) -> QuerySet[Invoice]:
+    """The practice's invoices, newest first, with their patients and totals (Billing)."""
+    return with_totals(Invoice.objects.filter(practice=actor.practice).select_related("patient"))
+
+
+def invoice_get(*, actor: StaffActor, patient: Patient, public_id: uuid.UUID) -> Invoice:
+    try:
+        return invoices_for_patient(actor=actor, patient=patient).get(public_id=public_id)
+    except Invoice.DoesNotExist:
+        raise NotFound("No such invoice.") from None
+
+
+@dataclass(frozen=True)
+class InvoiceDetail:
+    """An invoice with what it lists: its lines, adjustments and payments."""
+
+    invoice: Invoice
+    lines: list[InvoiceLine]
+    adjustments: list[Adjustment]
+    payments: list[Payment]
+
+
+def invoice_detail(*, actor: StaffActor, invoice: Invoice) -> InvoiceDetail:
+    if invoice.practice_id != actor.practice.pk:
+        raise NotFound("No such invoice.")
+    return InvoiceDetail(
+        invoice=invoice,
+        lines=list(InvoiceLine.objects.filter(invoice=invoice)),
+        adjustments=list(Adjustment.objects.filter(invoice=invoice)),
+        payments=list(Payment.objects.filter(invoice=invoice).select_related("recorded_by")),
+    )
+
+
+def payments_on(*, actor: StaffActor, day: datetime.date) -> QuerySet[Payment]:
+    """The payments received on ``day`` (in the practice's time zone), in the order received."""
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    end = start + datetime.timedelta(days=1)
+    return Payment.objects.filter(
+        practice=actor.practice, received_at__gte=start, received_at__lt=end
+    ).select_related("patient", "invoice")
