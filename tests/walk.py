@@ -35,6 +35,13 @@ from clinicportal.accounts.services.links import _link_create, portal_access_ema
 from clinicportal.accounts.services.portal_access import portal_access_issue
 from clinicportal.accounts.services.sessions import office_session_start, portal_session_start
 from clinicportal.audit.models import AuditEvent
+from clinicportal.billing.models import Invoice
+from clinicportal.billing.services import (
+    LineDraft,
+    invoice_create,
+    invoice_finalize,
+    payment_record,
+)
 from clinicportal.core.context import PortalActor
 from clinicportal.messaging.models import Attachment, Conversation, Message, MessageRead, Task
 from clinicportal.messaging.services import Draft, conversation_start, office_send
@@ -105,6 +112,7 @@ OBJECTS: dict[str, str] = {
     "office:conversation_id": "conversation",
     "office:message_id": "message",
     "office:attachment_id": "attachment",
+    "office:invoice_id": "invoice",
     "portal:conversation_id": "conversation",
     "portal:attachment_id": "attachment",
     "portal:document_id": "portal_document",
@@ -152,6 +160,7 @@ class Owned:
     message: Message  # the patient's message in it (with its task)
     attachment: Attachment  # a chart file the office sent in its reply
     task: Task  # the web-message task of ``message``
+    invoice: Invoice  # a finalized invoice of the patient, with a payment
 
     def value(self, kind: str) -> str:
         if kind == "token":
@@ -233,6 +242,15 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         chart_files=[chart_file],
         send_email=False,
     )
+    invoice = invoice_create(
+        actor=actor(admin),
+        patient=patient,
+        invoice_date=datetime.date(2026, 11, 20),
+        provider="Dr. Chen",
+        lines=[LineDraft(description="Eye exam", unit_price_cents=15_000, service_code="92004")],
+    )
+    invoice_finalize(actor=actor(admin), invoice=invoice)
+    payment_record(actor=actor(admin), invoice=invoice, method="cash", amount_cents=2_000)
     return Owned(
         practice=patient.practice,
         patient=patient,
@@ -253,6 +271,7 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         message=asked,
         attachment=reply.attachments.get(),
         task=Task.objects.get(message=asked),
+        invoice=invoice,
     )
 
 
