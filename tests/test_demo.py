@@ -234,3 +234,19 @@ def test_demo_load_never_touches_a_user_it_did_not_make(db):
 
     assert not TwoFactorDevice.objects.filter(user=owner).exists()
     assert list(Practice.objects.values_list("slug", flat=True)) == ["real-clinic"]
+
+
+def test_the_demo_practice_has_invoices_in_every_state(db):
+    from clinicportal.billing.models import Invoice
+    from clinicportal.billing.selectors import totals, with_totals
+
+    call_command("demo_load", stdout=io.StringIO())
+    call_command("demo_load", stdout=io.StringIO())  # a second run adds none
+    invoices = list(with_totals(Invoice.objects.filter(practice__slug="clearview")))
+    assert len(invoices) == 4
+    by_state = {(i.status, totals(i).balance == 0) for i in invoices}
+    assert ("finalized", True) in by_state  # paid
+    assert ("finalized", False) in by_state  # a balance to pay
+    assert ("draft", False) in by_state
+    partly = [i for i in invoices if totals(i).payments and totals(i).balance]
+    assert partly and totals(partly[0]).adjustments == 1_500

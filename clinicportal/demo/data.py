@@ -24,6 +24,7 @@ from clinicportal.accounts.services.portal_access import (
 )
 from clinicportal.content.services import blob_put_bytes
 from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.demo.billing import demo_invoices
 from clinicportal.demo.messages import demo_messages
 from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.models import ChartFile, Patient
@@ -196,6 +197,7 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
         patient_username=DEMO_PORTAL_LOGINS[0].username,
         guardian_username=DEMO_PORTAL_LOGINS[1].username,
     )
+    demo_invoices(admin=actor, staff=StaffActor(user=front_desk.user, staff=front_desk))
     ApiKey.objects.get_or_create(
         practice=practice,
         prefix=DEMO_API_KEY_PREFIX,
