@@ -5,6 +5,7 @@ from django.urls import path
 from clinicportal.office.views import (
     admin,
     chart_files,
+    invoices,
     messages,
     outbox,
     password,
@@ -189,7 +190,7 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/", tasks.task_detail, name="task"),
     path("tasks/<uuid:task_id>/sign-off/", tasks.task_sign_off, name="task_sign_off"),
     path("tasks/<uuid:task_id>/reopen/", tasks.task_reopen, name="task_reopen"),
-    path("billing/", patients.billing, name="billing"),
+    path("billing/", invoices.billing, name="billing"),
     path("settings/", admin.settings_index, name="settings"),
     path("settings/website/", admin.settings_website, name="settings_website"),
 ]

@@ -1,4 +1,4 @@
-"""Patients: search, add, edit and the chart page; the Billing section."""
+"""Patients: search, add, edit and the chart page."""
 
 from __future__ import annotations
 
@@ -132,8 +132,3 @@ def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
         "chart_blobs": {f.blob_id for f in chart_files},
     }
     return render(request, "office/patient_detail.html", context)
-
-
-@staff_required
-def billing(request: StaffRequest) -> HttpResponse:
-    return render(request, "office/billing.html")
