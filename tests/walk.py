@@ -300,6 +300,7 @@ VIEWING = {
     AuditEvent.Action.MESSAGE_ATTACHMENT_VIEWED,
     AuditEvent.Action.MESSAGE_ATTACHMENT_DOWNLOADED,
     AuditEvent.Action.MESSAGE_ATTACHMENT_OFFICE_OPENED,
+    AuditEvent.Action.INVOICE_VIEWED,
 }
 # Receipts of a viewing, added by the GET that viewed (a message read by the patient's side).
 VIEWING_RECEIPTS: set[type[Model]] = {MessageRead}

@@ -121,7 +121,9 @@ def invoice_detail(*, actor: StaffActor, invoice: Invoice) -> InvoiceDetail:
         invoice=invoice,
         lines=list(InvoiceLine.objects.filter(invoice=invoice)),
         adjustments=list(Adjustment.objects.filter(invoice=invoice)),
-        payments=list(Payment.objects.filter(invoice=invoice).select_related("recorded_by")),
+        payments=list(
+            Payment.objects.filter(invoice=invoice).select_related("recorded_by__staff_member")
+        ),
     )
 
 

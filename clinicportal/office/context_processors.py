@@ -20,6 +20,8 @@ _SECTIONS = (
     ("message", "patients"),  # message_new, message_log, message_attachment_*
     ("task", "tasks"),
     ("billing", "billing"),
+    ("invoice", "billing"),  # invoice, invoice_new, invoice_edit, invoice_payment, …
+    ("payments", "billing"),  # payments_day
     ("outbox", "outbox"),
     ("settings", "admin"),
     ("account", "account"),

@@ -191,6 +191,38 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/sign-off/", tasks.task_sign_off, name="task_sign_off"),
     path("tasks/<uuid:task_id>/reopen/", tasks.task_reopen, name="task_reopen"),
     path("billing/", invoices.billing, name="billing"),
+    path("billing/payments/", invoices.payments_day, name="payments_day"),
+    path("patients/<uuid:patient_id>/invoices/new/", invoices.invoice_new, name="invoice_new"),
+    path(
+        "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/",
+        invoices.invoice,
+        name="invoice",
+    ),
+    path(
+        "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/edit/",
+        invoices.invoice_edit,
+        name="invoice_edit",
+    ),
+    path(
+        "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/finalize/",
+        invoices.invoice_finalize,
+        name="invoice_finalize",
+    ),
+    path(
+        "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/void/",
+        invoices.invoice_void,
+        name="invoice_void",
+    ),
+    path(
+        "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/adjust/",
+        invoices.invoice_adjust,
+        name="invoice_adjust",
+    ),
+    path(
+        "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/payments/new/",
+        invoices.invoice_payment,
+        name="invoice_payment",
+    ),
     path("settings/", admin.settings_index, name="settings"),
     path("settings/website/", admin.settings_website, name="settings_website"),
 ]

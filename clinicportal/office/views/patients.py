@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from clinicportal.accounts.selectors import (
     portal_access_for_patient,
 )
+from clinicportal.billing.selectors import invoices_for_patient
 from clinicportal.core.pagination import CappedPaginator
 from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.messaging.selectors import failed_message_emails, office_conversations
@@ -42,6 +43,7 @@ from clinicportal.records.selectors import (
 
 PATIENTS_PER_PAGE = 25
 LATEST_CONVERSATIONS = 5  # on the patient's page; the rest under "All messages"
+LATEST_INVOICES = 10  # on the patient's page; the rest under Billing
 
 
 @staff_required
@@ -128,6 +130,11 @@ def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
         "access": access,
         "documents": documents,
         "conversations": conversations,
+        "invoices": list(
+            invoices_for_patient(actor=request.actor, patient=patient)[:LATEST_INVOICES]
+        ),
+        "latest_invoices": LATEST_INVOICES,
+        "invoice_url": reverse_with_id_slot("office:invoice", patient.public_id),
         # A file the patient sent that the chart holds already is not offered again.
         "chart_blobs": {f.blob_id for f in chart_files},
     }
