@@ -12,6 +12,7 @@ from clinicportal.office.views import (
     patients,
     portal_access,
     portal_documents,
+    settings_invoices,
     settings_messages,
     sign_in,
     staff,
@@ -172,6 +173,7 @@ urlpatterns = [
     ),
     path("settings/email/", admin.settings_email, name="settings_email"),
     path("settings/messages/", settings_messages.settings_messages, name="settings_messages"),
+    path("settings/invoices/", settings_invoices.settings_invoices, name="settings_invoices"),
     path("settings/api-keys/", admin.settings_api_keys, name="settings_api_keys"),
     path(
         "settings/api-keys/<uuid:key_id>/revoke/",
