@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -242,14 +242,18 @@ def authorized_user_remove(
 @require_POST
 @staff_required
 def portal_access_email(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
-    """Email Portal Access: portal address, username and a set-password link; no password."""
+    """Email Portal Access: portal address, username and a set-password link; no password.
+
+    Answers on the Online Portal, or on the office page named by ``?next=`` (an invoice's print
+    page has the button too).
+    """
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    back = _next_within_office(request) or _online_portal_url(patient)
 
     def send() -> Sent:
         links_services.portal_access_email(actor=request.actor, patient=patient)
-        url = _online_portal_url(patient)
         return Sent(
-            url,
+            back,
             _("Portal access is on its way to %(email)s. See Outbox.") % {"email": patient.email},
         )
 
@@ -257,4 +261,4 @@ def portal_access_email(request: StaffRequest, patient_id: uuid.UUID) -> HttpRes
         return submit_once(request, actor=request.actor, write=send)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return _to_online_portal(patient)
+    return redirect(back)
