@@ -301,6 +301,7 @@ VIEWING = {
     AuditEvent.Action.MESSAGE_ATTACHMENT_DOWNLOADED,
     AuditEvent.Action.MESSAGE_ATTACHMENT_OFFICE_OPENED,
     AuditEvent.Action.INVOICE_VIEWED,
+    AuditEvent.Action.INVOICE_PRINTED,
 }
 # Receipts of a viewing, added by the GET that viewed (a message read by the patient's side).
 VIEWING_RECEIPTS: set[type[Model]] = {MessageRead}

@@ -24,7 +24,7 @@ from clinicportal.core.context import StaffActor
 from clinicportal.core.devices import describe_device
 from clinicportal.core.session_state import ABSOLUTE_LIFETIME
 from clinicportal.patients.models import Patient
-from clinicportal.practices.models import StaffMember
+from clinicportal.practices.models import Practice, StaffMember
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,21 @@ def portal_access_for_patient(*, actor: StaffActor, patient: Patient) -> PortalA
     )
     own = next((g for g in grants if g.kind == PortalGrant.Kind.PATIENT), None)
     return PortalAccess(own, [g for g in grants if g.kind == PortalGrant.Kind.AUTHORIZED])
+
+
+def patient_portal_username(*, practice: Practice, patient: Patient) -> str | None:
+    """The username of the patient's own portal account, or None when they have no access."""
+    grant = (
+        PortalGrant.objects.filter(
+            practice=practice,
+            patient=patient,
+            kind=PortalGrant.Kind.PATIENT,
+            account__is_active=True,
+        )
+        .select_related("account")
+        .first()
+    )
+    return grant.account.username if grant else None
 
 
 def authorized_grant_get(

@@ -302,6 +302,18 @@ def invoice_view(*, actor: StaffActor, invoice: Invoice) -> None:
         )
 
 
+def invoice_print_record(*, actor: StaffActor, invoice: Invoice) -> None:
+    """Record a staff member printing an invoice (downloading its PDF)."""
+    require_reachable(actor, invoice)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.INVOICE_PRINTED,
+            target=invoice,
+            patient=invoice.patient,
+        )
+
+
 def invoice_settings_save(
     *, actor: StaffActor, portal_info: str, include_portal_info: bool
 ) -> InvoiceSettings:

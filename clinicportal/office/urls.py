@@ -5,6 +5,7 @@ from django.urls import path
 from clinicportal.office.views import (
     admin,
     chart_files,
+    invoice_print,
     invoices,
     messages,
     outbox,
@@ -56,6 +57,16 @@ urlpatterns = [
         "patients/<uuid:patient_id>/files/<uuid:file_id>/download",
         partial(chart_files.chart_file_content, download=True),
         name="chart_file_download",
+    ),
+    path(
+        "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/print/",
+        invoice_print.invoice_print,
+        name="invoice_print",
+    ),
+    path(
+        "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/invoice.pdf",
+        invoice_print.invoice_pdf,
+        name="invoice_pdf",
     ),
     path(
         "patients/<uuid:patient_id>/portal/access/",
