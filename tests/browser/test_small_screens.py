@@ -176,3 +176,60 @@ def test_the_outbox_says_the_worker_stopped_and_sends_a_failed_email_again_by_ke
     expect(page.get_by_text("The email is queued to be sent again.")).to_be_visible()
     axe.check(page)
     assert OutboxEmail.objects.get(to="failed@example.com").status == "queued"
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_invoice_print_and_admin_invoices_fit_a_phone(page, axe, alice, patient_a, issue_access):
+    import datetime
+
+    from clinicportal.billing.services import LineDraft, invoice_create, invoice_finalize
+    from tests.conftest import actor
+
+    issue_access(patient_a)
+    invoice = invoice_create(
+        actor=actor(alice),
+        patient=patient_a,
+        invoice_date=datetime.date(2026, 11, 20),
+        provider="Dr. Chen",
+        lines=[
+            LineDraft(
+                description="Comprehensive eye exam, new patient, with dilation",
+                unit_price_cents=15_000,
+                service_code="92004",
+                diagnosis_codes="H40.11; H52.4",
+            ),
+            LineDraft(description="Artificial tears", unit_price_cents=1_250, quantity=2),
+        ],
+    )
+    invoice_finalize(actor=actor(alice), invoice=invoice)
+    enrol_authenticator(alice)
+    sign_in(page, axe, "alice")
+    page.get_by_role("link", name="Admin").click()
+    axe.check(page)
+    page.get_by_role("link", name="Invoices", exact=True).click()
+    expect(page.get_by_role("heading", name="Invoices")).to_be_visible()
+    axe.check(page)
+    fits(page)
+    page.get_by_label("Include information on how to access the portal").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The invoice settings were saved.")).to_be_visible()
+    axe.check(page)
+    fits(page)
+
+    page.goto(f"/office/patients/{patient_a.public_id}/invoices/{invoice.public_id}/print/")
+    axe.check(page)
+    fits(page)
+    expect(page.get_by_role("checkbox", name="Portal Info")).to_be_checked()
+    expect(page.get_by_role("heading", name="Your patient portal")).to_be_visible()
+    page.get_by_role("radio", name="Row View").check()
+    page.get_by_role("checkbox", name="Hide Diag").check()
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="Line 2")).to_be_visible()
+    expect(page.get_by_text("H40.11")).to_have_count(0)
+    axe.check(page)
+    fits(page)
+    page.get_by_role("button", name="Email Portal Access").click()
+    expect(page.get_by_text("Portal access is on its way to ada@example.com.")).to_be_visible()
+    expect(page.get_by_role("radio", name="Row View")).to_be_checked()
+    axe.check(page)
+    fits(page)
