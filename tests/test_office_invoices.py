@@ -381,3 +381,24 @@ def test_the_invoice_pages_are_under_billing_in_the_navigation(bob, bob_client, 
         url("invoice_payment", invoice),
     ):
         assert bob_client.get(target).context["nav"] == "billing", target
+
+
+def test_the_invoice_offers_print_options_and_email_portal_access(
+    bob, bob_client, patient_a, issue_access, email_settings
+):
+    invoice = make(bob, patient_a, finalized=True)
+    page = bob_client.get(url("invoice", invoice)).content.decode()
+    assert url("invoice_print", invoice) in page
+    assert "Email Portal Access" not in page  # no portal access yet: nothing to email
+    issue_access(patient_a, "ada")
+    page = bob_client.get(url("invoice", invoice)).content.decode()
+    assert "Email Portal Access</button>" in page
+    sent = bob_client.post(
+        reverse("office:portal_access_email", args=[patient_a.public_id])
+        + "?next="
+        + url("invoice", invoice)
+    )
+    assert sent.status_code == 302 and sent["Location"] == url("invoice", invoice)
+    from clinicportal.notifications.models import OutboxEmail
+
+    assert OutboxEmail.objects.filter(kind="portal_access", to=patient_a.email).count() == 1

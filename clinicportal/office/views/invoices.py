@@ -16,11 +16,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinicportal.accounts.selectors import patient_portal_username
 from clinicportal.billing import services
 from clinicportal.billing.models import Invoice, Payment
 from clinicportal.billing.selectors import (
@@ -95,14 +96,6 @@ def _patient_and_invoice(
 
 def _url(invoice: Invoice) -> str:
     return reverse("office:invoice", args=[invoice.patient.public_id, invoice.public_id])
-
-
-def _print_url(invoice: Invoice) -> str:
-    """View/Print Options, once that page exists."""
-    try:
-        return reverse("office:invoice_print", args=[invoice.patient.public_id, invoice.public_id])
-    except NoReverseMatch:
-        return ""
 
 
 def _not_now(request: StaffRequest, invoice: Invoice, why: str) -> HttpResponse:
@@ -237,7 +230,8 @@ def invoice(request: StaffRequest, patient_id: uuid.UUID, invoice_id: uuid.UUID)
         "invoice": found,
         "detail": detail,
         "totals": totals(found),
-        "print_url": _print_url(found),
+        "has_access": patient_portal_username(practice=request.actor.practice, patient=patient)
+        is not None,
     }
     return render(request, "office/invoice.html", context)
 
