@@ -93,8 +93,26 @@ def invoices_for_patient(*, actor: StaffActor, patient: Patient) -> QuerySet[Inv
 
 
 def invoices_for_practice(*, actor: StaffActor) -> QuerySet[Invoice]:
-    """The practice's invoices, newest first, with their patients and totals (Billing)."""
-    return with_totals(Invoice.objects.filter(practice=actor.practice).select_related("patient"))
+    """The practice's invoices, newest first, with their patients (Billing); no totals.
+
+    Give a page of them its totals with ``totals_added``: totals annotated on the whole list
+    are worked out for every invoice before the page, as the page's count needs every row.
+    """
+    return Invoice.objects.filter(practice=actor.practice).select_related("patient")
+
+
+def totals_added(*, actor: StaffActor, invoices: list[Invoice]) -> list[Invoice]:
+    """Give each of these invoices (a page) its totals, as ``with_totals`` would, in one query."""
+    found = {
+        row.pk: vars(row)
+        for row in with_totals(
+            Invoice.objects.filter(practice=actor.practice, pk__in=[i.pk for i in invoices])
+        )
+    }
+    names = ("charges_cents", "adjustments_cents", "payments_cents", "balance_cents")
+    for invoice in invoices:
+        vars(invoice).update({name: found[invoice.pk][name] for name in names})
+    return invoices
 
 
 def invoice_get(*, actor: StaffActor, patient: Patient, public_id: uuid.UUID) -> Invoice:

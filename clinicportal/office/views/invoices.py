@@ -30,6 +30,7 @@ from clinicportal.billing.selectors import (
     invoices_for_practice,
     payments_on,
     totals,
+    totals_added,
 )
 from clinicportal.billing.services import LineDraft
 from clinicportal.core.forms import service_errors
@@ -76,7 +77,8 @@ def billing(request: StaffRequest) -> HttpResponse:
         invoices_for_practice(actor=request.actor), INVOICES_PER_PAGE, request.GET.get("page")
     )
     url = invoice_url_maker()
-    rows = [InvoiceRow(i, url(i.patient.public_id, i.public_id)) for i in page.object_list]
+    invoices = totals_added(actor=request.actor, invoices=list(page.object_list))
+    rows = [InvoiceRow(i, url(i.patient.public_id, i.public_id)) for i in invoices]
     context = {
         "page": page,
         "rows": rows,
