@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/v1/", include("clinicportal.api.urls")),
     re_path(r"^api(?:/|$)", api_errors.not_found),
     path("p/<slug:practice_slug>/", include("clinicportal.portal.urls")),
+    path("pay/", include("clinicportal.billing.urls")),
 ]

@@ -140,6 +140,7 @@ def test_outsiders_get_the_answer_of_an_unknown_id_on_every_route(alice, yvonne,
         "office": login(Client(), alice),
         "portal": portal_client(victim),
         "api": Client(headers={"Authorization": f"Bearer {victim.key}"}),
+        "billing": Client(),  # the TEST processor's page: its signed session is the key
     }
     for route in with_ids:
         client = Client() if bearer(route) else owners[route.namespace]

@@ -26,6 +26,7 @@ from django.urls.resolvers import RoutePattern
 from clinicportal.accounts.models import (
     ApiKey,
     OfficeSession,
+    PortalAccount,
     PortalGrant,
     PortalLink,
     PortalSession,
@@ -36,6 +37,7 @@ from clinicportal.accounts.services.portal_access import portal_access_issue
 from clinicportal.accounts.services.sessions import office_session_start, portal_session_start
 from clinicportal.audit.models import AuditEvent
 from clinicportal.billing.models import Invoice
+from clinicportal.billing.payments import payment_settings_save, payment_start
 from clinicportal.billing.services import (
     LineDraft,
     invoice_create,
@@ -93,7 +95,8 @@ def routes() -> list[Route]:
 
 
 # The portal's practice slug is the door itself, not an object behind it.
-DOORS = {"portal:practice_slug"}
+# The webhook's practice slug, likewise: it names whose secret signs the confirmation.
+DOORS = {"portal:practice_slug", "billing:practice_slug"}
 
 # Which of the victim's objects each path parameter names: "<namespace>:<parameter>", or
 # "<route name>:<parameter>" where one parameter name means different things in one namespace.
@@ -118,11 +121,18 @@ OBJECTS: dict[str, str] = {
     "portal:document_id": "portal_document",
     "portal:token": "token",
     "portal:session_id": "portal_session",
+    "portal:invoice_id": "invoice",
+    # The TEST processor's page: its signed session is the capability (like a hosted payment
+    # page's address), so only its owner's walk reaches it; no portal outsider has a door here.
+    "billing:session": "checkout_session",
     "api:patient_id": "patient",
 }
 
 # Values that are well formed and name nothing, per kind of object.
-UNKNOWN: dict[str, str] = {"token": "NoSuchToken_0123456789abcdefghijklmnopqrstu"}
+UNKNOWN: dict[str, str] = {
+    "token": "NoSuchToken_0123456789abcdefghijklmnopqrstu",
+    "checkout_session": "NoSuchSession:0123456789abcdefghij",
+}
 
 
 def object_kind(route: Route, param: str) -> str | None:
@@ -161,10 +171,13 @@ class Owned:
     attachment: Attachment  # a chart file the office sent in its reply
     task: Task  # the web-message task of ``message``
     invoice: Invoice  # a finalized invoice of the patient, with a payment
+    checkout_session: str  # the TEST processor's page of a payment started on ``invoice``
 
     def value(self, kind: str) -> str:
         if kind == "token":
             return self.token
+        if kind == "checkout_session":
+            return self.checkout_session
         return str(getattr(self, kind).public_id)
 
 
@@ -251,6 +264,17 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
     )
     invoice_finalize(actor=actor(admin), invoice=invoice)
     payment_record(actor=actor(admin), invoice=invoice, method="cash", amount_cents=2_000)
+    practice = patient.practice
+    practice.pay_bills_enabled = True
+    practice.save(update_fields=["pay_bills_enabled"])
+    payment_settings_save(actor=actor(admin), processor="test")
+    account = PortalAccount.objects.select_related("practice").get(pk=issued.account.pk)
+    checkout = payment_start(
+        actor=PortalActor(account=account, patient=patient),
+        invoice=invoice,
+        amount_cents=1_000,
+        key=f"walk-{first_name}",
+    )
     return Owned(
         practice=patient.practice,
         patient=patient,
@@ -272,6 +296,7 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         attachment=reply.attachments.get(),
         task=Task.objects.get(message=asked),
         invoice=invoice,
+        checkout_session=checkout.removeprefix("/pay/test/").removesuffix("/"),
     )
 
 
@@ -302,6 +327,7 @@ VIEWING = {
     AuditEvent.Action.MESSAGE_ATTACHMENT_OFFICE_OPENED,
     AuditEvent.Action.INVOICE_VIEWED,
     AuditEvent.Action.INVOICE_PRINTED,
+    AuditEvent.Action.INVOICE_VIEWED_BY_PATIENT,
 }
 # Receipts of a viewing, added by the GET that viewed (a message read by the patient's side).
 VIEWING_RECEIPTS: set[type[Model]] = {MessageRead}

@@ -140,6 +140,8 @@ class AuditEvent(models.Model):
         INVOICE_PRINTED = "invoice.printed", _("Invoice printed")
         PAYMENT_RECORDED = "payment.recorded", _("Payment recorded")
         INVOICE_SETTINGS_CHANGED = "invoice_settings.changed", _("Invoice settings changed")
+        INVOICE_VIEWED_BY_PATIENT = "invoice.patient_viewed", _("Invoice downloaded in the portal")
+        PAYMENT_SETTINGS_CHANGED = "payment_settings.changed", _("Payment settings changed")
         PORTAL_SESSION_ENDED = "portal.session_ended", _("Signed out another device")
         PORTAL_OTHER_SESSIONS_ENDED = (
             "portal.other_sessions_ended",
@@ -234,5 +236,6 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.MESSAGE_ATTACHMENT_VIEWED,
         AuditEvent.Action.MESSAGE_ATTACHMENT_DOWNLOADED,
         AuditEvent.Action.MESSAGE_ATTACHMENT_OFFICE_OPENED,
+        AuditEvent.Action.INVOICE_VIEWED_BY_PATIENT,
     }
 )

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from clinicportal.core.crypto import EncryptedTextField
+
 DEFAULT_PORTAL_INFO = _(
     "View your records, send us a secure message and see this bill online at {portal_url}. "
     "Your username is {username}."
@@ -193,3 +195,65 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.amount_cents}"
+
+
+class PaymentSettings(models.Model):
+    """How the portal's Pay Bills takes cards (Admin → Payments); no row means off."""
+
+    class Processor(models.TextChoices):
+        OFF = "", _("Off")
+        TEST = "test", _("Test processor")
+
+    practice = models.OneToOneField(
+        "practices.Practice", on_delete=models.CASCADE, related_name="payment_settings"
+    )
+    processor = models.CharField(max_length=20, choices=Processor.choices, blank=True)
+    # Signs the processor's confirmations (HMAC-SHA256); made here for the test processor and
+    # never shown back.
+    webhook_secret = EncryptedTextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Payment settings of {self.practice_id}"
+
+    @property
+    def audit_label(self) -> str:
+        return str(self.get_processor_display())
+
+
+class PaymentAttempt(models.Model):
+    """A patient's online payment, from "Pay" until the processor confirms or declines it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the processor")
+        PAID = "paid", _("Paid")
+        DECLINED = "declined", _("Declined")
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="attempts")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(
+        "accounts.PortalAccount", on_delete=models.PROTECT, related_name="+"
+    )
+    amount_cents = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    processor = models.CharField(max_length=20)
+    session_id = models.CharField(max_length=255, blank=True)
+    redirect_url = models.CharField(max_length=2000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="attempt"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="attempt_amount_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.public_id}"

@@ -19,9 +19,10 @@ from clinicportal.billing.models import (
     InvoiceLine,
     InvoiceSettings,
     Payment,
+    PaymentAttempt,
 )
 from clinicportal.core.access import NotFound
-from clinicportal.core.context import StaffActor
+from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 
@@ -152,3 +153,66 @@ def payments_on(*, actor: StaffActor, day: datetime.date) -> QuerySet[Payment]:
     return Payment.objects.filter(
         practice=actor.practice, received_at__gte=start, received_at__lt=end
     ).select_related("patient", "invoice")
+
+
+# The portal's reads: the patient's finalized invoices and what was paid on them.
+
+
+def _portal_patient(actor: PortalActor) -> Patient:
+    if actor.patient is None:
+        raise NotFound("No patient chosen.")
+    return actor.patient
+
+
+def portal_invoices(*, actor: PortalActor) -> QuerySet[Invoice]:
+    """The patient's finalized invoices, newest first, with their totals (PAY BILLS)."""
+    return with_totals(
+        Invoice.objects.filter(
+            practice=actor.practice,
+            patient=_portal_patient(actor),
+            status=Invoice.Status.FINALIZED,
+        )
+    )
+
+
+def portal_invoice(*, actor: PortalActor, public_id: uuid.UUID) -> Invoice:
+    try:
+        return portal_invoices(actor=actor).get(public_id=public_id)
+    except Invoice.DoesNotExist:
+        raise NotFound("No such invoice.") from None
+
+
+def portal_invoice_detail(*, actor: PortalActor, invoice: Invoice) -> InvoiceDetail:
+    """The invoice as printed for the patient: its lines, adjustments and payments."""
+    if invoice.patient_id != _portal_patient(actor).pk:
+        raise NotFound("No such invoice.")
+    return InvoiceDetail(
+        invoice=invoice,
+        lines=list(InvoiceLine.objects.filter(invoice=invoice)),
+        adjustments=list(Adjustment.objects.filter(invoice=invoice)),
+        payments=list(Payment.objects.filter(invoice=invoice)),
+    )
+
+
+def portal_payments(*, actor: PortalActor) -> QuerySet[Payment]:
+    """What the patient paid on finalized invoices, newest first (the receipts)."""
+    return (
+        Payment.objects.filter(
+            practice=actor.practice,
+            patient=_portal_patient(actor),
+            invoice__status=Invoice.Status.FINALIZED,
+        )
+        .select_related("invoice")
+        .order_by("-received_at", "-id")
+    )
+
+
+def portal_attempt(*, actor: PortalActor, public_id: str) -> PaymentAttempt | None:
+    """The patient's payment attempt named in the address back from the processor, if any."""
+    try:
+        wanted = uuid.UUID(public_id)
+    except ValueError:
+        return None
+    return PaymentAttempt.objects.filter(
+        practice=actor.practice, patient=_portal_patient(actor), public_id=wanted
+    ).first()

@@ -21,7 +21,7 @@ from clinicportal.audit.services import audit_record
 from clinicportal.billing.models import Adjustment, Invoice, InvoiceLine, InvoiceSettings, Payment
 from clinicportal.billing.selectors import invoice_settings_for, totals, with_totals
 from clinicportal.core.access import require_admin, require_reachable
-from clinicportal.core.context import StaffActor
+from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.core.money import MAX_CENTS, dollars
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
@@ -309,6 +309,18 @@ def invoice_print_record(*, actor: StaffActor, invoice: Invoice) -> None:
         audit_record(
             actor=actor,
             action=AuditEvent.Action.INVOICE_PRINTED,
+            target=invoice,
+            patient=invoice.patient,
+        )
+
+
+def invoice_patient_download(*, actor: PortalActor, invoice: Invoice) -> None:
+    """Record the patient's side downloading an invoice's PDF from PAY BILLS (in LOGS)."""
+    require_reachable(actor, invoice)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.INVOICE_VIEWED_BY_PATIENT,
             target=invoice,
             patient=invoice.patient,
         )

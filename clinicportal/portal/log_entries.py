@@ -54,6 +54,8 @@ def _what(event: AuditEvent, who: str) -> str:
         return _("%(who)s viewed a file in the chart") % {"who": who}
     if event.action == Action.CHART_FILE_DOWNLOADED:
         return _("%(who)s downloaded a file from the chart") % {"who": who}
+    if event.action == Action.INVOICE_VIEWED_BY_PATIENT:
+        return _("%(who)s downloaded invoice %(invoice)s") % {"who": who, "invoice": record}
     message = _what_of_messages(event, who)
     if message is not None:
         return message

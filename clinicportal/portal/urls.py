@@ -2,7 +2,7 @@ from functools import partial
 
 from django.urls import path
 
-from clinicportal.portal import account_views, message_views, views
+from clinicportal.portal import account_views, bill_views, message_views, views
 
 app_name = "portal"
 
@@ -43,6 +43,9 @@ urlpatterns = [
         partial(views.record_content, download=True),
         name="record_download",
     ),
+    path("bills/", bill_views.bills, name="bills"),
+    path("bills/<uuid:invoice_id>/pay/", bill_views.bill_pay, name="bill_pay"),
+    path("bills/<uuid:invoice_id>/invoice.pdf", bill_views.bill_pdf, name="bill_pdf"),
     path("logs/", views.logs, name="logs"),
     path("account/", account_views.account, name="account"),
     path("account/sessions/<uuid:session_id>/end/", account_views.session_end, name="session_end"),

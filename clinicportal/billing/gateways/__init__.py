@@ -1,0 +1,69 @@
+"""What the portal needs of a card processor: start a hosted checkout, read a signed confirmation.
+
+A processor takes the card on its own page (the portal never sees a card number) and tells us
+afterwards, in a webhook signed with the practice's webhook secret, what was paid. Adapters:
+``test_processor`` (a local stand-in for trying the portal; no real money).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+SIGNATURE_HEADER = "X-Clinicportal-Signature"
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    amount_cents: int
+    currency: str
+    description: str
+    reference: str  # ours: the payment attempt's public id, sent back in the confirmation
+    success_url: str
+    cancel_url: str
+    idempotency_key: str  # the same key starts the same checkout
+
+
+@dataclass(frozen=True)
+class Checkout:
+    redirect_url: str  # the processor's page, where the patient pays
+    session_id: str
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    processor_payment_id: str
+    reference: str
+    amount_cents: int
+    paid: bool = True  # False: the processor declined the card; nothing was charged
+
+
+class GatewayUnavailable(Exception):
+    """The processor could not be reached or refused to start a checkout."""
+
+
+class BadSignature(Exception):
+    """A confirmation whose signature is missing or wrong, or whose body cannot be read."""
+
+
+class Gateway(Protocol):
+    def checkout_start(self, request: CheckoutRequest) -> Checkout: ...
+
+    def confirmation_read(self, payload: bytes, headers: Mapping[str, str]) -> Confirmation:
+        """Verify the signature over ``payload`` (raise BadSignature) and read it."""
+        ...
+
+
+def signature(payload: bytes, secret: str) -> str:
+    """HMAC-SHA256 of the body with the webhook secret, in hex."""
+    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def signature_check(payload: bytes, headers: Mapping[str, str], secret: str) -> None:
+    """Raise BadSignature unless the header holds the body's signature (constant-time compare)."""
+    sent = headers.get(SIGNATURE_HEADER, "")
+    if not secret or not sent or not hmac.compare_digest(sent, signature(payload, secret)):
+        raise BadSignature

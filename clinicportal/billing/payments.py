@@ -1,0 +1,252 @@
+"""Online payments: the practice's processor, a patient's checkout, and its confirmation.
+
+The patient pays on the processor's own page; we never see a card. ``payment_start`` records a
+PaymentAttempt (one per form key, so a double click starts one checkout) and asks the gateway
+for the page. The processor then posts a signed confirmation to the webhook, and
+``payment_confirm`` records the Payment exactly once per processor payment id, however often
+or however concurrently it is confirmed. A confirmed amount is recorded even when it is more
+than the balance by then (the card was charged; the office refunds the difference).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.billing.gateways import (
+    BadSignature,
+    CheckoutRequest,
+    Confirmation,
+    Gateway,
+    GatewayUnavailable,
+)
+from clinicportal.billing.gateways.test_processor import TestProcessor
+from clinicportal.billing.models import Invoice, Payment, PaymentAttempt, PaymentSettings
+from clinicportal.billing.selectors import totals, with_totals
+from clinicportal.core.access import NotFound, require_admin, require_reachable
+from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.core.http import absolute_url
+from clinicportal.core.money import dollars
+from clinicportal.notifications.services import email_queue
+from clinicportal.practices.models import Practice
+
+CURRENCY = "usd"
+
+
+class UnknownPayment(Exception):
+    """A confirmation whose reference names no payment attempt of the practice."""
+
+
+def payment_settings_for(practice: Practice) -> PaymentSettings:
+    """The practice's payment settings, or "off" (unsaved) when it has chosen none."""
+    found = PaymentSettings.objects.filter(practice=practice).first()
+    return found or PaymentSettings(practice=practice)
+
+
+def gateway_for(config: PaymentSettings, processor: str | None = None) -> Gateway | None:
+    """The adapter of ``processor`` (by default the chosen one), or None when there is none."""
+    match processor if processor is not None else config.processor:
+        case PaymentSettings.Processor.TEST:
+            return TestProcessor(
+                practice_slug=config.practice.slug, webhook_secret=config.webhook_secret
+            )
+        case _:
+            return None
+
+
+def online_payments_ready(practice: Practice) -> bool:
+    """Pay Bills is on and a processor is chosen: the portal can take a payment."""
+    return practice.pay_bills_enabled and bool(payment_settings_for(practice).processor)
+
+
+def payment_settings_save(*, actor: StaffActor, processor: str) -> PaymentSettings:
+    """Choose the processor (admins); choosing the test processor makes its webhook secret."""
+    require_admin(actor)
+    if processor not in PaymentSettings.Processor.values:
+        raise ValidationError({"processor": _("Please choose a processor.")})
+    config = payment_settings_for(actor.practice)
+    config.processor = processor
+    if processor == PaymentSettings.Processor.TEST and not config.webhook_secret:
+        config.webhook_secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        config.save()
+        audit_record(actor=actor, action=AuditEvent.Action.PAYMENT_SETTINGS_CHANGED, target=config)
+    return config
+
+
+def _bills_url(practice: Practice, **query: str) -> str:
+    url = absolute_url(reverse("portal:bills", args=[practice.slug]))
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def payment_start(*, actor: PortalActor, invoice: Invoice, amount_cents: int, key: str) -> str:
+    """Start paying ``amount_cents`` of the patient's invoice; return the processor's page.
+
+    The same ``key`` (the form's) finds the same attempt and the same checkout.
+    """
+    require_reachable(actor, invoice)
+    practice = actor.practice
+    if not practice.pay_bills_enabled or not invoice.is_finalized:
+        raise NotFound("No such invoice.")
+    config = payment_settings_for(practice)
+    gateway = gateway_for(config)
+    if gateway is None:
+        raise ValidationError(
+            _("Online payments are not available right now. Please call the office.")
+        )
+    attempt = PaymentAttempt.objects.filter(idempotency_key=key).first()
+    if attempt is None:
+        attempt = _attempt_create(actor, invoice, amount_cents, key, config.processor)
+    elif attempt.account_id != actor.account.pk or attempt.invoice_id != invoice.pk:
+        raise ValidationError(_("This form was already used. Please try again."))
+    if attempt.redirect_url:
+        return attempt.redirect_url
+    request = CheckoutRequest(
+        amount_cents=attempt.amount_cents,
+        currency=CURRENCY,
+        description=_("Invoice #%(number)s, %(practice)s")
+        % {"number": invoice.number, "practice": practice.name},
+        reference=str(attempt.public_id),
+        success_url=_bills_url(practice, paid=str(attempt.public_id)),
+        cancel_url=_bills_url(practice),
+        idempotency_key=attempt.idempotency_key,
+    )
+    try:
+        checkout = gateway.checkout_start(request)
+    except GatewayUnavailable:
+        raise ValidationError(
+            _("The payment processor could not be reached. Please try again in a few minutes.")
+        ) from None
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(
+        session_id=checkout.session_id, redirect_url=checkout.redirect_url
+    )
+    return checkout.redirect_url
+
+
+def _attempt_create(
+    actor: PortalActor, invoice: Invoice, amount_cents: int, key: str, processor: str
+) -> PaymentAttempt:
+    if amount_cents <= 0:
+        raise ValidationError({"amount": _("Please enter an amount greater than zero.")})
+    if not key or len(key) > 64:
+        raise ValidationError(_("This form has expired. Please try again."))
+    try:
+        with transaction.atomic():
+            locked = with_totals(Invoice.objects.select_for_update(of=("self",))).get(pk=invoice.pk)
+            balance = totals(locked).balance
+            if amount_cents > balance:
+                raise ValidationError(
+                    {
+                        "amount": _("That is more than the balance of %(balance)s.")
+                        % {"balance": dollars(max(balance, 0))}
+                    }
+                )
+            return PaymentAttempt.objects.create(
+                practice=actor.practice,
+                patient=invoice.patient,
+                invoice=invoice,
+                account=actor.account,
+                amount_cents=amount_cents,
+                idempotency_key=key,
+                processor=processor,
+            )
+    except IntegrityError:
+        # The same key, posted twice at once: the other request made the attempt.
+        return PaymentAttempt.objects.get(idempotency_key=key, account=actor.account)
+
+
+def payment_confirm(
+    *, practice: Practice, payload: bytes, headers: Mapping[str, str]
+) -> Payment | None:
+    """Record what the processor confirms; return the payment (None when declined).
+
+    Raises BadSignature (nothing recorded) and UnknownPayment. A confirmation that arrives
+    again, or twice at once, returns the payment recorded the first time.
+    """
+    config = PaymentSettings.objects.filter(practice=practice).select_related("practice").first()
+    # The secret outlives switching the processor off: a payment made before still confirms.
+    gateway = gateway_for(config, PaymentSettings.Processor.TEST) if config else None
+    if gateway is None or not config or not config.webhook_secret:
+        raise BadSignature
+    confirmation = gateway.confirmation_read(payload, headers)
+    try:
+        reference = uuid.UUID(confirmation.reference)
+    except ValueError:
+        raise UnknownPayment from None
+    with transaction.atomic():
+        attempt = (
+            PaymentAttempt.objects.select_for_update()
+            .filter(practice=practice, public_id=reference)
+            .first()
+        )
+        if attempt is None:
+            raise UnknownPayment
+        if attempt.status == PaymentAttempt.Status.PAID:
+            return attempt.payment
+        if not confirmation.paid:
+            attempt.status = PaymentAttempt.Status.DECLINED
+            attempt.save(update_fields=["status"])
+            return None
+        return _record(attempt, confirmation)
+
+
+def _record(attempt: PaymentAttempt, confirmation: Confirmation) -> Payment:
+    """Record the payment, mark the attempt paid, queue the receipt, audit; inside the lock."""
+    existing = Payment.objects.filter(
+        practice=attempt.practice, processor_payment_id=confirmation.processor_payment_id
+    ).first()
+    if existing is not None:
+        payment = existing
+    else:
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    practice=attempt.practice,
+                    patient=attempt.patient,
+                    invoice=attempt.invoice,
+                    method=Payment.Method.CARD_ONLINE,
+                    amount_cents=confirmation.amount_cents,
+                    reference=confirmation.processor_payment_id,
+                    received_at=timezone.now(),
+                    processor_payment_id=confirmation.processor_payment_id,
+                )
+        except IntegrityError:
+            return Payment.objects.get(
+                practice=attempt.practice, processor_payment_id=confirmation.processor_payment_id
+            )
+    attempt.status = PaymentAttempt.Status.PAID
+    attempt.payment = payment
+    attempt.save(update_fields=["status", "payment"])
+    if existing is not None:
+        return payment
+    actor = PortalActor(account=attempt.account, patient=attempt.patient)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.PAYMENT_RECORDED,
+        target=attempt.invoice,
+        patient=attempt.patient,
+    )
+    # To whoever paid; an account with no address of its own is the patient's.
+    to = attempt.account.email or attempt.patient.email
+    if to:
+        email_queue(
+            practice=attempt.practice,
+            to=to,
+            template="payment_receipt",
+            context={
+                "amount": dollars(payment.amount_cents),
+                "date": formats.date_format(timezone.localdate(payment.received_at)),
+                "number": attempt.invoice.number,
+                "portal_url": absolute_url(reverse("portal:bills", args=[attempt.practice.slug])),
+            },
+        )
+    return payment

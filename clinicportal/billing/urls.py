@@ -1,0 +1,10 @@
+from django.urls import path
+
+from clinicportal.billing import webhook_views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("webhook/<slug:practice_slug>/", webhook_views.webhook, name="webhook"),
+    path("test/<str:session>/", webhook_views.test_processor, name="test_processor"),
+]

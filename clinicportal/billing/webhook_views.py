@@ -1,0 +1,68 @@
+"""Where processors talk to us (the webhook), and the TEST processor's own page.
+
+These answer machines and the patient's browser on its way through a processor, not a signed-in
+user, so they live beside the payments they serve (``config/urls.py`` mounts them at /pay/).
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinicportal.billing.gateways import BadSignature
+from clinicportal.billing.gateways.test_processor import TestProcessor, session_read
+from clinicportal.billing.models import PaymentSettings
+from clinicportal.billing.payments import UnknownPayment, payment_confirm, payment_settings_for
+from clinicportal.core.money import dollars
+from clinicportal.practices.models import Practice
+
+
+@csrf_exempt  # a processor's post, proved by its signature; no cookies are read
+@require_POST
+def webhook(request: HttpRequest, practice_slug: str) -> JsonResponse:
+    """A processor's signed confirmation: 200 once recorded (or recorded before), else 400."""
+    practice = Practice.objects.filter(slug=practice_slug).first()
+    try:
+        if practice is None:
+            raise BadSignature
+        payment = payment_confirm(practice=practice, payload=request.body, headers=request.headers)
+    except BadSignature:
+        return JsonResponse({"error": "bad_signature"}, status=400)
+    except UnknownPayment:
+        return JsonResponse({"error": "unknown_payment"}, status=400)
+    return JsonResponse({"status": "recorded" if payment else "declined"})
+
+
+@require_http_methods(["GET", "POST"])
+def test_processor(request: HttpRequest, session: str) -> HttpResponse:
+    """The TEST processor's payment page: Pay or Decline; no card, no real money."""
+    found = session_read(session)
+    practice = Practice.objects.filter(slug=found.practice_slug).first() if found else None
+    if found is None or practice is None:
+        raise Http404("No such checkout.")
+    config = payment_settings_for(practice)
+    if config.processor != PaymentSettings.Processor.TEST or not config.webhook_secret:
+        raise Http404("No such checkout.")
+    error = ""
+    if request.method == "POST":
+        paid = request.POST.get("action") == "pay"
+        processor = TestProcessor(practice_slug=practice.slug, webhook_secret=config.webhook_secret)
+        payload, headers = processor.confirmation_make(found, paid=paid)
+        # Sent to the webhook's own code path, in this process: a real processor posts the
+        # same signed body to /pay/webhook/<practice>/ and it is verified the same way.
+        try:
+            payment_confirm(practice=practice, payload=payload, headers=headers)
+        except (BadSignature, UnknownPayment):
+            error = _("The practice did not accept this payment's confirmation.")
+        else:
+            return HttpResponseRedirect(found.success_url if paid else found.cancel_url)
+    context = {
+        "checkout": found,
+        "practice": practice,
+        "amount": dollars(found.amount_cents),
+        "error": error,
+    }
+    return render(request, "billing/test_processor.html", context, status=400 if error else 200)
