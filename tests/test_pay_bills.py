@@ -208,3 +208,16 @@ def test_pay_bills_lists_in_constant_queries(ready, ada_portal, alice, patient_a
     with CaptureQueriesContext(connection) as four:
         ada_portal.get(url)
     assert len(four) == len(one)
+
+
+def test_admin_payments_page(alice_client, bob_client, alice):
+    url = reverse("office:settings_payments")
+    assert bob_client.get(url).status_code == 403
+    page = alice_client.get(url).content.decode()
+    assert "Test processor: for trying the portal" in page
+    Practice.objects.filter(slug=SLUG).update(pay_bills_enabled=True)
+    assert "no processor is chosen" in alice_client.get(url).content.decode()
+    assert alice_client.post(url, {"processor": "test"}).status_code == 302
+    config = alice.practice.payment_settings
+    assert config.processor == "test" and len(config.webhook_secret) > 30
+    assert config.webhook_secret not in alice_client.get(url).content.decode()

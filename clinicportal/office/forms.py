@@ -109,7 +109,14 @@ class PracticeForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     forms_enabled = forms.BooleanField(label=_("Forms"), required=False)
     schedule_enabled = forms.BooleanField(label=_("Schedule"), required=False)
-    pay_bills_enabled = forms.BooleanField(label=_("Pay Bills"), required=False)
+    pay_bills_enabled = forms.BooleanField(
+        label=_("Pay Bills"),
+        required=False,
+        help_text=_(
+            "Patients see their invoices and payments. To let them pay online, choose a "
+            "card processor in Admin → Payments."
+        ),
+    )
     portal_idle_minutes = forms.IntegerField(
         label=_("Sign patients out after (minutes without activity)"),
         min_value=2,

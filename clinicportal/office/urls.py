@@ -15,6 +15,7 @@ from clinicportal.office.views import (
     portal_documents,
     settings_invoices,
     settings_messages,
+    settings_payments,
     sign_in,
     staff,
     tasks,
@@ -185,6 +186,7 @@ urlpatterns = [
     path("settings/email/", admin.settings_email, name="settings_email"),
     path("settings/messages/", settings_messages.settings_messages, name="settings_messages"),
     path("settings/invoices/", settings_invoices.settings_invoices, name="settings_invoices"),
+    path("settings/payments/", settings_payments.settings_payments, name="settings_payments"),
     path("settings/api-keys/", admin.settings_api_keys, name="settings_api_keys"),
     path(
         "settings/api-keys/<uuid:key_id>/revoke/",

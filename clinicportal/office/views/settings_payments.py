@@ -1,0 +1,57 @@
+"""Admin → Payments: which processor takes the portal's card payments (Off, or the TEST one)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from clinicportal.billing.models import PaymentSettings
+from clinicportal.billing.payments import payment_settings_for, payment_settings_save
+from clinicportal.core.forms import service_errors
+from clinicportal.office.auth import StaffRequest, admin_required
+
+
+class PaymentSettingsForm(forms.Form):
+    processor = forms.ChoiceField(
+        label=gettext_lazy("Card processor"),
+        choices=[
+            (PaymentSettings.Processor.OFF, gettext_lazy("Off: patients cannot pay online")),
+            (
+                PaymentSettings.Processor.TEST,
+                gettext_lazy(
+                    "Test processor: for trying the portal. No real card is charged and no "
+                    "money is received."
+                ),
+            ),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def settings_payments(request: StaffRequest) -> HttpResponse:
+    config = payment_settings_for(request.actor.practice)
+    form = PaymentSettingsForm(request.POST or None, initial={"processor": config.processor})
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment_settings_save(actor=request.actor, processor=form.cleaned_data["processor"])
+        except ValidationError as exc:
+            service_errors(form, exc)
+        else:
+            messages.success(request, _("The payment settings were saved."))
+            return redirect("office:settings_payments")
+    context = {
+        "form": form,
+        "config": config,
+        "pay_bills_enabled": request.actor.practice.pay_bills_enabled,
+    }
+    status = 400 if form.errors else 200
+    return render(request, "office/settings_payments.html", context, status=status)
