@@ -250,3 +250,14 @@ def test_the_demo_practice_has_invoices_in_every_state(db):
     assert ("draft", False) in by_state
     partly = [i for i in invoices if totals(i).payments and totals(i).balance]
     assert partly and totals(partly[0]).adjustments == 1_500
+
+
+def test_the_demo_practice_takes_payments_with_the_test_processor(db):
+    from clinicportal.billing.models import PaymentSettings
+
+    call_command("demo_load", stdout=io.StringIO())
+    practice = Practice.objects.get(slug="clearview")
+    assert practice.pay_bills_enabled
+    assert PaymentSettings.objects.get(practice=practice).processor == "test"
+    call_command("demo_load", stdout=io.StringIO())  # a second run changes nothing
+    assert PaymentSettings.objects.filter(practice=practice).count() == 1

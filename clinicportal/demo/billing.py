@@ -2,7 +2,8 @@
 
 Jordan (the demo patient) and Avery (Morgan's child) get invoices in each state, written
 through the billing services as the office would, so Billing and the day's payments have
-something to show. Made once: nothing happens if the practice has invoices.
+something to show. Made once: nothing happens if the practice has invoices. PAY BILLS is on,
+with the TEST processor, so the portal's payments can be tried without money.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from clinicportal.billing.models import Invoice
+from clinicportal.billing.models import Invoice, PaymentSettings
+from clinicportal.billing.payments import payment_settings_save
 from clinicportal.billing.services import (
     LineDraft,
     adjustment_add,
@@ -22,6 +24,7 @@ from clinicportal.billing.services import (
 )
 from clinicportal.core.context import StaffActor
 from clinicportal.patients.models import Patient
+from clinicportal.practices.models import Practice
 
 EXAM = LineDraft(
     service_code="92014",
@@ -94,3 +97,14 @@ def demo_invoices(*, admin: StaffActor, staff: StaffActor) -> None:
             provider="Dr. Luis Ortega",
             lines=[REFRACTION],
         )
+
+
+def demo_pay_bills(*, admin: StaffActor) -> None:
+    """Turn Pay Bills on with the TEST processor (no real money), once: an admin may change it."""
+    practice = admin.practice
+    if PaymentSettings.objects.filter(practice=practice).exists():
+        return
+    with transaction.atomic():
+        Practice.objects.filter(pk=practice.pk).update(pay_bills_enabled=True)
+        practice.pay_bills_enabled = True
+        payment_settings_save(actor=admin, processor=PaymentSettings.Processor.TEST)

@@ -24,7 +24,7 @@ from clinicportal.accounts.services.portal_access import (
 )
 from clinicportal.content.services import blob_put_bytes
 from clinicportal.core.context import PortalActor, StaffActor
-from clinicportal.demo.billing import demo_invoices
+from clinicportal.demo.billing import demo_invoices, demo_pay_bills
 from clinicportal.demo.messages import demo_messages
 from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.models import ChartFile, Patient
@@ -198,6 +198,7 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
         guardian_username=DEMO_PORTAL_LOGINS[1].username,
     )
     demo_invoices(admin=actor, staff=StaffActor(user=front_desk.user, staff=front_desk))
+    demo_pay_bills(admin=actor)
     ApiKey.objects.get_or_create(
         practice=practice,
         prefix=DEMO_API_KEY_PREFIX,
