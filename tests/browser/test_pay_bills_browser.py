@@ -1,0 +1,65 @@
+"""A patient pays an invoice through the TEST processor, on a phone, and sees the receipt."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_portal_browser import portal_sign_in
+from tests.conftest import NEW_PASSWORD
+from tests.test_pay_bills import bill, pay_bills_on
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_patient_pays_through_the_test_processor(
+    make_page, axe, alice, patient_a, ada_portal, live_server, settings
+):
+    settings.CLINICPORTAL_BASE_URL = live_server.url  # where the processor sends them back
+    pay_bills_on(alice)
+    bill(alice, patient_a)
+    page = make_page(360)
+    portal_sign_in(page, axe, "ada", NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="Records")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("link", name="PAY BILLS").click()
+    expect(page.get_by_role("heading", name="Pay Bills")).to_be_visible()
+    expect(page.locator(".balance-due")).to_contain_text("$120.00")
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+    page.get_by_label("Amount to pay").fill("50.00")
+    page.get_by_role("button", name="Pay invoice #1").click()
+    expect(
+        page.get_by_role("heading", name="Test payment — no real card is charged")
+    ).to_be_visible()
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    if shots := os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=f"{shots}/test-processor-page.png", full_page=True)
+
+    page.get_by_role("button", name="Pay $50.00").click()
+    expect(page.get_by_text("Thank you — your payment was received.")).to_be_visible()
+    expect(page.locator(".balance-due")).to_contain_text("$70.00")
+    receipts = page.locator("table.payments")
+    expect(receipts).to_contain_text("Card online")
+    expect(receipts).to_contain_text("$50.00")
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+
+def test_a_wrong_amount_is_shown_next_to_the_field(make_page, axe, alice, patient_a, ada_portal):
+    pay_bills_on(alice)
+    bill(alice, patient_a)
+    page = make_page(360)
+    portal_sign_in(page, axe, "ada", NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="Records")).to_be_visible()
+    axe.check(page)
+    page.goto("/p/clinic-x/bills/")
+    axe.check(page)
+    page.get_by_label("Amount to pay").fill("500")
+    page.get_by_role("button", name="Pay invoice #1").click()
+    expect(page.get_by_text("That is more than the balance of $120.00.")).to_be_visible()
+    axe.check(page)
