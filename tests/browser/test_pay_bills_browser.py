@@ -63,3 +63,26 @@ def test_a_wrong_amount_is_shown_next_to_the_field(make_page, axe, alice, patien
     page.get_by_role("button", name="Pay invoice #1").click()
     expect(page.get_by_text("That is more than the balance of $120.00.")).to_be_visible()
     axe.check(page)
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_an_admin_chooses_the_test_processor_on_a_phone(page, axe, alice):
+    from clinicportal.practices.models import Practice
+    from tests.browser.test_office_browser import sign_in
+    from tests.conftest import enrol_authenticator
+
+    Practice.objects.filter(pk=alice.practice_id).update(pay_bills_enabled=True)
+    enrol_authenticator(alice)
+    sign_in(page, axe, "alice")
+    page.get_by_role("link", name="Admin").click()
+    axe.check(page)
+    page.get_by_role("link", name="Payments", exact=True).click()
+    expect(page.get_by_text("no processor is chosen")).to_be_visible()
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    page.get_by_label("Test processor: for trying the portal").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The payment settings were saved.")).to_be_visible()
+    expect(page.get_by_label("Test processor: for trying the portal")).to_be_checked()
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
