@@ -38,6 +38,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "l
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Where patients reach the site: every link in an email starts with it (never the Host header).
 CLINICPORTAL_BASE_URL = base_url("CLINICPORTAL_BASE_URL", production=PRODUCTION)
+# The TEST card processor records payments no one made: never offered on a production site.
+CLINICPORTAL_TEST_PROCESSOR = not PRODUCTION
 CSRF_FAILURE_VIEW = "clinicportal.core.errors.csrf_failure"
 # The load balancers and proxies in front of the app servers: only when the connection comes
 # from one of them is its X-Forwarded-For believed (see core.context.client_ip).

@@ -221,3 +221,24 @@ def test_admin_payments_page(alice_client, bob_client, alice):
     config = alice.practice.payment_settings
     assert config.processor == "test" and len(config.webhook_secret) > 30
     assert config.webhook_secret not in alice_client.get(url).content.decode()
+
+
+def test_a_live_site_never_offers_or_uses_the_test_processor(
+    ready, ada_portal, alice, alice_client, settings
+):
+    from django.core.exceptions import ValidationError
+
+    checkout = ada_portal.post(pay_url(ready), pay_form(ada_portal, ready))["Location"]
+    assert ada_portal.get(checkout).status_code == 200
+    settings.CLINICPORTAL_TEST_PROCESSOR = False  # as on a production site
+    page = alice_client.get(reverse("office:settings_payments")).content.decode()
+    assert "Test processor" not in page
+    with pytest.raises(ValidationError):
+        payment_settings_save(actor=actor(alice), processor="test")
+    # A practice that chose it before: its page is gone, and nothing can be paid through it.
+    assert ada_portal.get(checkout).status_code == 404
+    assert ada_portal.post(checkout, {"action": "pay"}).status_code == 404
+    assert not Payment.objects.exists()
+    again = ada_portal.post(pay_url(ready), pay_form(ada_portal, ready))
+    assert again.status_code != 302 or "/pay/test/" not in again["Location"]
+    assert not Payment.objects.exists()

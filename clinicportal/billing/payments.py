@@ -14,6 +14,7 @@ import secrets
 import uuid
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -55,7 +56,7 @@ def payment_settings_for(practice: Practice) -> PaymentSettings:
 def gateway_for(config: PaymentSettings, processor: str | None = None) -> Gateway | None:
     """The adapter of ``processor`` (by default the chosen one), or None when there is none."""
     match processor if processor is not None else config.processor:
-        case PaymentSettings.Processor.TEST:
+        case PaymentSettings.Processor.TEST if settings.CLINICPORTAL_TEST_PROCESSOR:
             return TestProcessor(
                 practice_slug=config.practice.slug, webhook_secret=config.webhook_secret
             )
@@ -73,6 +74,10 @@ def payment_settings_save(*, actor: StaffActor, processor: str) -> PaymentSettin
     require_admin(actor)
     if processor not in PaymentSettings.Processor.values:
         raise ValidationError({"processor": _("Please choose a processor.")})
+    if processor == PaymentSettings.Processor.TEST and not settings.CLINICPORTAL_TEST_PROCESSOR:
+        raise ValidationError(
+            {"processor": _("The test processor takes no real money: a live site cannot use it.")}
+        )
     config = payment_settings_for(actor.practice)
     config.processor = processor
     if processor == PaymentSettings.Processor.TEST and not config.webhook_secret:

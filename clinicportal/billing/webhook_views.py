@@ -14,8 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicportal.billing.gateways import BadSignature
 from clinicportal.billing.gateways.test_processor import TestProcessor, session_read
-from clinicportal.billing.models import PaymentSettings
-from clinicportal.billing.payments import UnknownPayment, payment_confirm, payment_settings_for
+from clinicportal.billing.payments import (
+    UnknownPayment,
+    gateway_for,
+    payment_confirm,
+    payment_settings_for,
+)
 from clinicportal.core.money import dollars
 from clinicportal.practices.models import Practice
 
@@ -44,7 +48,7 @@ def test_processor(request: HttpRequest, session: str) -> HttpResponse:
     if found is None or practice is None:
         raise Http404("No such checkout.")
     config = payment_settings_for(practice)
-    if config.processor != PaymentSettings.Processor.TEST or not config.webhook_secret:
+    if not isinstance(gateway_for(config), TestProcessor) or not config.webhook_secret:
         raise Http404("No such checkout.")
     error = ""
     if request.method == "POST":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -20,19 +23,23 @@ from clinicportal.office.auth import StaffRequest, admin_required
 class PaymentSettingsForm(forms.Form):
     processor = forms.ChoiceField(
         label=gettext_lazy("Card processor"),
-        choices=[
-            (PaymentSettings.Processor.OFF, gettext_lazy("Off: patients cannot pay online")),
-            (
-                PaymentSettings.Processor.TEST,
-                gettext_lazy(
-                    "Test processor: for trying the portal. No real card is charged and no "
-                    "money is received."
-                ),
-            ),
-        ],
+        choices=[],
         widget=forms.RadioSelect,
         required=False,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(PaymentSettings.Processor.OFF, _OFF)]
+        if settings.CLINICPORTAL_TEST_PROCESSOR:  # never on a live site: it takes no money
+            choices.append((PaymentSettings.Processor.TEST, _TEST))
+        self.fields["processor"].choices = choices  # type: ignore[attr-defined]
+
+
+_OFF = gettext_lazy("Off: patients cannot pay online")
+_TEST = gettext_lazy(
+    "Test processor: for trying the portal. No real card is charged and no money is received."
+)
 
 
 @require_http_methods(["GET", "POST"])
