@@ -151,12 +151,20 @@ def measure_portal(data: DataSet, rounds: int) -> tuple[list[Timing], str]:
     from django.urls import NoReverseMatch, reverse
 
     from clinicportal.accounts.models import LoginFailure
+    from clinicportal.billing.models import PaymentSettings
+    from clinicportal.practices.models import Practice
 
     slug = data.practice.slug
     try:
         path = reverse("portal:bills", kwargs={"practice_slug": slug})
     except NoReverseMatch:
         return [], "portal:bills is not built yet"
+    # PAY BILLS shows only where the practice has it on, with a processor to pay through.
+    Practice.objects.filter(pk=data.practice.pk).update(pay_bills_enabled=True)
+    PaymentSettings.objects.update_or_create(
+        practice=data.practice,
+        defaults={"processor": PaymentSettings.Processor.TEST, "webhook_secret": "bench-secret"},
+    )
     LoginFailure.objects.all().delete()
     client = Client()
     signed_in = client.post(
