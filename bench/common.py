@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,28 @@ def setup_django_sqlite(var_dir: Path) -> None:
     os.environ["CLINICPORTAL_VAR_DIR"] = str(var_dir)
     os.environ["CLINICPORTAL_STORAGE_DIR"] = str(var_dir / "storage")
     _django_up()
+
+
+def run_sized(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    *,
+    small: dict[str, Any],
+    prefix: str,
+    run: Callable[[argparse.Namespace], int],
+) -> int:
+    """Set Django up and ``run(args)``: on PostgreSQL, or with ``--small`` on a throwaway SQLite
+    file with ``small``'s sizes for the options left at their defaults."""
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not an access line for every timed request
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        if args.small:
+            for name, value in small.items():
+                if parser.get_default(name) == getattr(args, name):
+                    setattr(args, name, value)
+            setup_django_sqlite(Path(tmp))
+        else:
+            setup_django()
+        return run(args)
 
 
 def _django_up() -> None:

@@ -25,13 +25,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from common import report, setup_django, setup_django_sqlite
+from common import report, run_sized
 from invoices_data import (
     BUSY_DAY,
     PDF_LINES,
@@ -201,16 +198,7 @@ def main() -> int:
         "--small", action="store_true", help="a smoke run: small sizes, a throwaway SQLite file"
     )
     args = parser.parse_args()
-    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not an access line for every timed request
-    with tempfile.TemporaryDirectory(prefix="bench-invoices-") as tmp:
-        if args.small:
-            for name, value in SMALL.items():
-                if parser.get_default(name) == getattr(args, name):
-                    setattr(args, name, value)
-            setup_django_sqlite(Path(tmp))
-        else:
-            setup_django()
-        return run(args)
+    return run_sized(parser, args, small=SMALL, prefix="bench-invoices-", run=run)
 
 
 def run(args: argparse.Namespace) -> int:

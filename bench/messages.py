@@ -36,19 +36,16 @@ from __future__ import annotations
 import argparse
 import functools
 import html.parser
-import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from common import percentile, report, setup_django, setup_django_sqlite
+from common import percentile, report, run_sized
 from messages_data import DataSet, Sizes, ensure
 from messages_outbox import measure_outbox
 
@@ -352,16 +349,7 @@ def main() -> int:
         "--small", action="store_true", help="a smoke run: small sizes, a throwaway SQLite file"
     )
     args = parser.parse_args()
-    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not an access line for every timed request
-    with tempfile.TemporaryDirectory(prefix="bench-messages-") as tmp:
-        if args.small:
-            for name, value in SMALL.items():
-                if parser.get_default(name) == getattr(args, name):
-                    setattr(args, name, value)
-            setup_django_sqlite(Path(tmp))
-        else:
-            setup_django()
-        return run(args)
+    return run_sized(parser, args, small=SMALL, prefix="bench-messages-", run=run)
 
 
 def run(args: argparse.Namespace) -> int:
