@@ -123,6 +123,9 @@ def test_pressing_pay_twice_starts_one_checkout(ready, ada_portal):
     second = ada_portal.post(pay_url(ready), form)
     assert first["Location"] == second["Location"]
     assert PaymentAttempt.objects.count() == 1
+    # Starting a payment is on record, once: who started it, for which invoice.
+    started = AuditEvent.objects.get(action=AuditEvent.Action.PAYMENT_STARTED)
+    assert started.patient_id == ready.patient_id and started.object_label == f"#{ready.number}"
 
 
 def test_decline_records_nothing(ready, ada_portal):

@@ -139,6 +139,7 @@ class AuditEvent(models.Model):
         INVOICE_VIEWED = "invoice.viewed", _("Invoice opened by staff")
         INVOICE_PRINTED = "invoice.printed", _("Invoice printed")
         PAYMENT_RECORDED = "payment.recorded", _("Payment recorded")
+        PAYMENT_STARTED = "payment.started", _("Online payment started")
         INVOICE_SETTINGS_CHANGED = "invoice_settings.changed", _("Invoice settings changed")
         INVOICE_VIEWED_BY_PATIENT = "invoice.patient_viewed", _("Invoice downloaded in the portal")
         PAYMENT_SETTINGS_CHANGED = "payment_settings.changed", _("Payment settings changed")

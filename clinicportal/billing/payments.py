@@ -155,7 +155,7 @@ def _attempt_create(
                         % {"balance": dollars(max(balance, 0))}
                     }
                 )
-            return PaymentAttempt.objects.create(
+            attempt = PaymentAttempt.objects.create(
                 practice=actor.practice,
                 patient=invoice.patient,
                 invoice=invoice,
@@ -164,6 +164,13 @@ def _attempt_create(
                 idempotency_key=key,
                 processor=processor,
             )
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.PAYMENT_STARTED,
+                target=invoice,
+                patient=invoice.patient,
+            )
+            return attempt
     except IntegrityError:
         # The same key, posted twice at once: the other request made the attempt.
         return PaymentAttempt.objects.get(idempotency_key=key, account=actor.account)
