@@ -290,40 +290,25 @@ def payment_record(
     return payment
 
 
-def invoice_view(*, actor: StaffActor, invoice: Invoice) -> None:
-    """Record a staff member opening an invoice (it names the patient's care)."""
+def _opened(actor: StaffActor | PortalActor, invoice: Invoice, action: AuditEvent.Action) -> None:
     require_reachable(actor, invoice)
     with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.INVOICE_VIEWED,
-            target=invoice,
-            patient=invoice.patient,
-        )
+        audit_record(actor=actor, action=action, target=invoice, patient=invoice.patient)
+
+
+def invoice_view(*, actor: StaffActor, invoice: Invoice) -> None:
+    """Record a staff member opening an invoice (it names the patient's care)."""
+    _opened(actor, invoice, AuditEvent.Action.INVOICE_VIEWED)
 
 
 def invoice_print_record(*, actor: StaffActor, invoice: Invoice) -> None:
     """Record a staff member printing an invoice (downloading its PDF)."""
-    require_reachable(actor, invoice)
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.INVOICE_PRINTED,
-            target=invoice,
-            patient=invoice.patient,
-        )
+    _opened(actor, invoice, AuditEvent.Action.INVOICE_PRINTED)
 
 
 def invoice_patient_download(*, actor: PortalActor, invoice: Invoice) -> None:
     """Record the patient's side downloading an invoice's PDF from PAY BILLS (in LOGS)."""
-    require_reachable(actor, invoice)
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.INVOICE_VIEWED_BY_PATIENT,
-            target=invoice,
-            patient=invoice.patient,
-        )
+    _opened(actor, invoice, AuditEvent.Action.INVOICE_VIEWED_BY_PATIENT)
 
 
 def invoice_settings_save(
