@@ -21,17 +21,18 @@ from clinicportal.billing.payments import (
     payment_settings_for,
 )
 from clinicportal.core.money import dollars
-from clinicportal.practices.models import Practice
+from clinicportal.practices.selectors import practice_by_slug
 
 
 @csrf_exempt  # a processor's post, proved by its signature; no cookies are read
 @require_POST
 def webhook(request: HttpRequest, practice_slug: str) -> JsonResponse:
     """A processor's signed confirmation: 200 once recorded (or recorded before), else 400."""
-    practice = Practice.objects.filter(slug=practice_slug).first()
     try:
-        if practice is None:
-            raise BadSignature
+        practice = practice_by_slug(practice_slug)
+    except Http404:  # no practice to hold a secret: no signature of it can be right
+        return JsonResponse({"error": "bad_signature"}, status=400)
+    try:
         payment = payment_confirm(practice=practice, payload=request.body, headers=request.headers)
     except BadSignature:
         return JsonResponse({"error": "bad_signature"}, status=400)
@@ -44,9 +45,9 @@ def webhook(request: HttpRequest, practice_slug: str) -> JsonResponse:
 def test_processor(request: HttpRequest, session: str) -> HttpResponse:
     """The TEST processor's payment page: Pay or Decline; no card, no real money."""
     found = session_read(session)
-    practice = Practice.objects.filter(slug=found.practice_slug).first() if found else None
-    if found is None or practice is None:
+    if found is None:
         raise Http404("No such checkout.")
+    practice = practice_by_slug(found.practice_slug)
     config = payment_settings_for(practice)
     if not isinstance(gateway_for(config), TestProcessor) or not config.webhook_secret:
         raise Http404("No such checkout.")
