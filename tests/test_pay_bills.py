@@ -14,7 +14,7 @@ from django.urls import reverse
 from clinicportal.accounts.models import PortalAccount
 from clinicportal.audit.models import AuditEvent
 from clinicportal.billing.models import Invoice, Payment, PaymentAttempt
-from clinicportal.billing.payments import payment_settings_save
+from clinicportal.billing.processors import payment_settings_save
 from clinicportal.billing.selectors import totals, with_totals
 from clinicportal.billing.services import LineDraft, invoice_create, invoice_finalize
 from clinicportal.notifications.models import OutboxEmail

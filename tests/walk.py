@@ -37,7 +37,8 @@ from clinicportal.accounts.services.portal_access import portal_access_issue
 from clinicportal.accounts.services.sessions import office_session_start, portal_session_start
 from clinicportal.audit.models import AuditEvent
 from clinicportal.billing.models import Invoice
-from clinicportal.billing.payments import payment_settings_save, payment_start
+from clinicportal.billing.payments import payment_start
+from clinicportal.billing.processors import payment_settings_save
 from clinicportal.billing.services import (
     LineDraft,
     invoice_create,

@@ -10,11 +10,9 @@ than the balance by then (the card was charged; the office refunds the differenc
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Mapping
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -27,14 +25,13 @@ from clinicportal.billing.gateways import (
     BadSignature,
     CheckoutRequest,
     Confirmation,
-    Gateway,
     GatewayUnavailable,
 )
-from clinicportal.billing.gateways.test_processor import TestProcessor
 from clinicportal.billing.models import Invoice, Payment, PaymentAttempt, PaymentSettings
+from clinicportal.billing.processors import gateway_for, payment_settings_for
 from clinicportal.billing.selectors import totals, with_totals
-from clinicportal.core.access import NotFound, require_admin, require_reachable
-from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.core.access import NotFound, require_reachable
+from clinicportal.core.context import PortalActor
 from clinicportal.core.http import absolute_url
 from clinicportal.core.money import dollars
 from clinicportal.notifications.services import email_queue
@@ -45,47 +42,6 @@ CURRENCY = "usd"
 
 class UnknownPayment(Exception):
     """A confirmation whose reference names no payment attempt of the practice."""
-
-
-def payment_settings_for(practice: Practice) -> PaymentSettings:
-    """The practice's payment settings, or "off" (unsaved) when it has chosen none."""
-    found = PaymentSettings.objects.filter(practice=practice).first()
-    return found or PaymentSettings(practice=practice)
-
-
-def gateway_for(config: PaymentSettings, processor: str | None = None) -> Gateway | None:
-    """The adapter of ``processor`` (by default the chosen one), or None when there is none."""
-    match processor if processor is not None else config.processor:
-        case PaymentSettings.Processor.TEST if settings.CLINICPORTAL_TEST_PROCESSOR:
-            return TestProcessor(
-                practice_slug=config.practice.slug, webhook_secret=config.webhook_secret
-            )
-        case _:
-            return None
-
-
-def online_payments_ready(practice: Practice) -> bool:
-    """Pay Bills is on and a processor is chosen: the portal can take a payment."""
-    return practice.pay_bills_enabled and bool(payment_settings_for(practice).processor)
-
-
-def payment_settings_save(*, actor: StaffActor, processor: str) -> PaymentSettings:
-    """Choose the processor (admins); choosing the test processor makes its webhook secret."""
-    require_admin(actor)
-    if processor not in PaymentSettings.Processor.values:
-        raise ValidationError({"processor": _("Please choose a processor.")})
-    if processor == PaymentSettings.Processor.TEST and not settings.CLINICPORTAL_TEST_PROCESSOR:
-        raise ValidationError(
-            {"processor": _("The test processor takes no real money: a live site cannot use it.")}
-        )
-    config = payment_settings_for(actor.practice)
-    config.processor = processor
-    if processor == PaymentSettings.Processor.TEST and not config.webhook_secret:
-        config.webhook_secret = secrets.token_urlsafe(32)
-    with transaction.atomic():
-        config.save()
-        audit_record(actor=actor, action=AuditEvent.Action.PAYMENT_SETTINGS_CHANGED, target=config)
-    return config
 
 
 def _bills_url(practice: Practice, **query: str) -> str:

@@ -14,12 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicportal.billing.gateways import BadSignature
 from clinicportal.billing.gateways.test_processor import TestProcessor, session_read
-from clinicportal.billing.payments import (
-    UnknownPayment,
-    gateway_for,
-    payment_confirm,
-    payment_settings_for,
-)
+from clinicportal.billing.payments import UnknownPayment, payment_confirm
+from clinicportal.billing.processors import gateway_for, payment_settings_for
 from clinicportal.core.money import dollars
 from clinicportal.practices.selectors import practice_by_slug
 

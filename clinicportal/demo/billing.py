@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinicportal.billing.models import Invoice, PaymentSettings
-from clinicportal.billing.payments import payment_settings_save
+from clinicportal.billing.processors import payment_settings_save
 from clinicportal.billing.services import (
     LineDraft,
     adjustment_add,

@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from clinicportal.billing.models import Invoice, PaymentAttempt
-from clinicportal.billing.payments import online_payments_ready, payment_start
+from clinicportal.billing.payments import payment_start
 from clinicportal.billing.printing import PrintOptions, invoice_pdf
+from clinicportal.billing.processors import online_payments_ready
 from clinicportal.billing.selectors import (
     portal_attempt,
     portal_invoice,

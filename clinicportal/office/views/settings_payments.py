@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from clinicportal.billing.models import PaymentSettings
-from clinicportal.billing.payments import payment_settings_for, payment_settings_save
+from clinicportal.billing.processors import payment_settings_for, payment_settings_save
 from clinicportal.core.forms import service_errors
 from clinicportal.office.auth import StaffRequest, admin_required
 
