@@ -40,6 +40,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CLINICPORTAL_BASE_URL = base_url("CLINICPORTAL_BASE_URL", production=PRODUCTION)
 # The TEST card processor records payments no one made: never offered on a production site.
 CLINICPORTAL_TEST_PROCESSOR = not PRODUCTION
+# Stripe's API. Only the tests change it, to a local server that speaks Stripe's API.
+CLINICPORTAL_STRIPE_API_BASE = "https://api.stripe.com"
+# Seconds to wait for a card processor's answer before telling the patient to try again later.
+CLINICPORTAL_PROCESSOR_TIMEOUT = env_int("CLINICPORTAL_PROCESSOR_TIMEOUT", 20, minimum=1)
 CSRF_FAILURE_VIEW = "clinicportal.core.errors.csrf_failure"
 # The load balancers and proxies in front of the app servers: only when the connection comes
 # from one of them is its X-Forwarded-For believed (see core.context.client_ip).
@@ -274,5 +278,7 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "mail.log": {"level": "WARNING"},  # aiosmtpd, in the demo's SMTP server
+        # The Stripe SDK logs every request at INFO; our adapter logs what went wrong.
+        "stripe": {"level": "WARNING"},
     },
 }

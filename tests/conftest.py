@@ -378,6 +378,18 @@ def medlineplus(settings):
         yield fake
 
 
+@pytest.fixture
+def fake_stripe(settings):
+    """A local server speaking Stripe's API; the SDK is pointed at it, with a short time-out."""
+    from tests.stripe_server import FakeStripe
+
+    fake = FakeStripe().start()
+    settings.CLINICPORTAL_STRIPE_API_BASE = fake.url
+    settings.CLINICPORTAL_PROCESSOR_TIMEOUT = 1
+    yield fake
+    fake.stop()
+
+
 def run_worker() -> None:
     """Run the real background worker until no task is due."""
     from django.core.management import call_command

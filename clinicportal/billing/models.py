@@ -203,6 +203,7 @@ class PaymentSettings(models.Model):
     class Processor(models.TextChoices):
         OFF = "", _("Off")
         TEST = "test", _("Test processor")
+        STRIPE = "stripe", _("Stripe")
 
     practice = models.OneToOneField(
         "practices.Practice", on_delete=models.CASCADE, related_name="payment_settings"
@@ -211,6 +212,11 @@ class PaymentSettings(models.Model):
     # Signs the processor's confirmations (HMAC-SHA256); made here for the test processor and
     # never shown back.
     webhook_secret = EncryptedTextField(blank=True)
+    # Stripe's secret API key and its webhook endpoint's signing secret, as the practice's
+    # Stripe dashboard gives them. Write-only: Admin → Payments says whether each is saved,
+    # never what it is.
+    stripe_secret_key = EncryptedTextField(blank=True)
+    stripe_webhook_secret = EncryptedTextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -228,6 +234,7 @@ class PaymentAttempt(models.Model):
         PENDING = "pending", _("Waiting for the processor")
         PAID = "paid", _("Paid")
         DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Not completed")
 
     practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")

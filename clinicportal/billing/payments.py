@@ -133,19 +133,24 @@ def _attempt_create(
 
 
 def payment_confirm(
-    *, practice: Practice, payload: bytes, headers: Mapping[str, str]
-) -> Payment | None:
-    """Record what the processor confirms; return the payment (None when declined).
+    *, practice: Practice, processor: str, payload: bytes, headers: Mapping[str, str]
+) -> str:
+    """Record what ``processor`` confirms; return what became of it (the webhook's answer).
 
-    Raises BadSignature (nothing recorded) and UnknownPayment. A confirmation that arrives
-    again, or twice at once, returns the payment recorded the first time.
+    "recorded" (also for a confirmation that arrives again, or twice at once: one payment),
+    "declined", "expired", or "ignored" for a genuine notice that ends no checkout. Raises
+    BadSignature (nothing recorded) and UnknownPayment, also for a payment another processor
+    started.
     """
     config = PaymentSettings.objects.filter(practice=practice).select_related("practice").first()
-    # The secret outlives switching the processor off: a payment made before still confirms.
-    gateway = gateway_for(config, PaymentSettings.Processor.TEST) if config else None
-    if gateway is None or not config or not config.webhook_secret:
+    # Read by the processor the webhook names, not the one chosen now: a payment started before
+    # the practice switched processors (or switched them off) still confirms.
+    gateway = gateway_for(config, processor) if config else None
+    if gateway is None:
         raise BadSignature
     confirmation = gateway.confirmation_read(payload, headers)
+    if confirmation is None:
+        return "ignored"
     try:
         reference = uuid.UUID(confirmation.reference)
     except ValueError:
@@ -153,18 +158,19 @@ def payment_confirm(
     with transaction.atomic():
         attempt = (
             PaymentAttempt.objects.select_for_update()
-            .filter(practice=practice, public_id=reference)
+            .filter(practice=practice, processor=processor, public_id=reference)
             .first()
         )
         if attempt is None:
             raise UnknownPayment
         if attempt.status == PaymentAttempt.Status.PAID:
-            return attempt.payment
+            return "recorded"
         if not confirmation.paid:
-            attempt.status = PaymentAttempt.Status.DECLINED
+            attempt.status = PaymentAttempt.Status(confirmation.outcome)
             attempt.save(update_fields=["status"])
-            return None
-        return _record(attempt, confirmation)
+            return str(confirmation.outcome)
+        _record(attempt, confirmation)
+        return "recorded"
 
 
 def _record(attempt: PaymentAttempt, confirmation: Confirmation) -> Payment:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicportal.billing.gateways import BadSignature
 from clinicportal.billing.gateways.test_processor import TestProcessor, session_read
+from clinicportal.billing.models import PaymentSettings
 from clinicportal.billing.payments import UnknownPayment, payment_confirm
 from clinicportal.billing.processors import gateway_for, payment_settings_for
 from clinicportal.core.money import dollars
@@ -23,18 +24,32 @@ from clinicportal.practices.selectors import practice_by_slug
 @csrf_exempt  # a processor's post, proved by its signature; no cookies are read
 @require_POST
 def webhook(request: HttpRequest, practice_slug: str) -> JsonResponse:
-    """A processor's signed confirmation: 200 once recorded (or recorded before), else 400."""
+    """The TEST processor's signed confirmation (its page confirms in-process; see below)."""
+    return _confirm(request, practice_slug, PaymentSettings.Processor.TEST)
+
+
+@csrf_exempt  # Stripe's post, proved by its Stripe-Signature; no cookies are read
+@require_POST
+def stripe_webhook(request: HttpRequest, practice_slug: str) -> JsonResponse:
+    """The endpoint a practice gives Stripe for its Checkout events."""
+    return _confirm(request, practice_slug, PaymentSettings.Processor.STRIPE)
+
+
+def _confirm(request: HttpRequest, practice_slug: str, processor: str) -> JsonResponse:
+    """200 once recorded (or recorded before), declined or ignored; 400 for anything else."""
     try:
         practice = practice_by_slug(practice_slug)
     except Http404:  # no practice to hold a secret: no signature of it can be right
         return JsonResponse({"error": "bad_signature"}, status=400)
     try:
-        payment = payment_confirm(practice=practice, payload=request.body, headers=request.headers)
+        status = payment_confirm(
+            practice=practice, processor=processor, payload=request.body, headers=request.headers
+        )
     except BadSignature:
         return JsonResponse({"error": "bad_signature"}, status=400)
     except UnknownPayment:
         return JsonResponse({"error": "unknown_payment"}, status=400)
-    return JsonResponse({"status": "recorded" if payment else "declined"})
+    return JsonResponse({"status": status})
 
 
 @require_http_methods(["GET", "POST"])
@@ -55,7 +70,12 @@ def test_processor(request: HttpRequest, session: str) -> HttpResponse:
         # Sent to the webhook's own code path, in this process: a real processor posts the
         # same signed body to /pay/webhook/<practice>/ and it is verified the same way.
         try:
-            payment_confirm(practice=practice, payload=payload, headers=headers)
+            payment_confirm(
+                practice=practice,
+                processor=PaymentSettings.Processor.TEST,
+                payload=payload,
+                headers=headers,
+            )
         except (BadSignature, UnknownPayment):
             error = _("The practice did not accept this payment's confirmation.")
         else:

@@ -2,7 +2,8 @@
 
 A processor takes the card on its own page (the portal never sees a card number) and tells us
 afterwards, in a webhook signed with the practice's webhook secret, what was paid. Adapters:
-``test_processor`` (a local stand-in for trying the portal; no real money).
+``test_processor`` (a local stand-in for trying the portal; no real money) and
+``stripe_checkout`` (Stripe's hosted Checkout, through the official SDK).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 SIGNATURE_HEADER = "X-Clinicportal-Signature"
@@ -33,12 +35,24 @@ class Checkout:
     session_id: str
 
 
+class Outcome(StrEnum):
+    """How a checkout ended; the values are PaymentAttempt's statuses."""
+
+    PAID = "paid"
+    DECLINED = "declined"  # the processor refused the card: nothing was charged
+    EXPIRED = "expired"  # the patient left the processor's page without paying
+
+
 @dataclass(frozen=True)
 class Confirmation:
     processor_payment_id: str
     reference: str
     amount_cents: int
-    paid: bool = True  # False: the processor declined the card; nothing was charged
+    outcome: Outcome = Outcome.PAID
+
+    @property
+    def paid(self) -> bool:
+        return self.outcome == Outcome.PAID
 
 
 class GatewayUnavailable(Exception):
@@ -52,8 +66,12 @@ class BadSignature(Exception):
 class Gateway(Protocol):
     def checkout_start(self, request: CheckoutRequest) -> Checkout: ...
 
-    def confirmation_read(self, payload: bytes, headers: Mapping[str, str]) -> Confirmation:
-        """Verify the signature over ``payload`` (raise BadSignature) and read it."""
+    def confirmation_read(self, payload: bytes, headers: Mapping[str, str]) -> Confirmation | None:
+        """Verify the signature over ``payload`` (raise BadSignature) and read it.
+
+        None: a genuine notice of something that is not a checkout's end (ignored, answered 200
+        so that the processor does not send it again).
+        """
         ...
 
 

@@ -25,6 +25,7 @@ from clinicportal.billing.gateways import (
     Checkout,
     CheckoutRequest,
     Confirmation,
+    Outcome,
     signature,
     signature_check,
 )
@@ -107,7 +108,7 @@ class TestProcessor:
                 processor_payment_id=str(data["processor_payment_id"])[:100],
                 reference=str(data["reference"]),
                 amount_cents=int(data["amount_cents"]),
-                paid=kind == "payment.succeeded",
+                outcome=Outcome.PAID if kind == "payment.succeeded" else Outcome.DECLINED,
             )
         except (ValueError, KeyError, TypeError):
             raise BadSignature from None  # signed but unreadable: treated as not ours

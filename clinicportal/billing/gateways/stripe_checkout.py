@@ -1,0 +1,135 @@
+"""Stripe: hosted Checkout Sessions, their webhook events and refunds, with the official SDK.
+
+The patient pays on Stripe's Checkout page (``mode=payment``, one line for the amount they
+chose); ``client_reference_id`` carries our reference back. Stripe then posts events to
+``/pay/webhook/<practice>/stripe/``, signed with the endpoint's signing secret
+(``Stripe-Signature``, checked by ``stripe.Webhook``). The events read here:
+
+- ``checkout.session.completed`` with ``payment_status`` paid, and
+  ``checkout.session.async_payment_succeeded``: paid;
+- ``checkout.session.async_payment_failed``: declined;
+- ``checkout.session.expired``: the patient left without paying.
+
+A card Stripe declines stays on Stripe's page for the patient to try another card, so it reaches
+us only as the session's expiry. Every other event is genuine but not ours to act on: ignored.
+Every request carries an idempotency key, so a request sent again (the SDK retries on a network
+fault) starts one checkout and one refund.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from clinicportal.billing.gateways import (
+    BadSignature,
+    Checkout,
+    CheckoutRequest,
+    Confirmation,
+    GatewayUnavailable,
+    Outcome,
+)
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "Stripe-Signature"
+# A signed event older than this is refused (Stripe's own default): a replayed capture fails.
+TOLERANCE_SECONDS = 300
+
+_OUTCOMES = {
+    "checkout.session.completed": Outcome.PAID,
+    "checkout.session.async_payment_succeeded": Outcome.PAID,
+    "checkout.session.async_payment_failed": Outcome.DECLINED,
+    "checkout.session.expired": Outcome.EXPIRED,
+}
+
+
+def client_for(secret_key: str) -> stripe.StripeClient:
+    """An SDK client with our time-out, talking to ``CLINICPORTAL_STRIPE_API_BASE``."""
+    return stripe.StripeClient(
+        secret_key,
+        base_addresses={"api": settings.CLINICPORTAL_STRIPE_API_BASE},
+        http_client=stripe.RequestsClient(timeout=settings.CLINICPORTAL_PROCESSOR_TIMEOUT),
+        max_network_retries=1,
+    )
+
+
+class StripeCheckout:
+    """The Gateway of a practice that chose Stripe."""
+
+    def __init__(self, *, secret_key: str, webhook_secret: str) -> None:
+        self.secret_key = secret_key
+        self.webhook_secret = webhook_secret
+
+    def checkout_start(self, request: CheckoutRequest) -> Checkout:
+        if not self.secret_key:
+            raise GatewayUnavailable
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency,
+                        "unit_amount": request.amount_cents,
+                        "product_data": {"name": request.description},
+                    },
+                }
+            ],
+            "client_reference_id": request.reference,
+            "metadata": {"reference": request.reference},
+            "payment_intent_data": {"metadata": {"reference": request.reference}},
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
+        try:
+            session = client_for(self.secret_key).v1.checkout.sessions.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            logger.warning("Stripe refused or did not answer a checkout: %s", _why(exc))
+            raise GatewayUnavailable from exc
+        if not session.url:
+            raise GatewayUnavailable
+        return Checkout(redirect_url=session.url, session_id=session.id)
+
+    def confirmation_read(self, payload: bytes, headers: Mapping[str, str]) -> Confirmation | None:
+        if not self.webhook_secret:
+            raise BadSignature
+        try:
+            event = stripe.Webhook.construct_event(
+                payload.decode(),
+                headers.get(SIGNATURE_HEADER, ""),
+                self.webhook_secret,
+                tolerance=TOLERANCE_SECONDS,
+            )
+        except (ValueError, stripe.SignatureVerificationError):
+            raise BadSignature from None
+        outcome = _OUTCOMES.get(event.type)
+        if outcome is None:
+            return None
+        session = event.data.object.to_dict()
+        if event.type == "checkout.session.completed" and session.get("payment_status") != "paid":
+            return None  # a delayed method (a bank debit): its own event follows
+        try:
+            amount = int(session.get("amount_total") or 0)
+            reference = str(session["client_reference_id"])
+            # The payment's id; a session that ended unpaid has none, its own id stands in.
+            paid_by = str(session.get("payment_intent") or session["id"])[:100]
+        except (KeyError, TypeError, ValueError):
+            raise BadSignature from None  # signed but not a checkout session: not ours
+        if outcome == Outcome.PAID and (amount <= 0 or session.get("currency") != "usd"):
+            raise BadSignature
+        return Confirmation(
+            processor_payment_id=paid_by, reference=reference, amount_cents=amount, outcome=outcome
+        )
+
+
+def _why(exc: stripe.StripeError) -> str:
+    """What the log may say of a Stripe error: its kind and code, never the request."""
+    return f"{type(exc).__name__} {exc.http_status or ''} {exc.code or ''}".strip()
