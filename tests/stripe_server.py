@@ -10,7 +10,8 @@ secret key, an ``Idempotency-Key`` header) and response shapes (objects, and err
   Pay posts a signed ``checkout.session.completed`` event to ``webhook_url``, as Stripe would,
   and sends the browser to the session's success URL.
 
-``mode`` injects faults: "timeout" (answers after ``delay`` seconds), "error" (HTTP 500),
+``mode`` injects faults: "timeout" (does the work, then answers after ``delay`` seconds, so
+the answer is lost), "error" (HTTP 500),
 "disputed" (refunds refused as Stripe refuses a charged-back payment). Idempotency is Stripe's:
 a key seen before replays its first answer; the same key with other parameters is refused.
 """
@@ -161,8 +162,6 @@ class FakeStripe:
         params = form_decode(body if method == "POST" else parts.query)
         idem = handler.headers.get("Idempotency-Key", "")
         self.requests.append(Recorded(method, parts.path, params, idem, key))
-        if self.mode == "timeout":
-            time.sleep(self.delay)
         if self.mode == "error":
             self._json(handler, 500, _error("api_error", "", "Something went wrong on Stripe."))
             return
@@ -170,6 +169,7 @@ class FakeStripe:
             message = f"Invalid API Key provided: {key[:8]}****"
             self._json(handler, 401, _error("invalid_request_error", "", message))
             return
+        replayed = False
         with self._lock:
             if method == "POST" and idem in self._answers:
                 first, status, answer = self._answers[idem]
@@ -179,13 +179,15 @@ class FakeStripe:
                     )
                     self._json(handler, 400, _error("idempotency_error", "", message))
                     return
-                self._send(handler, status, answer, replayed=True)
-                return
-            status, obj = self._route(method, parts.path, params)
-            answer = json.dumps(obj).encode()
-            if method == "POST" and idem:
-                self._answers[idem] = (params, status, answer)
-        self._send(handler, status, answer)
+                replayed = True
+            else:
+                status, obj = self._route(method, parts.path, params)
+                answer = json.dumps(obj).encode()
+                if method == "POST" and idem:
+                    self._answers[idem] = (params, status, answer)
+        if self.mode == "timeout":  # done, but the answer comes too late: it is lost
+            time.sleep(self.delay)
+        self._send(handler, status, answer, replayed=replayed)
 
     def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "GET" and path == "/v1/balance":

@@ -36,9 +36,10 @@ from clinicportal.accounts.services.links import _link_create, portal_access_ema
 from clinicportal.accounts.services.portal_access import portal_access_issue
 from clinicportal.accounts.services.sessions import office_session_start, portal_session_start
 from clinicportal.audit.models import AuditEvent
-from clinicportal.billing.models import Invoice
+from clinicportal.billing.models import Invoice, Payment, Refund
 from clinicportal.billing.payments import payment_start
 from clinicportal.billing.processors import payment_settings_save
+from clinicportal.billing.refunds import payment_refund
 from clinicportal.billing.services import (
     LineDraft,
     invoice_create,
@@ -117,6 +118,8 @@ OBJECTS: dict[str, str] = {
     "office:message_id": "message",
     "office:attachment_id": "attachment",
     "office:invoice_id": "invoice",
+    "office:payment_id": "payment",
+    "office:refund_id": "refund",
     "portal:conversation_id": "conversation",
     "portal:attachment_id": "attachment",
     "portal:document_id": "portal_document",
@@ -172,6 +175,8 @@ class Owned:
     attachment: Attachment  # a chart file the office sent in its reply
     task: Task  # the web-message task of ``message``
     invoice: Invoice  # a finalized invoice of the patient, with a payment
+    payment: Payment  # the cash payment of ``invoice``
+    refund: Refund  # part of ``payment``, handed back in the office
     checkout_session: str  # the TEST processor's page of a payment started on ``invoice``
 
     def value(self, kind: str) -> str:
@@ -264,7 +269,10 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         lines=[LineDraft(description="Eye exam", unit_price_cents=15_000, service_code="92004")],
     )
     invoice_finalize(actor=actor(admin), invoice=invoice)
-    payment_record(actor=actor(admin), invoice=invoice, method="cash", amount_cents=2_000)
+    paid = payment_record(actor=actor(admin), invoice=invoice, method="cash", amount_cents=2_000)
+    refund = payment_refund(
+        actor=actor(admin), payment=paid, amount_cents=500, reason="Overpaid", key=first_name
+    )
     practice = patient.practice
     practice.pay_bills_enabled = True
     practice.save(update_fields=["pay_bills_enabled"])
@@ -297,6 +305,8 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         attachment=reply.attachments.get(),
         task=Task.objects.get(message=asked),
         invoice=invoice,
+        payment=paid,
+        refund=refund,
         checkout_session=checkout.removeprefix("/pay/test/").removesuffix("/"),
     )
 

@@ -140,6 +140,8 @@ class AuditEvent(models.Model):
         INVOICE_PRINTED = "invoice.printed", _("Invoice printed")
         PAYMENT_RECORDED = "payment.recorded", _("Payment recorded")
         PAYMENT_STARTED = "payment.started", _("Online payment started")
+        PAYMENT_REFUNDED = "payment.refunded", _("Payment refunded")
+        REFUND_REFUSED = "refund.refused", _("Refund refused by the processor")
         INVOICE_SETTINGS_CHANGED = "invoice_settings.changed", _("Invoice settings changed")
         INVOICE_VIEWED_BY_PATIENT = "invoice.patient_viewed", _("Invoice downloaded in the portal")
         PAYMENT_SETTINGS_CHANGED = "payment_settings.changed", _("Payment settings changed")

@@ -197,6 +197,48 @@ class Payment(models.Model):
         return f"{self.get_method_display()} {self.amount_cents}"
 
 
+class Refund(models.Model):
+    """Money given back of a payment: through the processor for a card paid online, else in
+    the office. Its amount counts in the payment's ``refunded_cents`` from the moment it is
+    asked for until the processor refuses it, so two refunds can never exceed the payment.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the processor")
+        DONE = "done", _("Refunded")
+        REFUSED = "refused", _("Refused")
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    amount_cents = models.PositiveIntegerField(_("Amount"))
+    reason = models.CharField(_("Reason"), max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    # The form's one-time key; also the processor's idempotency key, so sending it again
+    # (a double click, a time-out) refunds once.
+    idempotency_key = models.CharField(max_length=64)
+    processor_refund_id = models.CharField(max_length=100, blank=True)
+    refused_because = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="refund_positive"),
+            models.UniqueConstraint(
+                fields=["practice", "idempotency_key"], name="refund_once_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.amount_cents} of {self.payment_id}"
+
+
 class PaymentSettings(models.Model):
     """How the portal's Pay Bills takes cards (Admin → Payments); no row means off."""
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -20,6 +20,7 @@ from clinicportal.billing.models import (
     InvoiceSettings,
     Payment,
     PaymentAttempt,
+    Refund,
 )
 from clinicportal.core.access import NotFound
 from clinicportal.core.context import PortalActor, StaffActor
@@ -141,9 +142,37 @@ def invoice_detail(*, actor: StaffActor, invoice: Invoice) -> InvoiceDetail:
         lines=list(InvoiceLine.objects.filter(invoice=invoice)),
         adjustments=list(Adjustment.objects.filter(invoice=invoice)),
         payments=list(
-            Payment.objects.filter(invoice=invoice).select_related("recorded_by__staff_member")
+            Payment.objects.filter(invoice=invoice)
+            .select_related("recorded_by__staff_member")
+            .prefetch_related(
+                Prefetch(
+                    "refunds",
+                    queryset=Refund.objects.select_related("created_by__staff_member"),
+                )
+            )
         ),
     )
+
+
+def payment_get(*, actor: StaffActor, invoice: Invoice, public_id: uuid.UUID) -> Payment:
+    """A payment of the invoice (which the caller found through its patient)."""
+    found = Payment.objects.filter(
+        practice=actor.practice, invoice=invoice, public_id=public_id
+    ).first()
+    if found is None:
+        raise NotFound("No such payment.")
+    found.invoice = invoice
+    return found
+
+
+def refund_get(*, actor: StaffActor, payment: Payment, public_id: uuid.UUID) -> Refund:
+    found = Refund.objects.filter(
+        practice=actor.practice, payment=payment, public_id=public_id
+    ).first()
+    if found is None:
+        raise NotFound("No such refund.")
+    found.payment = payment
+    return found
 
 
 def payments_on(*, actor: StaffActor, day: datetime.date) -> QuerySet[Payment]:

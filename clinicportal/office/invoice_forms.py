@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinicportal.billing.models import Payment
 from clinicportal.billing.services import LineDraft
+from clinicportal.core.forms import OneTimeKeyField
 from clinicportal.core.money import NotAnAmount, cents_from_text
 
 NOT_AN_AMOUNT = _("Please enter an amount in dollars, e.g. 45.00")
@@ -145,3 +146,13 @@ class PaymentForm(forms.Form):
         required=False,
         help_text=_("A check number or the card slip's number, if any."),
     )
+
+
+class RefundForm(forms.Form):
+    amount = DollarsField(label=_("Amount to refund"))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        help_text=_("Kept with the refund, for the office; the patient does not see it."),
+    )
+    key = OneTimeKeyField()

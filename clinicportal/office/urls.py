@@ -13,6 +13,7 @@ from clinicportal.office.views import (
     patients,
     portal_access,
     portal_documents,
+    refunds,
     settings_invoices,
     settings_messages,
     settings_payments,
@@ -237,6 +238,17 @@ urlpatterns = [
         "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/payments/new/",
         invoices.invoice_payment,
         name="invoice_payment",
+    ),
+    path(
+        "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/payments/<uuid:payment_id>/refund/",
+        refunds.payment_refund,
+        name="payment_refund",
+    ),
+    path(
+        "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/payments/<uuid:payment_id>/"
+        "refunds/<uuid:refund_id>/send/",
+        refunds.refund_send_again,
+        name="refund_send_again",
     ),
     path("settings/", admin.settings_index, name="settings"),
     path("settings/website/", admin.settings_website, name="settings_website"),

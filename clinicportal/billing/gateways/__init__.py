@@ -55,6 +55,22 @@ class Confirmation:
         return self.outcome == Outcome.PAID
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    processor_payment_id: str  # the payment, as the processor's confirmation named it
+    amount_cents: int
+    reference: str  # ours: the refund's public id
+    idempotency_key: str  # the same key refunds once
+
+
+class RefundRefused(Exception):
+    """The processor answered and will not refund: ``reason`` says why, for the office."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class GatewayUnavailable(Exception):
     """The processor could not be reached or refused to start a checkout."""
 
@@ -65,6 +81,14 @@ class BadSignature(Exception):
 
 class Gateway(Protocol):
     def checkout_start(self, request: CheckoutRequest) -> Checkout: ...
+
+    def refund(self, request: RefundRequest) -> str:
+        """Give back part or all of a payment; return the processor's refund id.
+
+        Raises RefundRefused (the processor said no) or GatewayUnavailable (no answer: the
+        refund may or may not have been made; the same key asks again safely).
+        """
+        ...
 
     def confirmation_read(self, payload: bytes, headers: Mapping[str, str]) -> Confirmation | None:
         """Verify the signature over ``payload`` (raise BadSignature) and read it.

@@ -24,6 +24,7 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from clinicportal.billing.gateways import (
     BadSignature,
@@ -32,6 +33,8 @@ from clinicportal.billing.gateways import (
     Confirmation,
     GatewayUnavailable,
     Outcome,
+    RefundRefused,
+    RefundRequest,
 )
 
 logger = logging.getLogger(__name__)
@@ -98,6 +101,29 @@ class StripeCheckout:
             raise GatewayUnavailable
         return Checkout(redirect_url=session.url, session_id=session.id)
 
+    def refund(self, request: RefundRequest) -> str:
+        if not self.secret_key:
+            raise GatewayUnavailable
+        params: dict[str, Any] = {
+            "payment_intent": request.processor_payment_id,
+            "amount": request.amount_cents,
+            "metadata": {"reference": request.reference},
+        }
+        try:
+            refund = client_for(self.secret_key).v1.refunds.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": request.idempotency_key},
+            )
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            logger.warning("Stripe did not answer a refund: %s", _why(exc))
+            raise GatewayUnavailable from exc
+        except stripe.StripeError as exc:
+            logger.warning("Stripe refused a refund: %s", _why(exc))
+            raise RefundRefused(_refusal(exc)) from exc
+        if refund.status in ("failed", "canceled"):
+            raise RefundRefused(_("Stripe could not send this refund back to the card."))
+        return refund.id
+
     def confirmation_read(self, payload: bytes, headers: Mapping[str, str]) -> Confirmation | None:
         if not self.webhook_secret:
             raise BadSignature
@@ -128,6 +154,24 @@ class StripeCheckout:
         return Confirmation(
             processor_payment_id=paid_by, reference=reference, amount_cents=amount, outcome=outcome
         )
+
+
+def _refusal(exc: stripe.StripeError) -> str:
+    """Why Stripe said no, in the office's words."""
+    match exc.code:
+        case "charge_disputed":
+            return _(
+                "The patient disputed this payment with their bank, so Stripe cannot refund it. "
+                "The dispute is settled in the Stripe dashboard."
+            )
+        case "amount_too_large" | "charge_already_refunded":
+            return _("Stripe has already refunded this payment, or more of it than is left.")
+        case _ if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
+            return _("Stripe did not accept the practice's secret key (Admin → Payments).")
+        case _:
+            return _("Stripe refused the refund (%(code)s).") % {
+                "code": exc.code or type(exc).__name__
+            }
 
 
 def _why(exc: stripe.StripeError) -> str:

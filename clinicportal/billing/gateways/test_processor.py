@@ -26,6 +26,7 @@ from clinicportal.billing.gateways import (
     CheckoutRequest,
     Confirmation,
     Outcome,
+    RefundRequest,
     signature,
     signature_check,
 )
@@ -86,6 +87,10 @@ class TestProcessor:
         return Checkout(
             redirect_url=reverse("billing:test_processor", args=[token]), session_id=session_id
         )
+
+    def refund(self, request: RefundRequest) -> str:
+        # Always refunds: no money was taken. The same key names the same refund.
+        return "re_test_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
 
     def confirmation_make(self, session: Session, *, paid: bool) -> tuple[bytes, dict[str, str]]:
         """What the processor posts to the webhook: the body and its signature header."""
