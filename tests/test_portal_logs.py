@@ -91,7 +91,12 @@ def test_a_practice_can_name_the_staff_member_instead(
     )
     response = alice_client.post(
         reverse("office:settings_website"),
-        {"name": "Clinic X Eye Care", "portal_idle_minutes": "15", "logs_staff_as": "name"},
+        {
+            "name": "Clinic X Eye Care",
+            "portal_idle_minutes": "15",
+            "logs_staff_as": "name",
+            "time_zone": "America/New_York",
+        },
     )
     assert response.status_code == 302
     html = logs_html(ada_portal)

@@ -105,6 +105,7 @@ def test_admins_change_practice_details_and_feature_toggles(alice_client, practi
             "schedule_enabled": "on",
             "portal_idle_minutes": "20",
             "logs_staff_as": "office",
+            "time_zone": "America/New_York",
         },
     )
     assert response.status_code == 302
@@ -154,7 +155,12 @@ def test_logs_say_the_office_unless_the_practice_chooses_staff_names(alice_clien
     assert practice_x.logs_staff_as == "office"
     html = alice_client.get(url).content.decode()
     assert re.search(r'<input type="radio" name="logs_staff_as" value="office"[^>]* checked>', html)
-    data = {"name": "Clinic X Eye Care", "portal_idle_minutes": "15", "logs_staff_as": "name"}
+    data = {
+        "name": "Clinic X Eye Care",
+        "portal_idle_minutes": "15",
+        "logs_staff_as": "name",
+        "time_zone": "America/New_York",
+    }
     assert alice_client.post(url, data).status_code == 302
     practice_x.refresh_from_db()
     assert practice_x.logs_staff_as == "name"

@@ -17,6 +17,7 @@ from clinicportal.patients.services import PatientDetails
 from clinicportal.patients.validators import validate_birth_date
 from clinicportal.practices.models import Practice
 from clinicportal.practices.selectors import staff_member_for_user
+from clinicportal.practices.time_zones import time_zone_choices
 from clinicportal.records.medlineplus import HealthTopic
 
 
@@ -107,6 +108,20 @@ class PracticeForm(forms.Form):
         label=_("Address"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        help_text=_(
+            "The office and the portal show dates and times in this zone, and each day (such as "
+            "Payments of the day) begins and ends at midnight here."
+        ),
+        error_messages={
+            "required": _("Please choose the practice’s time zone."),
+            "invalid_choice": _(
+                "“%(value)s” is not a time zone name. Please choose one from the list."
+            ),
+        },
+    )
     forms_enabled = forms.BooleanField(label=_("Forms"), required=False)
     schedule_enabled = forms.BooleanField(label=_("Schedule"), required=False)
     pay_bills_enabled = forms.BooleanField(

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from clinicportal.practices.time_zones import time_zone_default, validate_time_zone
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
@@ -42,6 +45,13 @@ class Practice(models.Model):
         choices=LogsStaffAs.choices,
         default=LogsStaffAs.OFFICE,
     )
+    time_zone = models.CharField(
+        _("Time zone"),
+        max_length=64,
+        default=time_zone_default,
+        validators=[validate_time_zone],
+        help_text=_("An IANA name such as America/Denver."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -52,6 +62,12 @@ class Practice(models.Model):
 
     def portal_path(self) -> str:
         return f"/p/{self.slug}/"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The practice's time zone: its pages show times in it, and its days (the payments of
+        the day, today's date on a new invoice) begin and end at its midnight."""
+        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class StaffMember(models.Model):

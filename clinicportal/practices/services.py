@@ -135,8 +135,9 @@ def practice_update(
     pay_bills_enabled: bool,
     portal_idle_minutes: int,
     logs_staff_as: str,
+    time_zone: str,
 ) -> Practice:
-    """Change the actor's practice details and feature toggles (admins only)."""
+    """Change the actor's practice details, feature toggles and time zone (admins only)."""
     if not actor.is_admin:
         raise PermissionDenied("Only admins change practice settings.")
     practice = actor.practice
@@ -148,6 +149,7 @@ def practice_update(
     practice.pay_bills_enabled = pay_bills_enabled
     practice.portal_idle_minutes = portal_idle_minutes
     practice.logs_staff_as = logs_staff_as
+    practice.time_zone = time_zone.strip()
     practice.full_clean()
     with transaction.atomic():
         practice.save()
