@@ -45,7 +45,8 @@ def error(status: int, message: str, **extra: Any) -> JsonResponse:
 
 
 def api_key_required(view: View) -> View:
-    """Authenticate ``Authorization: Bearer <key>``; the view gets an ApiActor."""
+    """Authenticate ``Authorization: Bearer <key>``; the view gets an ApiActor and runs in the
+    key's practice's time zone."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -67,7 +68,9 @@ def api_key_required(view: View) -> View:
         actor = ApiActor(api_key=api_key, ip=client_ip(request), user_agent=user_agent(request))
         bind_actor(actor)
         try:
-            return view(request, actor, *args, **kwargs)
+            # A document's date, when none is sent, is today at the practice.
+            with timezone.override(actor.practice.zone):
+                return view(request, actor, *args, **kwargs)
         except Http404:
             return error(404, _("No such patient."))
 

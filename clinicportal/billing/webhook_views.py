@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -42,9 +43,14 @@ def _confirm(request: HttpRequest, practice_slug: str, processor: str) -> JsonRe
     except Http404:  # no practice to hold a secret: no signature of it can be right
         return JsonResponse({"error": "bad_signature"}, status=400)
     try:
-        status = payment_confirm(
-            practice=practice, processor=processor, payload=request.body, headers=request.headers
-        )
+        # In the practice's time zone: the receipt email is dated the practice's day.
+        with timezone.override(practice.zone):
+            status = payment_confirm(
+                practice=practice,
+                processor=processor,
+                payload=request.body,
+                headers=request.headers,
+            )
     except BadSignature:
         return JsonResponse({"error": "bad_signature"}, status=400)
     except UnknownPayment:
@@ -70,12 +76,13 @@ def test_processor(request: HttpRequest, session: str) -> HttpResponse:
         # Sent to the webhook's own code path, in this process: a real processor posts the
         # same signed body to /pay/webhook/<practice>/ and it is verified the same way.
         try:
-            payment_confirm(
-                practice=practice,
-                processor=PaymentSettings.Processor.TEST,
-                payload=payload,
-                headers=headers,
-            )
+            with timezone.override(practice.zone):  # as the webhook: the receipt's date
+                payment_confirm(
+                    practice=practice,
+                    processor=PaymentSettings.Processor.TEST,
+                    payload=payload,
+                    headers=headers,
+                )
         except (BadSignature, UnknownPayment):
             error = _("The practice did not accept this payment's confirmation.")
         else:

@@ -20,6 +20,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import User
@@ -69,7 +70,7 @@ def staff_required(view: View) -> View:
     row is gone (signed out from another device), idle for longer than
     CLINICPORTAL_OFFICE_IDLE_MINUTES, or older than its absolute lifetime is signed out here, on
     the server, whatever the browser does. Staff whose password is temporary go to choose their
-    own first.
+    own first. The view runs in the practice's time zone.
     """
     return _staff_gate(view, allow_temporary=False)
 
@@ -112,7 +113,9 @@ def _staff_gate(view: View, *, allow_temporary: bool) -> View:
         if staff.user.password_is_temporary and not allow_temporary:
             return redirect("office:account_password")
         request.actor = actor  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        # The page shows the practice's dates and times, and its "today" is the practice's.
+        with timezone.override(staff.practice.zone):
+            return view(request, *args, **kwargs)
 
     return never_stored(wrapped)
 

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -120,7 +121,8 @@ def portal_required(
     """Let a signed-in account of this practice through, with ``request.portal`` set.
 
     A temporary password must be replaced first; an account that sees several patients picks
-    one first. No answer is stored by the browser or a proxy (core.http.never_stored).
+    one first. No answer is stored by the browser or a proxy (core.http.never_stored). The view
+    runs in the practice's time zone.
     """
 
     def decorator(view: View) -> View:
@@ -185,7 +187,9 @@ def portal_required(
                 return redirect("portal:set_password", practice.slug)
             if needs_patient and chosen is None:
                 return redirect("portal:choose_patient", practice.slug)
-            return view(portal_request, *args, **kwargs)
+            # The page shows the practice's dates and times, and its "today" is the practice's.
+            with timezone.override(practice.zone):
+                return view(portal_request, *args, **kwargs)
 
         return never_stored(wrapped)
 
