@@ -18,7 +18,7 @@ from clinicportal.notifications.models import OutboxEmail
 from clinicportal.notifications.services import email_send_test
 from clinicportal.practices.models import Practice, StaffMember
 from clinicportal.records.models import PortalDocument
-from tests.conftest import actor, login
+from tests.conftest import actor, login, run_worker
 from tests.test_api import post as api_post
 from tests.test_pay_bills import bill, pay_bills_on, pay_form, pay_url
 from tests.test_payment_webhooks import confirmation
@@ -130,3 +130,18 @@ def test_the_test_processors_receipt_is_dated_the_practices_day(started, practic
     assert Client().post(started, {"action": "pay"}).status_code == 302
     assert f"$50.00 on {formats.date_format(datetime.date(2026, 7, 3))}" in receipt()
     assert timezone.get_current_timezone_name() == settings.TIME_ZONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_the_worker_queues_gives_times_in_the_practices_zone(ada_portal, practice_x):
+    from clinicportal.accounts.models import PortalLink
+
+    zone_set(practice_x, "America/Denver")
+    Client().post(reverse("portal:forgot_password", args=[practice_x.slug]), {"identifier": "ada"})
+    assert not OutboxEmail.objects.filter(kind="password_reset").exists()  # the worker's job
+    run_worker()
+    body = OutboxEmail.objects.get(kind="password_reset").body_text
+    expires = PortalLink.objects.get(purpose=PortalLink.Purpose.RESET).expires_at
+    assert f"until {formats.date_format(expires.astimezone(DENVER), 'm/d/Y g:i A')}" in body
+    in_new_york = expires.astimezone(zoneinfo.ZoneInfo("America/New_York"))
+    assert formats.date_format(in_new_york, "g:i A") not in body

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinicportal.audit.models import AuditEvent
@@ -39,14 +40,19 @@ def email_queue(
     context = {"practice": practice, **context}
     if link:
         context["link"] = LINK_PLACEHOLDER
-    subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
+    # Dates and times are the practice's, whoever queues the email: a page already runs in the
+    # practice's zone, but the worker (a password reset is queued by a task) runs in none.
+    with timezone.override(practice.zone):
+        subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
+        body_text = render_to_string(f"emails/{template}-body.txt", context)
+        body_html = render_to_string(f"emails/{template}-body.html", context)
     email = OutboxEmail.objects.create(
         practice=practice,
         kind=template,
         to=to,
         subject=subject[:255],
-        body_text=render_to_string(f"emails/{template}-body.txt", context),
-        body_html=render_to_string(f"emails/{template}-body.html", context),
+        body_text=body_text,
+        body_html=body_html,
         secret_link=link,
         message_id=new_message_id(),
     )
