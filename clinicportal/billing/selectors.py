@@ -10,7 +10,6 @@ from typing import Any
 from django.db.models import F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from clinicportal.billing.models import (
     DEFAULT_PORTAL_INFO,
@@ -176,9 +175,17 @@ def refund_get(*, actor: StaffActor, payment: Payment, public_id: uuid.UUID) -> 
 
 
 def payments_on(*, actor: StaffActor, day: datetime.date) -> QuerySet[Payment]:
-    """The payments received on ``day`` (in the practice's time zone), in the order received."""
-    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-    end = start + datetime.timedelta(days=1)
+    """The payments received on ``day`` at the practice, in the order received.
+
+    The day runs from midnight to midnight in the practice's time zone, whatever zone is active:
+    a payment at 11:30 PM in Denver is that Denver day's. A day when the clocks change is 23 or
+    25 hours long.
+    """
+    zone = actor.practice.zone
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(
+        day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+    )
     return Payment.objects.filter(
         practice=actor.practice, received_at__gte=start, received_at__lt=end
     ).select_related("patient", "invoice")

@@ -371,9 +371,8 @@ class PaymentRow:
     patient_url: str
 
 
-def _day(text: str | None) -> tuple[datetime.date, bool]:
+def _day(text: str | None, today: datetime.date) -> tuple[datetime.date, bool]:
     """The day asked for, or today; and whether what was asked for was not a date."""
-    today = timezone.localdate()
     if not text:
         return today, False
     try:
@@ -385,15 +384,20 @@ def _day(text: str | None) -> tuple[datetime.date, bool]:
 @require_GET
 @staff_required
 def payments_day(request: StaffRequest) -> HttpResponse:
-    """Payments received: one day's, in the order received, with the day's total."""
-    day, bad_day = _day(request.GET.get("day"))
+    """Payments received: one day's, in the order received, with the day's total.
+
+    Today, each day's bounds and the times are the practice's (payments_on takes the bounds).
+    """
+    zone = request.actor.practice.zone
+    today = timezone.localdate(timezone=zone)
+    day, bad_day = _day(request.GET.get("day"), today)
     found = list(payments_on(actor=request.actor, day=day))
     url = invoice_url_maker()
     patient_url = reverse_with_id_slot("office:patient")
     rows = [
         PaymentRow(
             payment,
-            time=formats.time_format(timezone.localtime(payment.received_at), "g:i A"),
+            time=formats.time_format(timezone.localtime(payment.received_at, zone), "g:i A"),
             invoice_url=url(payment.patient.public_id, payment.invoice.public_id),
             patient_url=with_id(patient_url, payment.patient.public_id),
         )
@@ -407,6 +411,6 @@ def payments_day(request: StaffRequest) -> HttpResponse:
         "total": sum(p.amount_cents - p.refunded_cents for p in found),
         "previous_day": (day - one_day).isoformat(),
         "next_day": (day + one_day).isoformat(),
-        "is_today": day == timezone.localdate(),
+        "is_today": day == today,
     }
     return render(request, "office/payments_day.html", context)
