@@ -115,3 +115,10 @@ def test_today_is_the_practices_today(
     assert f"<h1>Payments received on {today}</h1>" in html
     assert "$42.50" in html  # received at the practice's today, whichever day that is
     assert ">Today</a>" not in html  # no link to today: this is today
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_calendars_first_and_last_days_show_today_instead(bob_client, day):
+    response = bob_client.get(PAYMENTS, {"day": day})
+    assert response.status_code == 200
+    assert "That is not a date, so today’s payments are shown." in response.content.decode()

@@ -372,13 +372,20 @@ class PaymentRow:
 
 
 def _day(text: str | None, today: datetime.date) -> tuple[datetime.date, bool]:
-    """The day asked for, or today; and whether what was asked for was not a date."""
+    """The day asked for, or today; and whether what was asked for was not a date.
+
+    The calendar's first and last days count as not a date: the day before or after them, and
+    the next midnight, are past the end of Python's calendar.
+    """
     if not text:
         return today, False
     try:
-        return datetime.date.fromisoformat(text), False
+        day = datetime.date.fromisoformat(text)
     except ValueError:
         return today, True
+    if not datetime.date.min < day < datetime.date.max:
+        return today, True
+    return day, False
 
 
 @require_GET
