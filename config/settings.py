@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "clinicportal.records",
     "clinicportal.messaging",
     "clinicportal.billing",
+    "clinicportal.scheduling",
     "clinicportal.notifications",
     "clinicportal.portal",
     # The demo practice and its commands (demo_load, demo_smtp ...): never in production,

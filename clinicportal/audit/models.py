@@ -142,6 +142,12 @@ class AuditEvent(models.Model):
         PAYMENT_STARTED = "payment.started", _("Online payment started")
         PAYMENT_REFUNDED = "payment.refunded", _("Payment refunded")
         REFUND_REFUSED = "refund.refused", _("Refund refused by the processor")
+        APPOINTMENT_BOOKED = "appointment.booked", _("Appointment booked")
+        APPOINTMENT_REQUESTED = "appointment.requested", _("Appointment requested")
+        APPOINTMENT_CONFIRMED = "appointment.confirmed", _("Appointment confirmed")
+        APPOINTMENT_MOVED = "appointment.moved", _("Appointment moved")
+        APPOINTMENT_CANCELLED = "appointment.cancelled", _("Appointment cancelled")
+        SCHEDULE_SETTINGS_CHANGED = "schedule_settings.changed", _("Schedule settings changed")
         INVOICE_SETTINGS_CHANGED = "invoice_settings.changed", _("Invoice settings changed")
         INVOICE_VIEWED_BY_PATIENT = "invoice.patient_viewed", _("Invoice downloaded in the portal")
         PAYMENT_SETTINGS_CHANGED = "payment_settings.changed", _("Payment settings changed")
@@ -240,5 +246,10 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.MESSAGE_ATTACHMENT_DOWNLOADED,
         AuditEvent.Action.MESSAGE_ATTACHMENT_OFFICE_OPENED,
         AuditEvent.Action.INVOICE_VIEWED_BY_PATIENT,
+        AuditEvent.Action.APPOINTMENT_BOOKED,
+        AuditEvent.Action.APPOINTMENT_REQUESTED,
+        AuditEvent.Action.APPOINTMENT_CONFIRMED,
+        AuditEvent.Action.APPOINTMENT_MOVED,
+        AuditEvent.Action.APPOINTMENT_CANCELLED,
     }
 )

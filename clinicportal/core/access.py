@@ -42,3 +42,11 @@ def require_reachable(actor: StaffActor | ApiActor | PortalActor, obj: InAPracti
         patient_id = getattr(obj, "patient_id", None)
         if actor.patient is None or patient_id != actor.patient.pk:
             raise NotFound(f"{type(obj).__name__} of another patient.")
+
+
+def require_in_practice(actor: StaffActor | ApiActor | PortalActor, obj: InAPractice) -> None:
+    """Refuse (NotFound) a row of another practice, for what a practice offers everyone who acts
+    in it, its patients included (its appointment types, its providers): no patient owns them.
+    """
+    if obj.practice_id != actor.practice.pk:
+        raise NotFound(f"{type(obj).__name__} of another practice.")
