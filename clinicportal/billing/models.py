@@ -298,6 +298,25 @@ class PaymentAttempt(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # Billing → Online payments, newest first (core.keyset), for each of its choices.
+        indexes = [
+            models.Index(fields=["practice", "created_at", "id"], name="attempt_list"),
+            models.Index(
+                fields=["practice", "created_at", "id"],
+                condition=models.Q(status="paid"),
+                name="attempt_list_paid",
+            ),
+            models.Index(
+                fields=["practice", "created_at", "id"],
+                condition=models.Q(status="pending"),
+                name="attempt_list_pending",
+            ),
+            models.Index(
+                fields=["practice", "created_at", "id"],
+                condition=models.Q(status__in=["declined", "expired"]),
+                name="attempt_list_unpaid",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount_cents__gt=0), name="attempt_amount_positive"

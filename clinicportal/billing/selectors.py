@@ -7,10 +7,21 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 
+from clinicportal.accounts.models import PortalGrant
 from clinicportal.billing.models import (
     DEFAULT_PORTAL_INFO,
     Adjustment,
@@ -23,6 +34,7 @@ from clinicportal.billing.models import (
 )
 from clinicportal.core.access import NotFound
 from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.core.keyset import KeysetPage, keyset_page
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 
@@ -189,6 +201,62 @@ def payments_on(*, actor: StaffActor, day: datetime.date) -> QuerySet[Payment]:
     return Payment.objects.filter(
         practice=actor.practice, received_at__gte=start, received_at__lt=end
     ).select_related("patient", "invoice")
+
+
+# Billing → Online payments: every payment attempt from PAY BILLS, newest first.
+
+ONLINE_PER_PAGE = 25
+# A processor confirms within seconds or minutes; an attempt still waiting after this long was
+# most likely abandoned on the processor's page, or its confirmation never reached us.
+UNCONFIRMED_AFTER = datetime.timedelta(hours=1)
+
+_ONLINE_STATUSES = {
+    "paid": [PaymentAttempt.Status.PAID],
+    "waiting": [PaymentAttempt.Status.PENDING],
+    "unpaid": [PaymentAttempt.Status.DECLINED, PaymentAttempt.Status.EXPIRED],
+}
+
+
+@dataclass(frozen=True)
+class OnlineFilter:
+    """Which attempts Online payments lists: every one, or only those of one outcome."""
+
+    status: str = ""  # "" for all, or a key of _ONLINE_STATUSES
+
+    @classmethod
+    def parse(cls, params: dict[str, str]) -> OnlineFilter:
+        status = params.get("status", "")
+        return cls(status=status if status in _ONLINE_STATUSES else "")
+
+
+def online_payments_page(
+    *, actor: StaffActor, chosen: OnlineFilter, cursor: str | None
+) -> KeysetPage[PaymentAttempt]:
+    """One page of the practice's online payment attempts, newest first, in one query.
+
+    Each comes with its patient, invoice and payment (once paid), ``payer_name``: the name of
+    the portal account that paid, and ``paid_by_patient``: whether that is the patient's own
+    account rather than an authorized user's.
+    """
+    own_account = PortalGrant.objects.filter(
+        account=OuterRef("account"), patient=OuterRef("patient"), kind=PortalGrant.Kind.PATIENT
+    )
+    attempts = (
+        PaymentAttempt.objects.filter(practice=actor.practice)
+        .select_related("patient", "invoice", "payment")
+        .annotate(payer_name=F("account__display_name"), paid_by_patient=Exists(own_account))
+    )
+    if chosen.status:
+        attempts = attempts.filter(status__in=_ONLINE_STATUSES[chosen.status])
+    return keyset_page(attempts, per_page=ONLINE_PER_PAGE, cursor=cursor, descending=True)
+
+
+def attempt_unconfirmed(attempt: PaymentAttempt, now: datetime.datetime) -> bool:
+    """Whether the attempt still waits for its processor long after the patient started it."""
+    return (
+        attempt.status == PaymentAttempt.Status.PENDING
+        and now - attempt.created_at > UNCONFIRMED_AFTER
+    )
 
 
 # The portal's reads: the patient's finalized invoices and what was paid on them.

@@ -11,6 +11,7 @@ from clinicportal.office.views import (
     outbox,
     password,
     patients,
+    payments_online,
     portal_access,
     portal_documents,
     refunds,
@@ -208,6 +209,7 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/reopen/", tasks.task_reopen, name="task_reopen"),
     path("billing/", invoices.billing, name="billing"),
     path("billing/payments/", invoices.payments_day, name="payments_day"),
+    path("billing/online/", payments_online.payments_online, name="payments_online"),
     path("patients/<uuid:patient_id>/invoices/new/", invoices.invoice_new, name="invoice_new"),
     path(
         "patients/<uuid:patient_id>/invoices/<uuid:invoice_id>/",
