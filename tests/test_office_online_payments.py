@@ -180,6 +180,8 @@ def test_another_practices_attempts_are_never_listed(
     theirs = carol_client.get(ONLINE)
     assert rows_of(theirs) == [other_practice_attempt.pk]
     assert "Lovelace" not in theirs.content.decode()
+    # Y's payment today is not counted on X's Billing page either.
+    assert "0 online payments received today" in bob_client.get(BILLING).content.decode()
 
 
 def test_the_list_filters_by_outcome(bob_client, alice, ada, patient_a):
@@ -320,12 +322,69 @@ def test_the_page_costs_the_same_for_3_or_30_attempts(bob_client, alice, ada, ma
     assert following and _queries(bob_client, following) == three
 
 
-# The way in ----------------------------------------------------------------------------------
+# Billing's head: today's count, and the way in ------------------------------------------------
 
 
-def test_billing_links_the_list(bob_client):
+def test_billing_counts_todays_online_payments_and_links_the_list(
+    bob_client, alice, ada, patient_a
+):
+    invoice = bill(alice, patient_a)
     html = bob_client.get(BILLING).content.decode()
     assert f'<a class="button" href="{ONLINE}">Online payments</a>' in html
+    assert "0 online payments received today" in html
+    _, checkout = start(ada, invoice, 1_000)
+    finish(checkout)
+    assert "1 online payment received today" in bob_client.get(BILLING).content.decode()
+    _, checkout = start(ada, invoice, 1_000)
+    finish(checkout)
+    start(ada, invoice, 1_000)  # waiting: not received yet
+    Payment.objects.create(  # at the desk: not online
+        practice=alice.practice,
+        patient=patient_a,
+        invoice=invoice,
+        method=Payment.Method.CASH,
+        amount_cents=500,
+        received_at=timezone.now(),
+    )
+    Payment.objects.create(  # online, yesterday
+        practice=alice.practice,
+        patient=patient_a,
+        invoice=invoice,
+        method=Payment.Method.CARD_ONLINE,
+        amount_cents=500,
+        received_at=timezone.now() - datetime.timedelta(days=1),
+        processor_payment_id="pi_yesterday",
+    )
+    assert "2 online payments received today" in bob_client.get(BILLING).content.decode()
+
+
+def test_today_is_the_practices_day(bob_client, alice, ada, patient_a, settings):
+    """Just after midnight in the practice's time zone is today, whatever UTC says."""
+    from zoneinfo import ZoneInfo
+
+    invoice = bill(alice, patient_a)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    local_midnight = timezone.localtime(timezone.now(), zone).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    for minutes, reference in ((1, "pi_after_midnight"), (-1, "pi_before_midnight")):
+        Payment.objects.create(
+            practice=alice.practice,
+            patient=patient_a,
+            invoice=invoice,
+            method=Payment.Method.CARD_ONLINE,
+            amount_cents=500,
+            received_at=local_midnight + datetime.timedelta(minutes=minutes),
+            processor_payment_id=reference,
+        )
+    html = bob_client.get(BILLING).content.decode()
+    assert "1 online payment received today" in html
+
+
+def test_no_count_for_a_practice_that_never_took_payments_online(bob_client):
+    html = bob_client.get(BILLING).content.decode()
+    assert "received today" not in html
+    assert f'href="{ONLINE}"' in html  # the list is there, and says it is empty
 
 
 def test_the_list_is_under_billing_read_only_and_for_staff_only(bob_client, client):

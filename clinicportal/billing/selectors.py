@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from clinicportal.accounts.models import PortalGrant
 from clinicportal.billing.models import (
@@ -201,6 +202,12 @@ def payments_on(*, actor: StaffActor, day: datetime.date) -> QuerySet[Payment]:
     return Payment.objects.filter(
         practice=actor.practice, received_at__gte=start, received_at__lt=end
     ).select_related("patient", "invoice")
+
+
+def online_payments_today(*, actor: StaffActor) -> int:
+    """How many payments came in through the portal today (the practice's day): Billing's head."""
+    today = timezone.localdate(timezone=actor.practice.zone)
+    return payments_on(actor=actor, day=today).filter(method=Payment.Method.CARD_ONLINE).count()
 
 
 # Billing → Online payments: every payment attempt from PAY BILLS, newest first.

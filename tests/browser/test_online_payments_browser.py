@@ -54,8 +54,10 @@ def payments(alice, patient_a) -> None:
 def test_staff_see_online_payments_on_a_phone(page, axe, bob, payments):
     sign_in(page, axe)
     page.get_by_role("link", name="Billing", exact=True).click()
+    expect(page.get_by_text("2 online payments received today")).to_be_visible()
     axe.check(page)
     fits(page)
+    shot(page, "billing-360")
     page.get_by_role("link", name="Online payments").click()
     expect(page.get_by_role("heading", name="Online payments")).to_be_visible()
     expect(page.get_by_role("row")).to_have_count(6)  # the head's row and five attempts
@@ -90,7 +92,9 @@ def test_staff_see_online_payments_on_a_phone(page, axe, bob, payments):
 def test_the_list_at_full_width(page, axe, bob, payments):
     sign_in(page, axe)
     page.goto("/office/billing/")
+    expect(page.get_by_text("2 online payments received today")).to_be_visible()
     axe.check(page)
+    shot(page, "billing-wide")
     page.get_by_role("link", name="Online payments").click()
     expect(page.get_by_role("row")).to_have_count(6)
     axe.check(page)

@@ -28,6 +28,7 @@ from clinicportal.billing.selectors import (
     invoice_detail,
     invoice_get,
     invoices_for_practice,
+    online_payments_today,
     payments_on,
     totals,
     totals_added,
@@ -83,6 +84,7 @@ def billing(request: StaffRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "patient_url": reverse_with_id_slot("office:patient"),
+        "online_today": online_payments_today(actor=request.actor),
     }
     return render(request, "office/billing.html", context)
 
