@@ -54,6 +54,8 @@ from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.practices.models import Practice, StaffMember, SystemDocument
 from clinicportal.records.models import PortalDocument
 from clinicportal.records.services import portal_document_share_chart_file
+from clinicportal.scheduling.models import Appointment, AppointmentType, DayOff, Provider
+from clinicportal.scheduling.services import Choice, appointment_book
 from tests.conftest import (
     GUARDIAN_PASSWORD,
     NEW_PASSWORD,
@@ -66,6 +68,7 @@ from tests.conftest import (
     make_staff,
     portal_login,
 )
+from tests.schedule_setup import at, schedule_on, weekday_ahead
 from tests.test_records import add_to_library
 
 
@@ -120,6 +123,11 @@ OBJECTS: dict[str, str] = {
     "office:invoice_id": "invoice",
     "office:payment_id": "payment",
     "office:refund_id": "refund",
+    "office:provider_id": "provider",
+    "office:type_id": "appointment_type",
+    "office:day_off_id": "day_off",
+    "office:appointment_id": "appointment",
+    "portal:appointment_id": "appointment",
     "portal:conversation_id": "conversation",
     "portal:attachment_id": "attachment",
     "portal:document_id": "portal_document",
@@ -177,6 +185,10 @@ class Owned:
     invoice: Invoice  # a finalized invoice of the patient, with a payment
     payment: Payment  # the cash payment of ``invoice``
     refund: Refund  # part of ``payment``, handed back in the office
+    provider: Provider  # sees patients on weekdays (SCHEDULE on, mode "book")
+    appointment_type: AppointmentType  # bookable online
+    day_off: DayOff  # of ``provider``
+    appointment: Appointment  # the patient's, booked online with ``provider``
     checkout_session: str  # the TEST processor's page of a payment started on ``invoice``
 
     def value(self, kind: str) -> str:
@@ -284,6 +296,17 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         amount_cents=1_000,
         key=f"walk-{first_name}",
     )
+    provider, kind = schedule_on(admin)
+    day = weekday_ahead(patient.practice)
+    account = PortalAccount.objects.select_related("practice").get(pk=account.pk)
+    appointment = appointment_book(
+        actor=PortalActor(account=account, patient=patient),
+        choice=Choice(kind, provider, at(patient.practice, day, 9)),
+        key=f"walk-appointment-{first_name}",
+    )
+    day_off = DayOff.objects.create(
+        practice=patient.practice, provider=provider, date=day + datetime.timedelta(days=1)
+    )
     return Owned(
         practice=patient.practice,
         patient=patient,
@@ -307,6 +330,10 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         invoice=invoice,
         payment=paid,
         refund=refund,
+        provider=provider,
+        appointment_type=kind,
+        day_off=day_off,
+        appointment=appointment,
         checkout_session=checkout.removeprefix("/pay/test/").removesuffix("/"),
     )
 
