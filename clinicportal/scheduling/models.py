@@ -16,6 +16,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The longest visit a type may have: searches bound an appointment's start by it.
+LONGEST_MINUTES = 480
+
 
 class ScheduleSettings(models.Model):
     """How patients book online (Admin → Schedule); no row means off."""
@@ -97,7 +100,8 @@ class AppointmentType(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("Name"), max_length=120)
     minutes = models.PositiveSmallIntegerField(
-        _("Length (minutes)"), validators=[MinValueValidator(5), MaxValueValidator(480)]
+        _("Length (minutes)"),
+        validators=[MinValueValidator(5), MaxValueValidator(LONGEST_MINUTES)],
     )
     online = models.CharField(
         _("Online booking"), max_length=10, choices=Online.choices, default=Online.PATIENTS
@@ -118,7 +122,8 @@ class AppointmentType(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(minutes__gte=5, minutes__lte=480), name="type_minutes_range"
+                condition=models.Q(minutes__gte=5, minutes__lte=LONGEST_MINUTES),
+                name="type_minutes_range",
             )
         ]
 

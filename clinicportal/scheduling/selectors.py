@@ -14,6 +14,7 @@ from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 from clinicportal.scheduling.models import (
+    LONGEST_MINUTES,
     Appointment,
     AppointmentType,
     DayOff,
@@ -22,6 +23,8 @@ from clinicportal.scheduling.models import (
     WorkingHours,
 )
 from clinicportal.scheduling.slots import Block, Busy, Slot, free_slots
+
+LONGEST = datetime.timedelta(minutes=LONGEST_MINUTES)
 
 
 def schedule_settings_for(practice: Practice) -> ScheduleSettings:
@@ -124,6 +127,9 @@ def slots_for(
         live = Appointment.objects.filter(
             provider_id__in=ids,
             status__in=Appointment.LIVE,
+            # No visit is longer than LONGEST: a bound on the start lets the index skip the
+            # provider's whole history before the window.
+            starts_at__gt=window_start - LONGEST,
             starts_at__lt=window_end,
             ends_at__gt=window_start,
         )

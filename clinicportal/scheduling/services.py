@@ -24,6 +24,7 @@ from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.patients.models import Patient
 from clinicportal.scheduling.models import Appointment, AppointmentType, Provider, ScheduleSettings
 from clinicportal.scheduling.selectors import (
+    LONGEST,
     earliest_online,
     last_online_day,
     providers_for,
@@ -122,7 +123,10 @@ def _hold(choice: Choice, patient: Patient, moving: Appointment | None) -> datet
     Provider.objects.select_for_update().get(pk=choice.provider.pk)
     ends_at = choice.starts_at + datetime.timedelta(minutes=choice.kind.minutes)
     overlapping = Appointment.objects.filter(
-        status__in=Appointment.LIVE, starts_at__lt=ends_at, ends_at__gt=choice.starts_at
+        status__in=Appointment.LIVE,
+        starts_at__gt=choice.starts_at - LONGEST,  # lets the index skip the history
+        starts_at__lt=ends_at,
+        ends_at__gt=choice.starts_at,
     )
     if moving is not None:
         overlapping = overlapping.exclude(pk=moving.pk)

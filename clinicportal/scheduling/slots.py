@@ -14,12 +14,12 @@ import datetime
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 UTC = datetime.UTC
 
 
-@dataclass(frozen=True, order=True)
-class Slot:
+class Slot(NamedTuple):
     starts_at: datetime.datetime  # aware, UTC
     provider_id: int
     ends_at: datetime.datetime
@@ -64,6 +64,33 @@ def local_moment(
     return utc
 
 
+def day_starts(
+    day: datetime.date,
+    blocks: tuple[Block, ...],
+    minutes: int,
+    step: int,
+    zone: zoneinfo.ZoneInfo,
+) -> list[datetime.datetime]:
+    """The UTC starts ``blocks`` offer on ``day``: ``step`` apart from each block's start."""
+    length, stride = datetime.timedelta(minutes=minutes), datetime.timedelta(minutes=step)
+    midnight = datetime.datetime.combine(day, datetime.time.min)
+    offset = zone.utcoffset(midnight) or datetime.timedelta(0)
+    # On a day the clocks keep (all but two a year) every wall time is one fixed offset away.
+    late = zone.utcoffset(midnight + datetime.timedelta(hours=23, minutes=59))
+    steady = offset == (late or datetime.timedelta(0))
+    found: list[datetime.datetime] = []
+    for block in blocks:
+        wall = datetime.datetime.combine(day, block.starts)
+        last = datetime.datetime.combine(day, block.ends) - length
+        while wall <= last:
+            if steady:
+                found.append((wall - offset).replace(tzinfo=UTC))
+            elif (start := local_moment(day, wall.time(), zone)) is not None:
+                found.append(start)
+            wall += stride
+    return found
+
+
 def free_slots(
     *,
     zone: zoneinfo.ZoneInfo,
@@ -85,23 +112,24 @@ def free_slots(
     length = datetime.timedelta(minutes=minutes)
     found: list[Slot] = []
     none = Busy([], [])
+    # Providers keeping the same hours share each day's starts: made once a day.
+    made: dict[tuple[datetime.date, tuple[Block, ...]], list[datetime.datetime]] = {}
     for provider_id in providers:
         blocks = hours.get(provider_id, ())
         taken = busy.get(provider_id, none)
         for day in days:
             if (None, day) in days_off or (provider_id, day) in days_off:
                 continue
-            for block in blocks:
-                if block.weekday != day.weekday():
-                    continue
-                wall = datetime.datetime.combine(day, block.starts)
-                last = datetime.datetime.combine(day, block.ends) - length
-                while wall <= last:
-                    start = local_moment(day, wall.time(), zone)
-                    if start is not None and start >= earliest:
-                        end = start + length
-                        if not taken.overlaps(start, end):
-                            found.append(Slot(start, provider_id, end))
-                    wall += datetime.timedelta(minutes=step)
+            todays = tuple(b for b in blocks if b.weekday == day.weekday())
+            if not todays:
+                continue
+            starts = made.get((day, todays))
+            if starts is None:
+                starts = made[(day, todays)] = day_starts(day, todays, minutes, step, zone)
+            for start in starts:
+                if start >= earliest:
+                    end = start + length
+                    if not taken.overlaps(start, end):
+                        found.append(Slot(start, provider_id, end))
     found.sort()
     return found
