@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python bench/portal_pages.py
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/messages.py
+	$(BIN)/python bench/schedule.py
 	$(BIN)/python bench/invoices.py
 
 clean:
