@@ -451,6 +451,13 @@ def test_bad_choices_give_the_default_list(bob_client, many):
     assert response.context["chosen"] == TaskFilter()
 
 
+@pytest.mark.parametrize("cursor", ["a9999-12-31T23:59:59-05:00_1", "b0001-01-01T00:00:00+05:00_1"])
+def test_a_cursor_past_the_calendar_in_utc_gives_the_first_page(bob_client, many, cursor):
+    response = bob_client.get(TASKS, {"page": cursor})
+    assert response.status_code == 200
+    assert rows_of(response) == [task.pk for task in many[:25]]
+
+
 def test_a_page_past_every_remaining_task_starts_again_at_the_first(bob_client, bob, many):
     html = bob_client.get(TASKS).content.decode()
     following = link(html, "Next")

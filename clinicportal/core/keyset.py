@@ -49,6 +49,10 @@ def _parse(cursor: str) -> tuple[str, datetime.datetime, int] | None:
         return None
     if direction not in ("a", "b") or when is None or when.tzinfo is None:
         return None
+    try:
+        when.astimezone(datetime.UTC)  # the database compares it in UTC
+    except OverflowError:  # such as 9999-12-31T23:00-05:00, past the last day in UTC
+        return None
     return direction, when, number
 
 
