@@ -179,7 +179,11 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["received_at", "id"]
-        indexes = [models.Index(fields=["practice", "received_at", "id"], name="payment_day")]
+        indexes = [
+            models.Index(fields=["practice", "received_at", "id"], name="payment_day"),
+            # PAY BILLS' receipts, a keyset page by received_at and id (either way).
+            models.Index(fields=["patient", "received_at", "id"], name="payment_patient"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="payment_positive"),
             models.CheckConstraint(

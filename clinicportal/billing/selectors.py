@@ -11,6 +11,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Model,
     OuterRef,
     Prefetch,
     QuerySet,
@@ -35,7 +36,7 @@ from clinicportal.billing.models import (
 )
 from clinicportal.core.access import NotFound
 from clinicportal.core.context import PortalActor, StaffActor
-from clinicportal.core.keyset import KeysetPage, keyset_page
+from clinicportal.core.keyset import Keys, KeysetPage, keyset_page
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 
@@ -286,6 +287,45 @@ def portal_invoices(*, actor: PortalActor) -> QuerySet[Invoice]:
     )
 
 
+# PAY BILLS pages both of its lists, newest first, in the orders of their indexes
+# (invoice_patient, payment_patient): a page reads what it shows, however long the patient's
+# history; only the balance due sums every invoice.
+INVOICES_PER_PAGE = 10
+PAYMENTS_PER_PAGE = 20
+INVOICE_ORDER: Keys = ("invoice_date", "number")
+PAYMENT_ORDER: Keys = ("received_at", "id")
+
+
+def _newest_first[M: Model](
+    rows: QuerySet[M], *, per_page: int, cursor: str | None, keys: Keys
+) -> KeysetPage[M]:
+    page = keyset_page(rows, per_page=per_page, cursor=cursor, descending=True, keys=keys)
+    if not page.rows and cursor:
+        # Nothing past this page's mark (the list changed meanwhile): start again.
+        page = keyset_page(rows, per_page=per_page, cursor=None, descending=True, keys=keys)
+    return page
+
+
+def portal_invoices_page(*, actor: PortalActor, cursor: str | None) -> KeysetPage[Invoice]:
+    """A page of the patient's finalized invoices, newest first, with their totals (PAY BILLS).
+
+    ``cursor`` is a position in this patient's own list: whatever it names, the page holds only
+    this patient's invoices.
+    """
+    return _newest_first(
+        portal_invoices(actor=actor),
+        per_page=INVOICES_PER_PAGE,
+        cursor=cursor,
+        keys=INVOICE_ORDER,
+    )
+
+
+def portal_balance(*, actor: PortalActor) -> int:
+    """What the patient owes on all their finalized invoices, in cents, in one query."""
+    found = portal_invoices(actor=actor).aggregate(total=Sum("balance_cents"))
+    return found["total"] or 0
+
+
 def portal_invoice(*, actor: PortalActor, public_id: uuid.UUID) -> Invoice:
     try:
         return portal_invoices(actor=actor).get(public_id=public_id)
@@ -315,6 +355,16 @@ def portal_payments(*, actor: PortalActor) -> QuerySet[Payment]:
         )
         .select_related("invoice")
         .order_by("-received_at", "-id")
+    )
+
+
+def portal_payments_page(*, actor: PortalActor, cursor: str | None) -> KeysetPage[Payment]:
+    """A page of the patient's payments, newest first, each with its invoice (the receipts)."""
+    return _newest_first(
+        portal_payments(actor=actor),
+        per_page=PAYMENTS_PER_PAGE,
+        cursor=cursor,
+        keys=PAYMENT_ORDER,
     )
 
 

@@ -3,6 +3,10 @@
 Shown only while the practice has Pay Bills on; otherwise every route here is a 404. "Pay"
 sends the patient to the processor's page; they come back to PAY BILLS, where the payment
 shows once the processor has confirmed it (billing.payments).
+
+The balance due is one sum over every invoice; the invoices and the payments are each a keyset
+page, newest first (billing.selectors), whose place is kept in the address: ``invoices=`` and
+``payments=``, each list's links keeping the other's place.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -26,10 +31,11 @@ from clinicportal.billing.printing import PrintOptions, invoice_pdf
 from clinicportal.billing.processors import online_payments_ready
 from clinicportal.billing.selectors import (
     portal_attempt,
+    portal_balance,
     portal_invoice,
     portal_invoice_detail,
-    portal_invoices,
-    portal_payments,
+    portal_invoices_page,
+    portal_payments_page,
     totals,
 )
 from clinicportal.billing.services import invoice_patient_download
@@ -38,7 +44,7 @@ from clinicportal.core.money import NotAnAmount, cents_from_text, dollars
 from clinicportal.portal.auth import PortalRequest, portal_required
 
 SECTION = "bills"
-PAYMENTS_SHOWN = 100  # the newest; older ones are on the printed invoices
+LISTS = ("invoices", "payments")  # each list's place in the address: its page's cursor
 
 
 class PayForm(forms.Form):
@@ -79,21 +85,34 @@ def pay_bills_on(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapped
 
 
+def _kept(places: dict[str, str], *names: str) -> str:
+    """The places of ``names`` as query parameters, such as "payments=a2026-…_7&" ("" if none)."""
+    kept = urlencode({name: places[name] for name in names if places[name]})
+    return f"{kept}&" if kept else ""
+
+
 def _page(
     request: PortalRequest, *, failed: tuple[Invoice, PayForm] | None = None, status: int = 200
 ) -> HttpResponse:
-    invoices = list(portal_invoices(actor=request.portal))
+    places = {name: request.GET.get(name, "") for name in LISTS}
+    invoices = portal_invoices_page(actor=request.portal, cursor=places["invoices"])
     rows = []
-    for invoice in invoices:
+    for invoice in invoices.rows:
         form = failed[1] if failed and failed[0].pk == invoice.pk else _pay_form(invoice)
         rows.append((invoice, totals(invoice), form))
     attempt = None
     if "paid" in request.GET:
         attempt = portal_attempt(actor=request.portal, public_id=request.GET["paid"])
+    here = _kept(places, *LISTS).removesuffix("&")
     context = {
         "rows": rows,
-        "balance": dollars(sum(totals(invoice).balance for invoice in invoices)),
-        "payments": list(portal_payments(actor=request.portal)[:PAYMENTS_SHOWN]),
+        "invoices": invoices,
+        "payments": portal_payments_page(actor=request.portal, cursor=places["payments"]),
+        "balance": dollars(portal_balance(actor=request.portal)),
+        # Each list's links keep the other list's place; Pay comes back to these pages.
+        "invoice_params": _kept(places, "payments"),
+        "payment_params": _kept(places, "invoices"),
+        "here": f"?{here}" if here else "",
         "ready": online_payments_ready(request.practice),
         "attempt": attempt,
         "attempt_paid": attempt is not None and attempt.status == PaymentAttempt.Status.PAID,

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.test_portal_browser import portal_sign_in
 from tests.conftest import NEW_PASSWORD
 from tests.test_pay_bills import bill, pay_bills_on
+from tests.test_pay_bills_pages import bills, payments
 
 pytestmark = pytest.mark.browser
 
@@ -63,6 +64,42 @@ def test_a_wrong_amount_is_shown_next_to_the_field(make_page, axe, alice, patien
     page.get_by_role("button", name="Pay invoice #1").click()
     expect(page.get_by_text("That is more than the balance of $120.00.")).to_be_visible()
     axe.check(page)
+
+
+def test_older_invoices_and_payments_are_a_page_away_on_a_phone(
+    make_page, axe, alice, patient_a, ada_portal
+):
+    pay_bills_on(alice)
+    made = bills(alice, patient_a, 12)
+    payments(alice, made + made)  # 24 payments: two pages of them
+    page = make_page(360)
+    portal_sign_in(page, axe, "ada", NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="Records")).to_be_visible()
+    axe.check(page)
+    page.goto("/p/clinic-x/bills/")
+    expect(page.get_by_role("heading", name="Invoice #12")).to_be_visible()
+    expect(page.get_by_role("heading", name="Invoice #2")).to_have_count(0)
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    if shots := os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=f"{shots}/pay-bills-first-page.png", full_page=True)
+
+    invoice_pages = page.get_by_role("navigation", name="Pages of invoices")
+    invoice_pages.get_by_role("link", name="Next").click()
+    expect(page.get_by_role("heading", name="Invoice #2")).to_be_visible()
+    expect(page.get_by_role("heading", name="Invoice #12")).to_have_count(0)
+    assert page.url.endswith("#invoices")
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+    payment_pages = page.get_by_role("navigation", name="Pages of payments")
+    payment_pages.get_by_role("link", name="Next").click()
+    expect(page.locator("table.payments")).to_contain_text("R0")
+    expect(page.get_by_role("heading", name="Invoice #2")).to_be_visible()  # still page two
+    axe.check(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    if shots := os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=f"{shots}/pay-bills-older-pages.png", full_page=True)
 
 
 @pytest.mark.parametrize("page", [360], indirect=True)
