@@ -261,3 +261,47 @@ def test_the_demo_practice_takes_payments_with_the_test_processor(db):
     assert PaymentSettings.objects.get(practice=practice).processor == "test"
     call_command("demo_load", stdout=io.StringIO())  # a second run changes nothing
     assert PaymentSettings.objects.filter(practice=practice).count() == 1
+
+
+def test_the_demo_practice_has_a_schedule_with_free_times_and_bookings(db):
+    import datetime
+    import itertools
+
+    from clinicportal.scheduling.models import Appointment, AppointmentType, Provider
+    from clinicportal.scheduling.selectors import (
+        local_days,
+        providers_for,
+        schedule_settings_for,
+        slots_for,
+    )
+
+    call_command("demo_load", stdout=io.StringIO())
+    practice = Practice.objects.get(slug="clearview")
+    assert practice.schedule_enabled
+    config = schedule_settings_for(practice)
+    assert config.mode == "book"
+    assert Provider.objects.filter(practice=practice).count() == 2
+    exam = AppointmentType.objects.get(practice=practice, name="Comprehensive eye exam")
+    booked = Appointment.objects.filter(practice=practice)
+    jordan = booked.filter(patient__first_name="Jordan", patient__last_name="Rivera")
+    now = datetime.datetime.now(datetime.UTC)
+    assert jordan.filter(starts_at__gt=now).count() == 1
+    assert jordan.filter(starts_at__lt=now).count() == 1
+    assert booked.filter(starts_at__gt=now).count() > 20
+    # Bookings never overlap, and times are left free to book.
+    for provider in Provider.objects.filter(practice=practice):
+        spans = sorted(booked.filter(provider=provider).values_list("starts_at", "ends_at"))
+        assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans))
+    today = datetime.datetime.now(practice.zone).date()
+    free = slots_for(
+        practice=practice,
+        kind=exam,
+        providers=providers_for(practice, exam),
+        days=local_days(today + datetime.timedelta(days=1), 14),
+        earliest=now,
+        config=config,
+    )
+    assert len(free) > 20
+    call_command("demo_load", stdout=io.StringIO())  # a second run changes nothing
+    assert Appointment.objects.filter(practice=practice).count() == booked.count()
+    assert Provider.objects.filter(practice=practice).count() == 2

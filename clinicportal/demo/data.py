@@ -26,6 +26,7 @@ from clinicportal.content.services import blob_put_bytes
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.demo.billing import demo_invoices, demo_pay_bills
 from clinicportal.demo.messages import demo_messages
+from clinicportal.demo.schedule import demo_schedule
 from clinicportal.notifications.models import EmailSettings
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.patients.search import name_key, phone_key
@@ -199,6 +200,7 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
     )
     demo_invoices(admin=actor, staff=StaffActor(user=front_desk.user, staff=front_desk))
     demo_pay_bills(admin=actor)
+    demo_schedule(admin=actor)
     ApiKey.objects.get_or_create(
         practice=practice,
         prefix=DEMO_API_KEY_PREFIX,
