@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "clinicportal.messaging",
     "clinicportal.billing",
     "clinicportal.scheduling",
+    "clinicportal.intake",
     "clinicportal.notifications",
     "clinicportal.portal",
     # The demo practice and its commands (demo_load, demo_smtp ...): never in production,

@@ -148,6 +148,9 @@ class AuditEvent(models.Model):
         APPOINTMENT_MOVED = "appointment.moved", _("Appointment moved")
         APPOINTMENT_CANCELLED = "appointment.cancelled", _("Appointment cancelled")
         SCHEDULE_SETTINGS_CHANGED = "schedule_settings.changed", _("Schedule settings changed")
+        FORM_CHANGED = "form.changed", _("Form changed")
+        FORM_ASSIGNED = "form.assigned", _("Form assigned")
+        FORM_SUBMITTED = "form.submitted", _("Form submitted")
         INVOICE_SETTINGS_CHANGED = "invoice_settings.changed", _("Invoice settings changed")
         INVOICE_VIEWED_BY_PATIENT = "invoice.patient_viewed", _("Invoice downloaded in the portal")
         PAYMENT_SETTINGS_CHANGED = "payment_settings.changed", _("Payment settings changed")
@@ -251,5 +254,6 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.APPOINTMENT_CONFIRMED,
         AuditEvent.Action.APPOINTMENT_MOVED,
         AuditEvent.Action.APPOINTMENT_CANCELLED,
+        AuditEvent.Action.FORM_SUBMITTED,
     }
 )

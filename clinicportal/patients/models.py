@@ -79,8 +79,9 @@ class ChartFile(models.Model):
     filename = models.CharField(max_length=200, help_text="Display text only; never a path.")
     description = models.CharField(max_length=300, blank=True)
     document_date = models.DateField(default=timezone.localdate)
+    # Staff who added it; none for a file the portal made (a form a patient submitted).
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 

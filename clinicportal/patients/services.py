@@ -21,8 +21,8 @@ from clinicportal.content.services import (
     uploads_validate,
 )
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.access import require_reachable
-from clinicportal.core.context import StaffActor
+from clinicportal.core.access import NotFound, require_reachable
+from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.core.http import absolute_url
 from clinicportal.notifications.services import email_queue
 from clinicportal.patients.models import ChartFile, Patient
@@ -163,6 +163,35 @@ def chart_file_add_generated(
         )
 
 
+def chart_file_add_generated_by(
+    *,
+    actor: StaffActor | PortalActor,
+    patient: Patient,
+    data: bytes,
+    content_type: str,
+    filename: str,
+    description: str,
+    document_date: datetime.date,
+) -> ChartFile:
+    """Add a file made for what someone did (a form a patient submitted) to the patient's
+    chart: by staff, or by a portal account acting for that very patient."""
+    if isinstance(actor, PortalActor):
+        if actor.patient is None or actor.patient.pk != patient.pk:
+            raise NotFound("Patient of another portal account.")
+    else:
+        require_reachable(actor, patient)
+    with transaction.atomic():
+        blob = blob_put_bytes(practice=actor.practice, data=data, content_type=content_type)
+        return _chart_file_create(
+            actor=actor,
+            patient=patient,
+            blob=blob,
+            filename=filename,
+            description=description,
+            document_date=document_date,
+        )
+
+
 def chart_file_add_from_blob(
     *,
     actor: StaffActor,
@@ -188,7 +217,7 @@ def chart_file_add_from_blob(
 
 def _chart_file_create(
     *,
-    actor: StaffActor,
+    actor: StaffActor | PortalActor,
     patient: Patient,
     blob: Blob,
     filename: str,
@@ -202,7 +231,7 @@ def _chart_file_create(
         filename=display_filename(filename),
         description=description.strip(),
         document_date=document_date,
-        uploaded_by=actor.user,
+        uploaded_by=actor.user if isinstance(actor, StaffActor) else None,
     )
     chart_file.full_clean()
     chart_file.save()

@@ -1,0 +1,279 @@
+"""Forms: the office builds and assigns them; patients save drafts and submit.
+
+Editing a form whose current version has been answered (a draft or a submission) makes a new
+version, so every submission keeps the questions it answered. A draft keeps what was typed, as
+typed. Submitting checks every answer; if the form changed while the patient filled it, nothing
+is lost: their answers stay in the draft and they are asked to look again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.core.access import NotFound, require_admin, require_in_practice, require_reachable
+from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.intake import fields as kinds
+from clinicportal.intake.fields import Field
+from clinicportal.intake.filing import submission_file
+from clinicportal.intake.models import Form, FormAssignment, FormVersion, Submission
+from clinicportal.patients.models import Patient
+
+
+class AnswersInvalid(Exception):
+    """Some answers are not right; ``errors`` by field key, ``typed`` as the patient typed."""
+
+    def __init__(self, errors: dict[str, str], typed: dict[str, Any]) -> None:
+        super().__init__("answers invalid")
+        self.errors = errors
+        self.typed = typed
+
+
+class VersionChanged(Exception):
+    """The office changed the form while the patient filled it; their answers were kept."""
+
+    def __init__(self, draft: Submission) -> None:
+        super().__init__("form version changed")
+        self.draft = draft
+
+
+# The office ---------------------------------------------------------------------------------
+
+
+def current_version(form: Form) -> FormVersion:
+    found = form.versions.order_by("-number").first()
+    if found is None:
+        raise NotFound("A form without a version.")
+    return found
+
+
+def form_create(
+    *, actor: StaffActor, name: str, kind: str, description: str = "", offered_to_all: bool = False
+) -> Form:
+    """A new form (admins), with an empty first version to add fields to."""
+    require_admin(actor)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("Please give the form a name.")})
+    if kind not in Form.Kind.values:
+        raise ValidationError({"kind": _("Please choose what kind of form it is.")})
+    with transaction.atomic():
+        form = Form.objects.create(
+            practice=actor.practice,
+            name=name[:200],
+            kind=kind,
+            description=description.strip(),
+            offered_to_all=offered_to_all,
+        )
+        FormVersion.objects.create(
+            practice=actor.practice, form=form, number=1, fields=[], created_by=actor.user
+        )
+        audit_record(actor=actor, action=AuditEvent.Action.FORM_CHANGED, target=form)
+    return form
+
+
+def form_fields_save(*, actor: StaffActor, form: Form, fields: Sequence[Field]) -> FormVersion:
+    """Save the form's fields, in order: in place while nothing answers the current version,
+    else as a new version (the answered one stays as it was)."""
+    require_admin(actor)
+    require_in_practice(actor, form)
+    errors = {
+        str(n): " ".join(problems)
+        for n, field in enumerate(fields)
+        if (problems := kinds.definition_errors(field))
+    }
+    if errors:
+        raise ValidationError(errors)
+    keys = [f.key for f in fields]
+    if len(set(keys)) != len(keys):
+        raise ValidationError(_("Two fields have the same key."))
+    data = [f.as_data() for f in fields]
+    with transaction.atomic():
+        Form.objects.select_for_update().get(pk=form.pk)
+        version = current_version(form)
+        if version.fields == data:
+            return version
+        if Submission.objects.filter(version=version).exists():
+            version = FormVersion.objects.create(
+                practice=actor.practice,
+                form=form,
+                number=version.number + 1,
+                fields=data,
+                created_by=actor.user,
+            )
+        else:
+            version.fields = data
+            version.save(update_fields=["fields"])
+        Form.objects.filter(pk=form.pk).update(updated_at=timezone.now())
+        audit_record(actor=actor, action=AuditEvent.Action.FORM_CHANGED, target=form)
+    return version
+
+
+def form_assign(*, actor: StaffActor, form: Form, patient: Patient) -> FormAssignment:
+    """Ask the patient to fill the form; asking again while it is open changes nothing."""
+    require_in_practice(actor, form)
+    require_reachable(actor, patient)
+    if not form.active:
+        raise ValidationError(_("This form is not in use."))
+    open_one = FormAssignment.objects.filter(
+        patient=patient, form=form, completed_at__isnull=True
+    ).first()
+    if open_one is not None:
+        return open_one
+    try:
+        with transaction.atomic():
+            assignment = FormAssignment.objects.create(
+                practice=actor.practice, patient=patient, form=form, assigned_by=actor.user
+            )
+            audit_record(
+                actor=actor, action=AuditEvent.Action.FORM_ASSIGNED, target=form, patient=patient
+            )
+    except IntegrityError:  # assigned twice at once
+        return FormAssignment.objects.get(patient=patient, form=form, completed_at__isnull=True)
+    return assignment
+
+
+# The patient --------------------------------------------------------------------------------
+
+
+def _patient(actor: PortalActor) -> Patient:
+    if actor.patient is None:
+        raise NotFound("No patient chosen.")
+    return actor.patient
+
+
+def fillable(actor: PortalActor, form: Form) -> FormAssignment | None:
+    """The open assignment the patient fills, None for a form offered to all; NotFound when
+    the patient may not fill it (off, not in use, not theirs, or already submitted)."""
+    patient = _patient(actor)
+    require_in_practice(actor, form)
+    if not actor.practice.forms_enabled or not form.active:
+        raise NotFound("No such form.")
+    assignment = FormAssignment.objects.filter(
+        patient=patient, form=form, completed_at__isnull=True
+    ).first()
+    if assignment is not None:
+        return assignment
+    if (
+        form.offered_to_all
+        and not Submission.objects.filter(
+            patient=patient, form=form, status=Submission.Status.SUBMITTED
+        ).exists()
+    ):
+        return None
+    raise NotFound("The form is not this patient's to fill.")
+
+
+def draft_save(
+    *, actor: PortalActor, form: Form, version_number: int, posted: Mapping[str, Any]
+) -> Submission:
+    """Keep what was typed, as typed, in the patient's one draft of the form."""
+    assignment = fillable(actor, form)
+    version = _version(form, version_number)
+    typed = {f.key: kinds.typed(f, posted) for f in kinds.fields_of(version.fields) if f.asks}
+    return _draft_keep(actor, form, version, assignment, typed)
+
+
+def _version(form: Form, number: int) -> FormVersion:
+    found = FormVersion.objects.filter(form=form, number=number).first()
+    if found is None:
+        raise ValidationError(_("This form has changed. Please look at it again."))
+    return found
+
+
+def _draft_keep(
+    actor: PortalActor,
+    form: Form,
+    version: FormVersion,
+    assignment: FormAssignment | None,
+    typed: dict[str, Any],
+) -> Submission:
+    patient = _patient(actor)
+    with transaction.atomic():
+        draft = (
+            Submission.objects.select_for_update()
+            .filter(patient=patient, form=form, status=Submission.Status.DRAFT)
+            .first()
+        )
+        if draft is None:
+            try:
+                with transaction.atomic():
+                    return Submission.objects.create(
+                        practice=actor.practice,
+                        patient=patient,
+                        form=form,
+                        version=version,
+                        assignment=assignment,
+                        answers=typed,
+                        started_by=actor.account,
+                    )
+            except IntegrityError:  # two saves at once: the other made the draft
+                draft = Submission.objects.select_for_update().get(
+                    patient=patient, form=form, status=Submission.Status.DRAFT
+                )
+        draft.version = version
+        draft.answers = typed
+        draft.assignment = assignment
+        draft.save(update_fields=["version", "answers", "assignment", "updated_at"])
+    return draft
+
+
+def submission_submit(
+    *, actor: PortalActor, form: Form, version_number: int, posted: Mapping[str, Any]
+) -> Submission:
+    """Check every answer and submit: one transaction makes the submission, its PDF in the
+    chart, the office's review task and the audit row (``intake.filing``).
+
+    Raises AnswersInvalid (the typed answers kept in the draft) and VersionChanged.
+    """
+    assignment = fillable(actor, form)
+    version = _version(form, version_number)
+    now = timezone.now()
+    fields = kinds.fields_of(version.fields)
+    answers, typed, errors = kinds.answers_clean(fields, posted, now=now)
+    latest = current_version(form)
+    if latest.pk != version.pk:
+        raise VersionChanged(_draft_keep(actor, form, latest, assignment, typed))
+    if errors:
+        _draft_keep(actor, form, version, assignment, typed)
+        raise AnswersInvalid(errors, typed)
+    patient = _patient(actor)
+    with transaction.atomic():
+        draft = (
+            Submission.objects.select_for_update()
+            .filter(patient=patient, form=form, status=Submission.Status.DRAFT)
+            .first()
+        )
+        if assignment is not None:
+            closed = FormAssignment.objects.filter(
+                pk=assignment.pk, completed_at__isnull=True
+            ).update(completed_at=now)
+            if not closed:
+                raise NotFound("Already submitted.")  # a second submit of the same form
+        elif Submission.objects.filter(
+            patient=patient, form=form, status=Submission.Status.SUBMITTED
+        ).exists():
+            raise NotFound("Already submitted.")
+        submission = draft or Submission(
+            practice=actor.practice, patient=patient, form=form, started_by=actor.account
+        )
+        submission.version = version
+        submission.assignment = assignment
+        submission.answers = answers
+        submission.status = Submission.Status.SUBMITTED
+        submission.submitted_by = actor.account
+        submission.submitted_by_name = actor.name
+        submission.submitted_at = now
+        submission.save()
+        audit_record(
+            actor=actor, action=AuditEvent.Action.FORM_SUBMITTED, target=submission, patient=patient
+        )
+        submission_file(actor, submission)
+    return submission
