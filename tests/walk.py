@@ -47,6 +47,15 @@ from clinicportal.billing.services import (
     payment_record,
 )
 from clinicportal.core.context import PortalActor
+from clinicportal.intake import fields as kinds
+from clinicportal.intake.fields import Field
+from clinicportal.intake.models import Form, Submission
+from clinicportal.intake.services import (
+    form_assign,
+    form_create,
+    form_fields_save,
+    submission_submit,
+)
 from clinicportal.messaging.models import Attachment, Conversation, Message, MessageRead, Task
 from clinicportal.messaging.services import Draft, conversation_start, office_send
 from clinicportal.notifications.models import OutboxEmail
@@ -128,6 +137,10 @@ OBJECTS: dict[str, str] = {
     "office:day_off_id": "day_off",
     "office:appointment_id": "appointment",
     "portal:appointment_id": "appointment",
+    "office:form_id": "form",
+    "office:submission_id": "submission",
+    "portal:form_id": "form",
+    "portal:submission_id": "submission",
     "portal:conversation_id": "conversation",
     "portal:attachment_id": "attachment",
     "portal:document_id": "portal_document",
@@ -189,6 +202,8 @@ class Owned:
     appointment_type: AppointmentType  # bookable online
     day_off: DayOff  # of ``provider``
     appointment: Appointment  # the patient's, booked online with ``provider``
+    form: Form  # assigned to the patient (FORMS on), not yet answered, offered to no one else
+    submission: Submission  # the patient's, of another assigned form
     checkout_session: str  # the TEST processor's page of a payment started on ``invoice``
 
     def value(self, kind: str) -> str:
@@ -307,6 +322,22 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
     day_off = DayOff.objects.create(
         practice=patient.practice, provider=provider, date=day + datetime.timedelta(days=1)
     )
+    Practice.objects.filter(pk=patient.practice_id).update(forms_enabled=True)
+    account = PortalAccount.objects.select_related("practice").get(pk=account.pk)
+    admin.practice.refresh_from_db()
+    question = [Field("name", kinds.SHORT_TEXT, "Preferred name", required=True)]
+    form = form_create(actor=actor(admin), name=f"Intake {first_name}", kind="intake")
+    form_fields_save(actor=actor(admin), form=form, fields=question)
+    form_assign(actor=actor(admin), form=form, patient=patient)
+    answered = form_create(actor=actor(admin), name=f"Consent {first_name}", kind="consent")
+    form_fields_save(actor=actor(admin), form=answered, fields=question)
+    form_assign(actor=actor(admin), form=answered, patient=patient)
+    submission = submission_submit(
+        actor=PortalActor(account=account, patient=patient),
+        form=answered,
+        version_number=1,
+        posted={"f-name": first_name},
+    )
     return Owned(
         practice=patient.practice,
         patient=patient,
@@ -334,6 +365,8 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         appointment_type=kind,
         day_off=day_off,
         appointment=appointment,
+        form=form,
+        submission=submission,
         checkout_session=checkout.removeprefix("/pay/test/").removesuffix("/"),
     )
 
