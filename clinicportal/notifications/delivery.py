@@ -14,6 +14,7 @@ import smtplib
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from email.message import MIMEPart
 from email.utils import make_msgid
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -30,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from clinicportal.core.logformat import error_code
-from clinicportal.notifications.models import EmailSettings, OutboxEmail
+from clinicportal.notifications.models import EmailAttachment, EmailSettings, OutboxEmail
 from clinicportal.notifications.smtp_hosts import smtp_server_check
 
 logger = logging.getLogger(__name__)
@@ -281,7 +282,24 @@ def _message(email: OutboxEmail, config: EmailSettings) -> EmailMultiAlternative
     )
     message.extra_headers["Message-ID"] = email.message_id or new_message_id()
     message.attach_alternative(html, "text/html")
+    for attachment in email.attached:
+        message.attach(_part(attachment))
     return message
+
+
+def _part(attachment: EmailAttachment) -> MIMEPart:
+    """The attachment as a MIME part, its content type's parameters kept (``method=REQUEST``)."""
+    kind, *pairs = (piece.strip() for piece in attachment.content_type.split(";"))
+    params = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+    part = MIMEPart()
+    part.set_content(
+        attachment.content,
+        subtype=kind.split("/", 1)[1],
+        disposition="attachment",
+        filename=attachment.filename,
+        params=params,
+    )
+    return part
 
 
 def _describe(exc: Exception) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -36,6 +37,29 @@ class EmailSettings(models.Model):
         return f"{self.host}:{self.port}"
 
 
+@dataclass(frozen=True)
+class EmailAttachment:
+    """A small text file made for the email, such as a calendar invitation (``.ics``).
+
+    Only text: files from the content store (chart files, documents) never go by email, which
+    carries no health information. ``content_type`` may carry parameters, as iMIP asks of a
+    calendar: ``text/calendar; method=REQUEST``.
+    """
+
+    filename: str
+    content_type: str
+    content: str
+
+    def __post_init__(self) -> None:
+        if not self.content_type.startswith("text/"):
+            raise ValueError("An email attachment is a text file.")
+        if len(self.content) > ATTACHMENT_MAX_CHARS:
+            raise ValueError("An email attachment is a small file made for the email.")
+
+
+ATTACHMENT_MAX_CHARS = 100_000
+
+
 class OutboxEmail(models.Model):
     """One email, written in the same transaction as what caused it and sent by the worker."""
 
@@ -56,6 +80,9 @@ class OutboxEmail(models.Model):
     # sent the email or given up; the bodies hold LINK_PLACEHOLDER instead, so nothing staff
     # can read lets them act as the patient.
     secret_link = EncryptedTextField(blank=True)
+    # Files made for the email (a calendar invitation): [{"filename", "content_type",
+    # "content"}], kept with it so that a retry or "Send again" sends the same files.
+    attachments = models.JSONField(default=list, blank=True)
     # The same on every attempt, so a copy sent twice after a crash is recognisably one email.
     message_id = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -84,6 +111,14 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.status})"
+
+    @property
+    def attached(self) -> list[EmailAttachment]:
+        return [EmailAttachment(**item) for item in self.attachments]
+
+    @property
+    def attachment_names(self) -> list[str]:
+        return [item["filename"] for item in self.attachments]
 
     @property
     def stuck(self) -> bool:

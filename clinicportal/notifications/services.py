@@ -6,7 +6,9 @@ the worker finds the row once it commits, so no email is lost between a commit a
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +22,7 @@ from clinicportal.audit.services import audit_record
 from clinicportal.core.access import require_reachable
 from clinicportal.core.context import StaffActor
 from clinicportal.notifications.delivery import LINK_PLACEHOLDER, new_message_id
-from clinicportal.notifications.models import EmailSettings, OutboxEmail
+from clinicportal.notifications.models import EmailAttachment, EmailSettings, OutboxEmail
 from clinicportal.notifications.smtp_hosts import smtp_server_check
 from clinicportal.practices.models import Practice
 
@@ -28,9 +30,16 @@ logger = logging.getLogger(__name__)
 
 
 def email_queue(
-    *, practice: Practice, to: str, template: str, context: dict[str, Any], link: str = ""
+    *,
+    practice: Practice,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    link: str = "",
+    attachments: Sequence[EmailAttachment] = (),
 ) -> OutboxEmail:
-    """Render ``emails/<template>-{subject,body}.{txt,html}`` and queue it for ``to``.
+    """Render ``emails/<template>-{subject,body}.{txt,html}`` and queue it for ``to``, with
+    ``attachments`` (small text files made for it, such as a calendar invitation).
 
     Call inside the transaction that causes the email. Emails carry no health information:
     templates say only that something is waiting, with the portal link. A single-use ``link``
@@ -54,6 +63,7 @@ def email_queue(
         body_text=body_text,
         body_html=body_html,
         secret_link=link,
+        attachments=[dataclasses.asdict(attachment) for attachment in attachments],
         message_id=new_message_id(),
     )
     return email
