@@ -23,6 +23,7 @@ from clinicportal.core.access import NotFound, require_in_practice, require_reac
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.patients.models import Patient
 from clinicportal.scheduling.models import Appointment, AppointmentType, Provider, ScheduleSettings
+from clinicportal.scheduling.notices import appointment_notify
 from clinicportal.scheduling.selectors import (
     LONGEST,
     earliest_online,
@@ -282,5 +283,7 @@ def _before_cutoff(appointment: Appointment, config: ScheduleSettings) -> None:
 
 
 def _changed(actor: Actor, appointment: Appointment, action: AuditEvent.Action) -> None:
-    """What every change of an appointment does, inside its transaction: the audit row."""
+    """What every change of an appointment does, inside its transaction: the audit row, and
+    the email to the patient."""
     audit_record(actor=actor, action=action, target=appointment, patient=appointment.patient)
+    appointment_notify(actor=actor, appointment=appointment, action=action)
