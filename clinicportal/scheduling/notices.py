@@ -2,7 +2,8 @@
 
 Every change of an appointment (booked, requested, confirmed, moved, cancelled) queues one email
 through the outbox, in the change's transaction, with the appointment as a calendar invitation
-(scheduling.ics), so the patient's calendar adds, updates or removes it.
+(scheduling.ics), so the patient's calendar adds, updates or removes it. A time now booked
+also gets its reminder (scheduling.reminders).
 
 What the emails say. Emails carry no health information, only what the patient needs to come:
 the practice, the date and time (in the practice's zone), the provider's name, the practice's
@@ -41,12 +42,21 @@ TEMPLATES: dict[str, str] = {
     AuditEvent.Action.APPOINTMENT_MOVED: "appointment_moved",
     AuditEvent.Action.APPOINTMENT_CANCELLED: "appointment_cancelled",
 }
+# Changes that may leave the time booked: a reminder is then due before it.
+BOOKING = (
+    AuditEvent.Action.APPOINTMENT_BOOKED,
+    AuditEvent.Action.APPOINTMENT_CONFIRMED,
+    AuditEvent.Action.APPOINTMENT_MOVED,
+)
 
 
 def appointment_notify(
     *, actor: PortalActor | StaffActor, appointment: Appointment, action: str
 ) -> OutboxEmail | None:
-    """Queue the email about this change; call inside the change's transaction."""
+    """Queue the email about this change and, for a time now booked, its reminder.
+
+    Call inside the change's transaction: the email and the reminder's task commit with it.
+    """
     template = TEMPLATES.get(action)
     if template is None:
         return None
@@ -56,6 +66,11 @@ def appointment_notify(
         by_office=isinstance(actor, StaffActor),
         calendar=True,
     )
+    if action in BOOKING:
+        # Imported here: the reminders queue their email with this module's function.
+        from clinicportal.scheduling.reminders import reminder_schedule
+
+        reminder_schedule(appointment)
     return email
 
 
