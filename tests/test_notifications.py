@@ -347,3 +347,18 @@ def test_an_email_a_stopped_worker_left_sending_is_queued_again(
     given_up = OutboxEmail.objects.get(to="you@example.com")
     assert given_up.status == "failed" and "worker stopped" in given_up.last_error
     assert [m["To"] for m in smtp_server.messages] == ["me@example.com"]
+
+
+def test_plain_text_parts_are_not_html_escaped_but_the_html_part_is(practice_x):
+    from clinicportal.notifications.services import email_queue
+
+    practice_x.name = "Smith & O'Brien <Eye Care>"
+    email = email_queue(
+        practice=practice_x,
+        to="ada@example.com",
+        template="payment_receipt",
+        context={"amount": "$5.00", "date": "11/30/2026", "number": 7, "portal_url": "https://x"},
+    )
+    assert "Smith & O'Brien <Eye Care>" in email.subject
+    assert "Smith & O'Brien <Eye Care> received your payment" in email.body_text
+    assert "Smith &amp; O&#x27;Brien &lt;Eye Care&gt;" in email.body_html

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,8 +53,8 @@ def email_queue(
     # Dates and times are the practice's, whoever queues the email: a page already runs in the
     # practice's zone, but the worker (a password reset is queued by a task) runs in none.
     with timezone.override(practice.zone):
-        subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
-        body_text = render_to_string(f"emails/{template}-body.txt", context)
+        subject = " ".join(_plain(f"emails/{template}-subject.txt", context).split())
+        body_text = _plain(f"emails/{template}-body.txt", context)
         body_html = render_to_string(f"emails/{template}-body.html", context)
     email = OutboxEmail.objects.create(
         practice=practice,
@@ -67,6 +68,12 @@ def email_queue(
         message_id=new_message_id(),
     )
     return email
+
+
+def _plain(name: str, context: dict[str, Any]) -> str:
+    """A plain-text template, rendered without HTML escaping: "Smith & Jones" stays so."""
+    template = get_template(name).template  # type: ignore[attr-defined]
+    return str(template.render(Context(context, autoescape=False)))
 
 
 def email_settings_save(
