@@ -24,6 +24,11 @@ _SECTIONS = (
     ("payments", "billing"),  # payments_day
     ("outbox", "outbox"),
     ("settings", "admin"),
+    # Admin → Schedule's pages (settings/schedule/…)
+    ("provider", "admin"),  # providers, provider_new, provider_remove, provider_day_off_add
+    ("type", "admin"),  # types, type_new, type
+    ("day_off", "admin"),
+    ("practice_day_off", "admin"),
     ("account", "account"),
 )
 
