@@ -328,6 +328,18 @@ def test_a_move_takes_a_free_time_and_refuses_a_taken_one(setup, alice, patient_
     assert again.starts_at == at(practice, day, 9)
 
 
+def test_the_same_move_twice_moves_once(setup):
+    """A double click on "Move", or a retried post: one move, one version, one audit row."""
+    practice, provider, kind, ada = setup
+    day = weekday_ahead(practice)
+    mine = appointment_book(actor=ada, choice=Choice(kind, provider, at(practice, day, 9)), key="a")
+    choice = Choice(kind, provider, at(practice, day, 14))
+    appointment_move(actor=ada, appointment=mine, choice=choice)
+    again = appointment_move(actor=ada, appointment=mine, choice=choice)
+    assert again.starts_at == choice.starts_at and again.version == 2
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.APPOINTMENT_MOVED).count() == 1
+
+
 def test_another_patients_appointment_is_not_found(setup, alice, patient_b):
     practice, provider, kind, ada = setup
     booked = appointment_book(

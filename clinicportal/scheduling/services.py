@@ -205,6 +205,8 @@ def appointment_move(
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if not locked.is_live:
             raise ValidationError(_("This appointment was cancelled; book a new one instead."))
+        if locked.provider_id == choice.provider.pk and locked.starts_at == choice.starts_at:
+            return locked  # already there: the same move twice (a double click) is one move
         ends_at = _hold(choice, appointment.patient, locked)
         status = (
             Appointment.Status.REQUESTED
