@@ -41,6 +41,7 @@ from clinicportal.messaging.selectors import portal_unread_count
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 from clinicportal.practices.selectors import practice_by_slug
+from clinicportal.scheduling.selectors import online_booking_open
 
 ACCOUNT = "portal.account"
 PRACTICE = "portal.practice"
@@ -55,6 +56,8 @@ class PortalRequest(HttpRequest):
     portal_patients: list[Patient]
     # How many office messages wait unread, for the menu: counted when a page first asks.
     unread_messages: Callable[[], int]
+    # Whether SCHEDULE is open (the menu, and its routes): asked once, when first needed.
+    schedule_open: Callable[[], bool]
 
 
 View = Callable[..., HttpResponseBase]
@@ -171,6 +174,7 @@ def portal_required(
             # A template calls it (templates call what they are given), once: a page without
             # the menu (a file, a redirect) asks nothing.
             portal_request.unread_messages = cache(partial(portal_unread_count, actor=actor))
+            portal_request.schedule_open = cache(partial(online_booking_open, practice))
             idle = idle_check(
                 request, SEEN, practice.portal_idle_minutes * 60, unstamped_is_idle=True
             )

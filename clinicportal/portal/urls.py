@@ -2,7 +2,7 @@ from functools import partial
 
 from django.urls import path
 
-from clinicportal.portal import account_views, bill_views, message_views, views
+from clinicportal.portal import account_views, bill_views, message_views, schedule_views, views
 
 app_name = "portal"
 
@@ -46,6 +46,19 @@ urlpatterns = [
     path("bills/", bill_views.bills, name="bills"),
     path("bills/<uuid:invoice_id>/pay/", bill_views.bill_pay, name="bill_pay"),
     path("bills/<uuid:invoice_id>/invoice.pdf", bill_views.bill_pdf, name="bill_pdf"),
+    path("schedule/", schedule_views.schedule, name="schedule"),
+    path("schedule/book/", schedule_views.schedule_book, name="schedule_book"),
+    path("schedule/<uuid:appointment_id>/", schedule_views.appointment, name="appointment"),
+    path(
+        "schedule/<uuid:appointment_id>/cancel/",
+        schedule_views.appointment_cancel,
+        name="appointment_cancel",
+    ),
+    path(
+        "schedule/<uuid:appointment_id>/move/",
+        schedule_views.appointment_move,
+        name="appointment_move",
+    ),
     path("logs/", views.logs, name="logs"),
     path("account/", account_views.account, name="account"),
     path("account/sessions/<uuid:session_id>/end/", account_views.session_end, name="session_end"),

@@ -188,3 +188,8 @@ def appointment_get(*, actor: PortalActor | StaffActor, public_id: uuid.UUID | s
         return found.select_related("type", "provider", "patient").get()
     except (Appointment.DoesNotExist, ValueError):
         raise NotFound("No such appointment.") from None
+
+
+def change_deadline(appointment: Appointment, config: ScheduleSettings) -> datetime.datetime:
+    """The last moment the patient may cancel or move ``appointment`` online (the cut-off)."""
+    return appointment.starts_at - datetime.timedelta(hours=config.cutoff_hours)
