@@ -76,7 +76,9 @@ def test_a_booking_emails_the_patient_an_invitation(practice, alice, patient_a, 
     assert "9:00 AM M" in email.body_text  # MST or MDT
     assert "9:00 AM M" in email.body_html
     assert "Dr. Chen" in email.body_text and "1 Main Street" in email.body_text
-    assert "http://testserver/p/clinic-x/" in email.body_text
+    # A link to the appointment's own page under SCHEDULE, in both parts.
+    page = f"http://testserver/p/clinic-x/schedule/{booked.public_id}/"
+    assert page in email.body_text and page in email.body_html
 
     calendar = invitation(email)
     assert str(calendar["method"]) == "REQUEST"
@@ -282,3 +284,4 @@ def test_a_refused_change_queues_no_email(practice, alice, patient_a, patient_b)
             key="c",
         )
     assert OutboxEmail.objects.count() == 1
+

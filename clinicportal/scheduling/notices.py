@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.core.context import PortalActor, StaffActor
@@ -125,8 +126,10 @@ def _context(appointment: Appointment, portal_url: str, *, by_office: bool) -> d
 
 
 def _portal_url(appointment: Appointment) -> str:
-    """The practice's portal: signing in leads to SCHEDULE and the appointment."""
-    return absolute_url(appointment.practice.portal_path())
+    """The appointment's page under SCHEDULE (after signing in, if need be)."""
+    return absolute_url(
+        reverse("portal:appointment", args=[appointment.practice.slug, appointment.public_id])
+    )
 
 
 def _organizer(appointment: Appointment) -> str:
