@@ -119,8 +119,13 @@ def _check_offered(actor: Actor, choice: Choice, config: ScheduleSettings) -> No
         )
 
 
-def _hold(choice: Choice, patient: Patient, moving: Appointment | None) -> datetime.datetime:
-    """Lock the provider; refuse a time that overlaps a live appointment. Inside a transaction."""
+def _hold(
+    choice: Choice, patient: Patient, moving: Appointment | None, *, office: bool = False
+) -> datetime.datetime:
+    """Lock the provider; refuse a time that overlaps a live appointment. Inside a transaction.
+
+    ``office``: the office asks, about the patient (not "you").
+    """
     Provider.objects.select_for_update().get(pk=choice.provider.pk)
     ends_at = choice.starts_at + datetime.timedelta(minutes=choice.kind.minutes)
     overlapping = Appointment.objects.filter(
@@ -134,6 +139,10 @@ def _hold(choice: Choice, patient: Patient, moving: Appointment | None) -> datet
     if overlapping.filter(provider=choice.provider).exists():
         raise SlotTaken
     if overlapping.filter(patient=patient).exists():
+        if office:
+            raise ValidationError(
+                {"starts_at": _("The patient already has an appointment at that time.")}
+            )
         raise ValidationError(
             {"starts_at": _("There is already an appointment for you at that time.")}
         )
@@ -185,6 +194,47 @@ def appointment_book(*, actor: PortalActor, choice: Choice, key: str) -> Appoint
     return appointment
 
 
+def appointment_create(
+    *, actor: StaffActor, patient: Patient, choice: Choice, key: str
+) -> Appointment:
+    """The office books a free time for a patient, confirmed at once; the same ``key`` once.
+
+    Any type the practice offers (those booked by the office only too), with no notice or
+    horizon limit, but not in the past and in the provider's hours; the same lock and overlap
+    rules as a patient's booking.
+    """
+    require_reachable(actor, patient)
+    if not key or len(key) > 64:
+        raise ValidationError(_("This form has expired. Please try again."))
+    earlier = Appointment.objects.filter(practice=actor.practice, idempotency_key=key).first()
+    if earlier is not None:
+        if earlier.booked_by_user_id != actor.user.pk or earlier.patient_id != patient.pk:
+            raise ValidationError(_("This form was already used. Please try again."))
+        return earlier
+    _check_offered(actor, choice, schedule_settings_for(actor.practice))
+    try:
+        with transaction.atomic():
+            ends_at = _hold(choice, patient, None, office=True)
+            appointment = Appointment.objects.create(
+                practice=actor.practice,
+                patient=patient,
+                provider=choice.provider,
+                type=choice.kind,
+                starts_at=choice.starts_at,
+                ends_at=ends_at,
+                status=Appointment.Status.BOOKED,
+                booked_by_user=actor.user,
+                idempotency_key=key,
+            )
+            _changed(actor, appointment, AuditEvent.Action.APPOINTMENT_BOOKED)
+    except IntegrityError:
+        again = Appointment.objects.filter(practice=actor.practice, idempotency_key=key).first()
+        if again is not None:
+            return again
+        raise SlotTaken from None
+    return appointment
+
+
 def appointment_move(
     *, actor: Actor, appointment: Appointment, choice: Choice, message: str = ""
 ) -> Appointment:
@@ -207,7 +257,7 @@ def appointment_move(
             raise ValidationError(_("This appointment was cancelled; book a new one instead."))
         if locked.provider_id == choice.provider.pk and locked.starts_at == choice.starts_at:
             return locked  # already there: the same move twice (a double click) is one move
-        ends_at = _hold(choice, appointment.patient, locked)
+        ends_at = _hold(choice, appointment.patient, locked, office=isinstance(actor, StaffActor))
         status = (
             Appointment.Status.REQUESTED
             if isinstance(actor, PortalActor) and request_mode
