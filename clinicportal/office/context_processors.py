@@ -19,6 +19,8 @@ _SECTIONS = (
     ("conversation", "patients"),
     ("message", "patients"),  # message_new, message_log, message_attachment_*
     ("task", "tasks"),
+    ("schedule", "schedule"),
+    ("appointment", "schedule"),  # appointment, appointment_new, appointment_move, …
     ("billing", "billing"),
     ("invoice", "billing"),  # invoice, invoice_new, invoice_edit, invoice_payment, …
     ("payments", "billing"),  # payments_day

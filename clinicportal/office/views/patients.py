@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -40,10 +41,12 @@ from clinicportal.patients import services as patient_services
 from clinicportal.records.selectors import (
     portal_documents_for_office,
 )
+from clinicportal.scheduling.calendar import office_patient_appointments
 
 PATIENTS_PER_PAGE = 25
 LATEST_CONVERSATIONS = 5  # on the patient's page; the rest under "All messages"
 LATEST_INVOICES = 10  # on the patient's page; the rest under Billing
+LATEST_APPOINTMENTS = 5  # the next ones, on the patient's page (with Schedule on)
 
 
 @staff_required
@@ -135,6 +138,14 @@ def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
         ),
         "latest_invoices": LATEST_INVOICES,
         "invoice_url": reverse_with_id_slot("office:invoice", patient.public_id),
+        "appointments": list(
+            office_patient_appointments(actor=request.actor, patient=patient, since=timezone.now())[
+                :LATEST_APPOINTMENTS
+            ]
+        )
+        if request.actor.practice.schedule_enabled
+        else [],
+        "latest_appointments": LATEST_APPOINTMENTS,
         # A file the patient sent that the chart holds already is not offered again.
         "chart_blobs": {f.blob_id for f in chart_files},
     }
