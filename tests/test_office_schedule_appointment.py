@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.core.context import PortalActor
+from clinicportal.messaging.models import Task
 from clinicportal.practices.models import StaffMember
 from clinicportal.scheduling.models import Appointment, AppointmentType, Provider, ScheduleSettings
 from clinicportal.scheduling.services import Choice, appointment_book, appointment_cancel
@@ -69,6 +70,9 @@ def test_the_page_shows_the_patient_the_time_who_booked_it_and_its_history(
     assert 'class="appointment-status status-requested">Requested<' in html
     history = words.split("History", 1)[1]
     assert "Appointment requested · Ada Lovelace" in history
+    # The office's open task about it is linked, to sign it off from there.
+    task = Task.objects.get(appointment=booked.appointment)
+    assert reverse("office:task", args=[task.public_id]) in html
     assert "Confirm appointment" in words and "Cancel appointment" in words
 
 

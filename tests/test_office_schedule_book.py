@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
+from clinicportal.messaging.models import Task
 from clinicportal.practices.models import Practice
 from clinicportal.scheduling.models import Appointment
 from tests.office_schedule import Desk, errors_of, place, text
@@ -78,6 +79,7 @@ def test_the_office_books_a_free_time_at_once_and_a_double_click_books_once(bob_
     assert made.ends_at == at(desk.practice, desk.tuesday, 14)
     assert made.booked_by_user == bob.user and made.booked_by_account is None
     assert AuditEvent.objects.filter(action=AuditEvent.Action.APPOINTMENT_BOOKED).count() == 1
+    assert not Task.objects.exists()  # the office made it: nothing for the office to do
     words = text(bob_client.get(first["Location"]))
     assert f"Booked: Ada Lovelace, {desk.tuesday:%A %m/%d/%Y}, 1:00 PM with Dr. Lee." in words
 

@@ -215,16 +215,38 @@ class Attachment(models.Model):
 
 
 class Task(models.Model):
-    """An office to-do: for now, a web message from the patient's side to read and sign off."""
+    """An office to-do, to read and sign off: a web message from the patient's side, or an
+    appointment a patient booked, asked for, moved or cancelled online."""
 
     class Kind(models.TextChoices):
         WEB_MESSAGE = "web_message", _("Web message")
+        APPOINTMENT = "appointment", _("Appointment")
+
+    class Happened(models.TextChoices):
+        """What the patient's side did to the appointment (the latest, while the task is open)."""
+
+        REQUESTED = "requested", _("Appointment requested")
+        BOOKED = "booked", _("Appointment booked")
+        MOVED = "moved", _("Appointment moved")
+        CANCELLED = "cancelled", _("Appointment cancelled by the patient")
 
     practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WEB_MESSAGE)
-    message = models.OneToOneField(Message, on_delete=models.PROTECT, related_name="task")
+    # A web message's task names its message; an appointment's, the appointment and what the
+    # patient did to it.
+    message = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.PROTECT, related_name="task"
+    )
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    happened = models.CharField(max_length=20, choices=Happened.choices, blank=True)
     # The message's category, kept here so the list filters without a join.
     category = models.CharField(max_length=20, choices=Category.choices)
     created_at = models.DateTimeField()
@@ -267,7 +289,20 @@ class Task(models.Model):
                 condition=models.Q(signed_off_at__isnull=True, signed_off_by__isnull=True)
                 | models.Q(signed_off_at__isnull=False),
                 name="task_signed_off_together",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind="web_message",
+                    message__isnull=False,
+                    appointment__isnull=True,
+                    happened="",
+                )
+                | (
+                    models.Q(kind="appointment", message__isnull=True, appointment__isnull=False)
+                    & ~models.Q(happened="")
+                ),
+                name="task_names_what_it_is_about",
+            ),
         ]
 
     def __str__(self) -> str:

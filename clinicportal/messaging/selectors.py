@@ -244,7 +244,11 @@ class TaskFilter:
 def tasks_page(*, actor: StaffActor, chosen: TaskFilter, cursor: str | None) -> KeysetPage[Task]:
     """One page of the practice's tasks: the same few queries on the first page as the last."""
     tasks = Task.objects.filter(practice=actor.practice).select_related(
-        "patient", "message", "message__conversation"
+        "patient",
+        "message",
+        "message__conversation",
+        "appointment__type",
+        "appointment__provider",
     )
     if chosen.status == "open":
         tasks = tasks.filter(signed_off_at__isnull=True)
@@ -262,10 +266,26 @@ def open_task_count(*, actor: StaffActor) -> int:
     return Task.objects.filter(practice=actor.practice, signed_off_at__isnull=True).count()
 
 
+def appointment_open_tasks(*, actor: StaffActor, appointment_id: int) -> list[Task]:
+    """The open tasks about one of the practice's appointments (its page links them)."""
+    return list(
+        Task.objects.filter(
+            practice=actor.practice, appointment_id=appointment_id, signed_off_at__isnull=True
+        )
+    )
+
+
 def office_task(*, actor: StaffActor, public_id: uuid.UUID) -> Task:
     try:
         return Task.objects.select_related(
-            "patient", "message", "message__conversation", "signed_off_by"
+            "patient",
+            "message",
+            "message__conversation",
+            "signed_off_by",
+            "appointment__type",
+            "appointment__provider",
+            "appointment__booked_by_account",
+            "appointment__booked_by_user",
         ).get(practice=actor.practice, public_id=public_id)
     except Task.DoesNotExist:
         raise NotFound("No such task.") from None

@@ -21,6 +21,7 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.access import NotFound, require_in_practice, require_reachable
 from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.messaging.services.tasks import appointment_task_record
 from clinicportal.patients.models import Patient
 from clinicportal.scheduling.models import Appointment, AppointmentType, Provider, ScheduleSettings
 from clinicportal.scheduling.notices import appointment_notify
@@ -335,7 +336,8 @@ def _before_cutoff(appointment: Appointment, config: ScheduleSettings) -> None:
 
 
 def _changed(actor: Actor, appointment: Appointment, action: AuditEvent.Action) -> None:
-    """What every change of an appointment does, inside its transaction: the audit row, and
-    the email to the patient."""
+    """What every change of an appointment does, inside its transaction: the audit row, the
+    email to the patient, and (for a change the patient made online) the office's task."""
     audit_record(actor=actor, action=action, target=appointment, patient=appointment.patient)
     appointment_notify(actor=actor, appointment=appointment, action=action)
+    appointment_task_record(actor=actor, appointment=appointment, action=action)

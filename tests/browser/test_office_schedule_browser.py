@@ -96,6 +96,13 @@ def test_staff_find_a_request_on_the_day_and_confirm_it(
     ).to_be_visible()
     axe.check(page)
 
+    page.get_by_role("link", name="Tasks").first.click()
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    look(page, axe, "tasks")
+    page.get_by_role("link", name=f"Appointment requested: {monday:%m/%d/%Y} 1:30 PM").click()
+    expect(page.get_by_role("heading", name="Appointment requested")).to_be_visible()
+    look(page, axe, "task")
+
 
 @pytest.mark.parametrize("page", [360, 1280], indirect=True)
 def test_staff_book_for_a_patient_from_the_patient_page(page, axe, alice, bob, patient_a):

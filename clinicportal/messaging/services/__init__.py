@@ -12,11 +12,17 @@ from clinicportal.messaging.services.sending import (
     office_send,
 )
 from clinicportal.messaging.services.settings import messaging_settings_save
-from clinicportal.messaging.services.tasks import TaskUnchanged, task_reopen, task_sign_off
+from clinicportal.messaging.services.tasks import (
+    TaskUnchanged,
+    appointment_task_record,
+    task_reopen,
+    task_sign_off,
+)
 
 __all__ = [
     "Draft",
     "TaskUnchanged",
+    "appointment_task_record",
     "attachment_open",
     "conversation_office_view",
     "conversation_read",

@@ -1,6 +1,11 @@
-"""Sign off the office's web-message tasks, and open them again."""
+"""The office's tasks: an appointment change from the portal makes one; sign off, open again.
+
+A web message's task is written with the message (sending.py).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -8,8 +13,50 @@ from django.utils import timezone
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.access import require_reachable
-from clinicportal.core.context import StaffActor
-from clinicportal.messaging.models import Task
+from clinicportal.core.context import PortalActor, StaffActor
+from clinicportal.messaging.models import Category, Task
+
+if TYPE_CHECKING:
+    from clinicportal.scheduling.models import Appointment
+
+# What each change made on the portal puts on the office's list; the office's own make nothing.
+_HAPPENED = {
+    AuditEvent.Action.APPOINTMENT_REQUESTED: Task.Happened.REQUESTED,
+    AuditEvent.Action.APPOINTMENT_BOOKED: Task.Happened.BOOKED,
+    AuditEvent.Action.APPOINTMENT_MOVED: Task.Happened.MOVED,
+    AuditEvent.Action.APPOINTMENT_CANCELLED: Task.Happened.CANCELLED,
+}
+
+
+def appointment_task_record(
+    *, actor: PortalActor | StaffActor, appointment: Appointment, action: AuditEvent.Action
+) -> Task | None:
+    """Tell the office what a patient did to an appointment: book, request, move or cancel it.
+
+    Called inside the change's transaction, which holds the appointment's row (new, locked
+    for a move, updated by a cancel), so two changes of one appointment come one after the
+    other. While the appointment's task is still open it is brought up to date (what happened
+    last, and when) instead of adding another: the office answers the appointment as it is
+    now, once. A change the office made itself makes no task.
+    """
+    happened = _HAPPENED.get(action)
+    if not isinstance(actor, PortalActor) or happened is None:
+        return None
+    now = timezone.now()
+    open_task = Task.objects.filter(appointment=appointment, signed_off_at__isnull=True).first()
+    if open_task is not None:
+        Task.objects.filter(pk=open_task.pk).update(happened=happened, created_at=now)
+        open_task.happened, open_task.created_at = happened, now
+        return open_task
+    return Task.objects.create(
+        practice_id=appointment.practice_id,
+        patient_id=appointment.patient_id,
+        kind=Task.Kind.APPOINTMENT,
+        appointment=appointment,
+        happened=happened,
+        category=Category.APPOINTMENT,
+        created_at=now,
+    )
 
 
 class TaskUnchanged(Exception):

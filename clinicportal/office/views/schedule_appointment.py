@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicportal.core.forms import service_errors
+from clinicportal.messaging.selectors import appointment_open_tasks
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.once import Sent, submit_once
 from clinicportal.office.schedule_forms import (
@@ -74,6 +75,7 @@ def _page(
         "when": when(appointment),
         "booked_by": booked_by(appointment),
         "history": appointment_history(actor=request.actor, appointment=appointment),
+        "tasks": appointment_open_tasks(actor=request.actor, appointment_id=appointment.pk),
         "confirm_form": confirm or ConfirmForm(prefix="confirm"),
         "cancel_form": cancel or CancelForm(prefix="cancel"),
         "past": appointment.ends_at <= timezone.now(),

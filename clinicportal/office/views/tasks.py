@@ -1,8 +1,10 @@
-"""Tasks: the web messages from patients, to read and sign off (the old system's §7).
+"""Tasks: the web messages from patients, to read and sign off (the old system's §7), and the
+appointments patients book, ask for, move or cancel online.
 
 "Check for Web Messages" is the list itself, read again: nothing is fetched from anywhere, a
-patient's message is a task the moment it is sent. Signing off records who and when; a second
-sign-off (a double click, two staff at once) changes nothing and says who was first.
+patient's message (or booking) is a task the moment it is sent. Signing off records who and
+when; a second sign-off (a double click, two staff at once) changes nothing and says who was
+first.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class TaskRow:
     """One row of the list, its words made here: a template's tags cost more, 25 rows a page."""
 
     task: Task
+    line: str  # the message's first line, or what happened to the appointment and its time
+    note: str  # the appointment's type and provider, or ""
+    requests_response: bool
     category: str  # the practice's name for it
     age: str  # "3 days"
     received: str  # "11/29/2026 5:56 PM"
@@ -73,6 +78,9 @@ def tasks(request: StaffRequest) -> HttpResponse:
     rows = [
         TaskRow(
             task,
+            line=_line(task),
+            note=_appointment_note(task),
+            requests_response=task.message is not None and task.message.requests_response,
             category=category_name(config, task.category),
             age=timesince(task.created_at, now, depth=1),
             received=_when(task.created_at),
@@ -100,11 +108,37 @@ def _back_to_list(request: StaffRequest) -> str:
     return _next_within_office(request) or reverse("office:tasks")
 
 
+def _line(task: Task) -> str:
+    """What the list and the sign-off say the task is: its message's first line, or the
+    appointment's change and time ("Appointment requested: 12/08/2026 9:00 AM")."""
+    if task.message is not None:
+        return task.message.first_line
+    if task.appointment is None:
+        return ""
+    return _("%(happened)s: %(when)s") % {
+        "happened": task.get_happened_display(),
+        "when": _when(task.appointment.starts_at),
+    }
+
+
+def _appointment_note(task: Task) -> str:
+    appointment = task.appointment
+    if appointment is None:
+        return ""
+    return _("%(type)s with %(provider)s; now %(status)s") % {
+        "type": appointment.type.name,
+        "provider": appointment.provider.name,
+        "status": appointment.get_status_display().lower(),
+    }
+
+
 @require_GET
 @staff_required
 def task_detail(request: StaffRequest, task_id: uuid.UUID) -> HttpResponse:
-    """The task and its whole message (the old system's reminder window)."""
+    """The task and its whole message (the old system's reminder window), or its appointment."""
     task = office_task(actor=request.actor, public_id=task_id)
+    if task.message is None:
+        return _appointment_task(request, task)
     message = task.message
     conversation = message.conversation
     conversation.patient = task.patient
@@ -122,6 +156,25 @@ def task_detail(request: StaffRequest, task_id: uuid.UUID) -> HttpResponse:
         "next_param": urlencode({"next": next_url}),
     }
     return render(request, "office/task.html", context)
+
+
+def _appointment_task(request: StaffRequest, task: Task) -> HttpResponse:
+    """An appointment's task: what the patient did, the appointment as it is now, and a link."""
+    next_url = _back_to_list(request)
+    context = {
+        "task": task,
+        "appointment": task.appointment,
+        "patient": task.patient,
+        "line": _line(task),
+        # The appointment's page is under Schedule, which a practice may have switched off.
+        "appointment_url": reverse("office:appointment", args=[task.appointment.public_id])
+        if task.appointment is not None and request.actor.practice.schedule_enabled
+        else "",
+        "category": category_name(messaging_settings_for(request.actor.practice), task.category),
+        "back_url": next_url,
+        "next_param": urlencode({"next": next_url}),
+    }
+    return render(request, "office/task_appointment.html", context)
 
 
 def _when(moment: datetime.datetime | None) -> str:
@@ -159,7 +212,7 @@ def task_sign_off(request: StaffRequest, task_id: uuid.UUID) -> HttpResponse:
         messages.success(
             request,
             _("Signed off: %(patient)s, “%(line)s”.")
-            % {"patient": task.patient.full_name, "line": task.message.first_line},
+            % {"patient": task.patient.full_name, "line": _line(task)},
         )
     return redirect(_back_to_list(request))
 
