@@ -276,3 +276,11 @@ def test_an_office_only_visit_booked_by_the_office_says_who(bob_client, alice, b
     assert "Booked by Bob Front Desk, at the office" in words
     assert "Appointment booked · Bob Front Desk" in words
     assert "Confirm appointment" not in words  # booked at once
+
+
+def test_opening_the_appointment_is_in_the_audit_trail_but_not_its_history(bob_client, booked):
+    bob_client.get(booked.url())
+    bob_client.get(booked.url())
+    assert booked.trail(AuditEvent.Action.APPOINTMENT_VIEWED) == 2
+    words = text(bob_client.get(booked.url()))
+    assert "opened by staff" not in words.split("History", 1)[1]

@@ -147,6 +147,7 @@ class AuditEvent(models.Model):
         APPOINTMENT_CONFIRMED = "appointment.confirmed", _("Appointment confirmed")
         APPOINTMENT_MOVED = "appointment.moved", _("Appointment moved")
         APPOINTMENT_CANCELLED = "appointment.cancelled", _("Appointment cancelled")
+        APPOINTMENT_VIEWED = "appointment.viewed", _("Appointment opened by staff")
         SCHEDULE_SETTINGS_CHANGED = "schedule_settings.changed", _("Schedule settings changed")
         FORM_CHANGED = "form.changed", _("Form changed")
         FORM_ASSIGNED = "form.assigned", _("Form assigned")

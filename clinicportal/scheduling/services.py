@@ -323,6 +323,18 @@ def appointment_confirm(
     return appointment
 
 
+def appointment_view(*, actor: StaffActor, appointment: Appointment) -> None:
+    """Record a staff member opening an appointment (it names the patient's visit)."""
+    require_reachable(actor, appointment)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.APPOINTMENT_VIEWED,
+            target=appointment,
+            patient=appointment.patient,
+        )
+
+
 def _before_cutoff(appointment: Appointment, config: ScheduleSettings) -> None:
     limit = appointment.starts_at - datetime.timedelta(hours=config.cutoff_hours)
     if timezone.now() > limit:

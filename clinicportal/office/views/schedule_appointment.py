@@ -87,8 +87,10 @@ def _page(
 @staff_required
 @schedule_on
 def appointment(request: StaffRequest, appointment_id: uuid.UUID) -> HttpResponse:
-    """The appointment, its history, and what the office may do with it."""
-    return _page(request, office_appointment(actor=request.actor, public_id=appointment_id))
+    """The appointment, its history, and what the office may do with it (the opening audited)."""
+    found = office_appointment(actor=request.actor, public_id=appointment_id)
+    services.appointment_view(actor=request.actor, appointment=found)
+    return _page(request, found)
 
 
 @require_POST
