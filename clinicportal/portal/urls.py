@@ -2,7 +2,14 @@ from functools import partial
 
 from django.urls import path
 
-from clinicportal.portal import account_views, bill_views, message_views, schedule_views, views
+from clinicportal.portal import (
+    account_views,
+    bill_views,
+    form_views,
+    message_views,
+    schedule_views,
+    views,
+)
 
 app_name = "portal"
 
@@ -43,6 +50,9 @@ urlpatterns = [
         partial(views.record_content, download=True),
         name="record_download",
     ),
+    path("forms/", form_views.form_list, name="forms"),
+    path("forms/<uuid:form_id>/", form_views.form_fill, name="form"),
+    path("forms/submitted/<uuid:submission_id>/", form_views.submission, name="submission"),
     path("bills/", bill_views.bills, name="bills"),
     path("bills/<uuid:invoice_id>/pay/", bill_views.bill_pay, name="bill_pay"),
     path("bills/<uuid:invoice_id>/invoice.pdf", bill_views.bill_pdf, name="bill_pdf"),
