@@ -263,9 +263,11 @@ def test_an_authorized_user_fills_for_the_patient_and_is_named(
     assert sent.submitted_by is not None and sent.submitted_by.username == "mary"
     assert "Submitted by Mary Lovelace on" in text(mary.get(response.url).content.decode())
     assert "Submitted by Mary Lovelace on" in " ".join(pdf_text(sent).split())
-    # The patient sees who filled it.
+    # The patient sees who filled it, in FORMS and in LOGS.
     assert "Mary Lovelace" in sections(ada_portal.get(FORMS).content.decode())[1]
     assert ada_portal.get(response.url).status_code == 200
+    logs = text(ada_portal.get(reverse("portal:logs", args=[SLUG])).content.decode())
+    assert "Mary Lovelace submitted the form “New patient intake”" in logs
 
 
 def test_another_patients_forms_and_a_draft_are_not_found(intake, alice, patient_b, ada_portal):

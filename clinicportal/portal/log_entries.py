@@ -56,6 +56,10 @@ def _what(event: AuditEvent, who: str) -> str:
         return _("%(who)s downloaded a file from the chart") % {"who": who}
     if event.action == Action.INVOICE_VIEWED_BY_PATIENT:
         return _("%(who)s downloaded invoice %(invoice)s") % {"who": who, "invoice": record}
+    if event.action == Action.FORM_SUBMITTED:
+        if record:
+            return _("%(who)s submitted the form “%(form)s”") % {"who": who, "form": record}
+        return _("%(who)s submitted a form") % {"who": who}
     message = _what_of_messages(event, who)
     if message is not None:
         return message
