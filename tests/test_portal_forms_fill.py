@@ -163,3 +163,11 @@ def test_a_form_taken_out_of_use_is_not_found(intake, ada_portal):
     assert submit(ada_portal, intake).status_code == 404
     assert ada_portal.get(reverse("portal:forms", args=[SLUG])).status_code == 200
     assert not Submission.objects.exists()
+
+
+def test_a_line_break_is_kept_as_one_character(intake, ada_portal):
+    # A browser posts a text area's line breaks as CR LF; the screen shows one LF.
+    answers = {**GOOD, "f-history": "Drops at night.\r\nGlasses for reading.\rNone else."}
+    assert submit(ada_portal, intake, answers).status_code == 302
+    found = Submission.objects.get().answers["history"]
+    assert found == "Drops at night.\nGlasses for reading.\nNone else."

@@ -117,7 +117,11 @@ class Invalid(Exception):
 
 
 def typed(field: Field, posted: Mapping[str, Any]) -> Any:
-    """What the browser sent for ``field``, as typed (kept as is in a draft)."""
+    """What the browser sent for ``field``, as typed (kept as is in a draft).
+
+    A browser sends a line break in a text area as CR LF; it is kept as one LF, as the screen
+    and the PDF show it, and counts as one character.
+    """
     name = f"f-{field.key}"
     if field.kind == MULTIPLE:
         getlist = getattr(posted, "getlist", None)
@@ -128,7 +132,8 @@ def typed(field: Field, posted: Mapping[str, Any]) -> Any:
             "name": str(posted.get(name, ""))[:MAX_SHORT],
             "agreed": posted.get(f"{name}-agree") in ("on", "yes", "true", True),
         }
-    return str(posted.get(name, ""))[:MAX_LONG]
+    text = str(posted.get(name, "")).replace("\r\n", "\n").replace("\r", "\n")
+    return text[:MAX_LONG]
 
 
 def answer_clean(field: Field, value: Any, *, now: datetime.datetime) -> Any:
