@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from clinicportal.intake import fields as kinds
+from clinicportal.intake.fields import Field
 from clinicportal.intake.filing import answer_rows
 from clinicportal.intake.models import FormAssignment, Submission
+from clinicportal.intake.services import form_fields_save
 from tests.browser.test_office_browser import sign_in
 from tests.browser.test_portal_browser import portal_sign_in
-from tests.conftest import NEW_PASSWORD
-from tests.test_intake import pdf_text
+from tests.conftest import GUARDIAN_PASSWORD, NEW_PASSWORD, actor, add_guardian
+from tests.test_intake import INTAKE, pdf_text
 from tests.test_portal_forms import EVERY_KIND, forms_on, make_form
 
 pytestmark = pytest.mark.browser
@@ -133,3 +136,44 @@ def test_the_patient_fills_saves_comes_back_and_submits(
     office.goto(f"/office/patients/{patient_a.public_id}/#files")
     expect(office.get_by_role("link", name="New patient intake.pdf", exact=True)).to_be_visible()
     axe.check(office)
+
+
+def test_a_guardian_fills_for_the_patient_through_a_change_of_the_form(
+    make_page, axe, alice, patient_a
+):
+    forms_on(alice)
+    form = make_form(alice, patient_a)
+    add_guardian(alice, patient_a)
+    page = make_page(360)
+    portal_sign_in(page, axe, "mary", GUARDIAN_PASSWORD)
+    expect(page.get_by_role("heading", name="Records")).to_be_visible()
+    axe.check(page)
+    page.goto(f"/p/clinic-x/forms/{form.public_id}/")
+    expect(page.get_by_text("You are filling this form for Ada Lovelace.")).to_be_visible()
+    look(page, axe, "guardian")
+    page.get_by_label("Preferred name").fill("Ada")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Your answers are saved as a draft.")).to_be_visible()
+    axe.check(page)
+
+    # The office adds a question while the page is open.
+    added = Field("pharmacy", kinds.SHORT_TEXT, "Your pharmacy", required=True)
+    form_fields_save(actor=actor(alice), form=form, fields=[*INTAKE, added])
+    page.get_by_label("Date of birth").fill("12/10/1985")
+    group(page, "Do you wear glasses?").get_by_label("No").check()
+    page.get_by_label("Your full name").fill("Mary Lovelace")
+    page.get_by_label("I agree").check()
+    page.get_by_role("button", name="Submit").click()
+    expect(
+        page.get_by_text("The office changed this form while you were filling it.")
+    ).to_be_visible()
+    expect(page.get_by_label("Date of birth")).to_have_value("12/10/1985")
+    expect(page.get_by_label("Your full name")).to_have_value("Mary Lovelace")
+    look(page, axe, "changed")
+    page.get_by_label("Your pharmacy").fill("Main Street Pharmacy")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Submitted by Mary Lovelace on")).to_be_visible()
+    expect(page.get_by_text("Main Street Pharmacy")).to_be_visible()
+    axe.check(page)
+    sent = Submission.objects.get()
+    assert sent.version.number == 2 and sent.submitted_by_name == "Mary Lovelace"
