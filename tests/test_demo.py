@@ -305,3 +305,21 @@ def test_the_demo_practice_has_a_schedule_with_free_times_and_bookings(db):
     call_command("demo_load", stdout=io.StringIO())  # a second run changes nothing
     assert Appointment.objects.filter(practice=practice).count() == booked.count()
     assert Provider.objects.filter(practice=practice).count() == 2
+
+
+def test_the_demo_patient_has_an_intake_form_to_fill(db):
+    from clinicportal.intake.models import Form, FormAssignment
+    from clinicportal.intake.services import current_version
+
+    call_command("demo_load", stdout=io.StringIO())
+    practice = Practice.objects.get(slug="clearview")
+    assert practice.forms_enabled
+    intake = Form.objects.get(practice=practice, kind=Form.Kind.INTAKE)
+    kinds_used = {field["kind"] for field in current_version(intake).fields}
+    assert {"short_text", "long_text", "date", "number", "yes_no"} <= kinds_used
+    assert {"single_choice", "multiple_choice", "signature", "heading", "help_text"} <= kinds_used
+    (assigned,) = FormAssignment.objects.filter(form=intake)
+    assert (assigned.patient.first_name, assigned.completed_at) == ("Jordan", None)
+    assert Form.objects.get(practice=practice, kind=Form.Kind.HIPAA).offered_to_all
+    call_command("demo_load", stdout=io.StringIO())  # a second run changes nothing
+    assert Form.objects.filter(practice=practice).count() == 2

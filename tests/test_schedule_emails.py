@@ -284,4 +284,3 @@ def test_a_refused_change_queues_no_email(practice, alice, patient_a, patient_b)
             key="c",
         )
     assert OutboxEmail.objects.count() == 1
-

@@ -25,6 +25,7 @@ from clinicportal.accounts.services.portal_access import (
 from clinicportal.content.services import blob_put_bytes
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.demo.billing import demo_invoices, demo_pay_bills
+from clinicportal.demo.forms import demo_forms
 from clinicportal.demo.messages import demo_messages
 from clinicportal.demo.schedule import demo_schedule
 from clinicportal.notifications.models import EmailSettings
@@ -201,6 +202,7 @@ def demo_load() -> tuple[Practice, list[DemoLogin], int]:
     demo_invoices(admin=actor, staff=StaffActor(user=front_desk.user, staff=front_desk))
     demo_pay_bills(admin=actor)
     demo_schedule(admin=actor)
+    demo_forms(admin=actor)
     ApiKey.objects.get_or_create(
         practice=practice,
         prefix=DEMO_API_KEY_PREFIX,
