@@ -59,6 +59,7 @@ bench: install
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/messages.py
 	$(BIN)/python bench/schedule.py
+	$(BIN)/python bench/forms.py
 	$(BIN)/python bench/invoices.py
 
 clean:
