@@ -89,22 +89,31 @@ def fields_of(data: Sequence[Mapping[str, Any]]) -> list[Field]:
     return [Field.of(item) for item in data]
 
 
-def definition_errors(field: Field) -> list[str]:
-    """What is wrong with a field as the office defined it (the builder shows these)."""
-    errors = []
+def definition_problems(field: Field) -> dict[str, list[str]]:
+    """What is wrong with a field as the office defined it, by the part that is wrong
+    (``kind``, ``label`` or ``choices``): the builder shows each next to its input."""
+    problems: dict[str, list[str]] = {}
     if field.kind not in KINDS:
-        errors.append(_("Please choose a kind of field."))
+        problems.setdefault("kind", []).append(_("Please choose a kind of field."))
     if not field.label.strip():
-        errors.append(_("Please give the field a label."))
+        problems.setdefault("label", []).append(_("Please give the field a label."))
     if field.kind in WITH_CHOICES:
         choices = [c.strip() for c in field.choices]
+        wrong = problems.setdefault("choices", [])
         if len([c for c in choices if c]) < 2:
-            errors.append(_("Please give at least two choices, one a line."))
+            wrong.append(_("Please give at least two choices, one a line."))
         if len(set(choices)) != len(choices):
-            errors.append(_("Each choice must be different."))
+            wrong.append(_("Each choice must be different."))
         if len(choices) > MAX_CHOICES:
-            errors.append(_("Please give at most %(count)s choices.") % {"count": MAX_CHOICES})
-    return errors
+            wrong.append(_("Please give at most %(count)s choices.") % {"count": MAX_CHOICES})
+        if not wrong:
+            del problems["choices"]
+    return problems
+
+
+def definition_errors(field: Field) -> list[str]:
+    """What is wrong with a field as the office defined it, all parts together."""
+    return [problem for part in definition_problems(field).values() for problem in part]
 
 
 # Answers -------------------------------------------------------------------------------------
