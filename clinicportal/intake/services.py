@@ -59,15 +59,11 @@ def form_create(
 ) -> Form:
     """A new form (admins), with an empty first version to add fields to."""
     require_admin(actor)
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError({"name": _("Please give the form a name.")})
-    if kind not in Form.Kind.values:
-        raise ValidationError({"kind": _("Please choose what kind of form it is.")})
+    name = _name_checked(name, kind)
     with transaction.atomic():
         form = Form.objects.create(
             practice=actor.practice,
-            name=name[:200],
+            name=name,
             kind=kind,
             description=description.strip(),
             offered_to_all=offered_to_all,
@@ -77,6 +73,16 @@ def form_create(
         )
         audit_record(actor=actor, action=AuditEvent.Action.FORM_CHANGED, target=form)
     return form
+
+
+def _name_checked(name: str, kind: str) -> str:
+    """The form's name, its spaces tidied; refuse a blank one or an unknown kind."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("Please give the form a name.")})
+    if kind not in Form.Kind.values:
+        raise ValidationError({"kind": _("Please choose what kind of form it is.")})
+    return name[:200]
 
 
 def form_fields_save(*, actor: StaffActor, form: Form, fields: Sequence[Field]) -> FormVersion:
