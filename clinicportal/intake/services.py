@@ -122,6 +122,33 @@ def form_fields_save(*, actor: StaffActor, form: Form, fields: Sequence[Field]) 
     return version
 
 
+def form_details_save(
+    *,
+    actor: StaffActor,
+    form: Form,
+    name: str,
+    kind: str,
+    description: str,
+    offered_to_all: bool,
+    active: bool,
+) -> Form:
+    """Change what the form is called and who sees it (admins). Not versioned: a submission
+    keeps its questions, and its PDF, already made, keeps the name it had."""
+    require_admin(actor)
+    require_in_practice(actor, form)
+    name = _name_checked(name, kind)
+    with transaction.atomic():
+        form = Form.objects.select_for_update().get(pk=form.pk)
+        form.name = name
+        form.kind = kind
+        form.description = description.strip()
+        form.offered_to_all = offered_to_all
+        form.active = active
+        form.save()
+        audit_record(actor=actor, action=AuditEvent.Action.FORM_CHANGED, target=form)
+    return form
+
+
 def form_assign(*, actor: StaffActor, form: Form, patient: Patient) -> FormAssignment:
     """Ask the patient to fill the form; asking again while it is open changes nothing."""
     require_in_practice(actor, form)

@@ -5,6 +5,7 @@ from django.urls import path
 from clinicportal.office.views import (
     admin,
     chart_files,
+    forms,
     invoice_print,
     invoices,
     messages,
@@ -329,6 +330,10 @@ urlpatterns = [
         refunds.refund_send_again,
         name="refund_send_again",
     ),
+    path("settings/forms/", forms.forms, name="forms"),
+    path("settings/forms/new/", forms.form_new, name="form_new"),
+    path("settings/forms/<uuid:form_id>/", forms.form_edit, name="form"),
+    path("settings/forms/<uuid:form_id>/preview/", forms.form_preview, name="form_preview"),
     path("settings/", admin.settings_index, name="settings"),
     path("settings/website/", admin.settings_website, name="settings_website"),
 ]
