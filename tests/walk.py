@@ -400,6 +400,7 @@ VIEWING = {
     AuditEvent.Action.INVOICE_PRINTED,
     AuditEvent.Action.INVOICE_VIEWED_BY_PATIENT,
     AuditEvent.Action.APPOINTMENT_VIEWED,
+    AuditEvent.Action.FORM_SUBMISSION_VIEWED,
 }
 # Receipts of a viewing, added by the GET that viewed (a message read by the patient's side).
 VIEWING_RECEIPTS: set[type[Model]] = {MessageRead}

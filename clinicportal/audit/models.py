@@ -159,6 +159,7 @@ class AuditEvent(models.Model):
         APPOINTMENT_TYPE_CHANGED = "appointment_type.changed", _("Appointment type changed")
         DAY_OFF_ADDED = "day_off.added", _("Day off added")
         DAY_OFF_REMOVED = "day_off.removed", _("Day off removed")
+        FORM_SUBMISSION_VIEWED = "form.submission_viewed", _("Submitted form opened by staff")
         INVOICE_SETTINGS_CHANGED = "invoice_settings.changed", _("Invoice settings changed")
         INVOICE_VIEWED_BY_PATIENT = "invoice.patient_viewed", _("Invoice downloaded in the portal")
         PAYMENT_SETTINGS_CHANGED = "payment_settings.changed", _("Payment settings changed")
@@ -263,5 +264,6 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.APPOINTMENT_MOVED,
         AuditEvent.Action.APPOINTMENT_CANCELLED,
         AuditEvent.Action.FORM_SUBMITTED,
+        AuditEvent.Action.FORM_SUBMISSION_VIEWED,
     }
 )

@@ -138,6 +138,12 @@ class Submission(models.Model):
                 condition=models.Q(status="submitted"),
                 name="submission_list",
             ),
+            # The office's list of one form's submissions (filtered by form), newest first.
+            models.Index(
+                fields=["form", "submitted_at", "id"],
+                condition=models.Q(status="submitted"),
+                name="submission_form_list",
+            ),
             models.Index(fields=["patient", "form"], name="submission_patient_form"),
         ]
         constraints = [

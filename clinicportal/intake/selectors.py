@@ -1,7 +1,9 @@
 """The office's reads of FORMS: the practice's forms, who was asked to fill them, what came back.
 
 Every read is scoped by the staff member's practice; an id of another practice is NotFound,
-like an unknown one. The portal's reads are in ``intake.portal_selectors``.
+like an unknown one. Drafts are the patient's work in progress: the office sees a submission
+only once it is submitted.
+The portal's reads are in ``intake.portal_selectors``.
 """
 
 from __future__ import annotations
@@ -9,12 +11,27 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from clinicportal.accounts.models import PortalGrant
 from clinicportal.core.access import NotFound, require_reachable
 from clinicportal.core.context import StaffActor
+from clinicportal.core.keyset import Keys, KeysetPage, keyset_page
 from clinicportal.intake.models import Form, FormAssignment, FormVersion, Submission
+from clinicportal.patients.models import Patient
+
+SUBMISSIONS_PER_PAGE = 25
+SUBMISSION_ORDER: Keys = ("submitted_at", "id")  # the submission_list and _form_list indexes
+
+
+def _uuid(text: str) -> str:
+    """``text`` if it is a well-formed id, else "" (a filter that names nothing is no filter)."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return ""
+
 
 # Admin → Forms ------------------------------------------------------------------------------
 
@@ -65,3 +82,80 @@ def form_current(*, actor: StaffActor, form: Form) -> Current:
     if version is None:
         raise NotFound("A form without a version.")
     return Current(version, Submission.objects.filter(version=version).exists())
+
+
+def form_names(*, actor: StaffActor, in_use: bool = False) -> list[Form]:
+    """The practice's forms by name (only those in use, with ``in_use``: the ones staff may
+    ask a patient to fill), for a list to choose one from."""
+    rows = Form.objects.filter(practice=actor.practice)
+    if in_use:
+        rows = rows.filter(active=True)
+    return list(rows.only("public_id", "name", "active").order_by("name", "id"))
+
+
+# Submissions ----------------------------------------------------------------------------------
+
+
+def _with_submitter(rows: QuerySet[Submission]) -> QuerySet[Submission]:
+    """Each with ``by_patient``: whether the patient's own account submitted it (otherwise an
+    authorized user did, named in ``submitted_by_name``)."""
+    own = PortalGrant.objects.filter(
+        account=OuterRef("submitted_by"), patient=OuterRef("patient"), kind=PortalGrant.Kind.PATIENT
+    )
+    return rows.annotate(by_patient=Exists(own))
+
+
+@dataclass(frozen=True)
+class SubmissionFilter:
+    """Which submissions the list shows: all, or one form's, or one patient's (by public id)."""
+
+    form: str = ""
+    patient: str = ""
+
+    @classmethod
+    def parse(cls, params: dict[str, str]) -> SubmissionFilter:
+        return cls(form=_uuid(params.get("form", "")), patient=_uuid(params.get("patient", "")))
+
+
+def submissions_page(
+    *, actor: StaffActor, chosen: SubmissionFilter, cursor: str | None
+) -> KeysetPage[Submission]:
+    """One page of the practice's submitted forms, newest first, in one query, each with its
+    patient, form and version, and ``by_patient``."""
+    rows = _with_submitter(
+        Submission.objects.filter(practice=actor.practice, status=Submission.Status.SUBMITTED)
+    ).select_related("patient", "form", "version")
+    if chosen.form:
+        rows = rows.filter(form__public_id=chosen.form)
+    if chosen.patient:
+        rows = rows.filter(patient__public_id=chosen.patient)
+    return keyset_page(
+        rows,
+        per_page=SUBMISSIONS_PER_PAGE,
+        cursor=cursor,
+        descending=True,
+        keys=SUBMISSION_ORDER,
+    )
+
+
+def filter_patient(*, actor: StaffActor, chosen: SubmissionFilter) -> Patient | None:
+    """The patient the list is filtered by, to name them (None when it is not)."""
+    if not chosen.patient:
+        return None
+    return Patient.objects.filter(practice=actor.practice, public_id=chosen.patient).first()
+
+
+def office_submission(*, actor: StaffActor, public_id: uuid.UUID | str) -> Submission:
+    """A submitted form of the practice, with its patient, form, version and chart file."""
+    found = (
+        _with_submitter(
+            Submission.objects.filter(
+                practice=actor.practice, public_id=public_id, status=Submission.Status.SUBMITTED
+            )
+        )
+        .select_related("patient", "form", "version", "chart_file")
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such submission.")
+    return found

@@ -173,6 +173,37 @@ def form_assign(*, actor: StaffActor, form: Form, patient: Patient) -> FormAssig
     return assignment
 
 
+def submission_office_view(*, actor: StaffActor, submission: Submission) -> None:
+    """Record staff opening a submitted form (a viewing of patient data)."""
+    require_reachable(actor, submission)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.FORM_SUBMISSION_VIEWED,
+        target=submission,
+        patient=submission.patient,
+    )
+
+
+def submission_refile(*, actor: StaffActor, submission: Submission) -> Submission:
+    """Make the PDF of a submission whose PDF could not be made, and put it in the chart.
+
+    Nothing is done for one that has its PDF already (two clicks make one file). When it fails
+    again, ``pdf_error`` says why, and the answers stay as they are.
+    """
+    require_reachable(actor, submission)
+    with transaction.atomic():
+        found = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("form", "version", "patient__practice")
+            .get(pk=submission.pk)
+        )
+        if found.status != Submission.Status.SUBMITTED:
+            raise NotFound("Not a submitted form.")
+        if found.chart_file_id is None:
+            submission_file(actor, found)
+    return found
+
+
 # The patient --------------------------------------------------------------------------------
 
 

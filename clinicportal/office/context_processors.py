@@ -31,6 +31,7 @@ _SECTIONS = (
     ("type", "admin"),  # types, type_new, type
     ("day_off", "admin"),
     ("practice_day_off", "admin"),
+    ("submission", "forms"),  # submissions, submission, submission_refile
     ("form", "admin"),  # Admin → Forms: forms, form_new, form, form_preview
     ("account", "account"),
 )

@@ -27,6 +27,7 @@ from clinicportal.office.views import (
     settings_schedule_types,
     sign_in,
     staff,
+    submissions,
     tasks,
 )
 
@@ -334,6 +335,13 @@ urlpatterns = [
     path("settings/forms/new/", forms.form_new, name="form_new"),
     path("settings/forms/<uuid:form_id>/", forms.form_edit, name="form"),
     path("settings/forms/<uuid:form_id>/preview/", forms.form_preview, name="form_preview"),
+    path("forms/", submissions.submissions, name="submissions"),
+    path("forms/<uuid:submission_id>/", submissions.submission, name="submission"),
+    path(
+        "forms/<uuid:submission_id>/pdf/",
+        submissions.submission_refile_view,
+        name="submission_refile",
+    ),
     path("settings/", admin.settings_index, name="settings"),
     path("settings/website/", admin.settings_website, name="settings_website"),
 ]

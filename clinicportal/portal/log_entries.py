@@ -60,6 +60,10 @@ def _what(event: AuditEvent, who: str) -> str:
         if record:
             return _("%(who)s submitted the form “%(form)s”") % {"who": who, "form": record}
         return _("%(who)s submitted a form") % {"who": who}
+    if event.action == Action.FORM_SUBMISSION_VIEWED:
+        if record:
+            return _("%(who)s viewed the submitted form “%(form)s”") % {"who": who, "form": record}
+        return _("%(who)s viewed a submitted form") % {"who": who}
     message = _what_of_messages(event, who)
     if message is not None:
         return message
