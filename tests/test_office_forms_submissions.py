@@ -1,5 +1,5 @@
-"""Forms in the office for every staff member: the list of what patients submitted, a
-submission's answers and its PDF in the chart (or making it again)."""
+"""Forms in the office for every staff member: assigning one to a patient, the list of what
+patients submitted, a submission's answers and its PDF in the chart (or making it again)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from django.utils import timezone
 
 from clinicportal.audit.models import PORTAL_LOG_ACTIONS, AuditEvent
 from clinicportal.core.context import PortalActor
+from clinicportal.intake import fields as kinds
+from clinicportal.intake.fields import Field
 from clinicportal.intake.filing import answer_rows
-from clinicportal.intake.models import Form, FormVersion, Submission
+from clinicportal.intake.models import Form, FormAssignment, FormVersion, Submission
 from clinicportal.intake.services import (
     draft_save,
     form_assign,
@@ -72,6 +74,98 @@ def found(pattern: str, html: str) -> str:
 
 def text_of(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+# Assigning from the patient's page --------------------------------------------------------------
+
+
+def test_staff_assign_a_form_from_the_patients_page(bob_client, intake, patient_a):
+    page = reverse("office:patient", args=[patient_a.public_id])
+    html = bob_client.get(page).content.decode()
+    assert '<li><a href="#forms">Forms</a></li>' in html
+    assert f'<option value="{intake.public_id}">New patient intake</option>' in html
+    assert "No forms are waiting for Ada." in html
+
+    url = reverse("office:form_assign", args=[patient_a.public_id])
+    response = bob_client.post(url, {"form": str(intake.public_id)})
+    assert response.status_code == 302 and response["Location"] == f"{page}#forms"
+    assignment = FormAssignment.objects.get()
+    assert (assignment.patient, assignment.form, assignment.completed_at) == (
+        patient_a,
+        intake,
+        None,
+    )
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.FORM_ASSIGNED).count() == 1
+    html = bob_client.get(page).content.decode()
+    assert "“New patient intake” was assigned to Ada Lovelace, who sees it under FORMS" in (
+        unescape(html)
+    )
+    row = found(r'<table class="table forms-waiting".*?</table>', html)
+    assert "New patient intake" in row and "by Bob Front Desk" in row and "Not started" in row
+
+    # Again, while it is open: nothing new.
+    bob_client.post(url, {"form": str(intake.public_id)})
+    assert FormAssignment.objects.count() == 1
+    assert "is already waiting for Ada Lovelace; nothing was changed." in unescape(
+        bob_client.get(page).content.decode()
+    )
+
+
+def test_a_draft_in_progress_shows_on_the_patients_page(bob_client, alice, intake, ada):
+    form_assign(actor=actor(alice), form=intake, patient=ada.patient)
+    draft_save(actor=ada, form=intake, version_number=1, posted=Posted({"f-name": "A"}))
+    saved = timezone.localtime(Submission.objects.get().updated_at).strftime("%m/%d/%Y")
+    html = bob_client.get(reverse("office:patient", args=[ada.patient.public_id])).content.decode()
+    assert f"Draft saved {saved}" in html
+    assert Submission.objects.get().status == Submission.Status.DRAFT
+    assert "has not submitted any forms yet." in html  # a draft is not a submission
+
+
+@pytest.mark.parametrize("choice", ["", "not-an-id", "00000000-0000-0000-0000-000000000000"])
+def test_assigning_no_form_or_a_form_unknown_assigns_nothing(bob_client, intake, patient_a, choice):
+    url = reverse("office:form_assign", args=[patient_a.public_id])
+    response = bob_client.post(url, {"form": choice})
+    assert response.status_code == 302
+    assert not FormAssignment.objects.exists()
+    page = bob_client.get(response["Location"]).content.decode()
+    assert "Please choose a form to assign; nothing was assigned." in page
+
+
+def test_a_form_not_in_use_or_of_another_practice_cannot_be_assigned(
+    bob_client, alice, carol, intake, patient_a
+):
+    Form.objects.filter(pk=intake.pk).update(active=False)
+    theirs = make_form(carol_admin(carol), "Theirs")
+    url = reverse("office:form_assign", args=[patient_a.public_id])
+    for form in (intake, theirs):
+        bob_client.post(url, {"form": str(form.public_id)})
+    assert not FormAssignment.objects.exists()
+    html = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    assert "New patient intake</option>" not in html and "Theirs" not in html
+    assert "No forms to assign yet. An admin makes them under Admin → Forms." in html
+
+
+def carol_admin(carol: StaffMember) -> StaffMember:
+    return StaffMember.objects.get(practice=carol.practice, role=StaffMember.Role.ADMIN)
+
+
+def test_another_practices_patient_is_not_found(carol_client, intake, patient_a):
+    url = reverse("office:form_assign", args=[patient_a.public_id])
+    assert carol_client.post(url, {"form": str(intake.public_id)}).status_code == 404
+    assert not FormAssignment.objects.exists()
+
+
+def test_with_forms_off_the_page_says_patients_do_not_see_them(bob_client, alice, patient_a):
+    make_form(alice, "Consent")
+    html = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    assert "Forms are switched off (Admin → Website)" in html
+    assert 'href="/office/forms/"' not in html  # nor in the menu
+    bob_client.post(
+        reverse("office:form_assign", args=[patient_a.public_id]),
+        {"form": str(Form.objects.get().public_id)},
+    )
+    page = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    assert "so it shows in the portal once they are switched on." in page
 
 
 # The list -------------------------------------------------------------------------------------
@@ -293,3 +387,36 @@ def test_a_pdf_that_fails_again_keeps_the_answers_and_says_so(
     assert done.chart_file is None and "could not be made" in done.pdf_error
     assert done.answers["name"] == "Ada" and done.status == Submission.Status.SUBMITTED
     assert not ChartFile.objects.exists()
+
+
+def test_the_patients_page_lists_their_submitted_forms(bob_client, alice, intake, ada, patient_a):
+    done = submitted(alice, intake, ada)
+    html = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    row = found(r'<table class="table forms-submitted".*?</table>', html)
+    assert (
+        f'<a href="{reverse("office:submission", args=[done.public_id])}">New patient intake</a>'
+        in row
+    )
+    assert "In the chart" in row
+    assert "No forms are waiting for Ada." in html  # submitted: no longer waiting
+
+
+def test_the_patients_page_costs_the_same_with_more_forms(
+    bob_client, alice, intake, ada, patient_a
+):
+    page = reverse("office:patient", args=[patient_a.public_id])
+    submitted(alice, intake, ada)
+    bob_client.get(page)
+    with CaptureQueriesContext(connection) as before:
+        bob_client.get(page)
+    for n in range(3):
+        form = make_form(alice, f"Form {n}", fields=[Field("a", kinds.SHORT_TEXT, "A")])
+        form_assign(actor=actor(alice), form=form, patient=patient_a)
+        if n:
+            draft_save(actor=ada, form=form, version_number=1, posted=Posted({"f-a": "x"}))
+    many(alice, intake, ada, 12, others=False)
+    with CaptureQueriesContext(connection) as after:
+        html = bob_client.get(page).content.decode()
+    assert len(after) == len(before)
+    assert "All of Ada’s submitted forms" in html
+    assert f"{SUBMISSIONS}?patient={patient_a.public_id}" in html

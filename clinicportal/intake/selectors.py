@@ -2,13 +2,14 @@
 
 Every read is scoped by the staff member's practice; an id of another practice is NotFound,
 like an unknown one. Drafts are the patient's work in progress: the office sees a submission
-only once it is submitted.
+only once it is submitted (and, on the patient's page, that a draft was saved, and when).
 The portal's reads are in ``intake.portal_selectors``.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -23,6 +24,7 @@ from clinicportal.patients.models import Patient
 
 SUBMISSIONS_PER_PAGE = 25
 SUBMISSION_ORDER: Keys = ("submitted_at", "id")  # the submission_list and _form_list indexes
+LATEST_FOR_PATIENT = 10  # submitted forms on the patient's page; the rest in the list
 
 
 def _uuid(text: str) -> str:
@@ -91,6 +93,61 @@ def form_names(*, actor: StaffActor, in_use: bool = False) -> list[Form]:
     if in_use:
         rows = rows.filter(active=True)
     return list(rows.only("public_id", "name", "active").order_by("name", "id"))
+
+
+def assignable_form(*, actor: StaffActor, public_id: str) -> Form | None:
+    """The form in use that a posted choice names, or None."""
+    found = _uuid(public_id)
+    if not found:
+        return None
+    return Form.objects.filter(practice=actor.practice, public_id=found, active=True).first()
+
+
+def assignment_open(*, actor: StaffActor, patient: Patient, form: Form) -> bool:
+    require_reachable(actor, patient)
+    return FormAssignment.objects.filter(
+        patient=patient, form=form, completed_at__isnull=True
+    ).exists()
+
+
+# The patient's page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientForms:
+    """The Forms section of a patient's page.
+
+    ``waiting``: open assignments (each with ``draft_saved_at``: when the patient last saved a
+    draft of it, or None); ``submitted``: the latest submissions, newest first (``more`` when
+    there are others).
+    """
+
+    waiting: Sequence[FormAssignment]
+    submitted: Sequence[Submission]
+    more: bool
+
+
+def patient_forms(*, actor: StaffActor, patient: Patient) -> PatientForms:
+    require_reachable(actor, patient)
+    draft = Submission.objects.filter(
+        patient=patient, form=OuterRef("form"), status=Submission.Status.DRAFT
+    ).values("updated_at")
+    waiting = list(
+        FormAssignment.objects.filter(patient=patient, completed_at__isnull=True)
+        .select_related("form", "assigned_by__staff_member")
+        .annotate(draft_saved_at=Subquery(draft[:1]))
+        .order_by("-assigned_at", "-id")
+    )
+    submitted = list(
+        _with_submitter(
+            Submission.objects.filter(patient=patient, status=Submission.Status.SUBMITTED)
+        )
+        .select_related("form")
+        .order_by("-submitted_at", "-id")[: LATEST_FOR_PATIENT + 1]
+    )
+    return PatientForms(
+        waiting, submitted[:LATEST_FOR_PATIENT], len(submitted) > LATEST_FOR_PATIENT
+    )
 
 
 # Submissions ----------------------------------------------------------------------------------

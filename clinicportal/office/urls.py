@@ -6,6 +6,7 @@ from clinicportal.office.views import (
     admin,
     chart_files,
     forms,
+    forms_assign,
     invoice_print,
     invoices,
     messages,
@@ -335,6 +336,11 @@ urlpatterns = [
     path("settings/forms/new/", forms.form_new, name="form_new"),
     path("settings/forms/<uuid:form_id>/", forms.form_edit, name="form"),
     path("settings/forms/<uuid:form_id>/preview/", forms.form_preview, name="form_preview"),
+    path(
+        "patients/<uuid:patient_id>/forms/assign/",
+        forms_assign.form_assign,
+        name="form_assign",
+    ),
     path("forms/", submissions.submissions, name="submissions"),
     path("forms/<uuid:submission_id>/", submissions.submission, name="submission"),
     path(

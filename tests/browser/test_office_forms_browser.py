@@ -1,4 +1,5 @@
-"""Forms in the office, on a phone: an admin builds a form with the keyboard."""
+"""Forms in the office, on a phone: an admin builds a form with the keyboard; the front desk
+assigns it, reads what came back, and makes a missing PDF again."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from clinicportal.intake.models import Form, FormVersion
+from clinicportal.intake.models import Form, FormAssignment, FormVersion, Submission
 from tests.browser.test_office_browser import sign_in
 from tests.conftest import enrol_authenticator
 
@@ -111,3 +112,62 @@ def test_an_admin_builds_a_form_on_a_phone(page, axe, alice):
     page.get_by_role("link", name="← Forms").click()
     expect(page.get_by_role("link", name="New patient intake")).to_be_visible()
     look(page, axe, "list")
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_the_front_desk_assigns_a_form_and_reads_what_came_back(
+    page, axe, bob, alice, patient_a, monkeypatch
+):
+    from tests.conftest import actor
+    from tests.schedule_setup import patient_actor
+    from tests.test_intake import GOOD, INTAKE, Posted
+    from tests.test_office_forms_submissions import forms_on, make_form
+    from tests.upload_faults import full_disk
+
+    forms_on(alice)
+    intake = make_form(alice, "New patient intake")
+    make_form(alice, "Consent to treat", fields=INTAKE[:2])
+    from clinicportal.intake.services import form_assign, submission_submit
+
+    form_assign(actor=actor(alice), form=intake, patient=patient_a)
+    with monkeypatch.context() as patch:
+        full_disk(patch, room=1_000)  # the PDF cannot be made when it is submitted
+        submission_submit(
+            actor=patient_actor(alice, patient_a),
+            form=intake,
+            version_number=1,
+            posted=Posted(GOOD),
+        )
+
+    sign_in(page, axe)
+    page.goto(f"/office/patients/{patient_a.public_id}/")
+    axe.check(page)
+    page.get_by_role("navigation", name="Patient sections").get_by_role(
+        "link", name="Forms"
+    ).click()
+    page.get_by_label("Form to assign").select_option(label="Consent to treat")
+    page.get_by_role("button", name="Assign form").click()
+    expect(page.get_by_text("“Consent to treat” was assigned to Ada Lovelace")).to_be_visible()
+    expect(page.locator(".forms-waiting")).to_contain_text("Consent to treat")
+    look(page, axe, "patient")
+    assert FormAssignment.objects.filter(completed_at__isnull=True).count() == 1
+
+    page.get_by_role("navigation", name="Office").get_by_role("link", name="Forms").click()
+    expect(page.get_by_role("heading", name="Submitted forms")).to_be_visible()
+    expect(page.locator(".submissions")).to_contain_text("Not made")
+    look(page, axe, "submissions")
+    page.locator(".submissions tbody th a").first.click()
+    expect(page.get_by_role("heading", name="New patient intake")).to_be_visible()
+    expect(page.get_by_text("The PDF of this form is not in the chart.")).to_be_visible()
+    # Planted HTML reads as text.
+    expect(
+        page.get_by_text("<script>alert(1)</script> and <img src=x onerror=alert(2)>")
+    ).to_be_visible()
+    look(page, axe, "submission-no-pdf")
+    page.get_by_role("button", name="Make the PDF again").click()
+    expect(page.get_by_text("The PDF was made and is in the patient’s chart.")).to_be_visible()
+    look(page, axe, "submission")
+    assert Submission.objects.get(status="submitted").chart_file is not None
+    page.get_by_role("link", name="New patient intake.pdf").click()
+    expect(page.get_by_role("heading", name="New patient intake.pdf")).to_be_visible()
+    axe.check(page)

@@ -19,6 +19,7 @@ from clinicportal.accounts.selectors import (
 from clinicportal.billing.selectors import invoices_for_patient
 from clinicportal.core.pagination import CappedPaginator
 from clinicportal.core.reversing import reverse_with_id_slot
+from clinicportal.intake.selectors import form_names, patient_forms
 from clinicportal.messaging.selectors import failed_message_emails, office_conversations
 from clinicportal.notifications.selectors import (
     outbox_failed_count,
@@ -146,6 +147,9 @@ def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
         if request.actor.practice.schedule_enabled
         else [],
         "latest_appointments": LATEST_APPOINTMENTS,
+        "forms": patient_forms(actor=request.actor, patient=patient),
+        "forms_to_assign": form_names(actor=request.actor, in_use=True),
+        "submission_url": reverse_with_id_slot("office:submission"),
         # A file the patient sent that the chart holds already is not offered again.
         "chart_blobs": {f.blob_id for f in chart_files},
     }
