@@ -420,3 +420,32 @@ def test_the_patients_page_costs_the_same_with_more_forms(
     assert len(after) == len(before)
     assert "All of Ada’s submitted forms" in html
     assert f"{SUBMISSIONS}?patient={patient_a.public_id}" in html
+
+
+def _plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test's few rows: judge the indexes
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize(
+    ("choice", "index"),
+    [
+        ("", "submission_list"),
+        ("last", "submission_list"),
+        ("form", "submission_form_list"),
+    ],
+)
+def test_an_index_serves_the_list_in_its_order(bob_client, alice, intake, ada, choice, index):
+    if connection.vendor != "postgresql":
+        pytest.skip("the plans checked are PostgreSQL's")
+    many(alice, intake, ada, 30)
+    params = {"": {}, "last": {"page": "last"}, "form": {"form": str(intake.public_id)}}[choice]
+    with CaptureQueriesContext(connection) as queries:
+        assert bob_client.get(SUBMISSIONS, params).status_code == 200
+    [sql] = [q["sql"] for q in queries if 'FROM "intake_submission"' in q["sql"]]
+    plan = _plan(sql)
+    # The page's rows come from the index in the list's order: no table scan, no sort.
+    assert re.search(rf"Index Scan( Backward)? using {index} on intake_submission", plan), plan
+    assert "Sort" not in plan.split("SubPlan")[0], plan

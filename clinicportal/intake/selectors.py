@@ -182,10 +182,14 @@ def submissions_page(
     rows = _with_submitter(
         Submission.objects.filter(practice=actor.practice, status=Submission.Status.SUBMITTED)
     ).select_related("patient", "form", "version")
+    # The form and the patient by their ids, looked up once (an InitPlan), so that the page
+    # reads the submission_form_list index rather than every submission of the practice.
     if chosen.form:
-        rows = rows.filter(form__public_id=chosen.form)
+        form = Form.objects.filter(practice=actor.practice, public_id=chosen.form)
+        rows = rows.filter(form_id=Subquery(form.order_by().values("pk")[:1]))
     if chosen.patient:
-        rows = rows.filter(patient__public_id=chosen.patient)
+        patient = Patient.objects.filter(practice=actor.practice, public_id=chosen.patient)
+        rows = rows.filter(patient_id=Subquery(patient.order_by().values("pk")[:1]))
     return keyset_page(
         rows,
         per_page=SUBMISSIONS_PER_PAGE,
