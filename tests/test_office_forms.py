@@ -461,17 +461,23 @@ def test_the_preview_shows_every_field_as_patients_see_it_with_inputs_off(alice_
         ],
     )
     html = alice_client.get(reverse("office:form_preview", args=[form.public_id])).content.decode()
-    assert '<h2 class="form-heading">About &lt;you&gt;</h2>' in html
+    assert '<h2 class="form-heading">About &lt;you&gt;</h2><p class="form-note">Tell us</p>' in html
+    assert "Questions marked * must be answered before you submit." in html
     assert '<label for="preview-t">Name <span class="required" aria-hidden="true">*</span>' in html
-    assert 'aria-describedby="preview-t-help"' in html and "As on your card" in html
-    assert '<textarea id="preview-l" rows="4" disabled' in html
-    assert "For example 03/14/1980." in html
-    assert "<legend>Glasses?</legend>" in html and 'id="preview-y-yes" disabled' in html
+    assert 'id="preview-t" disabled aria-describedby="preview-t-help"' in html
+    assert '<p class="help" id="preview-t-help">As on your card</p>' in html
+    assert '<textarea id="preview-l" rows="5" disabled></textarea>' in html
+    assert '<p class="help" id="preview-d-help">For example 03/14/1980.</p>' in html
     assert (
-        'type="radio" name="preview-s" id="preview-s-2" disabled> <label for="preview-s-2">B'
+        '<input type="text" id="preview-n" inputmode="decimal" class="short-input" disabled>'
         in html
     )
-    assert 'type="checkbox" name="preview-m" id="preview-m-1" disabled' in html
-    assert 'id="preview-g-name" disabled' in html and 'id="preview-g-agree" disabled' in html
-    assert "We keep this private." in html
+    assert "<legend>Glasses?</legend>" in html
+    assert 'id="preview-y-0" disabled> <label for="preview-y-0">Yes</label>' in html
+    assert 'name="preview-s" id="preview-s-1" disabled> <label for="preview-s-1">B</label>' in html
+    assert 'type="checkbox" name="preview-m" id="preview-m-0" disabled' in html
+    assert '<fieldset class="field question" aria-describedby="preview-g-help">' in html
+    assert 'id="preview-g" disabled' in html and 'id="preview-g-agree" disabled' in html
+    assert "Typing your full name and ticking “I agree” signs this form." in html
+    assert '<p class="form-note">We keep this private.</p>' in html
     assert "<form" not in html.split("<main", 1)[1].split("</main>")[0]  # nothing to send

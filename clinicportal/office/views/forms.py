@@ -219,9 +219,11 @@ def form_preview(request: StaffRequest, form_id: uuid.UUID) -> HttpResponse:
     """The form as patients see it in the portal, its inputs disabled."""
     form = office_form(actor=request.actor, public_id=form_id)
     current = form_current(actor=request.actor, form=form)
+    fields = kinds.fields_of(current.version.fields)
     context = {
         "form": form,
         "version": current.version,
-        "fields": kinds.fields_of(current.version.fields),
+        "fields": fields,
+        "required": any(f.required for f in fields),
     }
     return render(request, "office/form_preview.html", context)
