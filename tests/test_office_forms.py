@@ -328,6 +328,15 @@ def test_move_up_move_down_and_remove(alice_client, consent):
     )
 
 
+def test_a_new_field_typed_is_added_whichever_button_is_pressed(alice_client, consent):
+    response = press(alice_client, consent, "remove-0", new__label="Allergies")
+    assert [f["label"] for f in fields_now(consent)] == ["Preferred name", "Reason", "Allergies"]
+    page = unescape(alice_client.get(response["Location"]).content.decode())
+    assert "“About you” was removed." in page and "“Allergies” was added." in page
+    press(alice_client, consent, "save", new__kind="yes_no", new__label="Glasses?")
+    assert fields_now(consent)[-1]["kind"] == "yes_no"
+
+
 def test_a_row_with_a_problem_can_still_be_removed(alice_client, consent):
     response = press(alice_client, consent, "remove-2", fields__2__choices="only one")
     assert response.status_code == 302

@@ -177,7 +177,8 @@ def _fields_post(
     except ValidationError as exc:
         builder.errors.extend(exc.messages)
         return builder, 400
-    messages.success(request, _done(action, rows, new if adding else None))
+    for said in _done(action, rows, new if adding else None):
+        messages.success(request, said)
     if version.number > current.version.number:
         messages.info(
             request,
@@ -190,27 +191,26 @@ def _fields_post(
     return redirect(_form_url(form, "#fields"))
 
 
-def _done(action: Action, rows: BaseFieldFormSet, new: NewFieldForm | None) -> str:
-    """What the button did, in words."""
+def _done(action: Action, rows: BaseFieldFormSet, new: NewFieldForm | None) -> list[str]:
+    """What the button did, in words (and the new field, added with it when one was typed)."""
 
     def named(label: object) -> str:
         return Truncator(str(label or "")).chars(60) or _("The field")
 
+    added = named(new.cleaned_data.get("label")) if new is not None else ""
     if action.name in ("up", "down", "remove"):
-        label = named(rows.forms[action.index]["label"].value())
         said = {
             "up": _("“%(label)s” was moved up."),
             "down": _("“%(label)s” was moved down."),
             "remove": _("“%(label)s” was removed."),
         }[action.name]
-        return said % {"label": label}
-    if action.name == "add" and new is not None:
-        return _("“%(label)s” was added.") % {"label": named(new.cleaned_data.get("label"))}
-    if new is not None:
-        return _("The fields were saved, and “%(label)s” was added.") % {
-            "label": named(new.cleaned_data.get("label"))
-        }
-    return _("The fields were saved.")
+        done = [said % {"label": named(rows.forms[action.index]["label"].value())}]
+        return done + ([_("“%(label)s” was added.") % {"label": added}] if added else [])
+    if action.name == "add" and added:
+        return [_("“%(label)s” was added.") % {"label": added}]
+    if added:
+        return [_("The fields were saved, and “%(label)s” was added.") % {"label": added}]
+    return [_("The fields were saved.")]
 
 
 @require_GET
