@@ -24,6 +24,7 @@ from clinicportal.intake import fields as kinds
 from clinicportal.intake.fields import Field
 from clinicportal.intake.filing import submission_file
 from clinicportal.intake.models import Form, FormAssignment, FormVersion, Submission
+from clinicportal.messaging.services.tasks import form_task_record
 from clinicportal.patients.models import Patient
 
 
@@ -340,4 +341,5 @@ def submission_submit(
             actor=actor, action=AuditEvent.Action.FORM_SUBMITTED, target=submission, patient=patient
         )
         submission_file(actor, submission)
+        form_task_record(submission=submission)
     return submission

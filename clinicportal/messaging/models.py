@@ -214,13 +214,20 @@ class Attachment(models.Model):
         return self.filename
 
 
+# A task's category: a message's own, or "Form" for a submitted form to review.
+FORM_CATEGORY = "form"
+TASK_CATEGORIES = [*Category.choices, (FORM_CATEGORY, _("Form"))]
+
+
 class Task(models.Model):
-    """An office to-do, to read and sign off: a web message from the patient's side, or an
-    appointment a patient booked, asked for, moved or cancelled online."""
+    """An office to-do, to read and sign off: a web message from the patient's side, an
+    appointment a patient booked, asked for, moved or cancelled online, or a form a patient
+    submitted, to review."""
 
     class Kind(models.TextChoices):
         WEB_MESSAGE = "web_message", _("Web message")
         APPOINTMENT = "appointment", _("Appointment")
+        FORM = "form", _("Form")
 
     class Happened(models.TextChoices):
         """What the patient's side did to the appointment (the latest, while the task is open)."""
@@ -247,8 +254,12 @@ class Task(models.Model):
         related_name="tasks",
     )
     happened = models.CharField(max_length=20, choices=Happened.choices, blank=True)
-    # The message's category, kept here so the list filters without a join.
-    category = models.CharField(max_length=20, choices=Category.choices)
+    # A form's task names the submission to review.
+    submission = models.OneToOneField(
+        "intake.Submission", null=True, blank=True, on_delete=models.PROTECT, related_name="task"
+    )
+    # The message's category (or FORM_CATEGORY), kept here so the list filters without a join.
+    category = models.CharField(max_length=20, choices=TASK_CATEGORIES)
     created_at = models.DateTimeField()
     signed_off_at = models.DateTimeField(null=True, blank=True)
     signed_off_by = models.ForeignKey(
@@ -295,11 +306,24 @@ class Task(models.Model):
                     kind="web_message",
                     message__isnull=False,
                     appointment__isnull=True,
+                    submission__isnull=True,
                     happened="",
                 )
                 | (
-                    models.Q(kind="appointment", message__isnull=True, appointment__isnull=False)
+                    models.Q(
+                        kind="appointment",
+                        message__isnull=True,
+                        appointment__isnull=False,
+                        submission__isnull=True,
+                    )
                     & ~models.Q(happened="")
+                )
+                | models.Q(
+                    kind="form",
+                    message__isnull=True,
+                    appointment__isnull=True,
+                    submission__isnull=False,
+                    happened="",
                 ),
                 name="task_names_what_it_is_about",
             ),

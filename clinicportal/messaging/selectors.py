@@ -13,6 +13,7 @@ from clinicportal.core.access import NotFound
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.core.keyset import LAST, KeysetPage, keyset_page
 from clinicportal.messaging.models import (
+    FORM_CATEGORY,
     Attachment,
     Category,
     Conversation,
@@ -44,7 +45,7 @@ def category_name(config: MessagingSettings, category: str) -> str:
     try:
         return str(Category(category).label)
     except ValueError:
-        return category
+        return str(_("Form")) if category == FORM_CATEGORY else category
 
 
 def categories_offered(config: MessagingSettings) -> list[tuple[str, str]]:
@@ -59,6 +60,11 @@ def categories_offered(config: MessagingSettings) -> list[tuple[str, str]]:
 def all_categories(config: MessagingSettings) -> list[tuple[str, str]]:
     """Every category with the practice's name for it, switched off or not (the office's)."""
     return [(value, category_name(config, value)) for value in Category.values]
+
+
+def task_categories(config: MessagingSettings) -> list[tuple[str, str]]:
+    """What the Tasks list filters by: every message category, and submitted forms."""
+    return [*all_categories(config), (FORM_CATEGORY, str(_("Form")))]
 
 
 # The patient's side ---------------------------------------------------------------------------
@@ -236,7 +242,7 @@ class TaskFilter:
         category = params.get("category", "")
         return cls(
             status=status if status in ("open", "done", "all") else "open",
-            category=category if category in Category.values else "",
+            category=category if category in (*Category.values, FORM_CATEGORY) else "",
             newest_first=params.get("order") == "newest",
         )
 
@@ -249,6 +255,7 @@ def tasks_page(*, actor: StaffActor, chosen: TaskFilter, cursor: str | None) -> 
         "message__conversation",
         "appointment__type",
         "appointment__provider",
+        "submission__form",
     )
     if chosen.status == "open":
         tasks = tasks.filter(signed_off_at__isnull=True)
@@ -286,6 +293,7 @@ def office_task(*, actor: StaffActor, public_id: uuid.UUID) -> Task:
             "appointment__provider",
             "appointment__booked_by_account",
             "appointment__booked_by_user",
+            "submission__form",
         ).get(practice=actor.practice, public_id=public_id)
     except Task.DoesNotExist:
         raise NotFound("No such task.") from None

@@ -14,9 +14,10 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.access import require_reachable
 from clinicportal.core.context import PortalActor, StaffActor
-from clinicportal.messaging.models import Category, Task
+from clinicportal.messaging.models import FORM_CATEGORY, Category, Task
 
 if TYPE_CHECKING:
+    from clinicportal.intake.models import Submission
     from clinicportal.scheduling.models import Appointment
 
 # What each change made on the portal puts on the office's list; the office's own make nothing.
@@ -56,6 +57,19 @@ def appointment_task_record(
         happened=happened,
         category=Category.APPOINTMENT,
         created_at=now,
+    )
+
+
+def form_task_record(*, submission: Submission) -> Task:
+    """Ask the office to review a form a patient submitted; inside the submission's
+    transaction (one submission, one task: the submission's row is unique to it)."""
+    return Task.objects.create(
+        practice_id=submission.practice_id,
+        patient_id=submission.patient_id,
+        kind=Task.Kind.FORM,
+        submission=submission,
+        category=FORM_CATEGORY,
+        created_at=submission.submitted_at or timezone.now(),
     )
 
 

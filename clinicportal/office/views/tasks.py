@@ -29,10 +29,10 @@ from clinicportal.messaging import services
 from clinicportal.messaging.models import Task
 from clinicportal.messaging.selectors import (
     TaskFilter,
-    all_categories,
     category_name,
     messaging_settings_for,
     office_task,
+    task_categories,
     tasks_page,
 )
 from clinicportal.office.auth import StaffRequest, staff_required
@@ -93,7 +93,7 @@ def tasks(request: StaffRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "chosen": chosen,
-        "categories": all_categories(config),
+        "categories": task_categories(config),
         "filter_query": query,
         "extra_params": f"{query}&" if query else "",
         "next_param": urlencode({"next": request.get_full_path()}),
@@ -113,6 +113,8 @@ def _line(task: Task) -> str:
     appointment's change and time ("Appointment requested: 12/08/2026 9:00 AM")."""
     if task.message is not None:
         return task.message.first_line
+    if task.submission is not None:
+        return _("Form submitted: %(form)s") % {"form": task.submission.form.name}
     if task.appointment is None:
         return ""
     return _("%(happened)s: %(when)s") % {
@@ -122,6 +124,8 @@ def _line(task: Task) -> str:
 
 
 def _appointment_note(task: Task) -> str:
+    if task.submission is not None and task.submission.pdf_error:
+        return _("The PDF could not be made; the answers are kept.")
     appointment = task.appointment
     if appointment is None:
         return ""
@@ -137,6 +141,8 @@ def _appointment_note(task: Task) -> str:
 def task_detail(request: StaffRequest, task_id: uuid.UUID) -> HttpResponse:
     """The task and its whole message (the old system's reminder window), or its appointment."""
     task = office_task(actor=request.actor, public_id=task_id)
+    if task.submission is not None:
+        return _form_task(request, task)
     if task.message is None:
         return _appointment_task(request, task)
     message = task.message
@@ -175,6 +181,24 @@ def _appointment_task(request: StaffRequest, task: Task) -> HttpResponse:
         "next_param": urlencode({"next": next_url}),
     }
     return render(request, "office/task_appointment.html", context)
+
+
+def _form_task(request: StaffRequest, task: Task) -> HttpResponse:
+    """A submitted form's task: who sent which form, whether its PDF is in the chart, a link."""
+    next_url = _back_to_list(request)
+    submission = task.submission
+    context = {
+        "task": task,
+        "submission": submission,
+        "patient": task.patient,
+        "line": _line(task),
+        "submission_url": reverse("office:submission", args=[submission.public_id])
+        if submission is not None
+        else "",
+        "back_url": next_url,
+        "next_param": urlencode({"next": next_url}),
+    }
+    return render(request, "office/task_form.html", context)
 
 
 def _when(moment: datetime.datetime | None) -> str:
