@@ -42,9 +42,18 @@ class Writer:
 
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                from django.db.models import JSONField
+
                 sql = f"COPY {self.table} ({self.columns}) FROM STDIN"
+                # JSON values go through the field, which wraps them for jsonb.
+                json = [i for i, f in enumerate(self.fields) if isinstance(f, JSONField)]
                 with cursor.cursor.copy(sql) as copy:
                     for row in rows:
+                        if json:
+                            row = tuple(
+                                self.fields[i].get_db_prep_save(v, connection) if i in json else v
+                                for i, v in enumerate(row)
+                            )
                         copy.write_row(row)
                         self.written += 1
                 return

@@ -112,15 +112,15 @@ def _tables() -> Tables:
         ),
         tasks=Writer(
             Task,
-            "id practice_id patient_id public_id kind message_id category created_at "
-            "signed_off_at signed_off_by_id signed_off_by_name",
+            "id practice_id patient_id public_id kind message_id appointment_id happened "
+            "submission_id category created_at signed_off_at signed_off_by_id signed_off_by_name",
         ),
         reads=Writer(MessageRead, "id practice_id patient_id message_id account_id read_at"),
         emails=Writer(
             OutboxEmail,
             "id practice_id public_id kind to subject body_text body_html secret_link message_id "
             "status attempts next_attempt_at claimed_by lease_until last_error created_at sent_at "
-            "sent_again_as_id",
+            "sent_again_as_id attachments",
         ),
     )
 
@@ -258,7 +258,7 @@ def _conversation(
             tables.add(
                 "tasks",
                 (ids.take(Task), practice.pk, person.patient_id, uid(ctx.uid),
-                 Task.Kind.WEB_MESSAGE, message_id, category, at, signed,
+                 Task.Kind.WEB_MESSAGE, message_id, None, "", None, category, at, signed,
                  None if is_open else admin.user_id, "" if is_open else admin.display_name),
             )  # fmt: skip
         elif writer == "office":
@@ -269,7 +269,7 @@ def _conversation(
                 (email_id, practice.pk, uid(ctx.uid), "message_waiting", person.email,
                  ctx.email_subject, ctx.email_text, ctx.email_html, "",
                  f"<{email_id}.bench@portal.bench.example>", OutboxEmail.Status.SENT, 1, None, "",
-                 None, "", at, at + datetime.timedelta(seconds=5), None),
+                 None, "", at, at + datetime.timedelta(seconds=5), None, []),
             )  # fmt: skip
         else:
             author, body = practice.name, ctx.acknowledgement
