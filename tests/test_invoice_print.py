@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -189,11 +190,26 @@ def test_row_view_stacks_each_line_and_column_view_has_one_header(alice_client, 
     assert squash(column).count("Unit price") == 1
     assert "Code Description Diagnosis Qty Unit price Amount" in squash(column)
     assert "Line 1" not in column
-    # Row View: each line a block of "label value" rows.
+    # Row View: each line under its heading, as "Label: value" pairs.
     assert squash(row).count("Unit price") == 2
     assert "Line 1" in row and "Line 2" in row
-    assert "Description Comprehensive eye exam" in squash(row)
-    assert "Unit price $150.00" in squash(row)
+    assert "Code: 92004 Description: Comprehensive eye exam Diagnosis: H40.11, H52.4" in squash(row)
+    assert "Qty: 1 Unit price: $150.00 Amount: $150.00" in squash(row)
+    assert "Qty: 2 Unit price: $12.50 Amount: $25.00" in squash(row)
+
+
+def test_row_view_prints_each_line_as_one_run_of_text(alice_client, alice, patient_a):
+    """One text run a line: WeasyPrint lays out a box per label and value slowly (issue 13)."""
+    invoice = make(alice, patient_a)
+    html = alice_client.get(print_url(invoice), {"view": "row"}).content.decode()
+    lines = re.findall(r'<section class="invoice-line".*?</section>', html, re.S)
+    assert len(lines) == 2
+    for line in lines:
+        paragraph = re.search(r"<p>(.*?)</p>", line, re.S)
+        assert paragraph is not None and "<" not in paragraph[1]
+    # A label is never broken from its value, nor "Unit price" in two.
+    assert "Unit\u00a0price:\u00a0$150.00" in lines[0]
+    assert "Description:\u00a0Comprehensive eye exam" in lines[0]
 
 
 def test_custom_view_keeps_only_the_chosen_columns(alice_client, alice, patient_a):
@@ -218,8 +234,9 @@ def test_markup_in_a_line_prints_as_text(alice_client, alice, patient_a):
     html = alice_client.get(print_url(invoice)).content.decode()
     assert "<script>alert" not in html and '<img src="https' not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
-    text = squash(pdf_text(alice_client.get(pdf_url(invoice))))
-    assert "<script>" in text
+    for view in ("column", "row"):
+        text = squash(pdf_text(alice_client.get(pdf_url(invoice), {"view": view})))
+        assert '<script>alert("x")</script><img src=' in text
 
 
 def test_the_pdf_fetches_nothing_from_the_network():

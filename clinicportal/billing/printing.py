@@ -119,12 +119,25 @@ def portal_block(practice: Practice, patient: Patient) -> str | None:
     )
 
 
+NBSP = "\u00a0"
+
+
 @dataclass(frozen=True)
 class Cell:
     name: str
     label: str
     value: str
     numeric: bool
+
+    @property
+    def pair(self) -> str:
+        """The cell as Row View prints it, "Label: value", breakable only inside the value.
+
+        Row View prints each line as one run of text: as separate boxes for each label and
+        value, forty lines took WeasyPrint most of the PDF's time to lay out.
+        """
+        pattern = str(_("%(label)s: %(value)s")).replace(" ", NBSP)
+        return pattern % {"label": self.label.replace(" ", NBSP), "value": self.value}
 
 
 def _value(line: InvoiceLine, name: str) -> str:
