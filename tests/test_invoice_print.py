@@ -245,9 +245,9 @@ def test_the_pdf_fetches_nothing_from_the_network():
 
     from weasyprint import HTML
 
-    from clinicportal.billing.printing import _no_fetching
+    from clinicportal.core.pdf import no_fetching
 
-    fetcher = _no_fetching()
+    fetcher = no_fetching()
     for url in ("https://attacker.example/x.png", "file:///etc/passwd", "ftp://a.example/x"):
         with pytest.raises(ValueError, match="disallowed protocol"):
             fetcher(url)
@@ -259,7 +259,7 @@ def test_the_pdf_fetches_nothing_from_the_network():
         listener.settimeout(0.2)
         port = listener.getsockname()[1]
         markup = f'<img src="http://127.0.0.1:{port}/x.png"><link rel=stylesheet href="http://127.0.0.1:{port}/s.css">'
-        HTML(string=markup, base_url=None, url_fetcher=_no_fetching()).write_pdf()
+        HTML(string=markup, base_url=None, url_fetcher=no_fetching()).write_pdf()
         with pytest.raises(TimeoutError):
             listener.accept()
 

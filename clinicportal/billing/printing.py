@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
@@ -22,6 +22,7 @@ from clinicportal.billing.models import DEFAULT_PORTAL_INFO, InvoiceLine
 from clinicportal.billing.selectors import InvoiceDetail, invoice_settings_for, totals
 from clinicportal.core.http import absolute_url
 from clinicportal.core.money import dollars
+from clinicportal.core.pdf import pdf_from_html
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 
@@ -201,23 +202,6 @@ def invoice_html(
     return render_to_string("billing/invoice_print.html", context)
 
 
-def _no_fetching() -> Any:
-    import ssl
-
-    from weasyprint.urls import URLFetcher
-
-    # Every scheme but data: is refused before anything is opened: no http(s), file or ftp.
-    # The TLS context is never used, so it is a bare one: left to itself the fetcher makes a
-    # default context, and loading the system's certificates took some 45 ms of every PDF.
-    # Without them, no certificate would verify either.
-    return URLFetcher(
-        ssl_context=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT),
-        allowed_protocols={"data"},
-        allow_redirects=False,
-        timeout=1,
-    )
-
-
 def invoice_pdf(
     detail: InvoiceDetail,
     options: PrintOptions,
@@ -227,8 +211,6 @@ def invoice_pdf(
     portal_text: str | None,
 ) -> bytes:
     """The same invoice as a PDF (Letter), rendered from the same HTML and stylesheet."""
-    from weasyprint import HTML
-
     fragment = invoice_html(
         detail, options, practice=practice, patient=patient, portal_text=portal_text
     )
@@ -240,5 +222,4 @@ def invoice_pdf(
             "stylesheet": STYLESHEET.read_text(encoding="utf-8"),
         },
     )
-    pdf: bytes = HTML(string=document, base_url=None, url_fetcher=_no_fetching()).write_pdf()
-    return pdf
+    return pdf_from_html(document)
