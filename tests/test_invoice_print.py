@@ -357,3 +357,25 @@ def test_staff_who_are_not_admins_get_403(bob_client):
         bob_client.post(url, {"portal_info": "x", "include_portal_info": "on"}).status_code == 403
     )
     assert not InvoiceSettings.objects.exists()
+
+
+def test_a_render_pauses_the_cycle_collector_and_gives_it_back():
+    import gc
+
+    from clinicportal.core.pdf import gc_paused, pdf_from_html
+
+    seen = []
+    with gc_paused():
+        seen.append(gc.isenabled())
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError  # a failed render gives it back too
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # one that was off stays off
+    finally:
+        gc.enable()
+    assert pdf_from_html("<p>x</p>").startswith(b"%PDF-") and gc.isenabled()
