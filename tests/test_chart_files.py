@@ -199,6 +199,24 @@ def test_a_broken_pdf_or_image_is_refused(bob_client, patient_a, settings, name,
     assert ChartFile.objects.count() == 0 and stored_files(settings) == []
 
 
+@pytest.mark.parametrize("name", ["photo.jpg", "photo.png"])
+def test_a_cut_off_picture_is_refused_after_a_pdf_was_printed(bob_client, patient_a, name):
+    """Importing WeasyPrint turns Pillow's "load truncated images" on for the whole process;
+    an upload after a printed PDF must still be checked whole."""
+    from PIL import ImageFile
+
+    from clinicportal.core.pdf import pdf_from_html
+
+    pdf_from_html("<p>An invoice</p>")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # as WeasyPrint leaves it
+    picture = photo_jpeg() if name.endswith(".jpg") else png_bytes(64, 64)
+    response = upload(bob_client, patient_a, named(name, truncated(picture)))
+    assert response.status_code == 400
+    assert "cannot be opened" in response.content.decode()
+    assert ChartFile.objects.count() == 0
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # given back as it was
+
+
 def bomb_png(width: int, height: int) -> bytes:
     """A tiny PNG file that claims to be a huge picture (a decompression bomb)."""
     import struct

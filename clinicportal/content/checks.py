@@ -18,7 +18,7 @@ from os import PathLike
 from pathlib import Path
 
 from django.utils.translation import gettext_noop
-from PIL import Image
+from PIL import Image, ImageFile
 from pypdf import PasswordType, PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
@@ -145,6 +145,18 @@ def _has_a_first_page(root: DictionaryObject) -> bool:
 
 
 def _picture_problem(path: str | PathLike[str], pillow_format: str) -> Problem | None:
+    # Pillow's "load truncated images" is one switch for the whole process, and importing
+    # WeasyPrint turns it on: after a worker has printed a PDF, a cut-off JPEG or PNG would
+    # load as whole. The check decides for itself, and puts the switch back as it was.
+    lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        return _picture_checked(path, pillow_format)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
+def _picture_checked(path: str | PathLike[str], pillow_format: str) -> Problem | None:
     try:
         with Image.open(path, formats=[pillow_format]) as picture:
             pixels = picture.width * picture.height
