@@ -150,17 +150,15 @@ def chart_file_add_generated(
     document_date: datetime.date,
 ) -> ChartFile:
     """Add a file the system made (a rendered PDF, demo content) to the patient's chart."""
-    require_reachable(actor, patient)
-    with transaction.atomic():
-        blob = blob_put_bytes(practice=actor.practice, data=data, content_type=content_type)
-        return _chart_file_create(
-            actor=actor,
-            patient=patient,
-            blob=blob,
-            filename=filename,
-            description=description,
-            document_date=document_date,
-        )
+    return chart_file_add_generated_by(
+        actor=actor,
+        patient=patient,
+        data=data,
+        content_type=content_type,
+        filename=filename,
+        description=description,
+        document_date=document_date,
+    )
 
 
 def chart_file_add_generated_by(
