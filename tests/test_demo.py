@@ -263,7 +263,8 @@ def test_the_demo_practice_takes_payments_with_the_test_processor(db):
     assert PaymentSettings.objects.filter(practice=practice).count() == 1
 
 
-def test_the_demo_practice_has_a_schedule_with_free_times_and_bookings(db):
+def test_the_demo_practice_has_a_schedule_and_forms(db):
+    """One demo load (they are slow) for SCHEDULE and FORMS, and a second changes nothing."""
     import datetime
     import itertools
 
@@ -302,17 +303,18 @@ def test_the_demo_practice_has_a_schedule_with_free_times_and_bookings(db):
         config=config,
     )
     assert len(free) > 20
+    forms = _demo_forms_checked(practice)
     call_command("demo_load", stdout=io.StringIO())  # a second run changes nothing
     assert Appointment.objects.filter(practice=practice).count() == booked.count()
+    assert _demo_forms_checked(practice) == forms == 2
     assert Provider.objects.filter(practice=practice).count() == 2
 
 
-def test_the_demo_patient_has_an_intake_form_to_fill(db):
+def _demo_forms_checked(practice) -> int:
+    """FORMS is on, the intake form uses every kind of field and waits for Jordan."""
     from clinicportal.intake.models import Form, FormAssignment
     from clinicportal.intake.services import current_version
 
-    call_command("demo_load", stdout=io.StringIO())
-    practice = Practice.objects.get(slug="clearview")
     assert practice.forms_enabled
     intake = Form.objects.get(practice=practice, kind=Form.Kind.INTAKE)
     kinds_used = {field["kind"] for field in current_version(intake).fields}
@@ -321,5 +323,4 @@ def test_the_demo_patient_has_an_intake_form_to_fill(db):
     (assigned,) = FormAssignment.objects.filter(form=intake)
     assert (assigned.patient.first_name, assigned.completed_at) == ("Jordan", None)
     assert Form.objects.get(practice=practice, kind=Form.Kind.HIPAA).offered_to_all
-    call_command("demo_load", stdout=io.StringIO())  # a second run changes nothing
-    assert Form.objects.filter(practice=practice).count() == 2
+    return Form.objects.filter(practice=practice).count()
