@@ -71,9 +71,13 @@ def test_demo_load_twice_makes_one_practice_with_readable_pdfs(db):
     )
     assert printed.status_code == 201
     assert "Prescription" in jordan.get("/p/clearview/records/").content.decode()
-    chart_file = ChartFile.objects.select_related("patient", "blob").earliest("pk")
-    reader = PdfReader(get_blob_store().path(chart_file.blob.storage_name))
-    assert chart_file.patient.full_name in reader.pages[0].extract_text()
+    # Every chart file is a PDF of one page about its own patient and its own title.
+    for chart_file in ChartFile.objects.select_related("patient", "blob"):
+        reader = PdfReader(get_blob_store().path(chart_file.blob.storage_name))
+        text = " ".join(reader.pages[0].extract_text().split())
+        assert len(reader.pages) == 1
+        assert chart_file.patient.full_name in text
+        assert chart_file.filename.removesuffix(".pdf").split(" ", 1)[-1] in text
 
 
 def test_the_demo_patients_have_messages_and_the_office_has_tasks(db):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -93,17 +94,32 @@ _DOCUMENTS = (
 )
 
 
-def render_pdf(title: str, lines: list[str]) -> bytes:
-    """Render a small real PDF with WeasyPrint."""
+def render_pdfs(documents: Sequence[tuple[str, list[str]]]) -> list[bytes]:
+    """Render small real PDFs with WeasyPrint, one per (title, lines), each a page of its own.
+
+    They are laid out as one document and written page by page: WeasyPrint's cost for a page
+    this small is mostly what it does once per document, so the demo's 75 files take about a
+    fifth of the time they took one by one.
+    """
     from weasyprint import HTML
 
-    body = "".join(f"<p>{escape(line)}</p>" for line in lines)
-    html = (
-        "<html><head><style>@page{size:Letter;margin:2cm} body{font-family:sans-serif}</style>"
-        "</head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+    sections = "".join(
+        f"<section><h1>{escape(title)}</h1>{''.join(f'<p>{escape(line)}</p>' for line in lines)}"
+        "</section>"
+        for title, lines in documents
     )
-    return HTML(string=html).write_pdf()
+    html = (
+        "<html><head><style>@page{size:Letter;margin:2cm} body{font-family:sans-serif}"
+        " section{break-before:page}</style>"
+        f"</head><body>{sections}</body></html>"
+    )
+    rendered = HTML(string=html).render()
+    return [rendered.copy([page]).write_pdf() for page in rendered.pages]
+
+
+def render_pdf(title: str, lines: list[str]) -> bytes:
+    """Render a small real PDF with WeasyPrint."""
+    return render_pdfs([(title, lines)])[0]
 
 
 class DemoRefused(Exception):
@@ -332,6 +348,7 @@ def _demo_patients(actor: StaffActor, count: int) -> None:
     Faker.seed(2026)
     rng = random.Random(2026)
     today = timezone.localdate()
+    files: list[tuple[Patient, str, str, datetime.date, list[str]]] = []
     with transaction.atomic():
         for _ in range(count):
             first, last = fake.first_name(), fake.last_name()
@@ -359,15 +376,18 @@ def _demo_patients(actor: StaffActor, count: int) -> None:
                     "Intraocular pressure: 15 / 16 mmHg.",
                     "Plan: routine follow-up in 12 months.",
                 ]
-                chart_file_add_generated(
-                    actor=actor,
-                    patient=patient,
-                    data=render_pdf(f"{DEMO_NAME} · {title}", lines),
-                    content_type="application/pdf",
-                    filename=f"{visit:%Y-%m-%d} {title}.pdf",
-                    description=description,
-                    document_date=visit,
-                )
+                files.append((patient, title, description, visit, lines))
+        pdfs = render_pdfs([(f"{DEMO_NAME} · {title}", lines) for _, title, _, _, lines in files])
+        for (patient, title, description, visit, _), pdf in zip(files, pdfs, strict=True):
+            chart_file_add_generated(
+                actor=actor,
+                patient=patient,
+                data=pdf,
+                content_type="application/pdf",
+                filename=f"{visit:%Y-%m-%d} {title}.pdf",
+                description=description,
+                document_date=visit,
+            )
 
 
 def patients_generate(*, practice: Practice, count: int, batch: int = 5000, seed: int = 1) -> int:
