@@ -329,7 +329,7 @@ def test_the_client_never_follows_a_redirect_with_the_key(monkeypatch, capsys, t
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     pdf = tmp_path / "rx.pdf"
     pdf.write_bytes(PDF_BYTES)
     try:

@@ -177,7 +177,7 @@ def test_stripe_refunds_the_payment_intent_with_the_forms_key(
 def test_no_answer_from_stripe_keeps_the_refund_waiting_and_send_again_refunds_once(
     stripe_paid, alice_client, fake_stripe
 ):
-    fake_stripe.mode, fake_stripe.delay = "timeout", 2.5  # Stripe refunds; the answer is lost
+    fake_stripe.mode, fake_stripe.delay = "timeout", 1.5  # Stripe refunds; the answer is lost
     answer = alice_client.post(refund_url(stripe_paid), refund_form(alice_client, stripe_paid))
     assert answer.status_code == 302
     refund = Refund.objects.get()
