@@ -212,6 +212,18 @@ def test_row_view_prints_each_line_as_one_run_of_text(alice_client, alice, patie
     assert "Description:\u00a0Comprehensive eye exam" in lines[0]
 
 
+@pytest.mark.parametrize("view", ["column", "row", "custom"])
+def test_each_view_prints_without_a_warning_in_the_log(
+    alice_client, alice, patient_a, caplog, view
+):
+    """WeasyPrint warned twice a PDF about the phone preview's width query (issue 13)."""
+    invoice = make(alice, patient_a)
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        answer = alice_client.get(pdf_url(invoice), {"view": view, "columns": "code"})
+    assert answer.status_code == 200 and answer.content.startswith(b"%PDF-")
+    assert [record.getMessage() for record in caplog.records if record.name == "weasyprint"] == []
+
+
 def test_custom_view_keeps_only_the_chosen_columns(alice_client, alice, patient_a):
     invoice = make(alice, patient_a)
     query = {"view": "custom", "columns": ["description", "amount"]}

@@ -219,6 +219,11 @@ def test_invoice_print_and_admin_invoices_fit_a_phone(page, axe, alice, patient_
     page.goto(f"/office/patients/{patient_a.public_id}/invoices/{invoice.public_id}/print/")
     axe.check(page)
     fits(page)
+    # On a phone the invoice's number and facts come under the practice, from the left.
+    practice = page.locator(".invoice-from").bounding_box()
+    about = page.locator(".invoice-about").bounding_box()
+    assert practice is not None and about is not None
+    assert abs(about["x"] - practice["x"]) < 1 and about["y"] >= practice["y"] + practice["height"]
     expect(page.get_by_role("checkbox", name="Portal Info")).to_be_checked()
     expect(page.get_by_role("heading", name="Your patient portal")).to_be_visible()
     page.get_by_role("radio", name="Row View").check()
