@@ -247,8 +247,9 @@ def test_markup_in_a_line_prints_as_text(alice_client, alice, patient_a):
     assert "<script>alert" not in html and '<img src="https' not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     for view in ("column", "row"):
-        text = squash(pdf_text(alice_client.get(pdf_url(invoice), {"view": view})))
-        assert '<script>alert("x")</script><img src=' in text
+        # Without the spaces: the description wraps where its column ends.
+        text = "".join(pdf_text(alice_client.get(pdf_url(invoice), {"view": view})).split())
+        assert '<script>alert("x")</script><imgsrc="https://attacker.example/x.png">' in text
 
 
 def test_the_pdf_fetches_nothing_from_the_network():
