@@ -117,6 +117,8 @@ def test_a_request_then_its_confirmation_each_email_the_same_event(practice, ali
     event = event_of(invitation(confirmed))
     assert str(event["status"]) == "CONFIRMED"
     assert str(event["uid"]) == str(event_of(invitation(requested))["uid"])
+    # The same event, a higher SEQUENCE: the calendar replaces the tentative one.
+    assert int(event["sequence"]) == int(event_of(invitation(requested))["sequence"]) + 1
     assert OutboxEmail.objects.count() == 2
 
 
@@ -177,7 +179,8 @@ def test_a_cancellation_by_the_patient_removes_the_event(practice, alice, patien
     event = event_of(calendar)
     assert str(event["status"]) == "CANCELLED"
     assert str(event["uid"]) == f"{booked.public_id}@testserver"
-    assert int(event["sequence"]) == 1
+    # Higher than the booking's 1, so the calendar takes the cancellation.
+    assert int(event["sequence"]) == 2
 
 
 def test_an_office_cancellation_points_to_its_message_on_the_portal(practice, alice, patient_a):

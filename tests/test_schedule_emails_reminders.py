@@ -155,7 +155,7 @@ def test_a_request_is_reminded_once_the_office_confirms_it(alice, patient_a):
     assert not reminder_tasks().exists()
     appointment_confirm(actor=actor(alice), appointment=asked)
     (task,) = reminder_tasks()
-    assert task.args_kwargs["args"] == [asked.pk, 1]
+    assert task.args_kwargs["args"] == [asked.pk, 2]  # the confirmed version
     make_due()
     run_worker()
     assert reminders().count() == 1

@@ -3,9 +3,9 @@
 One event per appointment, always under the same UID (its public id at the portal's host), so a
 patient's calendar updates the event it already has: METHOD:REQUEST for a new or changed
 appointment, METHOD:CANCEL for a cancelled one. SEQUENCE is the appointment's version, which
-every move bumps; a confirmation or a cancellation keeps the version, and calendars order those
-by DTSTAMP, the time the invitation was made. Times are in UTC, so no calendar has to know the
-practice's zone rules.
+every move, confirmation and cancellation bumps (RFC 5546 2.1.4: a calendar keeps the invitation
+with the highest SEQUENCE, and some ignore a CANCEL that does not raise it). Times are in UTC,
+so no calendar has to know the practice's zone rules.
 
 Like the emails, the invitation carries no health information: the practice, the time, the
 provider and the address, never the kind of visit (see scheduling.notices).

@@ -294,6 +294,7 @@ def appointment_cancel(*, actor: Actor, appointment: Appointment, message: str =
             cancelled_at=timezone.now(),
             cancelled_by_name=actor.name,
             office_message=message[:500] if isinstance(actor, StaffActor) else "",
+            version=F("version") + 1,  # the invitation's SEQUENCE: a calendar takes the newest
             updated_at=timezone.now(),
         )
         appointment.refresh_from_db()
@@ -313,6 +314,7 @@ def appointment_confirm(
         ).update(
             status=Appointment.Status.BOOKED,
             office_message=message[:500],
+            version=F("version") + 1,  # the invitation's SEQUENCE: a calendar takes the newest
             updated_at=timezone.now(),
         )
         appointment.refresh_from_db()
