@@ -484,6 +484,10 @@ def test_the_preview_shows_every_field_as_patients_see_it_with_inputs_off(alice_
     assert "<legend>Glasses?</legend>" in html
     assert 'id="preview-y-0" disabled> <label for="preview-y-0">Yes</label>' in html
     assert 'name="preview-s" id="preview-s-1" disabled> <label for="preview-s-1">B</label>' in html
+    # Optional single answers offer a way back to none, as in the portal; required ones do not.
+    assert 'id="preview-y-none" checked disabled> <label for="preview-y-none">No answer' in html
+    assert 'id="preview-s-none" checked disabled> <label for="preview-s-none">No answer' in html
+    assert "preview-m-none" not in html and "preview-g-none" not in html
     assert 'type="checkbox" name="preview-m" id="preview-m-0" disabled' in html
     assert '<fieldset class="field question" aria-describedby="preview-g-help">' in html
     assert 'id="preview-g" disabled' in html and 'id="preview-g-agree" disabled' in html

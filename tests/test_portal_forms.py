@@ -200,7 +200,7 @@ def test_every_kind_of_question_is_labelled_and_described(alice, patient_a, ada_
     # Choices are a group named by its legend, each choice labelled.
     for legend, kind, choices, help_text in (
         ("Do you wear glasses? * (required)", "radio", ["Yes", "No"], "Or contacts."),
-        ("Reason for visit", "radio", ["Check-up", "Problem"], ""),
+        ("Reason for visit", "radio", ["Check-up", "Problem", "No answer"], ""),
         ("Symptoms", "checkbox", ["Blurry", "Dry"], "Tick all."),
     ):
         group = doc.fieldsets[legend]

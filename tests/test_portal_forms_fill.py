@@ -171,3 +171,21 @@ def test_a_line_break_is_kept_as_one_character(intake, ada_portal):
     assert submit(ada_portal, intake, answers).status_code == 302
     found = Submission.objects.get().answers["history"]
     assert found == "Drops at night.\nGlasses for reading.\nNone else."
+
+
+def test_an_optional_choice_can_be_taken_back_and_a_required_one_cannot(intake, ada_portal):
+    """A ticked radio button cannot be unticked, so an optional one offers "No answer"."""
+    fresh = Doc(ada_portal.get(form_url(intake)).content.decode())
+    assert fresh.by_id["f-reason-2"].get("value") == ""
+    assert fresh.by_id["f-reason-2"].get("checked") is not None  # nothing chosen yet
+    assert "f-glasses-2" not in fresh.by_id  # required: Yes or No only
+    draft(ada_portal, intake, GOOD)
+    chosen = Doc(ada_portal.get(form_url(intake)).content.decode())
+    assert chosen.by_id["f-reason-1"].get("checked") is not None
+    assert chosen.by_id["f-reason-2"].get("checked") is None
+    draft(ada_portal, intake, {**GOOD, "f-reason": ""})
+    assert Submission.objects.get().answers.get("reason") == ""  # the draft: as typed
+    again = Doc(ada_portal.get(form_url(intake)).content.decode())
+    assert again.by_id["f-reason-2"].get("checked") is not None
+    assert again.by_id["f-reason-1"].get("checked") is None
+    assert again.labels["f-reason-2"] == "No answer"

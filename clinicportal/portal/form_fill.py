@@ -88,6 +88,10 @@ def question(field: Field, typed: Any, error: str = "") -> Question:
             ticked = {v for v in typed if isinstance(v, str)} if isinstance(typed, list) else set()
         else:
             ticked = {_text(typed)}
+            if not field.required:
+                # A chosen radio button cannot be unticked: an optional question offers a way
+                # back to no answer, ticked until something else is.
+                offered.append(("", _("No answer")))
         choices = tuple(
             Choice(value, label, f"f-{field.key}-{n}", value in ticked)
             for n, (value, label) in enumerate(offered)
