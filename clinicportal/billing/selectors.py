@@ -34,7 +34,7 @@ from clinicportal.billing.models import (
     PaymentAttempt,
     Refund,
 )
-from clinicportal.core.access import NotFound
+from clinicportal.core.access import NotFound, portal_patient
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.core.keyset import Keys, KeysetPage, keyset_page
 from clinicportal.patients.models import Patient
@@ -270,18 +270,12 @@ def attempt_unconfirmed(attempt: PaymentAttempt, now: datetime.datetime) -> bool
 # The portal's reads: the patient's finalized invoices and what was paid on them.
 
 
-def _portal_patient(actor: PortalActor) -> Patient:
-    if actor.patient is None:
-        raise NotFound("No patient chosen.")
-    return actor.patient
-
-
 def portal_invoices(*, actor: PortalActor) -> QuerySet[Invoice]:
     """The patient's finalized invoices, newest first, with their totals (PAY BILLS)."""
     return with_totals(
         Invoice.objects.filter(
             practice=actor.practice,
-            patient=_portal_patient(actor),
+            patient=portal_patient(actor),
             status=Invoice.Status.FINALIZED,
         )
     )
@@ -335,7 +329,7 @@ def portal_invoice(*, actor: PortalActor, public_id: uuid.UUID) -> Invoice:
 
 def portal_invoice_detail(*, actor: PortalActor, invoice: Invoice) -> InvoiceDetail:
     """The invoice as printed for the patient: its lines, adjustments and payments."""
-    if invoice.patient_id != _portal_patient(actor).pk:
+    if invoice.patient_id != portal_patient(actor).pk:
         raise NotFound("No such invoice.")
     return InvoiceDetail(
         invoice=invoice,
@@ -350,7 +344,7 @@ def portal_payments(*, actor: PortalActor) -> QuerySet[Payment]:
     return (
         Payment.objects.filter(
             practice=actor.practice,
-            patient=_portal_patient(actor),
+            patient=portal_patient(actor),
             invoice__status=Invoice.Status.FINALIZED,
         )
         .select_related("invoice")
@@ -375,5 +369,5 @@ def portal_attempt(*, actor: PortalActor, public_id: str) -> PaymentAttempt | No
     except ValueError:
         return None
     return PaymentAttempt.objects.filter(
-        practice=actor.practice, patient=_portal_patient(actor), public_id=wanted
+        practice=actor.practice, patient=portal_patient(actor), public_id=wanted
     ).first()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from clinicportal.core.context import ApiActor, PortalActor, StaffActor
+
+if TYPE_CHECKING:
+    from clinicportal.patients.models import Patient
 
 
 class NotFound(Http404):
@@ -50,3 +53,10 @@ def require_in_practice(actor: StaffActor | ApiActor | PortalActor, obj: InAPrac
     """
     if obj.practice_id != actor.practice.pk:
         raise NotFound(f"{type(obj).__name__} of another practice.")
+
+
+def portal_patient(actor: PortalActor) -> Patient:
+    """The patient a portal account acts for; NotFound (404) while it has chosen none."""
+    if actor.patient is None:
+        raise NotFound("No patient chosen.")
+    return actor.patient

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
-from clinicportal.core.access import NotFound
+from clinicportal.core.access import NotFound, portal_patient
 from clinicportal.core.context import PortalActor
 from clinicportal.core.keyset import Keys, KeysetPage, keyset_page
 from clinicportal.intake.models import Form, FormAssignment, FormVersion, Submission
@@ -23,12 +23,6 @@ from clinicportal.patients.models import Patient
 
 SUBMISSIONS_PER_PAGE = 25
 SUBMITTED_ORDER: Keys = ("submitted_at", "id")
-
-
-def _patient(actor: PortalActor) -> Patient:
-    if actor.patient is None:
-        raise NotFound("No patient chosen.")
-    return actor.patient
 
 
 @dataclass(frozen=True)
@@ -50,7 +44,7 @@ def _draft_saved(patient: Patient, form_ref: str) -> Subquery:
 def portal_forms_to_fill(*, actor: PortalActor) -> list[ToFill]:
     """The forms the patient may fill, in two queries however many: those the office asked
     for (newest first), then those offered to every patient and not yet sent (by name)."""
-    patient = _patient(actor)
+    patient = portal_patient(actor)
     if not actor.practice.forms_enabled:
         return []
     assigned = (
@@ -87,7 +81,7 @@ def portal_forms_to_fill(*, actor: PortalActor) -> list[ToFill]:
 
 def _submitted(actor: PortalActor) -> QuerySet[Submission]:
     return Submission.objects.filter(
-        practice=actor.practice, patient=_patient(actor), status=Submission.Status.SUBMITTED
+        practice=actor.practice, patient=portal_patient(actor), status=Submission.Status.SUBMITTED
     )
 
 
@@ -132,7 +126,7 @@ class Filling:
 def portal_form_filling(*, actor: PortalActor, public_id: uuid.UUID) -> Filling:
     """The form ``public_id`` as this patient may open it: open to fill (assigned, or offered
     to every patient and not yet sent), or already sent. Anything else is NotFound."""
-    patient = _patient(actor)
+    patient = portal_patient(actor)
     form = Form.objects.filter(practice=actor.practice, public_id=public_id).first()
     if form is None or not actor.practice.forms_enabled:
         raise NotFound("No such form.")

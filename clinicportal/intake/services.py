@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.core.access import NotFound, require_admin, require_in_practice, require_reachable
+from clinicportal.core.access import (
+    NotFound,
+    portal_patient,
+    require_admin,
+    require_in_practice,
+    require_reachable,
+)
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.intake import fields as kinds
 from clinicportal.intake.fields import Field
@@ -208,16 +214,10 @@ def submission_refile(*, actor: StaffActor, submission: Submission) -> Submissio
 # The patient --------------------------------------------------------------------------------
 
 
-def _patient(actor: PortalActor) -> Patient:
-    if actor.patient is None:
-        raise NotFound("No patient chosen.")
-    return actor.patient
-
-
 def fillable(actor: PortalActor, form: Form) -> FormAssignment | None:
     """The open assignment the patient fills, None for a form offered to all; NotFound when
     the patient may not fill it (off, not in use, not theirs, or already submitted)."""
-    patient = _patient(actor)
+    patient = portal_patient(actor)
     require_in_practice(actor, form)
     if not actor.practice.forms_enabled or not form.active:
         raise NotFound("No such form.")
@@ -260,7 +260,7 @@ def _draft_keep(
     assignment: FormAssignment | None,
     typed: dict[str, Any],
 ) -> Submission:
-    patient = _patient(actor)
+    patient = portal_patient(actor)
     with transaction.atomic():
         draft = (
             Submission.objects.select_for_update()
@@ -309,7 +309,7 @@ def submission_submit(
     if errors:
         _draft_keep(actor, form, version, assignment, typed)
         raise AnswersInvalid(errors, typed)
-    patient = _patient(actor)
+    patient = portal_patient(actor)
     with transaction.atomic():
         draft = (
             Submission.objects.select_for_update()

@@ -9,9 +9,8 @@ from collections import defaultdict
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from clinicportal.core.access import NotFound
+from clinicportal.core.access import NotFound, portal_patient
 from clinicportal.core.context import PortalActor, StaffActor
-from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 from clinicportal.scheduling.models import (
     LONGEST_MINUTES,
@@ -166,16 +165,10 @@ def last_online_day(practice: Practice, config: ScheduleSettings) -> datetime.da
 # Appointments --------------------------------------------------------------------------------
 
 
-def _portal_patient(actor: PortalActor) -> Patient:
-    if actor.patient is None:
-        raise NotFound("No patient chosen.")
-    return actor.patient
-
-
 def appointments_for_patient(*, actor: PortalActor) -> QuerySet[Appointment]:
     """The patient's appointments (any status), soonest first, with their type and provider."""
     return Appointment.objects.filter(
-        practice=actor.practice, patient=_portal_patient(actor)
+        practice=actor.practice, patient=portal_patient(actor)
     ).select_related("type", "provider")
 
 
@@ -183,7 +176,7 @@ def appointment_get(*, actor: PortalActor | StaffActor, public_id: uuid.UUID | s
     """One appointment the actor may see: its practice's, and for the portal, its patient's."""
     found = Appointment.objects.filter(practice=actor.practice, public_id=public_id)
     if isinstance(actor, PortalActor):
-        found = found.filter(patient=_portal_patient(actor))
+        found = found.filter(patient=portal_patient(actor))
     try:
         return found.select_related("type", "provider", "patient").get()
     except (Appointment.DoesNotExist, ValueError):

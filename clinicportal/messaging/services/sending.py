@@ -26,7 +26,7 @@ from clinicportal.content.services import (
     uploads_validate,
 )
 from clinicportal.content.uploads import HashedUpload
-from clinicportal.core.access import NotFound, require_reachable
+from clinicportal.core.access import NotFound, portal_patient, require_reachable
 from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.core.http import absolute_url
 from clinicportal.messaging.models import (
@@ -255,17 +255,11 @@ def _from_patient_side(
     return message
 
 
-def _patient_of(actor: PortalActor) -> Patient:
-    if actor.patient is None:
-        raise NotFound("No patient chosen.")
-    return actor.patient
-
-
 def conversation_start(
     *, actor: PortalActor, category: str, subject: str, draft: Draft, requests_response: bool
 ) -> Message:
     """Send a new message to the office; the practice's acknowledgement follows it at once."""
-    patient = _patient_of(actor)
+    patient = portal_patient(actor)
     config = messaging_settings_for(actor.practice)
     errors: dict[str, str] = {}
     if category not in dict(categories_offered(config)):
@@ -316,7 +310,7 @@ def conversation_reply(
     *, actor: PortalActor, conversation: Conversation, draft: Draft, requests_response: bool
 ) -> Message:
     """Send a message from the patient's side in an existing conversation."""
-    patient = _patient_of(actor)
+    patient = portal_patient(actor)
     require_reachable(actor, conversation)
     _clean_body(draft.body)
     return _once(
