@@ -180,6 +180,14 @@ def _done_record(actor: StaffActor, refund: Refund) -> None:
     )
     if payment.method != Payment.Method.CARD_ONLINE:
         return  # handed back in the office: the patient was there
+    refund_receipt_queue(payment, refund)
+
+
+def refund_receipt_queue(payment: Payment, refund: Refund) -> None:
+    """Email the patient that a card refund is done; inside the transaction that made it done.
+
+    To whoever paid online; an account with no address of its own is the patient's.
+    """
     attempt_account = getattr(payment, "attempt", None)
     to = (attempt_account.account.email if attempt_account else "") or payment.patient.email
     if to:
