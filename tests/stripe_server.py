@@ -8,7 +8,11 @@ secret key, an ``Idempotency-Key`` header) and response shapes (objects, and err
 - ``POST /v1/checkout/sessions``, ``GET /v1/balance``, ``POST /v1/refunds``;
 - a hosted checkout page at ``/checkout/<session id>`` (Pay, Pay with a declined card, Cancel):
   Pay posts a signed ``checkout.session.completed`` event to ``webhook_url``, as Stripe would,
-  and sends the browser to the session's success URL.
+  and sends the browser to the session's success URL;
+- Stripe's dashboard, for refunds: ``dashboard_refund`` refunds a payment as staff do there
+  (no metadata of ours), ``refund_event`` is the body of its ``refund.*`` event (also for a
+  refund made through the API, which Stripe reports the same way) and ``send`` posts a signed
+  body to ``webhook_url``.
 
 ``mode`` injects faults: "timeout" (does the work, then answers after ``delay`` seconds, so
 the answer is lost), "error" (HTTP 500),
@@ -148,6 +152,22 @@ class FakeStripe:
         self.paid[intent] = session["amount_total"]
         return session
 
+    def dashboard_refund(
+        self, intent: str, amount: int, reason: str | None = "requested_by_customer"
+    ) -> dict[str, Any]:
+        """Staff refund ``amount`` of a payment in Stripe's dashboard: the refund made."""
+        status, answer = self._refund_make(intent, amount, {}, reason)
+        assert status == 200, answer  # the dashboard refuses what the API refuses
+        return answer
+
+    def refund_event(self, refund_id: str, kind: str = "refund.created", **changes: Any) -> bytes:
+        """The body of a ``kind`` event about the refund, changed as given."""
+        return event_body(kind, {**self.refunds[refund_id], **changes})
+
+    def send(self, body: bytes) -> requests.Response:
+        """Post a signed event to ``webhook_url``, as Stripe does."""
+        return requests.post(self.webhook_url, data=body, headers=signed(body), timeout=10)
+
     # HTTP -----------------------------------------------------------------------------------
 
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
@@ -222,26 +242,38 @@ class FakeStripe:
 
     def _refund_create(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         intent = params.get("payment_intent", "")
+        amount = int(params.get("amount") or self.paid.get(intent, 0))
+        return self._refund_make(intent, amount, params.get("metadata", {}), None)
+
+    def _refund_make(
+        self, intent: str, amount: int, metadata: dict[str, Any], reason: str | None
+    ) -> tuple[int, dict[str, Any]]:
         if intent not in self.paid:
             message = f"No such payment_intent: '{intent}'"
             return 400, _error("invalid_request_error", "resource_missing", message)
         if self.mode == "disputed":
             message = f"Charge for {intent} has been charged back; cannot issue a refund."
             return 400, _error("invalid_request_error", "charge_disputed", message)
-        amount = int(params.get("amount") or self.paid[intent])
         already = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent)
         if already + amount > self.paid[intent]:
             message = "Refund amount is greater than unrefunded amount on charge."
             return 400, _error("invalid_request_error", "amount_too_large", message)
         refund_id = f"re_test_{len(self.refunds) + 1:04d}" + "b" * 20
-        refund = {
+        refund = {  # Stripe's Refund object, the fields a card refund has
             "id": refund_id,
             "object": "refund",
             "amount": amount,
+            "balance_transaction": "txn_" + hashlib.sha256(refund_id.encode()).hexdigest()[:24],
+            "charge": "ch_" + hashlib.sha256(intent.encode()).hexdigest()[:24],
+            "created": int(time.time()),
             "currency": "usd",
+            "metadata": metadata,
             "payment_intent": intent,
-            "metadata": params.get("metadata", {}),
+            "reason": reason,
+            "receipt_number": None,
+            "source_transfer_reversal": None,
             "status": "succeeded",
+            "transfer_reversal": None,
         }
         self.refunds[refund_id] = refund
         return 200, refund

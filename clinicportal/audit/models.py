@@ -142,6 +142,10 @@ class AuditEvent(models.Model):
         PAYMENT_STARTED = "payment.started", _("Online payment started")
         PAYMENT_REFUNDED = "payment.refunded", _("Payment refunded")
         REFUND_REFUSED = "refund.refused", _("Refund refused by the processor")
+        PAYMENT_REFUNDED_IN_PROCESSOR = (
+            "payment.refunded_in_processor",
+            _("Payment refunded in the processor’s dashboard"),
+        )
         APPOINTMENT_BOOKED = "appointment.booked", _("Appointment booked")
         APPOINTMENT_REQUESTED = "appointment.requested", _("Appointment requested")
         APPOINTMENT_CONFIRMED = "appointment.confirmed", _("Appointment confirmed")

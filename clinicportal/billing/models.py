@@ -205,6 +205,10 @@ class Refund(models.Model):
     """Money given back of a payment: through the processor for a card paid online, else in
     the office. Its amount counts in the payment's ``refunded_cents`` from the moment it is
     asked for until the processor refuses it, so two refunds can never exceed the payment.
+
+    A refund made in the processor's own dashboard, which the processor then reports, is
+    ``made_in_processor``: no staff member made it and it has no key of ours, only the
+    processor's refund id, which records it once.
     """
 
     class Status(models.TextChoices):
@@ -220,12 +224,13 @@ class Refund(models.Model):
     reason = models.CharField(_("Reason"), max_length=300)
     status = models.CharField(max_length=10, choices=Status.choices)
     # The form's one-time key; also the processor's idempotency key, so sending it again
-    # (a double click, a time-out) refunds once.
-    idempotency_key = models.CharField(max_length=64)
+    # (a double click, a time-out) refunds once. Blank for a refund made in the processor.
+    idempotency_key = models.CharField(max_length=64, blank=True)
     processor_refund_id = models.CharField(max_length=100, blank=True)
     refused_because = models.CharField(max_length=300, blank=True)
+    made_in_processor = models.BooleanField(default=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(null=True, blank=True)
@@ -235,7 +240,27 @@ class Refund(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="refund_positive"),
             models.UniqueConstraint(
-                fields=["practice", "idempotency_key"], name="refund_once_per_key"
+                fields=["practice", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="refund_once_per_key",
+            ),
+            # A refund the processor reports is recorded once, however often it is reported.
+            models.UniqueConstraint(
+                fields=["practice", "processor_refund_id"],
+                condition=~models.Q(processor_refund_id=""),
+                name="refund_once_per_processor_id",
+            ),
+            # Made by a staff member with a key of ours, or in the processor with its id.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(made_in_processor=False, created_by__isnull=False)
+                    & ~models.Q(idempotency_key="")
+                )
+                | (
+                    models.Q(made_in_processor=True, created_by__isnull=True, idempotency_key="")
+                    & ~models.Q(processor_refund_id="")
+                ),
+                name="refund_by_staff_or_processor",
             ),
         ]
 

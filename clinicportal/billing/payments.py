@@ -26,8 +26,10 @@ from clinicportal.billing.gateways import (
     CheckoutRequest,
     Confirmation,
     GatewayUnavailable,
+    RefundNotice,
 )
 from clinicportal.billing.models import Invoice, Payment, PaymentAttempt, PaymentSettings
+from clinicportal.billing.processor_refunds import processor_refund_record
 from clinicportal.billing.processors import gateway_for, payment_settings_for
 from clinicportal.billing.selectors import totals, with_totals
 from clinicportal.core.access import NotFound, require_reachable
@@ -138,7 +140,8 @@ def payment_confirm(
     """Record what ``processor`` confirms; return what became of it (the webhook's answer).
 
     "recorded" (also for a confirmation that arrives again, or twice at once: one payment),
-    "declined", "expired", or "ignored" for a genuine notice that ends no checkout. Raises
+    "declined", "expired", or "ignored" for a genuine notice that ends no checkout; for a
+    refund the processor reports, what ``processor_refund_record`` answers. Raises
     BadSignature (nothing recorded) and UnknownPayment, also for a payment another processor
     started.
     """
@@ -151,6 +154,8 @@ def payment_confirm(
     confirmation = gateway.confirmation_read(payload, headers)
     if confirmation is None:
         return "ignored"
+    if isinstance(confirmation, RefundNotice):
+        return processor_refund_record(practice=practice, processor=processor, notice=confirmation)
     try:
         reference = uuid.UUID(confirmation.reference)
     except ValueError:

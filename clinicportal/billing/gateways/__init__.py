@@ -63,6 +63,21 @@ class RefundRequest:
     idempotency_key: str  # the same key refunds once
 
 
+@dataclass(frozen=True)
+class RefundNotice:
+    """A refund the processor reports having made on one of its payments.
+
+    Made in the processor's own dashboard, or the echo of one we asked for: then ``reference``
+    is our refund's public id, as ``refund`` sent it.
+    """
+
+    processor_refund_id: str
+    processor_payment_id: str  # the payment, as the processor's confirmation named it
+    amount_cents: int
+    made: bool  # done, or on its way back to the card; False: failed, cancelled or waiting
+    reference: str = ""
+
+
 class RefundRefused(Exception):
     """The processor answered and will not refund: ``reason`` says why, for the office."""
 
@@ -90,11 +105,13 @@ class Gateway(Protocol):
         """
         ...
 
-    def confirmation_read(self, payload: bytes, headers: Mapping[str, str]) -> Confirmation | None:
+    def confirmation_read(
+        self, payload: bytes, headers: Mapping[str, str]
+    ) -> Confirmation | RefundNotice | None:
         """Verify the signature over ``payload`` (raise BadSignature) and read it.
 
-        None: a genuine notice of something that is not a checkout's end (ignored, answered 200
-        so that the processor does not send it again).
+        A RefundNotice: the processor refunded one of its payments. None: a genuine notice of
+        something else (ignored, answered 200 so that the processor does not send it again).
         """
         ...
 

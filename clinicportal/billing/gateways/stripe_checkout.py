@@ -8,10 +8,17 @@ chose); ``client_reference_id`` carries our reference back. Stripe then posts ev
 - ``checkout.session.completed`` with ``payment_status`` paid, and
   ``checkout.session.async_payment_succeeded``: paid;
 - ``checkout.session.async_payment_failed``: declined;
-- ``checkout.session.expired``: the patient left without paying.
+- ``checkout.session.expired``: the patient left without paying;
+- ``refund.created`` and ``refund.updated``: a refund of a payment, made in Stripe's dashboard
+  or asked for by the office (then its metadata carries our reference).
 
 A card Stripe declines stays on Stripe's page for the patient to try another card, so it reaches
-us only as the session's expiry. Every other event is genuine but not ours to act on: ignored.
+us only as the session's expiry. Refunds are read from the ``refund.*`` events, not
+``charge.refunded``: since API version 2022-11-15 a charge no longer carries its refunds list,
+only the total ``amount_refunded``, so it cannot say which refund is new without asking Stripe
+again; a Refund object carries its own id (the key that records it once), amount, status,
+payment intent and metadata. Since 2024-10-28.acacia Stripe sends them for card refunds too.
+Every other event is genuine but not ours to act on: ignored.
 Every request carries an idempotency key, so a request sent again (the SDK retries on a network
 fault) starts one checkout and one refund.
 """
@@ -33,6 +40,7 @@ from clinicportal.billing.gateways import (
     Confirmation,
     GatewayUnavailable,
     Outcome,
+    RefundNotice,
     RefundRefused,
     RefundRequest,
 )
@@ -49,6 +57,10 @@ _OUTCOMES = {
     "checkout.session.async_payment_failed": Outcome.DECLINED,
     "checkout.session.expired": Outcome.EXPIRED,
 }
+_REFUND_EVENTS = frozenset({"refund.created", "refund.updated"})
+# A refund counts once it is made or on its way back to the card, as when we ask for one
+# (``refund``); "failed", "canceled" and "requires_action" have given nothing back (yet).
+_REFUND_MADE = frozenset({"pending", "succeeded"})
 
 
 def client_for(secret_key: str) -> stripe.StripeClient:
@@ -124,7 +136,9 @@ class StripeCheckout:
             raise RefundRefused(_("Stripe could not send this refund back to the card."))
         return refund.id
 
-    def confirmation_read(self, payload: bytes, headers: Mapping[str, str]) -> Confirmation | None:
+    def confirmation_read(
+        self, payload: bytes, headers: Mapping[str, str]
+    ) -> Confirmation | RefundNotice | None:
         if not self.webhook_secret:
             raise BadSignature
         try:
@@ -136,6 +150,8 @@ class StripeCheckout:
             )
         except (ValueError, stripe.SignatureVerificationError):
             raise BadSignature from None
+        if event.type in _REFUND_EVENTS:
+            return _refund_notice(event.data.object.to_dict())
         outcome = _OUTCOMES.get(event.type)
         if outcome is None:
             return None
@@ -154,6 +170,29 @@ class StripeCheckout:
         return Confirmation(
             processor_payment_id=paid_by, reference=reference, amount_cents=amount, outcome=outcome
         )
+
+
+def _refund_notice(refund: dict[str, Any]) -> RefundNotice | None:
+    """The refund an event reports, or None when it cannot be of one of our payments."""
+    try:
+        refund_id = str(refund["id"])
+        amount = int(refund["amount"])
+        status = str(refund.get("status") or "")
+        reference = str((refund.get("metadata") or {}).get("reference") or "")
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise BadSignature from None  # signed but not a refund: not ours
+    intent = refund.get("payment_intent")
+    if not isinstance(intent, str) or not intent or refund.get("currency") != "usd":
+        return None  # ours are Checkout payments in dollars, each with its payment intent
+    if amount <= 0 or not refund_id:
+        raise BadSignature
+    return RefundNotice(
+        processor_refund_id=refund_id[:100],
+        processor_payment_id=intent[:100],
+        amount_cents=amount,
+        made=status in _REFUND_MADE,
+        reference=reference[:64],
+    )
 
 
 def _refusal(exc: stripe.StripeError) -> str:

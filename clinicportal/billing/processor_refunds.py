@@ -1,0 +1,113 @@
+"""Refunds the processor reports: made in its own dashboard, or the echo of one we asked for.
+
+A practice can refund a card payment in the processor's dashboard (Stripe's) instead of on the
+office's screen; the processor then tells the webhook, and ``processor_refund_record`` records
+it as a refund made in the processor, exactly once:
+
+- matched to our Payment by the processor's payment id, as the confirmation recorded it (and
+  only a payment that processor took); a refund of anything else is ignored;
+- keyed on the processor's refund id, under a unique constraint: the same notice again, or
+  twice at once, records one refund;
+- a refund the office asked for comes back too. It is already recorded: it names our refund in
+  its metadata (``RefundNotice.reference``, sent before the processor answered, so even an echo
+  that overtakes the answer is known) or, once answered, by its refund id;
+- under the payment's row lock, as ``payment_refund``: a refund of more than is left of the
+  payment is refused and nothing is written (our records and the processor's disagree; the log
+  says so, for the operator to look into).
+
+It is done at once: audited as made in the processor, by no staff member, and the patient gets
+the same receipt as for a refund made in the office, queued in the same transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.audit.services import audit_record
+from clinicportal.billing.gateways import RefundNotice
+from clinicportal.billing.models import Payment, PaymentSettings, Refund
+from clinicportal.billing.refunds import refund_receipt_queue, refundable_cents
+from clinicportal.core.context import VisitorActor
+from clinicportal.practices.models import Practice
+
+logger = logging.getLogger(__name__)
+
+RECORDED = "refund recorded"
+REFUSED = "refund refused"
+IGNORED = "ignored"
+
+
+def processor_refund_record(*, practice: Practice, processor: str, notice: RefundNotice) -> str:
+    """Record the refund ``processor`` reports; return what became of it (the webhook's answer).
+
+    "refund recorded" (also when it was recorded before, is recorded twice at once, or is one
+    the office asked for), "refund refused" (more than is left of the payment: nothing written)
+    or "ignored" (not made, or not a refund of a payment of ours).
+    """
+    if not notice.made:
+        return IGNORED
+    try:
+        with transaction.atomic():
+            return _record(practice, processor, notice)
+    except IntegrityError:  # the same refund, recorded meanwhile: the constraint kept it once
+        return RECORDED
+
+
+def _record(practice: Practice, processor: str, notice: RefundNotice) -> str:
+    payment = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("invoice", "patient", "practice")
+        .filter(
+            practice=practice,
+            method=Payment.Method.CARD_ONLINE,
+            processor_payment_id=notice.processor_payment_id,
+            attempt__processor=processor,
+        )
+        .first()
+    )
+    if payment is None:
+        return IGNORED
+    if _known(payment, notice):
+        return RECORDED
+    if notice.amount_cents > refundable_cents(payment):
+        logger.warning(
+            "The processor reports a refund of more than is left of payment %s; not recorded",
+            payment.public_id,
+        )
+        return REFUSED
+    refund = Refund.objects.create(
+        practice=practice,
+        patient=payment.patient,
+        payment=payment,
+        amount_cents=notice.amount_cents,
+        status=Refund.Status.DONE,
+        processor_refund_id=notice.processor_refund_id,
+        made_in_processor=True,
+        done_at=timezone.now(),
+    )
+    Payment.objects.filter(pk=payment.pk).update(
+        refunded_cents=F("refunded_cents") + notice.amount_cents
+    )
+    audit_record(
+        actor=VisitorActor(practice=practice, name=str(PaymentSettings.Processor(processor).label)),
+        action=AuditEvent.Action.PAYMENT_REFUNDED_IN_PROCESSOR,
+        target=payment.invoice,
+        patient=payment.patient,
+    )
+    refund_receipt_queue(payment, refund)
+    return RECORDED
+
+
+def _known(payment: Payment, notice: RefundNotice) -> bool:
+    """Recorded before: by the processor's refund id, or the office's refund it names."""
+    same = Q(processor_refund_id=notice.processor_refund_id)
+    with contextlib.suppress(ValueError):  # no reference of ours: made in the processor
+        same |= Q(payment=payment, public_id=uuid.UUID(notice.reference))
+    return Refund.objects.filter(same, practice=payment.practice_id).exists()

@@ -1,0 +1,228 @@
+"""Refunds made in Stripe's dashboard, read back from Stripe's signed ``refund.*`` events.
+
+The real SDK verifies and reads each event from the local Stripe (tests/stripe_server.py). A
+refund is recorded once, however often or however concurrently Stripe reports it; the echo of a
+refund the office made is not recorded again; anything else writes nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from clinicportal.audit.models import AuditEvent
+from clinicportal.billing.models import Payment, Refund
+from clinicportal.notifications.models import OutboxEmail
+from clinicportal.practices.models import StaffMember
+from tests.stripe_server import event_body, signed
+from tests.test_pay_bills import SLUG, balance, bill
+from tests.test_refunds import invoice_page, refund_form, refund_url
+from tests.test_stripe import deliver, start, stripe_on
+
+IN_STRIPE = AuditEvent.Action.PAYMENT_REFUNDED_IN_PROCESSOR
+RECORDED = (200, {"status": "refund recorded"})
+
+
+def paid_with_stripe(fake_stripe, member: StaffMember, patient, portal) -> Payment:
+    """$50.00 of a $120.00 invoice, paid on Stripe's Checkout and confirmed by its webhook."""
+    from clinicportal.accounts.models import PortalAccount
+
+    PortalAccount.objects.filter(username="ada").update(email="ada@example.com")
+    stripe_on(member)
+    attempt, _ = start(portal, bill(member, patient), "50")
+    fake_stripe.pay(attempt.session_id)
+    assert deliver(fake_stripe.session_event("checkout.session.completed", attempt.session_id))[0]
+    return Payment.objects.get()
+
+
+@pytest.fixture
+def paid(fake_stripe, alice, patient_a, ada_portal) -> Payment:
+    return paid_with_stripe(fake_stripe, alice, patient_a, ada_portal)
+
+
+def refunds_are(payment: Payment, refunded_cents: int = 0, refunds: int = 0) -> None:
+    """The payment's refunds, all made in Stripe, with one receipt and one audit row each."""
+    payment.refresh_from_db()
+    assert payment.refunded_cents == refunded_cents
+    assert Refund.objects.count() == refunds
+    assert AuditEvent.objects.filter(action=IN_STRIPE).count() == refunds
+    assert OutboxEmail.objects.filter(kind="refund_receipt").count() == refunds
+
+
+def test_a_dashboard_refund_shows_on_the_payment_and_the_balance_with_one_receipt(
+    paid, fake_stripe, alice_client, ada_portal
+):
+    made = fake_stripe.dashboard_refund(paid.processor_payment_id, 2_000)
+    assert deliver(fake_stripe.refund_event(made["id"])) == RECORDED
+    refund = Refund.objects.get()
+    assert (refund.amount_cents, refund.status, refund.processor_refund_id) == (
+        2_000,
+        Refund.Status.DONE,
+        made["id"],
+    )
+    assert refund.made_in_processor and refund.created_by is None and refund.done_at
+    paid.refresh_from_db()
+    assert paid.refunded_cents == 2_000
+    assert balance(paid.invoice) == 12_000 - 5_000 + 2_000
+    email = OutboxEmail.objects.get(kind="refund_receipt")
+    assert email.to == "ada@example.com"
+    assert "$20.00" in email.body_text and "Glaucoma" not in email.body_text
+    event = AuditEvent.objects.get(action=IN_STRIPE)
+    assert (event.actor_name, event.actor_user, event.patient) == ("Stripe", None, paid.patient)
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.PAYMENT_REFUNDED).exists()
+    page = invoice_page(alice_client, paid)
+    assert "Refunded in Stripe" in page and "−$20.00" in page and "($20.00 refunded)" in page
+    assert f'href="{refund_url(paid)}"' in page  # $30.00 is left to refund
+    bills = ada_portal.get(reverse("portal:bills", args=[SLUG])).content.decode()
+    assert "$20.00 refunded" in bills
+
+
+def test_the_same_refund_reported_again_is_recorded_once(paid, fake_stripe):
+    made = fake_stripe.dashboard_refund(paid.processor_payment_id, 2_000)
+    body = fake_stripe.refund_event(made["id"])
+    assert deliver(body) == RECORDED
+    assert deliver(body) == RECORDED  # Stripe delivers again
+    assert deliver(fake_stripe.refund_event(made["id"], "refund.updated")) == RECORDED
+    refunds_are(paid, refunded_cents=2_000, refunds=1)
+
+
+def test_two_dashboard_refunds_are_two_refunds(paid, fake_stripe):
+    for amount in (2_000, 3_000):
+        made = fake_stripe.dashboard_refund(paid.processor_payment_id, amount)
+        assert deliver(fake_stripe.refund_event(made["id"])) == RECORDED
+    paid.refresh_from_db()
+    assert paid.refunded_cents == 5_000 and Refund.objects.count() == 2
+    assert OutboxEmail.objects.filter(kind="refund_receipt").count() == 2
+
+
+def test_the_echo_of_an_office_refund_is_not_recorded_again(paid, fake_stripe, alice_client):
+    answer = alice_client.post(refund_url(paid), refund_form(alice_client, paid))
+    assert answer.status_code == 302
+    ours = Refund.objects.get()
+    assert ours.processor_refund_id in fake_stripe.refunds
+    assert deliver(fake_stripe.refund_event(ours.processor_refund_id)) == RECORDED
+    paid.refresh_from_db()
+    assert paid.refunded_cents == 2_000 and Refund.objects.get() == ours
+    assert OutboxEmail.objects.filter(kind="refund_receipt").count() == 1
+    assert not AuditEvent.objects.filter(action=IN_STRIPE).exists()
+
+
+def test_an_echo_that_overtakes_stripes_answer_is_known_by_our_reference(
+    paid, fake_stripe, alice_client
+):
+    # Stripe refunds, but its answer is lost: our refund waits, without Stripe's refund id.
+    fake_stripe.mode, fake_stripe.delay = "timeout", 1.5
+    alice_client.post(refund_url(paid), refund_form(alice_client, paid))
+    fake_stripe.mode = "ok"
+    ours = Refund.objects.get()
+    assert ours.status == Refund.Status.PENDING and not ours.processor_refund_id
+    (made,) = fake_stripe.refunds.values()
+    assert made["metadata"] == {"reference": str(ours.public_id)}
+    assert deliver(fake_stripe.refund_event(made["id"])) == RECORDED
+    paid.refresh_from_db()
+    assert paid.refunded_cents == 2_000 and Refund.objects.count() == 1
+    assert not AuditEvent.objects.filter(action=IN_STRIPE).exists()
+    send = reverse(
+        "office:refund_send_again",
+        args=[paid.patient.public_id, paid.invoice.public_id, paid.public_id, ours.public_id],
+    )
+    assert alice_client.post(send).status_code == 302
+    ours.refresh_from_db()
+    assert ours.status == Refund.Status.DONE and ours.processor_refund_id == made["id"]
+    assert deliver(fake_stripe.refund_event(made["id"])) == RECORDED
+    assert Refund.objects.count() == 1 and len(fake_stripe.refunds) == 1
+    assert OutboxEmail.objects.filter(kind="refund_receipt").count() == 1
+
+
+def test_a_refund_of_a_charge_we_do_not_know_is_ignored(paid, fake_stripe):
+    fake_stripe.paid["pi_someone_elses_sale"] = 9_000
+    made = fake_stripe.dashboard_refund("pi_someone_elses_sale", 2_000)
+    assert deliver(fake_stripe.refund_event(made["id"])) == (200, {"status": "ignored"})
+    stray = {**made, "id": "re_no_intent", "payment_intent": None}  # a refund of a bare charge
+    assert deliver(event_body("refund.created", stray)) == (200, {"status": "ignored"})
+    refunds_are(paid)
+
+
+def test_a_refund_at_another_practices_webhook_is_ignored(paid, fake_stripe, practice_y):
+    stripe_on(StaffMember.objects.get(user__username="yvonne"))
+    made = fake_stripe.dashboard_refund(paid.processor_payment_id, 2_000)
+    body = fake_stripe.refund_event(made["id"])
+    other = reverse("billing:stripe_webhook", args=[practice_y.slug])
+    answer = Client().post(other, body, content_type="application/json", headers=signed(body))
+    assert (answer.status_code, answer.json()) == (200, {"status": "ignored"})
+    refunds_are(paid)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"status": "failed"},
+        {"status": "canceled"},
+        {"status": "requires_action"},
+        {"currency": "eur"},
+    ],
+)
+def test_a_refund_that_gave_nothing_back_is_ignored(paid, fake_stripe, changes):
+    made = fake_stripe.dashboard_refund(paid.processor_payment_id, 2_000)
+    body = fake_stripe.refund_event(made["id"], **changes)
+    assert deliver(body) == (200, {"status": "ignored"})
+    refunds_are(paid)
+
+
+def test_a_refund_of_more_than_is_left_is_refused_and_writes_nothing(
+    paid, fake_stripe, alice_client
+):
+    # The office's refund of $30.00 never reached Stripe and waits, holding its amount; then
+    # the practice refunds all $50.00 in the dashboard. Our records cannot hold both.
+    fake_stripe.mode = "error"
+    alice_client.post(refund_url(paid), refund_form(alice_client, paid, amount="30.00"))
+    fake_stripe.mode = "ok"
+    assert Refund.objects.get().status == Refund.Status.PENDING and not fake_stripe.refunds
+    made = fake_stripe.dashboard_refund(paid.processor_payment_id, 5_000)
+    assert deliver(fake_stripe.refund_event(made["id"])) == (200, {"status": "refund refused"})
+    paid.refresh_from_db()
+    assert paid.refunded_cents == 3_000 and Refund.objects.count() == 1
+    assert not AuditEvent.objects.filter(action=IN_STRIPE).exists()
+    assert not OutboxEmail.objects.filter(kind="refund_receipt").exists()
+
+
+def test_a_refund_event_with_a_bad_signature_writes_nothing(paid, fake_stripe):
+    made = fake_stripe.dashboard_refund(paid.processor_payment_id, 2_000)
+    body = fake_stripe.refund_event(made["id"])
+    refused = (400, {"error": "bad_signature"})
+    assert deliver(body, signed(body, secret="whsec_someone_else")) == refused
+    assert deliver(body, {}) == refused
+    not_a_refund = event_body("refund.created", {"id": "re_x", "object": "refund"})
+    assert deliver(not_a_refund) == refused
+    refunds_are(paid)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_one_refund_at_once_record_one_refund(
+    live_server, fake_stripe, alice, patient_a, ada_portal
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
+    payment = paid_with_stripe(fake_stripe, alice, patient_a, ada_portal)
+    fake_stripe.webhook_url = live_server.url + reverse("billing:stripe_webhook", args=[SLUG])
+    made = fake_stripe.dashboard_refund(payment.processor_payment_id, 2_000)
+    body = fake_stripe.refund_event(made["id"])
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, dict]] = []
+
+    def post() -> None:
+        barrier.wait()
+        answer = fake_stripe.send(body)
+        answers.append((answer.status_code, answer.json()))
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [RECORDED, RECORDED]
+    refunds_are(payment, refunded_cents=2_000, refunds=1)
