@@ -4,6 +4,10 @@ Every read takes the portal actor and returns only the chosen patient's rows, in
 practice: a form the patient may not fill and never sent, or another patient's submission, is
 NotFound, exactly as an unknown id. Whether a form may be filled is ``services.fillable``'s
 rule, used here as it is when the patient saves or submits.
+
+A form the patient may fill is shown with a mark, signed for that form and that patient. When
+the office takes the form out of use or stops asking the patient while they fill it, the mark
+their page sends back is what lets them (and no one else) read what they typed (``Gone``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from clinicportal.core.access import NotFound, portal_patient
 from clinicportal.core.context import PortalActor
@@ -121,6 +126,16 @@ class Filling:
     open: bool  # the patient may fill it (and save a draft, and submit)
     draft: Submission | None  # what they typed so far, on whichever version they saw
     sent: Submission | None  # the last one sent, when the form is not open to fill again
+    mark: str = ""  # while open: sent back with the page, see portal_form_gone
+
+
+MARK_SALT = "clinicportal.intake.portal_selectors.filling"
+
+
+def _mark(form: Form, patient: Patient) -> str:
+    """Signs "this patient was shown this form to fill" (the secret key, made for this use)."""
+    value = f"{form.public_id}:{patient.public_id}"
+    return salted_hmac(MARK_SALT, value, algorithm="sha256").hexdigest()
 
 
 def portal_form_filling(*, actor: PortalActor, public_id: uuid.UUID) -> Filling:
@@ -148,4 +163,37 @@ def portal_form_filling(*, actor: PortalActor, public_id: uuid.UUID) -> Filling:
         .select_related("version")
         .first()
     )
-    return Filling(form, current_version(form), open=True, draft=draft, sent=None)
+    return Filling(
+        form, current_version(form), open=True, draft=draft, sent=None, mark=_mark(form, patient)
+    )
+
+
+@dataclass(frozen=True)
+class Gone:
+    """A form the patient's side was filling when it stopped being theirs to fill."""
+
+    form: Form  # ``active`` says why: taken out of use, or (in use) no longer asked of them
+    version: FormVersion  # the questions they answered: the version posted, else the current
+
+
+def portal_form_gone(
+    *, actor: PortalActor, public_id: uuid.UUID, mark: str, version_number: int
+) -> Gone:
+    """The form ``public_id``, for showing a patient's side what they typed into it after the
+    office took it out of use or stopped asking them (call it once ``portal_form_filling`` has
+    said NotFound).
+
+    Only a page that showed this patient the form to fill carries ``mark``, so only they get it;
+    another patient, another practice, an unknown id and Forms off are NotFound, as ever. It
+    reads the form's questions only: what they typed comes from their own request.
+    """
+    patient = portal_patient(actor)
+    form = Form.objects.filter(practice=actor.practice, public_id=public_id).first()
+    if (
+        form is None
+        or not actor.practice.forms_enabled
+        or not constant_time_compare(mark, _mark(form, patient))
+    ):
+        raise NotFound("No such form.")
+    version = FormVersion.objects.filter(form=form, number=version_number).first()
+    return Gone(form, version or current_version(form))

@@ -3,7 +3,8 @@
 The services check every answer (``intake.fields``); this only carries what the patient typed,
 and what is wrong with it, to the page: each question with its ids, so that its help and its
 error are tied to it (``aria-describedby``), and its choices with the ones ticked. What was
-typed comes back exactly as typed, right or wrong, so nothing is lost.
+typed comes back exactly as typed, right or wrong, so nothing is lost; when the form is no
+longer theirs to fill, it is listed as text to copy (``typed_rows``).
 """
 
 from __future__ import annotations
@@ -114,6 +115,36 @@ def questions(
     """Every field of the form in order (headings and notes too), with what was typed."""
     errors = errors or {}
     return [question(f, typed.get(f.key), errors.get(f.key, "")) for f in fields]
+
+
+def typed_text(field: Field, typed: Any) -> str:
+    """What was typed for ``field`` (as ``kinds.typed`` gave it), as plain text, unchecked: for
+    copying out of a form that could not take it."""
+    if field.kind == kinds.MULTIPLE:
+        text = "; ".join(v for v in typed if v) if isinstance(typed, list) else ""
+    elif field.kind == kinds.SIGNATURE:
+        signed = typed if isinstance(typed, Mapping) else {}
+        text = _text(signed.get("name")).strip()
+        if signed.get("agreed"):
+            text = " ".join(filter(None, (text, _("(“I agree” ticked)"))))
+    elif field.kind == kinds.YES_NO:
+        text = {"yes": _("Yes"), "no": _("No")}.get(_text(typed), _text(typed))
+    else:
+        text = _text(typed)
+    return text if text.strip() else _("(no answer)")
+
+
+def typed_rows(fields: Sequence[Field], typed: Mapping[str, Any]) -> list[Row]:
+    """The form in reading order with what was typed, as ``answer_rows`` lists a sent form."""
+    rows = []
+    for field in fields:
+        if field.kind == kinds.HEADING:
+            rows.append(Row("heading", field.label, help=field.help))
+        elif field.kind == kinds.HELP:
+            rows.append(Row("help", field.label, help=field.help))
+        else:
+            rows.append(Row("answer", field.label, typed_text(field, typed.get(field.key))))
+    return rows
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Shown only while the practice has Forms on; otherwise every route here is a 404.
 filled on one page with two buttons: "Save draft" keeps what was typed, as typed, to finish
 later; "Submit" checks every answer (intake.services) and sends it into the chart. A refused
 answer comes back next to its question with everything typed kept. An authorized user fills
-for the patient and is named on what they send.
+for the patient and is named on what they send. A form the office takes out of use, or stops
+asking the patient to fill, while they fill it takes nothing more: the page they send it from
+is answered with what they typed, to copy (410), and nothing is written.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from clinicportal.intake.filing import answer_rows
 from clinicportal.intake.portal_selectors import (
     Filling,
     portal_form_filling,
+    portal_form_gone,
     portal_forms_to_fill,
     portal_submission,
     portal_submissions_page,
@@ -39,7 +42,7 @@ from clinicportal.intake.services import (
     submission_submit,
 )
 from clinicportal.portal.auth import PortalRequest, portal_required
-from clinicportal.portal.form_fill import blocks, questions
+from clinicportal.portal.form_fill import blocks, questions, typed_rows
 
 # Tells portal/base.html to mark FORMS as where the patient is.
 SECTION = "forms"
@@ -76,7 +79,12 @@ def form_list(request: PortalRequest) -> HttpResponse:
 @forms_on
 def form_fill(request: PortalRequest, form_id: uuid.UUID) -> HttpResponseBase:
     """Fill a form: a saved draft comes back as typed; a sent one leads to what was sent."""
-    filling = portal_form_filling(actor=request.portal, public_id=form_id)
+    try:
+        filling = portal_form_filling(actor=request.portal, public_id=form_id)
+    except NotFound:
+        if request.method == "POST":
+            return _gone(request, form_id)  # NotFound too, unless the page was theirs
+        raise
     if request.method == "GET":
         if not filling.open:
             assert filling.sent is not None
@@ -121,7 +129,7 @@ def form_fill(request: PortalRequest, form_id: uuid.UUID) -> HttpResponseBase:
             request, filling, typed=_typed(filling, request.POST), problem=refused, status=400
         )
     except NotFound:  # sent meanwhile (a second click, another tab), or no longer to fill
-        return _already_sent(request, portal_form_filling(actor=request.portal, public_id=form_id))
+        return _refused(request, form_id)
     messages.success(request, _("Thank you. Your form was submitted to the office."))
     return redirect("portal:submission", request.practice.slug, submission.public_id)
 
@@ -131,6 +139,8 @@ def _draft(request: PortalRequest, filling: Filling, number: int) -> HttpRespons
         draft_save(
             actor=request.portal, form=filling.form, version_number=number, posted=request.POST
         )
+    except NotFound:  # sent meanwhile in another tab, or no longer to fill
+        return _refused(request, filling.form.public_id)
     except ValidationError as refused:  # a version the form never had
         return _page(
             request, filling, typed=_typed(filling, request.POST), problem=refused, status=400
@@ -139,6 +149,36 @@ def _draft(request: PortalRequest, filling: Filling, number: int) -> HttpRespons
         request, _("Your answers are saved as a draft. You can come back and finish later.")
     )
     return redirect("portal:form", request.practice.slug, filling.form.public_id)
+
+
+def _refused(request: PortalRequest, form_id: uuid.UUID) -> HttpResponse:
+    """The service would not take the form, though it was open a moment ago: say why."""
+    try:
+        filling = portal_form_filling(actor=request.portal, public_id=form_id)
+    except NotFound:
+        return _gone(request, form_id)
+    return _already_sent(request, filling)
+
+
+def _gone(request: PortalRequest, form_id: uuid.UUID) -> HttpResponse:
+    """A form taken out of use, or no longer asked of the patient, while they filled it: what
+    they typed, listed to copy (from this request alone; the form's draft, if any, stays as it
+    was). Nothing is written. Anyone else gets NotFound, as for an unknown id."""
+    gone = portal_form_gone(
+        actor=request.portal,
+        public_id=form_id,
+        mark=str(request.POST.get("mark", "")),
+        version_number=_version_number(request.POST.get("version")),
+    )
+    fields = kinds.fields_of(gone.version.fields)
+    typed = {f.key: kinds.typed(f, request.POST) for f in fields if f.asks}
+    context = {
+        "form": gone.form,
+        "saving": request.POST.get("action") != SUBMIT,
+        "blocks": blocks(typed_rows(fields, typed)),
+        "section": SECTION,
+    }
+    return render(request, "portal/form_gone.html", context, status=410)
 
 
 def _already_sent(request: PortalRequest, filling: Filling) -> HttpResponse:

@@ -1,5 +1,6 @@
 """A patient fills an intake form on a phone: a slip first, a draft, signs out, comes back,
-signs and submits; the office finds the PDF in the chart, and it says what the screen says."""
+signs and submits; the office finds the PDF in the chart, and it says what the screen says.
+A form taken out of use while it is filled shows what was typed, to copy."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 from clinicportal.intake import fields as kinds
 from clinicportal.intake.fields import Field
 from clinicportal.intake.filing import answer_rows
-from clinicportal.intake.models import FormAssignment, Submission
+from clinicportal.intake.models import Form, FormAssignment, Submission
 from clinicportal.intake.services import form_fields_save
 from tests.browser.test_office_browser import sign_in
 from tests.browser.test_portal_browser import portal_sign_in
@@ -177,3 +178,37 @@ def test_a_guardian_fills_for_the_patient_through_a_change_of_the_form(
     axe.check(page)
     sent = Submission.objects.get()
     assert sent.version.number == 2 and sent.submitted_by_name == "Mary Lovelace"
+
+
+def test_a_form_taken_out_of_use_while_filled_shows_what_was_typed(
+    make_page, axe, alice, patient_a, ada_portal
+):
+    forms_on(alice)
+    form = make_form(alice, patient_a)
+    page = make_page(360)
+    portal_sign_in(page, axe, "ada", NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="Records")).to_be_visible()
+    axe.check(page)
+    page.goto(f"/p/clinic-x/forms/{form.public_id}/")
+    axe.check(page)
+    long_line = "Latanoprost-every-evening-in-both-eyes-" * 8  # no space to break at
+    page.get_by_label("Preferred name").fill(IMAGE)
+    page.get_by_label("Anything else?").fill(f"{SCRIPT}\n{long_line}")
+    group(page, "Symptoms").get_by_label("Dry").check()
+    Form.objects.filter(pk=form.pk).update(active=False)  # the office, meanwhile
+    page.get_by_role("button", name="Submit").click()
+    expect(
+        page.get_by_text("This form is no longer in use, so your answers could not be sent.")
+    ).to_be_visible()
+    answers = page.locator(".answers div")
+    expect(answers.filter(has_text="Preferred name").locator("dd")).to_have_text(IMAGE)
+    expect(answers.filter(has_text="Anything else?").locator("dd")).to_have_text(
+        f"{SCRIPT}\n{long_line}"
+    )
+    expect(answers.filter(has_text="Symptoms").locator("dd")).to_have_text("Dry")
+    look(page, axe, "gone")
+    assert not Submission.objects.exists()
+    page.get_by_role("link", name="Back to your forms").click()
+    expect(page.get_by_role("heading", name="Forms", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="New patient intake")).to_have_count(0)
+    axe.check(page)
