@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponseBase
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -48,6 +48,9 @@ PRACTICE = "portal.practice"
 PATIENT = "portal.patient"
 STARTED = "portal.started"
 SEEN = "portal.seen"
+# Sent by every form that acts for the chosen patient (portal/includes/for_patient.html): the
+# patient whose page it was, whom the form then acts for.
+FOR_PATIENT = "for_patient"
 
 
 class PortalRequest(HttpRequest):
@@ -124,8 +127,10 @@ def portal_required(
     """Let a signed-in account of this practice through, with ``request.portal`` set.
 
     A temporary password must be replaced first; an account that sees several patients picks
-    one first. No answer is stored by the browser or a proxy (core.http.never_stored). The view
-    runs in the practice's time zone.
+    one first. A form sent for a patient (``for_patient``) acts for that patient even if another
+    was opened since in another tab, so nothing lands in the wrong patient's records; for a
+    patient the account no longer opens, nothing is done (409). No answer is stored by the
+    browser or a proxy (core.http.never_stored). The view runs in the practice's time zone.
     """
 
     def decorator(view: View) -> View:
@@ -158,6 +163,22 @@ def portal_required(
             chosen = next((p for p in patients if p.pk == request.session.get(PATIENT)), None)
             if chosen is None and len(patients) == 1:
                 chosen = patients[0]
+            posted_for = request.POST.get(FOR_PATIENT) if request.method == "POST" else None
+            meant = chosen
+            if posted_for is not None and (chosen is None or posted_for != str(chosen.public_id)):
+                # A page of another patient, sent after this one was opened in another tab:
+                # it acts for the patient whose page it is, if the account still may.
+                meant = next((p for p in patients if str(p.public_id) == posted_for), None)
+                if meant is not None:
+                    chosen = meant
+                    messages.info(
+                        request,
+                        _(
+                            "That page was for %(name)s, so it was sent for them, and %(name)s’s "
+                            "portal is open now."
+                        )
+                        % {"name": meant.full_name},
+                    )
             if chosen is not None and request.session.get(PATIENT) != chosen.pk:
                 request.session[PATIENT] = chosen.pk  # saved only when it changes
             actor = PortalActor(
@@ -193,6 +214,8 @@ def portal_required(
                 return redirect("portal:choose_patient", practice.slug)
             # The page shows the practice's dates and times, and its "today" is the practice's.
             with timezone.override(practice.zone):
+                if meant is None and posted_for is not None:
+                    return render(request, "portal/patient_not_yours.html", status=409)
                 return view(portal_request, *args, **kwargs)
 
         return never_stored(wrapped)

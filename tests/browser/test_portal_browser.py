@@ -327,3 +327,35 @@ def test_stay_signed_in_keeps_what_the_patient_typed(page, axe, ada_portal_user,
     expect(page.get_by_placeholder("Type message here")).to_have_value(
         "A long message, written slowly."
     )
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_a_message_for_one_child_goes_to_them_after_the_other_is_opened_in_another_tab(
+    page, axe, alice, patient_a, patient_b
+):
+    from tests.browser.test_small_screens import fits
+
+    add_guardian(alice, patient_a)
+    authorized_user_link(actor=actor(alice), patient=patient_b, username="mary", note="guardian")
+    portal_sign_in(page, axe, "mary", GUARDIAN_PASSWORD)
+    expect(page.get_by_role("heading", name="Whose portal would you like to open?")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("button", name="Ada Lovelace").click()
+    axe.check(page)
+    page.goto("/p/clinic-x/messages/new/")
+    axe.check(page)
+    page.get_by_label("Subject").fill("Drops")
+    page.get_by_role("textbox", name="Message").fill("Ada needs new drops.")
+    other = page.context.new_page()  # another tab of the same browser
+    other.goto("/p/clinic-x/choose/")
+    other.get_by_role("button", name="Blaise Pascal").click()
+    expect(other.locator(".portal-header .who")).to_contain_text("Blaise Pascal")
+    page.get_by_role("button", name="Send").click()
+    expect(
+        page.get_by_text("That page was for Ada Lovelace, so it was sent for them")
+    ).to_be_visible()
+    expect(page.get_by_text("Ada needs new drops.")).to_be_visible()
+    expect(page.locator(".portal-header .who")).to_contain_text("Ada Lovelace")
+    axe.check(page)
+    fits(page)
+    other.close()

@@ -1,0 +1,117 @@
+"""A guardian of two children opens the second in another tab, then sends a page of the first.
+
+Every form that acts for the chosen patient carries that patient's id (for_patient). A page sent
+after another patient was opened acts for the patient whose page it was, and opens their portal
+again, saying so: no message, form, booking or payment lands in the wrong child's records, and
+nothing typed is lost. A page for a patient the account no longer opens does nothing (409).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from clinicportal.accounts.services.portal_access import authorized_user_link
+from clinicportal.messaging.models import Message
+from clinicportal.patients.models import Patient
+from tests.conftest import GUARDIAN_PASSWORD, actor, add_guardian, portal_login
+from tests.test_portal_messages import NEW, send
+
+PORTAL = "/p/clinic-x/"
+TEMPLATES = Path(__file__).resolve().parent.parent / "clinicportal" / "portal" / "templates"
+# Forms that act for no one patient: signing in and out, the account's own settings, choosing.
+NOT_FOR_A_PATIENT = {
+    "portal/account.html",
+    "portal/base.html",
+    "portal/choose_patient.html",
+    "portal/forgot_password.html",
+    "portal/login.html",
+    "portal/login_code.html",
+    "portal/password_link.html",
+    "portal/set_password.html",
+    "portal/two_factor_setup.html",
+    "portal/recovery_codes.html",
+    "portal/patient_not_yours.html",
+}
+
+
+@pytest.fixture
+def mary(alice, practice_x, patient_a: Patient, patient_b: Patient) -> Client:
+    """Mary, the guardian of both Ada and Bea, signed in with Ada's portal open."""
+    add_guardian(alice, patient_a)
+    authorized_user_link(actor=actor(alice), patient=patient_b, username="mary", note="mother")
+    client = Client()
+    portal_login(client, practice_x, "mary", GUARDIAN_PASSWORD)
+    choose(client, patient_a)
+    return client
+
+
+def choose(client: Client, patient: Patient) -> None:
+    answer = client.post(f"{PORTAL}choose/", {"patient": str(patient.public_id)})
+    assert answer.status_code == 302, answer.status_code
+
+
+def for_patient(html: str) -> str:
+    found = re.search(r'name="for_patient" value="([^"]*)"', html)
+    assert found is not None, "the form does not say whose it is"
+    return found[1]
+
+
+def test_a_message_written_for_one_child_goes_to_that_child_after_the_other_is_opened(
+    mary, patient_a, patient_b
+):
+    page = mary.get(NEW).content.decode()
+    assert for_patient(page) == str(patient_a.public_id)
+    choose(mary, patient_b)  # in another tab
+    answer = send(mary, for_patient=str(patient_a.public_id), body="Ada's drops, please.")
+    assert answer.status_code == 302
+    message = Message.objects.get(writer="patient")
+    assert message.conversation.patient_id == patient_a.pk and "Ada's drops" in message.body
+    # Ada's portal is open again, and the next page says why.
+    shown = mary.get(answer["Location"]).content.decode()
+    assert "That page was for Ada Lovelace, so it was sent for them" in shown
+    assert for_patient(mary.get(NEW).content.decode()) == str(patient_a.public_id)
+
+
+def test_a_page_of_the_child_open_now_is_sent_as_ever(mary, patient_b):
+    choose(mary, patient_b)
+    assert for_patient(mary.get(NEW).content.decode()) == str(patient_b.public_id)
+    answer = send(mary, for_patient=str(patient_b.public_id))
+    assert answer.status_code == 302
+    assert Message.objects.get(writer="patient").conversation.patient_id == patient_b.pk
+    assert "so it was sent for them" not in mary.get(answer["Location"]).content.decode()
+
+
+def test_a_page_of_a_child_no_longer_granted_does_nothing(mary, alice, patient_a, patient_b):
+    """The office removed Mary's access to Ada while Ada's page was open: nothing is sent."""
+    from clinicportal.accounts.models import PortalGrant
+
+    choose(mary, patient_b)
+    PortalGrant.objects.filter(account__username="mary", patient=patient_a).delete()
+    answer = send(mary, for_patient=str(patient_a.public_id))
+    assert answer.status_code == 409
+    html = answer.content.decode()
+    assert "no longer opens, so nothing was sent" in html and patient_a.first_name not in html
+    assert not Message.objects.exists()
+
+
+def test_another_patients_id_does_nothing_and_names_no_one(ada_portal, patient_b):
+    answer = send(ada_portal, for_patient=str(patient_b.public_id))
+    assert answer.status_code == 409
+    assert patient_b.first_name not in answer.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_every_form_that_acts_for_the_patient_says_whose_it_is():
+    """A new form for the chosen patient must carry for_patient, or the check never runs."""
+    missing = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        name = path.relative_to(TEMPLATES).as_posix()
+        text = path.read_text()
+        posts = 'method="post"' in text and name not in NOT_FOR_A_PATIENT
+        if posts and "portal/includes/for_patient.html" not in text:
+            missing.append(name)
+    assert missing == []
