@@ -207,6 +207,11 @@ def test_a_form_taken_out_of_use_while_filled_shows_what_was_typed(
     )
     expect(answers.filter(has_text="Symptoms").locator("dd")).to_have_text("Dry")
     look(page, axe, "gone")
+    # The alert keeps its distance from the answers under it.
+    alert = page.locator(".alert").bounding_box()
+    card = page.locator(".sent-form").bounding_box()
+    assert alert is not None and card is not None
+    assert card["y"] - (alert["y"] + alert["height"]) >= 8
     assert not Submission.objects.exists()
     page.get_by_role("link", name="Back to your forms").click()
     expect(page.get_by_role("heading", name="Forms", exact=True)).to_be_visible()
