@@ -137,6 +137,16 @@ def _send(actor: StaffActor, refund: Refund) -> Refund:
     except RefundRefused as exc:
         _refused_record(actor, refund, exc.reason)
         raise
+    refund_done_mark(actor=actor, refund=refund, processor_refund_id=processor_refund_id)
+    return refund
+
+
+def refund_done_mark(*, actor: StaffActor, refund: Refund, processor_refund_id: str) -> bool:
+    """Mark a refund waiting for the processor done, once: audit it and tell the patient.
+
+    Return whether this call did it; a refund done (or refused) meanwhile is left as it is and
+    ``refund`` is read again.
+    """
     with transaction.atomic():
         changed = Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
             status=Refund.Status.DONE,
@@ -146,7 +156,7 @@ def _send(actor: StaffActor, refund: Refund) -> Refund:
         refund.refresh_from_db()
         if changed:
             _done_record(actor, refund)
-    return refund
+    return bool(changed)
 
 
 def _refused_record(actor: StaffActor, refund: Refund, reason: str) -> None:
