@@ -2,7 +2,8 @@
 
 The real SDK verifies and reads each event from the local Stripe (tests/stripe_server.py). A
 refund is recorded once, however often or however concurrently Stripe reports it; the echo of a
-refund the office made is not recorded again; anything else writes nothing.
+refund the office made is not recorded again, and completes it once if Stripe's answer was lost;
+anything else writes nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.billing.models import Payment, Refund
+from clinicportal.billing.refunds import RefundWaiting, payment_refund, refund_send_again
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.practices.models import StaffMember
+from tests.conftest import actor
 from tests.stripe_server import event_body, signed
 from tests.test_pay_bills import SLUG, balance, bill
 from tests.test_refunds import invoice_page, refund_form, refund_url
@@ -111,31 +114,87 @@ def test_the_echo_of_an_office_refund_is_not_recorded_again(paid, fake_stripe, a
     assert not AuditEvent.objects.filter(action=IN_STRIPE).exists()
 
 
-def test_an_echo_that_overtakes_stripes_answer_is_known_by_our_reference(
-    paid, fake_stripe, alice_client
-):
-    # Stripe refunds, but its answer is lost: our refund waits, without Stripe's refund id.
+def waiting(fake_stripe, client: Client, payment: Payment, **fields: str) -> Refund:
+    """The office refunds; Stripe makes the refund but its answer is lost: ours waits."""
     fake_stripe.mode, fake_stripe.delay = "timeout", 1.5
-    alice_client.post(refund_url(paid), refund_form(alice_client, paid))
+    client.post(refund_url(payment), refund_form(client, payment, **fields))
     fake_stripe.mode = "ok"
     ours = Refund.objects.get()
     assert ours.status == Refund.Status.PENDING and not ours.processor_refund_id
+    return ours
+
+
+def send_again_url(refund: Refund) -> str:
+    payment = refund.payment
+    return reverse(
+        "office:refund_send_again",
+        args=[
+            payment.patient.public_id,
+            payment.invoice.public_id,
+            payment.public_id,
+            refund.public_id,
+        ],
+    )
+
+
+def test_an_echo_that_overtakes_stripes_answer_completes_the_waiting_refund(
+    paid, fake_stripe, alice_client, alice
+):
+    ours = waiting(fake_stripe, alice_client, paid)
+    assert OutboxEmail.objects.filter(kind="refund_receipt").count() == 0
     (made,) = fake_stripe.refunds.values()
     assert made["metadata"] == {"reference": str(ours.public_id)}
     assert deliver(fake_stripe.refund_event(made["id"])) == RECORDED
+    ours.refresh_from_db()
+    assert (ours.status, ours.processor_refund_id) == (Refund.Status.DONE, made["id"])
+    assert ours.done_at and not ours.made_in_processor
     paid.refresh_from_db()
     assert paid.refunded_cents == 2_000 and Refund.objects.count() == 1
+    email = OutboxEmail.objects.get(kind="refund_receipt")
+    assert email.to == "ada@example.com" and "$20.00" in email.body_text
+    # Audited as the office's refund, by the staff member who asked for it.
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PAYMENT_REFUNDED)
+    assert (event.actor_user, event.patient) == (alice.user, paid.patient)
     assert not AuditEvent.objects.filter(action=IN_STRIPE).exists()
-    send = reverse(
-        "office:refund_send_again",
-        args=[paid.patient.public_id, paid.invoice.public_id, paid.public_id, ours.public_id],
-    )
-    assert alice_client.post(send).status_code == 302
+    page = invoice_page(alice_client, paid)
+    assert send_again_url(ours) not in page and "Waiting for the processor" not in page
+    # "Send again", pressed on a page opened before, asks Stripe nothing more.
+    asked = len(fake_stripe.created("/v1/refunds"))
+    assert alice_client.post(send_again_url(ours)).status_code == 302
+    assert len(fake_stripe.created("/v1/refunds")) == asked
     ours.refresh_from_db()
-    assert ours.status == Refund.Status.DONE and ours.processor_refund_id == made["id"]
-    assert deliver(fake_stripe.refund_event(made["id"])) == RECORDED
-    assert Refund.objects.count() == 1 and len(fake_stripe.refunds) == 1
+    assert ours.status == Refund.Status.DONE and len(fake_stripe.refunds) == 1
     assert OutboxEmail.objects.filter(kind="refund_receipt").count() == 1
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.PAYMENT_REFUNDED).count() == 1
+
+
+def test_the_echo_of_a_waiting_refund_again_completes_it_once(paid, fake_stripe, alice_client):
+    ours = waiting(fake_stripe, alice_client, paid)
+    (made,) = fake_stripe.refunds.values()
+    body = fake_stripe.refund_event(made["id"])
+    assert deliver(body) == RECORDED
+    done_at = Refund.objects.get().done_at
+    assert deliver(body) == RECORDED  # Stripe delivers again
+    assert deliver(fake_stripe.refund_event(made["id"], "refund.updated")) == RECORDED
+    ours.refresh_from_db()
+    assert ours.status == Refund.Status.DONE and ours.done_at == done_at
+    paid.refresh_from_db()
+    assert paid.refunded_cents == 2_000 and Refund.objects.count() == 1
+    assert OutboxEmail.objects.filter(kind="refund_receipt").count() == 1
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.PAYMENT_REFUNDED).count() == 1
+
+
+def test_an_echo_of_another_amount_leaves_the_refund_waiting(paid, fake_stripe, alice_client):
+    ours = waiting(fake_stripe, alice_client, paid)
+    (made,) = fake_stripe.refunds.values()
+    body = fake_stripe.refund_event(made["id"], amount=3_000)
+    assert deliver(body) == (200, {"status": "refund refused"})
+    ours.refresh_from_db()
+    assert ours.status == Refund.Status.PENDING and not ours.processor_refund_id
+    paid.refresh_from_db()
+    assert paid.refunded_cents == 2_000 and Refund.objects.count() == 1
+    assert not OutboxEmail.objects.filter(kind="refund_receipt").exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.PAYMENT_REFUNDED).exists()
 
 
 def test_a_refund_of_a_charge_we_do_not_know_is_ignored(paid, fake_stripe):
@@ -226,3 +285,49 @@ def test_two_deliveries_of_one_refund_at_once_record_one_refund(
         thread.join()
     assert answers == [RECORDED, RECORDED]
     refunds_are(payment, refunded_cents=2_000, refunds=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_echo_and_send_again_at_once_complete_the_refund_once(
+    live_server, fake_stripe, alice, patient_a, ada_portal
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
+    payment = paid_with_stripe(fake_stripe, alice, patient_a, ada_portal)
+    fake_stripe.webhook_url = live_server.url + reverse("billing:stripe_webhook", args=[SLUG])
+    fake_stripe.mode, fake_stripe.delay = "timeout", 1.5
+    with pytest.raises(RefundWaiting):
+        payment_refund(
+            actor=actor(alice), payment=payment, amount_cents=2_000, reason="Both", key="k1"
+        )
+    fake_stripe.mode = "ok"
+    ours = Refund.objects.get()
+    (made,) = fake_stripe.refunds.values()
+    body = fake_stripe.refund_event(made["id"])
+    barrier = threading.Barrier(2)
+    answers: list[object] = []
+
+    def echo() -> None:
+        barrier.wait()
+        answer = fake_stripe.send(body)
+        answers.append((answer.status_code, answer.json()))
+
+    def send_again() -> None:
+        try:
+            barrier.wait()
+            answers.append(refund_send_again(actor=actor(alice), refund=ours).status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=echo), threading.Thread(target=send_again)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers, key=str) == sorted([RECORDED, Refund.Status.DONE], key=str)
+    ours.refresh_from_db()
+    assert (ours.status, ours.processor_refund_id) == (Refund.Status.DONE, made["id"])
+    payment.refresh_from_db()
+    assert payment.refunded_cents == 2_000 and len(fake_stripe.refunds) == 1
+    assert OutboxEmail.objects.filter(kind="refund_receipt").count() == 1
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.PAYMENT_REFUNDED).count() == 1

@@ -10,7 +10,10 @@ it as a refund made in the processor, exactly once:
   twice at once, records one refund;
 - a refund the office asked for comes back too. It is already recorded: it names our refund in
   its metadata (``RefundNotice.reference``, sent before the processor answered, so even an echo
-  that overtakes the answer is known) or, once answered, by its refund id;
+  that overtakes the answer is known) or, once answered, by its refund id. When the office's
+  refund is still waiting (the processor's answer was lost), the echo says it was made: it is
+  done now, exactly as when the processor answers (``refund_done_mark``: once, however often
+  the echo comes or whether "Send again" answers at the same moment);
 - under the payment's row lock, as ``payment_refund``: a refund of more than is left of the
   payment is refused and nothing is written (our records and the processor's disagree; the log
   says so, for the operator to look into).
@@ -33,8 +36,8 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.billing.gateways import RefundNotice
 from clinicportal.billing.models import Payment, PaymentSettings, Refund
-from clinicportal.billing.refunds import refund_receipt_queue, refundable_cents
-from clinicportal.core.context import VisitorActor
+from clinicportal.billing.refunds import refund_done_mark, refund_receipt_queue, refundable_cents
+from clinicportal.core.context import StaffActor, VisitorActor
 from clinicportal.practices.models import Practice
 
 logger = logging.getLogger(__name__)
@@ -48,8 +51,9 @@ def processor_refund_record(*, practice: Practice, processor: str, notice: Refun
     """Record the refund ``processor`` reports; return what became of it (the webhook's answer).
 
     "refund recorded" (also when it was recorded before, is recorded twice at once, or is one
-    the office asked for), "refund refused" (more than is left of the payment: nothing written)
-    or "ignored" (not made, or not a refund of a payment of ours).
+    the office asked for, done now if it was waiting), "refund refused" (more than is left of
+    the payment, or another amount than the office's refund it names: nothing written) or
+    "ignored" (not made, or not a refund of a payment of ours).
     """
     if not notice.made:
         return IGNORED
@@ -74,8 +78,9 @@ def _record(practice: Practice, processor: str, notice: RefundNotice) -> str:
     )
     if payment is None:
         return IGNORED
-    if _known(payment, notice):
-        return RECORDED
+    known = _known(payment, notice)
+    if known is not None:
+        return _echo(known, notice)
     if notice.amount_cents > refundable_cents(payment):
         logger.warning(
             "The processor reports a refund of more than is left of payment %s; not recorded",
@@ -105,9 +110,29 @@ def _record(practice: Practice, processor: str, notice: RefundNotice) -> str:
     return RECORDED
 
 
-def _known(payment: Payment, notice: RefundNotice) -> bool:
+def _known(payment: Payment, notice: RefundNotice) -> Refund | None:
     """Recorded before: by the processor's refund id, or the office's refund it names."""
     same = Q(processor_refund_id=notice.processor_refund_id)
     with contextlib.suppress(ValueError):  # no reference of ours: made in the processor
         same |= Q(payment=payment, public_id=uuid.UUID(notice.reference))
-    return Refund.objects.filter(same, practice=payment.practice_id).exists()
+    return (
+        Refund.objects.filter(same, practice=payment.practice_id)
+        .select_related("created_by__staff_member")
+        .first()
+    )
+
+
+def _echo(refund: Refund, notice: RefundNotice) -> str:
+    """A refund recorded before; one of the office's still waiting is done now."""
+    if refund.status != Refund.Status.PENDING or refund.created_by is None:
+        return RECORDED
+    if refund.amount_cents != notice.amount_cents:
+        logger.warning(
+            "The processor reports refund %s with another amount; left waiting", refund.public_id
+        )
+        return REFUSED
+    # Audited as the office's refund, by the staff member who asked for it, as when the
+    # processor answers them.
+    asked_by = StaffActor(user=refund.created_by, staff=refund.created_by.staff_member)
+    refund_done_mark(actor=asked_by, refund=refund, processor_refund_id=notice.processor_refund_id)
+    return RECORDED
