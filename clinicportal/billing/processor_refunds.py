@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
-from clinicportal.billing.gateways import RefundNotice
+from clinicportal.billing.gateways import RefundNotice, RefundState
 from clinicportal.billing.models import Payment, PaymentSettings, Refund
 from clinicportal.billing.refunds import refund_done_mark, refund_receipt_queue, refundable_cents
 from clinicportal.core.context import StaffActor, VisitorActor
@@ -55,7 +55,7 @@ def processor_refund_record(*, practice: Practice, processor: str, notice: Refun
     the payment, or another amount than the office's refund it names: nothing written) or
     "ignored" (not made, or not a refund of a payment of ours).
     """
-    if not notice.made:
+    if notice.state != RefundState.MADE:
         return IGNORED
     try:
         with transaction.atomic():

@@ -63,6 +63,14 @@ class RefundRequest:
     idempotency_key: str  # the same key refunds once
 
 
+class RefundState(StrEnum):
+    """Where a refund the processor reports stands."""
+
+    MADE = "made"  # done, or on its way back to the card
+    FAILED = "failed"  # failed or cancelled: nothing reaches the card
+    WAITING = "waiting"  # not made yet (the processor waits on something)
+
+
 @dataclass(frozen=True)
 class RefundNotice:
     """A refund the processor reports having made on one of its payments.
@@ -74,7 +82,7 @@ class RefundNotice:
     processor_refund_id: str
     processor_payment_id: str  # the payment, as the processor's confirmation named it
     amount_cents: int
-    made: bool  # done, or on its way back to the card; False: failed, cancelled or waiting
+    state: RefundState
     reference: str = ""
 
 

@@ -43,6 +43,7 @@ from clinicportal.billing.gateways import (
     RefundNotice,
     RefundRefused,
     RefundRequest,
+    RefundState,
 )
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,13 @@ _OUTCOMES = {
 }
 _REFUND_EVENTS = frozenset({"refund.created", "refund.updated"})
 # A refund counts once it is made or on its way back to the card, as when we ask for one
-# (``refund``); "failed", "canceled" and "requires_action" have given nothing back (yet).
-_REFUND_MADE = frozenset({"pending", "succeeded"})
+# (``refund``); "failed" and "canceled" give nothing back; "requires_action" has not yet.
+_REFUND_STATES = {
+    "pending": RefundState.MADE,
+    "succeeded": RefundState.MADE,
+    "failed": RefundState.FAILED,
+    "canceled": RefundState.FAILED,
+}
 
 
 def client_for(secret_key: str) -> stripe.StripeClient:
@@ -190,7 +196,7 @@ def _refund_notice(refund: dict[str, Any]) -> RefundNotice | None:
         processor_refund_id=refund_id[:100],
         processor_payment_id=intent[:100],
         amount_cents=amount,
-        made=status in _REFUND_MADE,
+        state=_REFUND_STATES.get(status, RefundState.WAITING),
         reference=reference[:64],
     )
 
