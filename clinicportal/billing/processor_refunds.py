@@ -16,7 +16,13 @@ it as a refund made in the processor, exactly once:
   the echo comes or whether "Send again" answers at the same moment);
 - under the payment's row lock, as ``payment_refund``: a refund of more than is left of the
   payment is refused and nothing is written (our records and the processor's disagree; the log
-  says so, for the operator to look into).
+  says so, for the operator to look into);
+- a refund on its way back to the card can fail later (a closed card account): the processor
+  reports it failed, and a refund we hold as done or waiting, ours or made in the processor, is
+  marked refused with the processor's reason and its amount released, once (a conditional
+  update on its status), audited as refused by the processor. The patient is not emailed: the
+  office decides how the money goes back, and a refund it makes sends its own receipt. A
+  failure of a refund never recorded writes nothing.
 
 It is done at once: audited as made in the processor, by no staff member, and the patient gets
 the same receipt as for a refund made in the office, queued in the same transaction.
@@ -30,6 +36,7 @@ import uuid
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from clinicportal.audit.models import AuditEvent
@@ -44,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 RECORDED = "refund recorded"
 REFUSED = "refund refused"
+FAILED = "refund failed"
 IGNORED = "ignored"
 
 
@@ -52,10 +60,12 @@ def processor_refund_record(*, practice: Practice, processor: str, notice: Refun
 
     "refund recorded" (also when it was recorded before, is recorded twice at once, or is one
     the office asked for, done now if it was waiting), "refund refused" (more than is left of
-    the payment, or another amount than the office's refund it names: nothing written) or
-    "ignored" (not made, or not a refund of a payment of ours).
+    the payment, or another amount than the office's refund it names: nothing written),
+    "refund failed" (one recorded before gave nothing back: refused now, or before) or
+    "ignored" (not made yet, a failure of one never recorded, or not a refund of a payment of
+    ours).
     """
-    if notice.state != RefundState.MADE:
+    if notice.state == RefundState.WAITING:
         return IGNORED
     try:
         with transaction.atomic():
@@ -79,6 +89,8 @@ def _record(practice: Practice, processor: str, notice: RefundNotice) -> str:
     if payment is None:
         return IGNORED
     known = _known(payment, notice)
+    if notice.state == RefundState.FAILED:
+        return _failed(practice, processor, payment, known, notice) if known else IGNORED
     if known is not None:
         return _echo(known, notice)
     if notice.amount_cents > refundable_cents(payment):
@@ -136,3 +148,25 @@ def _echo(refund: Refund, notice: RefundNotice) -> str:
     asked_by = StaffActor(user=refund.created_by, staff=refund.created_by.staff_member)
     refund_done_mark(actor=asked_by, refund=refund, processor_refund_id=notice.processor_refund_id)
     return RECORDED
+
+
+def _failed(
+    practice: Practice, processor: str, payment: Payment, refund: Refund, notice: RefundNotice
+) -> str:
+    """The refund gave nothing back: refused, its amount released; once."""
+    changed = Refund.objects.filter(
+        pk=refund.pk, status__in=(Refund.Status.PENDING, Refund.Status.DONE)
+    ).update(status=Refund.Status.REFUSED, refused_because=notice.failed_because[:300])
+    if changed:
+        Payment.objects.filter(pk=payment.pk).update(
+            refunded_cents=Greatest(F("refunded_cents") - refund.amount_cents, 0)
+        )
+        audit_record(
+            actor=VisitorActor(
+                practice=practice, name=str(PaymentSettings.Processor(processor).label)
+            ),
+            action=AuditEvent.Action.REFUND_REFUSED,
+            target=payment.invoice,
+            patient=payment.patient,
+        )
+    return FAILED

@@ -76,7 +76,8 @@ class RefundNotice:
     """A refund the processor reports having made on one of its payments.
 
     Made in the processor's own dashboard, or the echo of one we asked for: then ``reference``
-    is our refund's public id, as ``refund`` sent it.
+    is our refund's public id, as ``refund`` sent it. A refund reported made can be reported
+    failed later (the card could not take it back): ``failed_because`` then says so.
     """
 
     processor_refund_id: str
@@ -84,6 +85,7 @@ class RefundNotice:
     amount_cents: int
     state: RefundState
     reference: str = ""
+    failed_because: str = ""  # in the office's words, when FAILED
 
 
 class RefundRefused(Exception):

@@ -10,7 +10,8 @@ chose); ``client_reference_id`` carries our reference back. Stripe then posts ev
 - ``checkout.session.async_payment_failed``: declined;
 - ``checkout.session.expired``: the patient left without paying;
 - ``refund.created`` and ``refund.updated``: a refund of a payment, made in Stripe's dashboard
-  or asked for by the office (then its metadata carries our reference).
+  or asked for by the office (then its metadata carries our reference); a refund on its way
+  back to the card ("pending") can still end "failed" or "canceled" in a later update.
 
 A card Stripe declines stays on Stripe's page for the patient to try another card, so it reaches
 us only as the session's expiry. Refunds are read from the ``refund.*`` events, not
@@ -198,7 +199,19 @@ def _refund_notice(refund: dict[str, Any]) -> RefundNotice | None:
         amount_cents=amount,
         state=_REFUND_STATES.get(status, RefundState.WAITING),
         reference=reference[:64],
+        failed_because=_failure(status),
     )
+
+
+def _failure(status: str) -> str:
+    """Why a refund gave nothing back, in the office's words; blank for any other status."""
+    match status:
+        case "failed":
+            return _("Stripe could not send this refund back to the card.")
+        case "canceled":
+            return _("This refund was cancelled in Stripe.")
+        case _:
+            return ""
 
 
 def _refusal(exc: stripe.StripeError) -> str:
