@@ -13,9 +13,11 @@ import pytest
 import tinyhtml5
 from django.test import Client
 
+from clinicportal.audit.models import AuditEvent
+from clinicportal.intake import services
 from clinicportal.intake.models import Form, FormAssignment, Submission
 from clinicportal.intake.portal_selectors import _mark
-from clinicportal.intake.services import form_details_save
+from clinicportal.intake.services import form_assignment_withdraw, form_details_save
 from clinicportal.portal import form_views
 from clinicportal.practices.models import Practice, StaffMember
 from tests.conftest import NEW_PASSWORD, actor, add_patient, portal_login
@@ -163,6 +165,60 @@ def test_a_form_no_longer_assigned_shows_what_was_typed(intake, ada_portal):
     assert NOT_ASKED + "sent." in text(html)
     assert rows(html) == SHOWN
     assert changes(before, snapshot(), allowed=()) == []
+
+
+@pytest.mark.parametrize("action", ["submit", "draft"])
+@pytest.mark.parametrize("saved", [False, True])
+def test_a_form_the_office_withdrew_shows_what_was_typed(intake, alice, ada_portal, action, saved):
+    mark = mark_of(ada_portal, intake)
+    if saved:  # a draft saved before, kept as it was
+        assert (
+            post(ada_portal, intake, mark, "draft", {**TYPED, "f-name": "Earlier"}).status_code
+            == 302
+        )
+        ada_portal.get(form_url(intake))  # shows (and so uses up) the "saved" note
+    form_assignment_withdraw(actor=actor(alice), assignment=FormAssignment.objects.get())
+    before = snapshot()
+    response = post(ada_portal, intake, mark, action)
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert NOT_ASKED + ("sent." if action == "submit" else "saved.") in text(html)
+    assert rows(html) == SHOWN
+    assert changes(before, snapshot(), allowed=()) == []
+    drafts = Submission.objects.all()
+    assert [(d.status, d.answers["name"]) for d in drafts] == (
+        [("draft", "Earlier")] if saved else []
+    )
+    assert intake.name not in text(ada_portal.get(f"/p/{SLUG}/forms/").content.decode())
+
+
+@pytest.mark.parametrize(
+    ("action", "answers"),
+    [("draft", TYPED), ("submit", TYPED), ("submit", GOOD)],
+    ids=["draft", "submit-with-a-slip", "submit"],
+)
+def test_a_form_withdrawn_between_the_check_and_the_write_writes_nothing(
+    intake, alice, ada_portal, monkeypatch, action, answers
+):
+    """The office's withdrawal lands after the service found the form open, before it wrote."""
+    mark = mark_of(ada_portal, intake)
+    assignment = FormAssignment.objects.get()
+    check = services.fillable
+
+    def then_withdrawn(actor_, form):
+        found = check(actor_, form)
+        if FormAssignment.objects.filter(pk=assignment.pk).exists():
+            form_assignment_withdraw(actor=actor(alice), assignment=assignment)
+        return found
+
+    monkeypatch.setattr(services, "fillable", then_withdrawn)
+    before = snapshot()
+    response = post(ada_portal, intake, mark, action, answers)
+    assert response.status_code == 410
+    assert NOT_ASKED in text(response.content.decode())
+    written = changes(before, snapshot(), allowed=(AuditEvent.Action.FORM_ASSIGNMENT_WITHDRAWN,))
+    assert written == [f"intake.FormAssignment row {assignment.pk} deleted"]  # the office's
+    assert not Submission.objects.exists()
 
 
 def test_a_form_no_longer_offered_to_everyone_shows_what_was_typed(alice, patient_a, ada_portal):

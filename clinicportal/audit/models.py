@@ -155,6 +155,7 @@ class AuditEvent(models.Model):
         SCHEDULE_SETTINGS_CHANGED = "schedule_settings.changed", _("Schedule settings changed")
         FORM_CHANGED = "form.changed", _("Form changed")
         FORM_ASSIGNED = "form.assigned", _("Form assigned")
+        FORM_ASSIGNMENT_WITHDRAWN = "form.assignment_withdrawn", _("Form assignment withdrawn")
         FORM_SUBMITTED = "form.submitted", _("Form submitted")
         PROVIDER_ADDED = "provider.added", _("Provider added")
         PROVIDER_CHANGED = "provider.changed", _("Provider changed")

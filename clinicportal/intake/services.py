@@ -180,6 +180,51 @@ def form_assign(*, actor: StaffActor, form: Form, patient: Patient) -> FormAssig
     return assignment
 
 
+def form_assignment_withdraw(*, actor: StaffActor, assignment: FormAssignment) -> bool:
+    """Stop asking the patient to fill the form: the assignment is deleted, and the portal
+    no longer lists it. True when this call withdrew it, False when it was withdrawn already
+    (by another click or another tab); a submitted one is refused.
+
+    Deleted rather than marked: the trail keeps who withdrew which form for whom and when, and
+    every read of open assignments (the office's, the portal's, the one-open rule) stays as it
+    is. A draft the patient saved for it is kept, out of sight, not tied to it any more: it is
+    what they typed, the office never reads drafts, and if the form is assigned again (it was
+    withdrawn by mistake) they find their answers where they left them. The office has no task
+    for a form until it is submitted, so there is none to close.
+    """
+    require_reachable(actor, assignment)
+    with transaction.atomic():
+        # The draft first, then the assignment: the order the patient's save and submit take
+        # them in, so that neither waits on the other for ever.
+        list(
+            Submission.objects.select_for_update().filter(
+                patient_id=assignment.patient_id,
+                form_id=assignment.form_id,
+                status=Submission.Status.DRAFT,
+            )
+        )
+        found = FormAssignment.objects.select_for_update().filter(pk=assignment.pk).first()
+        if found is None:
+            return False
+        if found.completed_at is not None:
+            raise ValidationError(
+                _(
+                    "“%(form)s” was submitted already, so it can no longer be withdrawn; "
+                    "its answers are under Submitted."
+                )
+                % {"form": assignment.form.name}
+            )
+        Submission.objects.filter(assignment=found).update(assignment=None)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.FORM_ASSIGNMENT_WITHDRAWN,
+            target=assignment.form,
+            patient=assignment.patient,
+        )
+        found.delete()
+    return True
+
+
 def submission_office_view(*, actor: StaffActor, submission: Submission) -> None:
     """Record staff opening a submitted form (a viewing of patient data)."""
     require_reachable(actor, submission)
@@ -267,6 +312,8 @@ def _draft_keep(
             .filter(patient=patient, form=form, status=Submission.Status.DRAFT)
             .first()
         )
+        if assignment is not None and not _still_open(assignment):
+            raise NotFound("No longer to fill.")  # withdrawn or submitted meanwhile
         if draft is None:
             try:
                 with transaction.atomic():
@@ -288,6 +335,14 @@ def _draft_keep(
         draft.assignment = assignment
         draft.save(update_fields=["version", "answers", "assignment", "updated_at"])
     return draft
+
+
+def _still_open(assignment: FormAssignment) -> bool:
+    """Lock the assignment (after the draft, as withdrawing does) if it is still open."""
+    still = FormAssignment.objects.select_for_update().filter(
+        pk=assignment.pk, completed_at__isnull=True
+    )
+    return still.values_list("pk", flat=True).first() is not None
 
 
 def submission_submit(
