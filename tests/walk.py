@@ -49,7 +49,7 @@ from clinicportal.billing.services import (
 from clinicportal.core.context import PortalActor
 from clinicportal.intake import fields as kinds
 from clinicportal.intake.fields import Field
-from clinicportal.intake.models import Form, Submission
+from clinicportal.intake.models import Form, FormAssignment, Submission
 from clinicportal.intake.services import (
     form_assign,
     form_create,
@@ -138,6 +138,7 @@ OBJECTS: dict[str, str] = {
     "office:appointment_id": "appointment",
     "portal:appointment_id": "appointment",
     "office:form_id": "form",
+    "office:assignment_id": "assignment",
     "office:submission_id": "submission",
     "portal:form_id": "form",
     "portal:submission_id": "submission",
@@ -203,6 +204,7 @@ class Owned:
     day_off: DayOff  # of ``provider``
     appointment: Appointment  # the patient's, booked online with ``provider``
     form: Form  # assigned to the patient (FORMS on), not yet answered, offered to no one else
+    assignment: FormAssignment  # of ``form``: waiting for the patient
     submission: Submission  # the patient's, of another assigned form
     checkout_session: str  # the TEST processor's page of a payment started on ``invoice``
 
@@ -328,7 +330,7 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
     question = [Field("name", kinds.SHORT_TEXT, "Preferred name", required=True)]
     form = form_create(actor=actor(admin), name=f"Intake {first_name}", kind="intake")
     form_fields_save(actor=actor(admin), form=form, fields=question)
-    form_assign(actor=actor(admin), form=form, patient=patient)
+    assignment = form_assign(actor=actor(admin), form=form, patient=patient)
     answered = form_create(actor=actor(admin), name=f"Consent {first_name}", kind="consent")
     form_fields_save(actor=actor(admin), form=answered, fields=question)
     form_assign(actor=actor(admin), form=answered, patient=patient)
@@ -366,6 +368,7 @@ def own(admin: StaffMember, first_name: str, guardian: str) -> Owned:
         day_off=day_off,
         appointment=appointment,
         form=form,
+        assignment=assignment,
         submission=submission,
         checkout_session=checkout.removeprefix("/pay/test/").removesuffix("/"),
     )

@@ -150,6 +150,27 @@ def patient_forms(*, actor: StaffActor, patient: Patient) -> PatientForms:
     )
 
 
+def patient_assignment(
+    *, actor: StaffActor, patient: Patient, public_id: uuid.UUID | str
+) -> FormAssignment:
+    """One of the patient's assignments (waiting or submitted), with its form and
+    ``draft_saved_at`` (as on the patient's page); another patient's or an unknown one is
+    NotFound."""
+    require_reachable(actor, patient)
+    draft = Submission.objects.filter(
+        patient=patient, form=OuterRef("form"), status=Submission.Status.DRAFT
+    ).values("updated_at")
+    found = (
+        FormAssignment.objects.filter(practice=actor.practice, patient=patient, public_id=public_id)
+        .select_related("form", "patient")
+        .annotate(draft_saved_at=Subquery(draft[:1]))
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such assignment.")
+    return found
+
+
 # Submissions ----------------------------------------------------------------------------------
 
 

@@ -341,6 +341,11 @@ urlpatterns = [
         forms_assign.form_assign,
         name="form_assign",
     ),
+    path(
+        "patients/<uuid:patient_id>/forms/<uuid:assignment_id>/withdraw/",
+        forms_assign.form_withdraw,
+        name="form_withdraw",
+    ),
     path("forms/", submissions.submissions, name="submissions"),
     path("forms/<uuid:submission_id>/", submissions.submission, name="submission"),
     path(

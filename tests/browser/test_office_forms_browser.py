@@ -1,5 +1,6 @@
 """Forms in the office, on a phone: an admin builds a form with the keyboard; the front desk
-assigns it, reads what came back, and makes a missing PDF again."""
+assigns it (and withdraws one assigned by mistake), reads what came back, and makes a missing
+PDF again."""
 
 from __future__ import annotations
 
@@ -151,6 +152,20 @@ def test_the_front_desk_assigns_a_form_and_reads_what_came_back(
     expect(page.locator(".forms-waiting")).to_contain_text("Consent to treat")
     look(page, axe, "patient")
     assert FormAssignment.objects.filter(completed_at__isnull=True).count() == 1
+
+    # Assigned by mistake: withdrawn, after a page that asks.
+    page.get_by_role("link", name="Withdraw Consent to treat").click()
+    expect(
+        page.get_by_role("heading", name="Withdraw “Consent to treat” from Ada Lovelace?")
+    ).to_be_visible()
+    look(page, axe, "withdraw")
+    page.get_by_role("button", name="Yes, withdraw").click()
+    expect(
+        page.get_by_text("“Consent to treat” was withdrawn: Ada no longer sees it under FORMS.")
+    ).to_be_visible()
+    expect(page.get_by_text("No forms are waiting for Ada.")).to_be_visible()
+    look(page, axe, "withdrawn")
+    assert not FormAssignment.objects.filter(completed_at__isnull=True).exists()
 
     page.get_by_role("navigation", name="Office").get_by_role("link", name="Forms").click()
     expect(page.get_by_role("heading", name="Submitted forms")).to_be_visible()

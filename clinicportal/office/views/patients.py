@@ -150,6 +150,7 @@ def patient_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
         "forms": patient_forms(actor=request.actor, patient=patient),
         "forms_to_assign": form_names(actor=request.actor, in_use=True),
         "submission_url": reverse_with_id_slot("office:submission"),
+        "withdraw_url": reverse_with_id_slot("office:form_withdraw", patient.public_id),
         # A file the patient sent that the chart holds already is not offered again.
         "chart_blobs": {f.blob_id for f in chart_files},
     }
