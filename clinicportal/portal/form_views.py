@@ -35,6 +35,7 @@ from clinicportal.intake.portal_selectors import (
     portal_submission,
     portal_submissions_page,
 )
+from clinicportal.intake.questions import questions
 from clinicportal.intake.services import (
     AnswersInvalid,
     VersionChanged,
@@ -42,7 +43,7 @@ from clinicportal.intake.services import (
     submission_submit,
 )
 from clinicportal.portal.auth import PortalRequest, portal_required
-from clinicportal.portal.form_fill import blocks, questions, typed_rows
+from clinicportal.portal.form_fill import blocks, typed_rows
 
 # Tells portal/base.html to mark FORMS as where the patient is.
 SECTION = "forms"
