@@ -463,6 +463,7 @@ def test_the_preview_shows_every_field_as_patients_see_it_with_inputs_off(alice_
             Field("d", kinds.DATE, "Born"),
             Field("n", kinds.NUMBER, "Drops"),
             Field("y", kinds.YES_NO, "Glasses?"),
+            Field("c", kinds.YES_NO, "Contacts?", required=True),
             Field("s", kinds.SINGLE, "Reason", choices=("A", "B")),
             Field("m", kinds.MULTIPLE, "Symptoms", choices=("Dry", "Itchy")),
             Field("g", kinds.SIGNATURE, "I agree to the terms", required=True),
@@ -472,25 +473,52 @@ def test_the_preview_shows_every_field_as_patients_see_it_with_inputs_off(alice_
     html = alice_client.get(reverse("office:form_preview", args=[form.public_id])).content.decode()
     assert '<h2 class="form-heading">About &lt;you&gt;</h2><p class="form-note">Tell us</p>' in html
     assert "Questions marked * must be answered before you submit." in html
-    assert '<label for="preview-t">Name <span class="required" aria-hidden="true">*</span>' in html
-    assert 'id="preview-t" disabled aria-describedby="preview-t-help"' in html
+    assert (
+        '<label for="preview-t">Name <span class="required" aria-hidden="true">*</span>'
+        '<span class="visually-hidden"> (required)</span></label>'
+    ) in html
+    assert (
+        '<input type="text" id="preview-t" name="preview-t" value="" maxlength="300" disabled'
+        ' aria-describedby="preview-t-help">'
+    ) in html
     assert '<p class="help" id="preview-t-help">As on your card</p>' in html
-    assert '<textarea id="preview-l" rows="5" disabled></textarea>' in html
+    assert '<textarea id="preview-l" name="preview-l" rows="5" maxlength="5000" disabled>' in html
+    assert 'disabled aria-describedby="preview-d-help">' in html
     assert '<p class="help" id="preview-d-help">For example 03/14/1980.</p>' in html
     assert (
-        '<input type="text" id="preview-n" inputmode="decimal" class="short-input" disabled>'
+        '<input type="text" id="preview-n" name="preview-n" value="" inputmode="decimal"'
+        ' class="short-input" autocomplete="off" disabled>'
+    ) in html
+    assert "<legend>Glasses?</legend>" in html
+    assert (
+        'id="preview-y-0" name="preview-y" value="yes" disabled> <label for="preview-y-0">Yes'
         in html
     )
-    assert "<legend>Glasses?</legend>" in html
-    assert 'id="preview-y-0" disabled> <label for="preview-y-0">Yes</label>' in html
-    assert 'name="preview-s" id="preview-s-1" disabled> <label for="preview-s-1">B</label>' in html
+    assert (
+        'id="preview-s-1" name="preview-s" value="B" disabled> <label for="preview-s-1">B</' in html
+    )
     # Optional single answers offer a way back to none, as in the portal; required ones do not.
-    assert 'id="preview-y-none" checked disabled> <label for="preview-y-none">No answer' in html
-    assert 'id="preview-s-none" checked disabled> <label for="preview-s-none">No answer' in html
-    assert "preview-m-none" not in html and "preview-g-none" not in html
-    assert 'type="checkbox" name="preview-m" id="preview-m-0" disabled' in html
+    assert (
+        'id="preview-y-2" name="preview-y" value="" checked disabled>'
+        ' <label for="preview-y-2">No answer'
+    ) in html
+    assert (
+        'id="preview-s-2" name="preview-s" value="" checked disabled>'
+        ' <label for="preview-s-2">No answer'
+    ) in html
+    assert html.count(">No answer</label>") == 2  # not the multiple, the signature or "c"
+    assert (
+        'id="preview-c-1" name="preview-c" value="no" disabled> <label for="preview-c-1">No' in html
+    )
+    assert 'type="checkbox" id="preview-m-0" name="preview-m" value="Dry" disabled>' in html
     assert '<fieldset class="field question" aria-describedby="preview-g-help">' in html
-    assert 'id="preview-g" disabled' in html and 'id="preview-g-agree" disabled' in html
+    assert (
+        'id="preview-g" name="preview-g" value="" maxlength="300" autocomplete="name" disabled>'
+        in html
+    )
+    assert 'id="preview-g-agree" name="preview-g-agree" value="on" disabled>' in html
     assert "Typing your full name and ticking “I agree” signs this form." in html
     assert '<p class="form-note">We keep this private.</p>' in html
+    # Switched off, nothing is required of the browser: the labels say it instead.
+    assert not re.search(r"<(input|textarea)[^>]* required", html)
     assert "<form" not in html.split("<main", 1)[1].split("</main>")[0]  # nothing to send

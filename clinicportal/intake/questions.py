@@ -4,7 +4,8 @@ The services check every answer (``fields``); this only carries what the patient
 what is wrong with it, to the page: each question with its ids, so that its help and its error
 are tied to it (``aria-describedby``), and its choices with the ones ticked. What was typed
 comes back exactly as typed, right or wrong, so nothing is lost. The page renders each with
-intake/includes/form_question.html.
+intake/includes/form_question.html. The office's preview of a form renders the same questions,
+with nothing typed, as previews: their inputs switched off, their ids apart from any form's.
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ class Question:
     agreed: bool = False  # a signature's "I agree"
     choices: tuple[Choice, ...] = ()
     error: str = ""
+    preview: bool = False  # shown to the office, its inputs switched off
 
     @property
     def name(self) -> str:
-        return f"f-{self.field.key}"
+        return _name(self.field.key, preview=self.preview)
 
     @property
     def help_id(self) -> str:
@@ -73,12 +75,16 @@ class Question:
         return bool(self.choices) or self.field.kind == kinds.SIGNATURE
 
 
+def _name(key: str, *, preview: bool) -> str:
+    return f"{'preview' if preview else 'f'}-{key}"
+
+
 def as_text(value: Any) -> str:
     """What was typed, if it is text; otherwise nothing."""
     return value if isinstance(value, str) else ""
 
 
-def question(field: Field, typed: Any, error: str = "") -> Question:
+def question(field: Field, typed: Any, error: str = "", *, preview: bool = False) -> Question:
     if field.kind in (kinds.YES_NO, kinds.SINGLE, kinds.MULTIPLE):
         offered = (
             [("yes", _("Yes")), ("no", _("No"))]
@@ -94,10 +100,10 @@ def question(field: Field, typed: Any, error: str = "") -> Question:
                 # back to no answer, ticked until something else is.
                 offered.append(("", _("No answer")))
         choices = tuple(
-            Choice(value, label, f"f-{field.key}-{n}", value in ticked)
+            Choice(value, label, f"{_name(field.key, preview=preview)}-{n}", value in ticked)
             for n, (value, label) in enumerate(offered)
         )
-        return Question(field, choices=choices, error=error)
+        return Question(field, choices=choices, error=error, preview=preview)
     if field.kind == kinds.SIGNATURE:
         signed = typed if isinstance(typed, Mapping) else {}
         return Question(
@@ -105,8 +111,9 @@ def question(field: Field, typed: Any, error: str = "") -> Question:
             text=as_text(signed.get("name")),
             agreed=bool(signed.get("agreed")),
             error=error,
+            preview=preview,
         )
-    return Question(field, text=as_text(typed), error=error)
+    return Question(field, text=as_text(typed), error=error, preview=preview)
 
 
 def questions(
@@ -115,3 +122,8 @@ def questions(
     """Every field of the form in order (headings and notes too), with what was typed."""
     errors = errors or {}
     return [question(f, typed.get(f.key), errors.get(f.key, "")) for f in fields]
+
+
+def preview_questions(fields: Sequence[Field]) -> list[Question]:
+    """Every field of the form in order, as the office's preview shows it: nothing typed."""
+    return [question(f, None, preview=True) for f in fields]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinicportal.core.forms import service_errors
 from clinicportal.intake import fields as kinds
 from clinicportal.intake.models import Form
+from clinicportal.intake.questions import preview_questions
 from clinicportal.intake.selectors import Current, form_current, office_form, office_forms
 from clinicportal.intake.services import form_create, form_details_save, form_fields_save
 from clinicportal.office.auth import StaffRequest, admin_required
@@ -223,7 +224,7 @@ def form_preview(request: StaffRequest, form_id: uuid.UUID) -> HttpResponse:
     context = {
         "form": form,
         "version": current.version,
-        "fields": fields,
+        "questions": preview_questions(fields),
         "required": any(f.required for f in fields),
     }
     return render(request, "office/form_preview.html", context)
