@@ -20,7 +20,13 @@ from clinicportal.notifications.models import OutboxEmail
 from tests.test_pay_bills import SLUG, balance
 from tests.test_refunds import invoice_page, refund_form, refund_url
 from tests.test_stripe import deliver
-from tests.test_stripe_refunds import RECORDED, paid_with_stripe, send_again_url, waiting
+from tests.test_stripe_refunds import (
+    IN_STRIPE,
+    RECORDED,
+    paid_with_stripe,
+    send_again_url,
+    waiting,
+)
 
 FAILED = (200, {"status": "refund failed"})
 SENT_BACK = "Stripe could not send this refund back to the card."
@@ -136,14 +142,18 @@ def test_a_failure_never_takes_the_refunded_amount_below_zero(paid, fake_stripe)
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("made_first", [True, False], ids=["made-first", "failed-first"])
 def test_two_deliveries_of_a_failure_at_once_give_the_amount_back_once(
-    live_server, fake_stripe, alice, patient_a, ada_portal
+    live_server, fake_stripe, alice, patient_a, ada_portal, made_first
 ):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
     payment = paid_with_stripe(fake_stripe, alice, patient_a, ada_portal)
     fake_stripe.webhook_url = live_server.url + reverse("billing:stripe_webhook", args=[SLUG])
-    failing = dashboard_refund(fake_stripe, payment, 2_000)
+    if made_first:
+        failing = dashboard_refund(fake_stripe, payment, 2_000)
+    else:  # its failure overtakes the report of its making
+        failing = fake_stripe.dashboard_refund(payment.processor_payment_id, 2_000)["id"]
     dashboard_refund(fake_stripe, payment, 1_000)
     body = fake_stripe.refund_event(failing, "refund.updated", status="failed")
     barrier = threading.Barrier(2)
@@ -161,4 +171,71 @@ def test_two_deliveries_of_a_failure_at_once_give_the_amount_back_once(
         thread.join()
     assert answers == [FAILED, FAILED]
     assert refunded(payment) == 1_000
+    assert Refund.objects.filter(status=Refund.Status.REFUSED).count() == 1
     assert AuditEvent.objects.filter(action=REFUSED_BY_STRIPE).count() == 1
+
+
+FAILURE = ("refund.updated", "failed")
+CREATION = ("refund.created", "pending")
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        [FAILURE, CREATION],
+        [FAILURE, FAILURE, CREATION, CREATION],
+        [CREATION, FAILURE],
+        [CREATION, CREATION, FAILURE, FAILURE],
+        [CREATION, FAILURE, CREATION],
+    ],
+    ids=["failed-first", "failed-first-again", "made-first", "made-first-again", "made-late"],
+)
+def test_a_dashboard_refund_that_failed_is_refused_in_any_order_of_its_events(
+    paid, fake_stripe, alice_client, events
+):
+    """Stripe does not promise the order of its events: the failure can come first."""
+    made = fake_stripe.dashboard_refund(paid.processor_payment_id, 2_000)["id"]
+    for kind, status in events:
+        answer = deliver(fake_stripe.refund_event(made, kind, status=status))
+        assert answer == (FAILED if status == "failed" else RECORDED)
+    refund = Refund.objects.get()
+    assert (refund.status, refund.refused_because) == (Refund.Status.REFUSED, SENT_BACK)
+    assert refund.made_in_processor and refund.created_by is None
+    assert refund.processor_refund_id == made and refund.amount_cents == 2_000
+    assert refunded(paid) == 0 and balance(paid.invoice) == 12_000 - 5_000
+    refusal = AuditEvent.objects.get(action=REFUSED_BY_STRIPE)
+    assert (refusal.actor_name, refusal.actor_user, refusal.patient) == (
+        "Stripe",
+        None,
+        paid.patient,
+    )
+    # Made first, it was refunded for a while, with its receipt; failed first, it never was.
+    made_first = events[0] == CREATION
+    assert AuditEvent.objects.filter(action=IN_STRIPE).count() == made_first
+    assert OutboxEmail.objects.filter(kind="refund_receipt").count() == made_first
+    page = invoice_page(alice_client, paid)
+    assert "Refused" in page and SENT_BACK in page and "Made in Stripe" in page
+    assert "refunded)" not in page
+
+
+def test_a_failure_first_then_another_refund_counts_only_the_other(paid, fake_stripe):
+    failing = fake_stripe.dashboard_refund(paid.processor_payment_id, 2_000)["id"]
+    failure = fake_stripe.refund_event(failing, "refund.updated", status="failed")
+    assert deliver(failure) == FAILED
+    dashboard_refund(fake_stripe, paid, 3_000)
+    assert deliver(fake_stripe.refund_event(failing, status="pending")) == RECORDED
+    assert refunded(paid) == 3_000 and balance(paid.invoice) == 12_000 - 5_000 + 3_000
+    assert Refund.objects.filter(status=Refund.Status.REFUSED).count() == 1
+    assert Refund.objects.filter(status=Refund.Status.DONE).count() == 1
+
+
+def test_a_refund_first_reported_cancelled_is_recorded_refused(paid, fake_stripe):
+    made = fake_stripe.dashboard_refund(paid.processor_payment_id, 2_000)["id"]
+    assert deliver(fake_stripe.refund_event(made, status="canceled")) == FAILED
+    refund = Refund.objects.get()
+    assert (refund.status, refund.refused_because) == (
+        Refund.Status.REFUSED,
+        "This refund was cancelled in Stripe.",
+    )
+    assert refunded(paid) == 0 and balance(paid.invoice) == 12_000 - 5_000
+    assert not OutboxEmail.objects.filter(kind="refund_receipt").exists()

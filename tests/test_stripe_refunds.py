@@ -218,14 +218,9 @@ def test_a_refund_at_another_practices_webhook_is_ignored(paid, fake_stripe, pra
 
 @pytest.mark.parametrize(
     "changes",
-    [
-        {"status": "failed"},
-        {"status": "canceled"},
-        {"status": "requires_action"},
-        {"currency": "eur"},
-    ],
+    [{"status": "requires_action"}, {"currency": "eur"}],
 )
-def test_a_refund_that_gave_nothing_back_is_ignored(paid, fake_stripe, changes):
+def test_a_refund_not_made_yet_or_not_ours_is_ignored(paid, fake_stripe, changes):
     made = fake_stripe.dashboard_refund(paid.processor_payment_id, 2_000)
     body = fake_stripe.refund_event(made["id"], **changes)
     assert deliver(body) == (200, {"status": "ignored"})

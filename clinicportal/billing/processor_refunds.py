@@ -21,8 +21,11 @@ it as a refund made in the processor, exactly once:
   reports it failed, and a refund we hold as done or waiting, ours or made in the processor, is
   marked refused with the processor's reason and its amount released, once (a conditional
   update on its status), audited as refused by the processor. The patient is not emailed: the
-  office decides how the money goes back, and a refund it makes sends its own receipt. A
-  failure of a refund never recorded writes nothing.
+  office decides how the money goes back, and a refund it makes sends its own receipt;
+- the processor does not promise the order of its events: a failure can arrive before the
+  refund it reports was. It is recorded then as a refund made in the processor and refused,
+  its amount never counted, so that the report of its making, when it comes, finds it known
+  and leaves it refused.
 
 It is done at once: audited as made in the processor, by no staff member, and the patient gets
 the same receipt as for a refund made in the office, queued in the same transaction.
@@ -61,9 +64,8 @@ def processor_refund_record(*, practice: Practice, processor: str, notice: Refun
     "refund recorded" (also when it was recorded before, is recorded twice at once, or is one
     the office asked for, done now if it was waiting), "refund refused" (more than is left of
     the payment, or another amount than the office's refund it names: nothing written),
-    "refund failed" (one recorded before gave nothing back: refused now, or before) or
-    "ignored" (not made yet, a failure of one never recorded, or not a refund of a payment of
-    ours).
+    "refund failed" (it gave nothing back: refused now, or before; recorded refused if it was
+    never recorded) or "ignored" (not made yet, or not a refund of a payment of ours).
     """
     if notice.state == RefundState.WAITING:
         return IGNORED
@@ -71,7 +73,7 @@ def processor_refund_record(*, practice: Practice, processor: str, notice: Refun
         with transaction.atomic():
             return _record(practice, processor, notice)
     except IntegrityError:  # the same refund, recorded meanwhile: the constraint kept it once
-        return RECORDED
+        return FAILED if notice.state == RefundState.FAILED else RECORDED
 
 
 def _record(practice: Practice, processor: str, notice: RefundNotice) -> str:
@@ -90,7 +92,9 @@ def _record(practice: Practice, processor: str, notice: RefundNotice) -> str:
         return IGNORED
     known = _known(payment, notice)
     if notice.state == RefundState.FAILED:
-        return _failed(practice, processor, payment, known, notice) if known else IGNORED
+        if known is None:
+            return _failed_first(practice, processor, payment, notice)
+        return _failed(practice, processor, payment, known, notice)
     if known is not None:
         return _echo(known, notice)
     if notice.amount_cents > refundable_cents(payment):
@@ -169,4 +173,30 @@ def _failed(
             target=payment.invoice,
             patient=payment.patient,
         )
+    return FAILED
+
+
+def _failed_first(
+    practice: Practice, processor: str, payment: Payment, notice: RefundNotice
+) -> str:
+    """A failure that overtook the refund's making: recorded refused, its amount never counted.
+
+    Its making, reported later, then finds it known (``_echo``) and leaves it refused.
+    """
+    Refund.objects.create(
+        practice=practice,
+        patient=payment.patient,
+        payment=payment,
+        amount_cents=notice.amount_cents,
+        status=Refund.Status.REFUSED,
+        refused_because=notice.failed_because[:300],
+        processor_refund_id=notice.processor_refund_id,
+        made_in_processor=True,
+    )
+    audit_record(
+        actor=VisitorActor(practice=practice, name=str(PaymentSettings.Processor(processor).label)),
+        action=AuditEvent.Action.REFUND_REFUSED,
+        target=payment.invoice,
+        patient=payment.patient,
+    )
     return FAILED
