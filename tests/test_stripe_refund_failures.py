@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.billing.models import Payment, Refund
+from clinicportal.messaging.models import Task
 from clinicportal.notifications.models import OutboxEmail
 from tests.test_pay_bills import SLUG, balance
 from tests.test_refunds import invoice_page, refund_form, refund_url
@@ -173,6 +174,7 @@ def test_two_deliveries_of_a_failure_at_once_give_the_amount_back_once(
     assert refunded(payment) == 1_000
     assert Refund.objects.filter(status=Refund.Status.REFUSED).count() == 1
     assert AuditEvent.objects.filter(action=REFUSED_BY_STRIPE).count() == 1
+    assert Task.objects.filter(kind=Task.Kind.REFUND).count() == 1  # the office is told once
 
 
 FAILURE = ("refund.updated", "failed")

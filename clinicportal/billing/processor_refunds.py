@@ -20,8 +20,10 @@ it as a refund made in the processor, exactly once:
 - a refund on its way back to the card can fail later (a closed card account): the processor
   reports it failed, and a refund we hold as done or waiting, ours or made in the processor, is
   marked refused with the processor's reason and its amount released, once (a conditional
-  update on its status), audited as refused by the processor. The patient is not emailed: the
-  office decides how the money goes back, and a refund it makes sends its own receipt;
+  update on its status), audited as refused by the processor, and put on the office's Tasks
+  list, once, in the same transaction: the practice must give the money back another way. The
+  patient is not emailed: the office decides how the money goes back, and a refund it makes
+  sends its own receipt;
 - the processor does not promise the order of its events: a failure can arrive before the
   refund it reports was. It is recorded then as a refund made in the processor and refused,
   its amount never counted, so that the report of its making, when it comes, finds it known
@@ -48,6 +50,7 @@ from clinicportal.billing.gateways import RefundNotice, RefundState
 from clinicportal.billing.models import Payment, PaymentSettings, Refund
 from clinicportal.billing.refunds import refund_done_mark, refund_receipt_queue, refundable_cents
 from clinicportal.core.context import StaffActor, VisitorActor
+from clinicportal.messaging.services.tasks import refund_task_record
 from clinicportal.practices.models import Practice
 
 logger = logging.getLogger(__name__)
@@ -173,6 +176,7 @@ def _failed(
             target=payment.invoice,
             patient=payment.patient,
         )
+        refund_task_record(refund=refund)
     return FAILED
 
 
@@ -183,7 +187,7 @@ def _failed_first(
 
     Its making, reported later, then finds it known (``_echo``) and leaves it refused.
     """
-    Refund.objects.create(
+    refund = Refund.objects.create(
         practice=practice,
         patient=payment.patient,
         payment=payment,
@@ -199,4 +203,5 @@ def _failed_first(
         target=payment.invoice,
         patient=payment.patient,
     )
+    refund_task_record(refund=refund)
     return FAILED

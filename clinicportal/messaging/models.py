@@ -214,20 +214,27 @@ class Attachment(models.Model):
         return self.filename
 
 
-# A task's category: a message's own, or "Form" for a submitted form to review.
+# A task's category: a message's own, "Form" for a submitted form to review, or "Refund" for
+# a refund the processor could not make, for the office to give the money back another way.
 FORM_CATEGORY = "form"
-TASK_CATEGORIES = [*Category.choices, (FORM_CATEGORY, _("Form"))]
+REFUND_CATEGORY = "refund"
+TASK_CATEGORIES = [
+    *Category.choices,
+    (FORM_CATEGORY, _("Form")),
+    (REFUND_CATEGORY, _("Refund")),
+]
 
 
 class Task(models.Model):
     """An office to-do, to read and sign off: a web message from the patient's side, an
-    appointment a patient booked, asked for, moved or cancelled online, or a form a patient
-    submitted, to review."""
+    appointment a patient booked, asked for, moved or cancelled online, a form a patient
+    submitted, to review, or a refund the processor reported failed, to return another way."""
 
     class Kind(models.TextChoices):
         WEB_MESSAGE = "web_message", _("Web message")
         APPOINTMENT = "appointment", _("Appointment")
         FORM = "form", _("Form")
+        REFUND = "refund", _("Refund failed")
 
     class Happened(models.TextChoices):
         """What the patient's side did to the appointment (the latest, while the task is open)."""
@@ -258,7 +265,12 @@ class Task(models.Model):
     submission = models.OneToOneField(
         "intake.Submission", null=True, blank=True, on_delete=models.PROTECT, related_name="task"
     )
-    # The message's category (or FORM_CATEGORY), kept here so the list filters without a join.
+    # A failed refund's task names the refund: one refund, one task, however often it fails.
+    refund = models.OneToOneField(
+        "billing.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="task"
+    )
+    # The message's category (or FORM_CATEGORY, REFUND_CATEGORY), kept here so the list filters
+    # without a join.
     category = models.CharField(max_length=20, choices=TASK_CATEGORIES)
     created_at = models.DateTimeField()
     signed_off_at = models.DateTimeField(null=True, blank=True)
@@ -307,6 +319,7 @@ class Task(models.Model):
                     message__isnull=False,
                     appointment__isnull=True,
                     submission__isnull=True,
+                    refund__isnull=True,
                     happened="",
                 )
                 | (
@@ -315,6 +328,7 @@ class Task(models.Model):
                         message__isnull=True,
                         appointment__isnull=False,
                         submission__isnull=True,
+                        refund__isnull=True,
                     )
                     & ~models.Q(happened="")
                 )
@@ -323,6 +337,15 @@ class Task(models.Model):
                     message__isnull=True,
                     appointment__isnull=True,
                     submission__isnull=False,
+                    refund__isnull=True,
+                    happened="",
+                )
+                | models.Q(
+                    kind="refund",
+                    message__isnull=True,
+                    appointment__isnull=True,
+                    submission__isnull=True,
+                    refund__isnull=False,
                     happened="",
                 ),
                 name="task_names_what_it_is_about",

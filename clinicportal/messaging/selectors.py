@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinicportal.audit.models import AuditEvent
 from clinicportal.core.access import NotFound
@@ -14,6 +15,7 @@ from clinicportal.core.context import PortalActor, StaffActor
 from clinicportal.core.keyset import LAST, KeysetPage, keyset_page
 from clinicportal.messaging.models import (
     FORM_CATEGORY,
+    REFUND_CATEGORY,
     Attachment,
     Category,
     Conversation,
@@ -29,6 +31,11 @@ from clinicportal.practices.models import Practice
 TASKS_PER_PAGE = 25
 # A conversation shows its newest messages; earlier ones are a page back.
 HISTORY_PER_PAGE = 50
+# The categories of tasks that are not about a message: submitted forms, failed refunds.
+_TASK_ONLY_CATEGORIES = [
+    (FORM_CATEGORY, gettext_lazy("Form")),
+    (REFUND_CATEGORY, gettext_lazy("Refund")),
+]
 
 
 def messaging_settings_for(practice: Practice) -> MessagingSettings:
@@ -45,7 +52,7 @@ def category_name(config: MessagingSettings, category: str) -> str:
     try:
         return str(Category(category).label)
     except ValueError:
-        return str(_("Form")) if category == FORM_CATEGORY else category
+        return str(dict(_TASK_ONLY_CATEGORIES).get(category, category))
 
 
 def categories_offered(config: MessagingSettings) -> list[tuple[str, str]]:
@@ -63,8 +70,8 @@ def all_categories(config: MessagingSettings) -> list[tuple[str, str]]:
 
 
 def task_categories(config: MessagingSettings) -> list[tuple[str, str]]:
-    """What the Tasks list filters by: every message category, and submitted forms."""
-    return [*all_categories(config), (FORM_CATEGORY, str(_("Form")))]
+    """What the Tasks list filters by: every message category, submitted forms, failed refunds."""
+    return [*all_categories(config), *((value, str(name)) for value, name in _TASK_ONLY_CATEGORIES)]
 
 
 # The patient's side ---------------------------------------------------------------------------
@@ -242,7 +249,9 @@ class TaskFilter:
         category = params.get("category", "")
         return cls(
             status=status if status in ("open", "done", "all") else "open",
-            category=category if category in (*Category.values, FORM_CATEGORY) else "",
+            category=category
+            if category in (*Category.values, FORM_CATEGORY, REFUND_CATEGORY)
+            else "",
             newest_first=params.get("order") == "newest",
         )
 
@@ -256,6 +265,7 @@ def tasks_page(*, actor: StaffActor, chosen: TaskFilter, cursor: str | None) -> 
         "appointment__type",
         "appointment__provider",
         "submission__form",
+        "refund",
     )
     if chosen.status == "open":
         tasks = tasks.filter(signed_off_at__isnull=True)
@@ -294,6 +304,7 @@ def office_task(*, actor: StaffActor, public_id: uuid.UUID) -> Task:
             "appointment__booked_by_account",
             "appointment__booked_by_user",
             "submission__form",
+            "refund__payment__invoice",
         ).get(practice=actor.practice, public_id=public_id)
     except Task.DoesNotExist:
         raise NotFound("No such task.") from None

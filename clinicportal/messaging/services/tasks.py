@@ -1,4 +1,5 @@
-"""The office's tasks: an appointment change from the portal makes one; sign off, open again.
+"""The office's tasks: an appointment change from the portal makes one, and so do a submitted
+form and a refund the processor reports failed; sign off, open again.
 
 A web message's task is written with the message (sending.py).
 """
@@ -14,9 +15,10 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.access import require_reachable
 from clinicportal.core.context import PortalActor, StaffActor
-from clinicportal.messaging.models import FORM_CATEGORY, Category, Task
+from clinicportal.messaging.models import FORM_CATEGORY, REFUND_CATEGORY, Category, Task
 
 if TYPE_CHECKING:
+    from clinicportal.billing.models import Refund
     from clinicportal.intake.models import Submission
     from clinicportal.scheduling.models import Appointment
 
@@ -70,6 +72,20 @@ def form_task_record(*, submission: Submission) -> Task:
         submission=submission,
         category=FORM_CATEGORY,
         created_at=submission.submitted_at or timezone.now(),
+    )
+
+
+def refund_task_record(*, refund: Refund) -> Task:
+    """Ask the office to give back another way the money of a refund the processor could not
+    make; inside the transaction that marked it refused. Once: that marking is a conditional
+    update (or the refund's new row), and the refund is unique to its task."""
+    return Task.objects.create(
+        practice_id=refund.practice_id,
+        patient_id=refund.patient_id,
+        kind=Task.Kind.REFUND,
+        refund=refund,
+        category=REFUND_CATEGORY,
+        created_at=timezone.now(),
     )
 
 

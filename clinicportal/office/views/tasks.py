@@ -1,5 +1,6 @@
-"""Tasks: the web messages from patients, to read and sign off (the old system's §7), and the
-appointments patients book, ask for, move or cancel online.
+"""Tasks: the web messages from patients, to read and sign off (the old system's §7), the
+appointments patients book, ask for, move or cancel online, the forms they submit, and the
+refunds the processor reports failed, for the office to give the money back another way.
 
 "Check for Web Messages" is the list itself, read again: nothing is fetched from anywhere, a
 patient's message (or booking) is a task the moment it is sent. Signing off records who and
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from clinicportal.core.keyset import KeysetPage
+from clinicportal.core.money import dollars
 from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.messaging import services
 from clinicportal.messaging.models import Task
@@ -115,6 +117,8 @@ def _line(task: Task) -> str:
         return task.message.first_line
     if task.submission is not None:
         return _("Form submitted: %(form)s") % {"form": task.submission.form.name}
+    if task.refund is not None:
+        return _("Refund failed: %(amount)s") % {"amount": dollars(task.refund.amount_cents)}
     if task.appointment is None:
         return ""
     return _("%(happened)s: %(when)s") % {
@@ -126,6 +130,8 @@ def _line(task: Task) -> str:
 def _appointment_note(task: Task) -> str:
     if task.submission is not None and task.submission.pdf_error:
         return _("The PDF could not be made; the answers are kept.")
+    if task.refund is not None:
+        return task.refund.refused_because
     appointment = task.appointment
     if appointment is None:
         return ""
@@ -143,6 +149,8 @@ def task_detail(request: StaffRequest, task_id: uuid.UUID) -> HttpResponse:
     task = office_task(actor=request.actor, public_id=task_id)
     if task.submission is not None:
         return _form_task(request, task)
+    if task.refund is not None:
+        return _refund_task(request, task)
     if task.message is None:
         return _appointment_task(request, task)
     message = task.message
@@ -199,6 +207,27 @@ def _form_task(request: StaffRequest, task: Task) -> HttpResponse:
         "next_param": urlencode({"next": next_url}),
     }
     return render(request, "office/task_form.html", context)
+
+
+def _refund_task(request: StaffRequest, task: Task) -> HttpResponse:
+    """A failed refund's task: whose money, how much, why, and a link to its invoice."""
+    next_url = _back_to_list(request)
+    refund = task.refund
+    assert refund is not None
+    invoice = refund.payment.invoice
+    context = {
+        "task": task,
+        "refund": refund,
+        "invoice": invoice,
+        "patient": task.patient,
+        "line": _line(task),
+        "amount": dollars(refund.amount_cents),
+        "invoice_url": reverse("office:invoice", args=[task.patient.public_id, invoice.public_id])
+        + "#payments-title",
+        "back_url": next_url,
+        "next_param": urlencode({"next": next_url}),
+    }
+    return render(request, "office/task_refund.html", context)
 
 
 def _when(moment: datetime.datetime | None) -> str:
