@@ -470,6 +470,7 @@ def test_a_page_past_every_remaining_task_starts_again_at_the_first(bob_client, 
 def test_empty_lists_say_so(bob_client, bob, ada):
     html = bob_client.get(TASKS).content.decode()
     assert "No open tasks. When patients send secure messages" in html and "<table" not in html
+    assert "submit forms" in html and "a refund comes back failed" in html
     assert "0 open tasks" in html
     send(ada)
     html = bob_client.get(TASKS, {"category": "billing"}).content.decode()
