@@ -168,6 +168,23 @@ class FakeStripe:
         """Post a signed event to ``webhook_url``, as Stripe does."""
         return requests.post(self.webhook_url, data=body, headers=signed(body), timeout=10)
 
+    def send_twice_at_once(self, body: bytes) -> list[tuple[int, Any]]:
+        """The same signed event delivered twice at the same moment: each (status, JSON)."""
+        barrier = threading.Barrier(2)
+        answers: list[tuple[int, Any]] = []
+
+        def deliver() -> None:
+            barrier.wait()
+            answer = self.send(body)
+            answers.append((answer.status_code, answer.json()))
+
+        threads = [threading.Thread(target=deliver) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return answers
+
     # HTTP -----------------------------------------------------------------------------------
 
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
