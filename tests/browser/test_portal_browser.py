@@ -359,3 +359,27 @@ def test_a_message_for_one_child_goes_to_them_after_the_other_is_opened_in_anoth
     axe.check(page)
     fits(page)
     other.close()
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+def test_a_page_for_a_patient_not_opened_by_the_account_does_nothing(
+    page, axe, ada_portal_user, patient_b
+):
+    from clinicportal.messaging.models import Message
+    from tests.browser.test_small_screens import fits
+
+    portal_sign_in(page, axe, "ada", NEW_PASSWORD)
+    axe.check(page)
+    page.goto("/p/clinic-x/messages/new/")
+    axe.check(page)
+    page.locator("input[name=for_patient]").evaluate(
+        f"(box) => box.value = '{patient_b.public_id}'"  # someone else's id, typed into the page
+    )
+    page.get_by_label("Subject").fill("Drops")
+    page.get_by_role("textbox", name="Message").fill("Please refill.")
+    page.evaluate("() => document.querySelector('form[data-upload-form]').submit()")
+    expect(page.get_by_role("heading", name="Nothing was sent")).to_be_visible()
+    expect(page.get_by_text(patient_b.first_name)).to_have_count(0)
+    axe.check(page)
+    fits(page)
+    assert not Message.objects.exists()
