@@ -72,7 +72,7 @@ def test_a_message_written_for_one_child_goes_to_that_child_after_the_other_is_o
     assert message.conversation.patient_id == patient_a.pk and "Ada's drops" in message.body
     # Ada's portal is open again, and the next page says why.
     shown = mary.get(answer["Location"]).content.decode()
-    assert "That page was for Ada Lovelace, so it was sent for them" in shown
+    assert "That page was for Ada Lovelace, so it was taken for Ada Lovelace" in shown
     assert for_patient(mary.get(NEW).content.decode()) == str(patient_a.public_id)
 
 
@@ -82,7 +82,7 @@ def test_a_page_of_the_child_open_now_is_sent_as_ever(mary, patient_b):
     answer = send(mary, for_patient=str(patient_b.public_id))
     assert answer.status_code == 302
     assert Message.objects.get(writer="patient").conversation.patient_id == patient_b.pk
-    assert "so it was sent for them" not in mary.get(answer["Location"]).content.decode()
+    assert "That page was for" not in mary.get(answer["Location"]).content.decode()
 
 
 def test_a_page_of_a_child_no_longer_granted_does_nothing(mary, alice, patient_a, patient_b):

@@ -174,8 +174,8 @@ def portal_required(
                     messages.info(
                         request,
                         _(
-                            "That page was for %(name)s, so it was sent for them, and %(name)s’s "
-                            "portal is open now."
+                            "That page was for %(name)s, so it was taken for %(name)s, whose "
+                            "portal is open again."
                         )
                         % {"name": meant.full_name},
                     )

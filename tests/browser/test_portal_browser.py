@@ -344,6 +344,7 @@ def test_a_message_for_one_child_goes_to_them_after_the_other_is_opened_in_anoth
     axe.check(page)
     page.goto("/p/clinic-x/messages/new/")
     axe.check(page)
+    page.get_by_label("What is your message about?").select_option(label="Other")
     page.get_by_label("Subject").fill("Drops")
     page.get_by_role("textbox", name="Message").fill("Ada needs new drops.")
     other = page.context.new_page()  # another tab of the same browser
@@ -352,13 +353,18 @@ def test_a_message_for_one_child_goes_to_them_after_the_other_is_opened_in_anoth
     expect(other.locator(".portal-header .who")).to_contain_text("Blaise Pascal")
     page.get_by_role("button", name="Send").click()
     expect(
-        page.get_by_text("That page was for Ada Lovelace, so it was sent for them")
+        page.get_by_text("That page was for Ada Lovelace, so it was taken for Ada Lovelace")
     ).to_be_visible()
+    # Sent: the conversation is open, in Ada's portal, and the message is Ada's.
+    expect(page.get_by_role("heading", name="Drops")).to_be_visible()
     expect(page.get_by_text("Ada needs new drops.")).to_be_visible()
     expect(page.locator(".portal-header .who")).to_contain_text("Ada Lovelace")
     axe.check(page)
     fits(page)
     other.close()
+    from clinicportal.messaging.models import Message
+
+    assert Message.objects.get(writer="patient").conversation.patient_id == patient_a.pk
 
 
 @pytest.mark.parametrize("page", [360], indirect=True)
