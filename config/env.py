@@ -6,9 +6,12 @@ start-up with a message an operator can act on, instead of guessing.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import secrets
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -169,12 +172,27 @@ def secret_key(*, production: bool, var_dir: Path) -> str:
         return value
     if production:
         raise ImproperlyConfigured("SECRET_KEY must be set when CLINICPORTAL_ENV=production.")
-    path = var_dir / "secret_key"
+    return _made_once(var_dir / "secret_key", lambda: secrets.token_urlsafe(64))
+
+
+def _made_once(path: Path, make: Callable[[], str]) -> str:
+    """The value kept in ``path`` (readable by its owner only), made by ``make`` the first time.
+
+    Processes that start at once on a new machine (a server and its worker, several workers,
+    the two test passes) all take the same value: each writes its own to a file of its own and
+    links that into place, which only the first can do; the others read the first one's. No
+    one ever reads a file half written.
+    """
     if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(64))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(make())
+            with contextlib.suppress(FileExistsError):
+                os.link(temp, path)
+        finally:
+            os.unlink(temp)
     return path.read_text().strip()
 
 
@@ -196,13 +214,7 @@ def secrets_keys(*, production: bool, var_dir: Path) -> list[str]:
                 "(make one with: python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())')."
             )
-        path = var_dir / "secrets_key"
-        if not path.exists():
-            var_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(Fernet.generate_key().decode())
-        keys = [path.read_text().strip()]
+        keys = [_made_once(var_dir / "secrets_key", lambda: Fernet.generate_key().decode())]
     for key in keys:
         try:
             Fernet(key)

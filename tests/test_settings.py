@@ -95,6 +95,56 @@ def test_development_keys_are_generated_once_and_kept_private(tmp_path, name, le
     assert key_file.read_text() == first
 
 
+def test_processes_starting_at_once_on_a_new_machine_share_one_key_of_each(tmp_path):
+    """The two test passes of CI started at once and one died on the other's new key file."""
+    script = (
+        "import sys, django; django.setup(); from django.conf import settings; "
+        "print(settings.SECRET_KEY, settings.CLINICPORTAL_SECRETS_KEYS[0])"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in INHERITED_NOT}
+    clean.update(
+        {"CLINICPORTAL_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    )
+    for _ in range(3):  # the race is narrow: start several at once, a few times over
+        for name in ("secret_key", "secrets_key"):
+            (tmp_path / name).unlink(missing_ok=True)
+        started = [
+            subprocess.Popen(
+                [sys.executable, "-c", script],
+                cwd=ROOT,
+                env=clean,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        finished = [process.communicate(timeout=120) for process in started]
+        assert [process.returncode for process in started] == [0] * 6, finished
+        assert len({out for out, _ in finished}) == 1  # one key of each, the same in every one
+        assert (tmp_path / "secret_key").read_text() in finished[0][0]
+        assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+
+
+@pytest.mark.parametrize("name", ["secret_key", "secrets_key"])
+def test_a_key_file_made_meanwhile_by_another_process_is_taken_as_it_is(
+    tmp_path, monkeypatch, name
+):
+    """Another process makes the file between this one's look and its write: this one reads
+    that file (before, it died with FileExistsError) and leaves no file of its own behind."""
+    from config import env
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("CLINICPORTAL_SECRETS_KEYS", raising=False)
+    make = {"secret_key": env.secret_key, "secrets_key": env.secrets_keys}[name]
+    first = make(production=False, var_dir=tmp_path)
+    real_exists = Path.exists
+    # This process looks before the other one's file is there, then writes after it is.
+    monkeypatch.setattr(Path, "exists", lambda path: path.name != name and real_exists(path))
+    assert make(production=False, var_dir=tmp_path) == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
 PRODUCTION_ENV = {
     "CLINICPORTAL_ENV": "production",
     "SECRET_KEY": GOOD_SECRET,
