@@ -113,7 +113,8 @@ def _tables() -> Tables:
         tasks=Writer(
             Task,
             "id practice_id patient_id public_id kind message_id appointment_id happened "
-            "submission_id category created_at signed_off_at signed_off_by_id signed_off_by_name",
+            "submission_id refund_id category created_at signed_off_at signed_off_by_id "
+            "signed_off_by_name",
         ),
         reads=Writer(MessageRead, "id practice_id patient_id message_id account_id read_at"),
         emails=Writer(
@@ -258,7 +259,7 @@ def _conversation(
             tables.add(
                 "tasks",
                 (ids.take(Task), practice.pk, person.patient_id, uid(ctx.uid),
-                 Task.Kind.WEB_MESSAGE, message_id, None, "", None, category, at, signed,
+                 Task.Kind.WEB_MESSAGE, message_id, None, "", None, None, category, at, signed,
                  None if is_open else admin.user_id, "" if is_open else admin.display_name),
             )  # fmt: skip
         elif writer == "office":
