@@ -6,7 +6,7 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Expression, F, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -95,13 +95,37 @@ def portal_session_account(
     return session.account if session else None
 
 
-def portal_patients(*, account: PortalAccount) -> list[Patient]:
-    """Return the patients an account may see, in name order."""
-    return list(
-        Patient.objects.filter(practice=account.practice, portal_grants__account=account).order_by(
-            "last_name_key", "first_name_key", "id"
+def portal_session_patients(
+    *, practice_slug: str, account_id: int, session_key: str, **per_patient: Expression
+) -> tuple[PortalAccount, list[Patient]] | None:
+    """``portal_session_account`` and the patients the account may see, in name order: usually
+    in one query.
+
+    Each of ``per_patient`` is read in the same query and set on each patient under its name:
+    an expression over the patient's grant, which has ``patient_id`` and ``practice_id``. An
+    account that sees no patient at all costs a second query.
+    """
+    grants = list(
+        PortalGrant.objects.select_related("account__practice", "patient")
+        .filter(
+            account_id=account_id,
+            account__practice__slug=practice_slug,
+            account__is_active=True,
+            account__sessions__session_key=session_key,
+            patient__practice=F("account__practice"),
         )
+        .annotate(**per_patient)
+        .order_by("patient__last_name_key", "patient__first_name_key", "patient__id")
     )
+    if not grants:
+        account = portal_session_account(
+            practice_slug=practice_slug, account_id=account_id, session_key=session_key
+        )
+        return None if account is None else (account, [])
+    for grant in grants:
+        for name in per_patient:
+            setattr(grant.patient, name, getattr(grant, name))
+    return grants[0].account, [grant.patient for grant in grants]
 
 
 def api_keys(*, actor: StaffActor) -> list[ApiKey]:

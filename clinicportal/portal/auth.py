@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import PortalAccount
-from clinicportal.accounts.selectors import portal_patients, portal_session_account
+from clinicportal.accounts.selectors import portal_session_patients
 from clinicportal.accounts.services.sessions import (
     portal_session_start,
     portal_session_touch,
@@ -37,7 +37,7 @@ from clinicportal.core.session_state import (
     lifetime_start,
     second_step_await,
 )
-from clinicportal.messaging.selectors import portal_unread_count
+from clinicportal.messaging.selectors import portal_unread_count, portal_unread_counted
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 from clinicportal.practices.selectors import practice_by_slug
@@ -57,7 +57,8 @@ class PortalRequest(HttpRequest):
     practice: Practice
     portal: PortalActor
     portal_patients: list[Patient]
-    # How many office messages wait unread, for the menu: counted when a page first asks.
+    # How many office messages wait unread, for the menu: counted as the page began, or again
+    # by unread_recount() after a page reads some.
     unread_messages: Callable[[], int]
     # Whether SCHEDULE is open (the menu, and its routes): asked once, when first needed.
     schedule_open: Callable[[], bool]
@@ -116,6 +117,11 @@ def _new_key(request: HttpRequest) -> None:
     session_rows_rekey(old_key=old_key, new_key=new_key, office=True, portal=False)
 
 
+def unread_recount(request: PortalRequest) -> None:
+    """Count the menu's unread messages again, when the page asks: it has just read some."""
+    request.unread_messages = cache(partial(portal_unread_count, actor=request.portal))
+
+
 def login_url(practice: Practice, next_path: str | None = None) -> str:
     url = reverse("portal:login", args=[practice.slug])
     return f"{url}?{urlencode({'next': next_path})}" if next_path else url
@@ -140,15 +146,19 @@ def portal_required(
         ) -> HttpResponseBase:
             account_id = request.session.get(ACCOUNT)
             session_key = request.session.session_key or ""
-            # The account, its session and its practice in one query.
-            account = (
-                portal_session_account(
-                    practice_slug=practice_slug, account_id=account_id, session_key=session_key
+            # The account, its session, its practice and its patients (each with the unread
+            # count of the menu) in one query.
+            found = (
+                portal_session_patients(
+                    practice_slug=practice_slug,
+                    account_id=account_id,
+                    session_key=session_key,
+                    unread_messages=portal_unread_counted(),
                 )
                 if account_id
                 else None
             )
-            if account is None:
+            if found is None:
                 practice = practice_by_slug(practice_slug)
                 to_login = redirect(login_url(practice, request.get_full_path()))
                 if account_id and request.session.get(PRACTICE) == practice.pk:
@@ -158,8 +168,8 @@ def portal_required(
                 # else: never signed in, or signed in at another practice's portal. That
                 # sign-in is not for this one, and a visit here leaves it as it is.
                 return to_login
+            account, patients = found
             practice = account.practice
-            patients = portal_patients(account=account)
             chosen = next((p for p in patients if p.pk == request.session.get(PATIENT)), None)
             if chosen is None and len(patients) == 1:
                 chosen = patients[0]
@@ -192,9 +202,8 @@ def portal_required(
             portal_request.practice = practice
             portal_request.portal = actor
             portal_request.portal_patients = patients
-            # A template calls it (templates call what they are given), once: a page without
-            # the menu (a file, a redirect) asks nothing.
-            portal_request.unread_messages = cache(partial(portal_unread_count, actor=actor))
+            unread = chosen.unread_messages if chosen is not None else 0  # type: ignore[attr-defined]
+            portal_request.unread_messages = lambda: unread
             portal_request.schedule_open = cache(partial(online_booking_open, practice))
             idle = idle_check(
                 request, SEEN, practice.portal_idle_minutes * 60, unstamped_is_idle=True

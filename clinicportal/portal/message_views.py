@@ -43,7 +43,7 @@ from clinicportal.messaging.services import (
     conversation_reply,
     conversation_start,
 )
-from clinicportal.portal.auth import PortalRequest, portal_required
+from clinicportal.portal.auth import PortalRequest, portal_required, unread_recount
 from clinicportal.portal.message_forms import ComposeForm, ReplyForm
 
 CONVERSATIONS_PER_PAGE = 25
@@ -134,6 +134,7 @@ def conversation(request: PortalRequest, conversation_id: uuid.UUID) -> HttpResp
     if request.method == "GET":
         # A refused reply (a POST shown again) writes nothing, not even the receipts.
         conversation_read(actor=request.portal, messages=history)
+        unread_recount(request)
     slug = request.practice.slug
     config = messaging_settings_for(request.practice)
     context = {
