@@ -141,6 +141,7 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
     """Return Django's database settings from a database URL, or a SQLite file."""
     value = _raw(name)
+    prepared = env_bool("CLINICPORTAL_DB_PREPARED", True)  # read, so a bad value always stops
     if value is None:
         return {
             "ENGINE": "django.db.backends.sqlite3",
@@ -160,6 +161,18 @@ def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
         raise ImproperlyConfigured(f"{name} is not a database URL Django can use: {exc}") from None
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"{name} names a database engine Django does not know.")
+    if config["ENGINE"] == "django.db.backends.postgresql" and prepared:
+        # A page asks the same few queries again and again: PostgreSQL plans each once a
+        # connection instead of every time (psycopg prepares a query on its sixth use). Django
+        # leaves this off for poolers that cannot carry prepared statements (PgBouncer in
+        # transaction mode before 1.21, or without max_prepared_statements): set the variable
+        # to false behind one.
+        options = config.get("OPTIONS")
+        config["OPTIONS"] = {
+            **(options if isinstance(options, dict) else {}),
+            "server_side_binding": True,
+            "prepare_threshold": 5,
+        }
     return config
 
 

@@ -54,6 +54,7 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
         ("CLINICPORTAL_BASE_URL", "https://user:pw@portal.example.org"),
         ("CLINICPORTAL_TRUSTED_PROXIES", "10.0.0.5/8"),
         ("CLINICPORTAL_SMTP_ALLOW_PRIVATE", "sometimes"),
+        ("CLINICPORTAL_DB_PREPARED", "perhaps"),
         ("CLINICPORTAL_TRUSTED_PROXIES", "10.0.0.1, balancer.internal"),
     ],
 )
