@@ -24,8 +24,8 @@ from clinicportal.scheduling.models import (
     Provider,
     ScheduleSettings,
 )
-from clinicportal.scheduling.services import Choice, appointment_book
-from tests.conftest import add_patient
+from clinicportal.scheduling.services import Choice, appointment_book, appointment_create
+from tests.conftest import actor, add_patient
 from tests.schedule_setup import at, patient_actor, provider_add, schedule_on, weekday_ahead
 
 SLUG = "clinic-x"
@@ -99,17 +99,19 @@ def ada_actor(client: Client, patient: Patient) -> PortalActor:
     return PortalActor(account=account, patient=patient)
 
 
-def test_the_menu_shows_schedule_only_while_patients_can_book_online(alice, patient_a, ada_portal):
+def test_the_menu_shows_schedule_while_schedule_is_on_whatever_the_online_mode(
+    alice, patient_a, ada_portal
+):
     records = reverse("portal:records", args=[SLUG])
     assert "SCHEDULE" not in text(ada_portal.get(records))
     schedule_on(alice)
     assert f'href="{LIST}"' in text(ada_portal.get(records))
+    # The office books: the patient still sees the appointments it made.
     ScheduleSettings.objects.filter(practice=alice.practice).update(mode="off")
-    assert "SCHEDULE" not in text(ada_portal.get(records))
+    assert f'href="{LIST}"' in text(ada_portal.get(records))
 
 
-@pytest.mark.parametrize("switch", ["schedule_enabled", "mode"])
-def test_schedule_off_hides_every_route(booking, alice, patient_a, ada_portal, switch):
+def test_schedule_off_hides_every_route(booking, alice, patient_a, ada_portal):
     chen, _, exam = booking
     day = weekday_ahead(alice.practice)
     mine = appointment_book(
@@ -117,10 +119,7 @@ def test_schedule_off_hides_every_route(booking, alice, patient_a, ada_portal, s
         choice=Choice(exam, chen, at(alice.practice, day, 9)),
         key="before-off",
     )
-    if switch == "schedule_enabled":
-        Practice.objects.filter(slug=SLUG).update(schedule_enabled=False)
-    else:
-        ScheduleSettings.objects.filter(practice=alice.practice).update(mode="off")
+    Practice.objects.filter(slug=SLUG).update(schedule_enabled=False)
     records = text(ada_portal.get(reverse("portal:records", args=[SLUG])))
     assert "SCHEDULE" not in records
     shown = [LIST, reverse("portal:appointment", args=[SLUG, mine.public_id])]
@@ -134,6 +133,44 @@ def test_schedule_off_hides_every_route(booking, alice, patient_a, ada_portal, s
     for route in posted:
         assert ada_portal.post(route, {}).status_code == 404, route
     assert ada_portal.get(BOOK, {"type": str(exam.public_id)}).status_code == 404
+    mine.refresh_from_db()
+    assert mine.status == Appointment.Status.BOOKED
+    assert Appointment.objects.count() == 1
+
+
+def test_with_online_scheduling_off_the_office_s_appointments_are_shown_and_changed_by_phone(
+    booking, alice, patient_a, ada_portal
+):
+    chen, _, exam = booking
+    day = weekday_ahead(alice.practice)
+    mine = appointment_create(
+        actor=actor(alice),
+        patient=patient_a,
+        choice=Choice(exam, chen, at(alice.practice, day, 9)),
+        key="by-office",
+    )
+    ScheduleSettings.objects.filter(practice=alice.practice).update(mode="off")
+    Practice.objects.filter(slug=SLUG).update(phone="555-0100")
+    page = reverse("portal:appointment", args=[SLUG, mine.public_id])
+
+    listed = text(ada_portal.get(LIST))
+    assert f'href="{page}"' in listed
+    assert "Appointments are made by the office. Please call the office at 555-0100." in listed
+    assert BOOK not in listed
+
+    shown = ada_portal.get(page)
+    assert shown.status_code == 200
+    html_text = text(shown)
+    assert "Dr. Chen" in html_text
+    assert "This appointment cannot be changed online. Please call the office at 555-0100." in (
+        html_text
+    )
+    cancel = reverse("portal:appointment_cancel", args=[SLUG, mine.public_id])
+    move = reverse("portal:appointment_move", args=[SLUG, mine.public_id])
+    assert cancel not in html_text and move not in html_text
+    for route in (BOOK, cancel, move):
+        assert ada_portal.get(route).status_code == 404, route
+        assert ada_portal.post(route, {}).status_code == 404, route
     mine.refresh_from_db()
     assert mine.status == Appointment.Status.BOOKED
     assert Appointment.objects.count() == 1

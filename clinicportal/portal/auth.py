@@ -41,7 +41,6 @@ from clinicportal.messaging.selectors import portal_unread_count, portal_unread_
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice
 from clinicportal.practices.selectors import practice_by_slug
-from clinicportal.scheduling.selectors import online_booking_open
 
 ACCOUNT = "portal.account"
 PRACTICE = "portal.practice"
@@ -60,8 +59,6 @@ class PortalRequest(HttpRequest):
     # How many office messages wait unread, for the menu: counted as the page began, or again
     # by unread_recount() after a page reads some.
     unread_messages: Callable[[], int]
-    # Whether SCHEDULE is open (the menu, and its routes): asked once, when first needed.
-    schedule_open: Callable[[], bool]
 
 
 View = Callable[..., HttpResponseBase]
@@ -204,7 +201,6 @@ def portal_required(
             portal_request.portal_patients = patients
             unread = chosen.unread_messages if chosen is not None else 0  # type: ignore[attr-defined]
             portal_request.unread_messages = lambda: unread
-            portal_request.schedule_open = cache(partial(online_booking_open, practice))
             idle = idle_check(
                 request, SEEN, practice.portal_idle_minutes * 60, unstamped_is_idle=True
             )

@@ -51,6 +51,7 @@ from clinicportal.scheduling.selectors import (
     appointment_get,
     appointments_for_patient,
     change_deadline,
+    online_booking_open,
     provider_get,
     schedule_settings_for,
     type_get,
@@ -61,12 +62,28 @@ from clinicportal.scheduling.services import Choice, SlotTaken
 PAST_SHOWN = 50  # the newest; the office has them all
 
 
-def schedule_on(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Answer 404 on every SCHEDULE route while patients cannot book online."""
+def schedule_shown(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer 404 on the appointments' pages while Schedule is switched off.
+
+    With Schedule on and online scheduling off, the office books: its patients still see their
+    appointments (each email links to one), but book, cancel and move nothing online.
+    """
 
     @wraps(view)
     def wrapped(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.schedule_open():
+        if not request.practice.schedule_enabled:
+            raise Http404("Schedule is off.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def schedule_on(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer 404 on every route that books, cancels or moves while patients cannot book online."""
+
+    @wraps(view)
+    def wrapped(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not online_booking_open(request.practice):
             raise Http404("Schedule is off.")
         return view(request, *args, **kwargs)
 
@@ -78,7 +95,7 @@ def schedule_on(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 @require_GET
 @portal_required()
-@schedule_on
+@schedule_shown
 def schedule(request: PortalRequest) -> HttpResponse:
     """Upcoming appointments, soonest first; then past and cancelled ones, newest first."""
     config = schedule_settings_for(request.practice)
@@ -90,6 +107,7 @@ def schedule(request: PortalRequest) -> HttpResponse:
     )
     context = {
         "config": config,
+        "online": config.mode != ScheduleSettings.Mode.OFF,
         "requesting": config.mode == ScheduleSettings.Mode.REQUEST,
         "upcoming": list(upcoming),
         "earlier": list(earlier[:PAST_SHOWN]),
@@ -190,7 +208,8 @@ class Changes:
 def _changes(appointment: Appointment, config: ScheduleSettings) -> Changes:
     now = timezone.now()
     deadline = change_deadline(appointment, config)
-    cancel = appointment.is_live and now <= deadline
+    online = config.mode != ScheduleSettings.Mode.OFF
+    cancel = online and appointment.is_live and now <= deadline
     return Changes(
         deadline=deadline,
         cancel=cancel,
@@ -206,13 +225,14 @@ def _appointment_context(request: PortalRequest, found: Appointment) -> dict[str
         "appointment": found,
         "config": config,
         "changes": _changes(found, config),
+        "online": config.mode != ScheduleSettings.Mode.OFF,
         "requesting": config.mode == ScheduleSettings.Mode.REQUEST,
     }
 
 
 @require_GET
 @portal_required()
-@schedule_on
+@schedule_shown
 def appointment(request: PortalRequest, appointment_id: uuid.UUID) -> HttpResponse:
     """One appointment: when, with whom, what to bring; Cancel and Reschedule before the
     cut-off, and after it the office's phone."""

@@ -179,3 +179,43 @@ def test_the_patient_reschedules_then_cancels_on_a_phone(
     axe.check(page)
     fits(page)
     shot(page, "10-too-late")
+
+
+def test_with_online_scheduling_off_the_patient_sees_the_office_s_appointment_on_a_phone(
+    make_page, axe, alice, patient_a, ada_portal
+):
+    """The office books (online scheduling off); its email's link opens the appointment."""
+    from clinicportal.practices.models import Practice
+    from clinicportal.scheduling.models import ScheduleSettings
+    from clinicportal.scheduling.services import appointment_create
+    from tests.conftest import actor
+    from tests.schedule_setup import at, weekday_ahead
+
+    chen, _, exam = two_doctors(alice)
+    ScheduleSettings.objects.filter(practice=alice.practice).update(mode="off")
+    Practice.objects.filter(pk=alice.practice_id).update(phone="555-0100")
+    booked = appointment_create(
+        actor=actor(alice),
+        patient=patient_a,
+        choice=Choice(exam, chen, at(alice.practice, weekday_ahead(alice.practice), 9)),
+        key="by-office",
+    )
+    page = make_page(360)
+    portal_sign_in(page, axe, "ada", NEW_PASSWORD)
+    axe.check(page)
+    page.get_by_role("link", name="SCHEDULE").click()
+    expect(page.get_by_text("Appointments are made by the office.")).to_be_visible()
+    expect(page.get_by_role("link", name="Book an appointment")).to_have_count(0)
+    axe.check(page)
+    fits(page)
+    shot(page, "10-office-only-list")
+    page.get_by_role("table", name="Upcoming appointments, soonest first").get_by_role(
+        "link"
+    ).click()
+    expect(page).to_have_url(f"{page.url.split('/p/')[0]}/p/clinic-x/schedule/{booked.public_id}/")
+    expect(page.get_by_text("This appointment cannot be changed online.")).to_be_visible()
+    expect(page.get_by_text("Please call the office at 555-0100.")).to_be_visible()
+    expect(page.get_by_role("link", name="Cancel appointment")).to_have_count(0)
+    axe.check(page)
+    fits(page)
+    shot(page, "11-office-only-appointment")
