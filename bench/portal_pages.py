@@ -10,6 +10,8 @@ client threads, each signed in like a browser (its own portal session and office
 request one page at a time for --seconds after a warm-up:
 
 - bare:    /bench/bare/, the yardstick;
+- naive:   /bench/naive/, a naive signed-in page (its session read, one query, a small
+           template), to show where any page of Django stands; held to no goal;
 - records: the portal's RECORDS page (/p/bench/records/);
 - logs:    the portal's LOGS page (/p/bench/logs/);
 - search:  the office patient search, by name. As in a browser, each client first posts its
@@ -19,7 +21,8 @@ request one page at a time for --seconds after a warm-up:
 
 Each page's requests per second is reported as a ratio of the bare view's (the mean of a run
 before the pages and one after, which also shows how steady the machine was). Also the p50 of
-a portal sign-in (the POST of the login form, timed at the client). Goal: each ratio ≥ 0.25.
+a portal sign-in (the POST of the login form, timed at the client). Goal: a ratio ≥ 0.25 for
+RECORDS, LOGS and search.
 Exits 1 when a goal is missed. --quick: one second a page, for a smoke run.
 """
 
@@ -48,6 +51,7 @@ from http_common import Gunicorn, HttpClient, office_search, office_sign_in, por
 from upload import STAFF_PASSWORD, STAFF_USERNAME, bench_staff
 
 GOAL_RATIO = 0.25
+PAGES = ("records", "logs", "search")  # held to the goal; "naive" only shows where Django stands
 USERNAME = "bench.pages"
 PASSWORD = "bench-pages-password-2026"
 
@@ -218,6 +222,7 @@ def main() -> int:
     slug = practice.slug
     pages = {
         "bare": ["/bench/bare/"],
+        "naive": ["/bench/naive/"],
         "records": [f"/p/{slug}/records/"],
         "logs": [f"/p/{slug}/logs/"],
     }
@@ -239,7 +244,7 @@ def main() -> int:
                 for n, client in enumerate(office)
             ]
             bare_runs = []
-            for label in ("bare", "records", "logs", "search", "bare"):
+            for label in ("bare", "naive", "records", "logs", "search", "bare"):
                 clients = office if label == "search" else portal
                 paths = searches if label == "search" else pages[label]
                 hammer(clients, paths, args.warm_up)
@@ -250,7 +255,7 @@ def main() -> int:
                     results[label] = page_result(rps, tally)
             sign_in = sign_in_p50(app.port, slug, args.sign_ins)
     bare_rps = statistics.mean(run["rps"] for run in bare_runs)
-    for label in ("records", "logs", "search"):
+    for label in results:
         results[label]["ratio_to_bare"] = round(results[label]["rps"] / bare_rps, 3)
     errors = sum(run["errors"] for run in (*bare_runs, *results.values()))
     result = {
@@ -267,7 +272,7 @@ def main() -> int:
         "portal_sign_in": sign_in,
         "goal_ratio": GOAL_RATIO,
         "met": errors == 0
-        and all(results[label]["ratio_to_bare"] >= GOAL_RATIO for label in results),
+        and all(results[label]["ratio_to_bare"] >= GOAL_RATIO for label in PAGES),
     }
     report("portal_pages", result)
     return 0 if result["met"] else 1
