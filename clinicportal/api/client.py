@@ -4,7 +4,8 @@
         clinicportal print-to-portal --patient 6f1c… --description "Prescription" rx.pdf
     some-program --print-pdf | clinicportal print-to-portal --patient 6f1c… -
 
-An office can point a "print to file" step or a CUPS backend at it. It needs only the standard
+An office can point a "print to file" step or a CUPS backend at it (pass the job's id as
+--idempotency-key, so that a job run again stores its document once). It needs only the standard
 library (no database, no settings), and never takes the key on the command line, where other
 users of the machine could read it: the key comes from CLINICPORTAL_API_KEY or --key-file.
 """
@@ -17,6 +18,7 @@ import json
 import os
 import secrets
 import sys
+import time
 import uuid
 from email.message import Message
 from pathlib import Path
@@ -52,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         "--key-file", type=Path, help="a file holding the API key (else CLINICPORTAL_API_KEY)"
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds (120)")
+    parser.add_argument(
+        "--idempotency-key",
+        default="",
+        help="the same key for every retry of one document, e.g. the print job's id (a new one "
+        "each run); the portal stores the document once whatever number of times it is sent",
+    )
     return parser
 
 
@@ -149,6 +157,31 @@ def _json(raw: IO[bytes]) -> object:
         return None
 
 
+# Seconds to wait before each new attempt when the portal could not be reached or did not
+# answer (the request may have been stored: the Idempotency-Key makes the retry safe).
+RETRY_WAITS = (1.0, 3.0)
+_BUSY = {502, 503, 504}  # a proxy or the server itself, for a moment
+
+
+class _Unanswered(Exception):
+    """No answer, or a passing one: worth sending again with the same key."""
+
+
+def _send(request: Request, url: str, timeout: float) -> object:
+    try:
+        with build_opener(_RefuseRedirects).open(request, timeout=timeout) as response:
+            return _json(response)
+    except HTTPError as exc:
+        problem = _json(exc)
+        message = problem.get("error") if isinstance(problem, dict) else None
+        refused = f"The portal refused it ({exc.code}): {message or exc.reason}"
+        if exc.code in _BUSY:
+            raise _Unanswered(refused) from exc
+        raise ClientError(refused) from exc
+    except (URLError, OSError) as exc:
+        raise _Unanswered(f"Cannot reach {url}: {exc}") from exc
+
+
 def print_to_portal(args: argparse.Namespace) -> dict[str, object]:
     url = _portal_url(args.url)
     try:
@@ -161,6 +194,7 @@ def print_to_portal(args: argparse.Namespace) -> dict[str, object]:
     if args.education:
         fields["is_education"] = "true"
     body, content_type = _multipart(fields, args.filename or name, data)
+    idempotency_key = args.idempotency_key or f"print-{uuid.uuid4()}"
     request = Request(  # noqa: S310 - the scheme is checked above
         f"{url}/api/v1/patients/{patient}/portal-documents",
         data=body,
@@ -170,17 +204,19 @@ def print_to_portal(args: argparse.Namespace) -> dict[str, object]:
             "Content-Type": content_type,
             "Accept": "application/json",
             "User-Agent": "clinicportal-print-to-portal",
+            # Every attempt carries the same key: a retry never stores the document twice.
+            "Idempotency-Key": idempotency_key,
         },
     )
-    try:
-        with build_opener(_RefuseRedirects).open(request, timeout=args.timeout) as response:
-            answer = _json(response)
-    except HTTPError as exc:
-        problem = _json(exc)
-        message = problem.get("error") if isinstance(problem, dict) else None
-        raise ClientError(f"The portal refused it ({exc.code}): {message or exc.reason}") from exc
-    except (URLError, OSError) as exc:
-        raise ClientError(f"Cannot reach {url}: {exc}") from exc
+    for wait in (*RETRY_WAITS, None):
+        try:
+            answer = _send(request, url, args.timeout)
+            break
+        except _Unanswered as exc:
+            if wait is None:
+                raise ClientError(str(exc)) from exc
+            print(f"print-to-portal: {exc}; trying again in {wait:g} s.", file=sys.stderr)
+            time.sleep(wait)
     if not isinstance(answer, dict) or "id" not in answer:
         raise ClientError(f"{url} did not answer like Clinic Portal's API; check the address.")
     return answer

@@ -80,7 +80,18 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                             "required": True,
                             "description": "The patient's id, as shown on their Online Portal.",
                             "schema": {"type": "string", "format": "uuid"},
-                        }
+                        },
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "description": (
+                                "A key of your choice, new for each document (a UUID, say), "
+                                "to send again with a retry: a request whose answer was lost "
+                                "can then be sent again and the document is stored once."
+                            ),
+                            "schema": {"type": "string", "pattern": "^[!-~]{1,64}$"},
+                        },
                     ],
                     "requestBody": {
                         "required": True,
@@ -93,7 +104,19 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                     },
                     "responses": {
                         "201": {
-                            "description": "The document is on the patient's portal.",
+                            "description": (
+                                "The document is on the patient's portal. A retry with the "
+                                "Idempotency-Key of a document already stored gets that one."
+                            ),
+                            "headers": {
+                                "Idempotent-Replayed": {
+                                    "description": (
+                                        "true when the document was stored by an earlier "
+                                        "request with the same Idempotency-Key."
+                                    ),
+                                    "schema": {"type": "string", "enum": ["true"]},
+                                }
+                            },
                             "content": {
                                 "application/json": {
                                     "schema": {"$ref": "#/components/schemas/PortalDocument"}
@@ -113,6 +136,10 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                         ),
                         "405": _method_not_allowed("POST"),
                         "413": _error_response("The form fields (not the file) are too large."),
+                        "422": _error_response(
+                            "The Idempotency-Key was already used for another patient or "
+                            "another file; nothing was stored."
+                        ),
                         "429": _error_response(
                             "Too many wrong keys from this address in 15 minutes.",
                             {"Retry-After": "Seconds to wait before trying again."},

@@ -7,6 +7,7 @@ key and 404 for a patient that does not exist or belongs to another practice.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -35,9 +36,10 @@ from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.context import ApiActor, client_ip, user_agent
 from clinicportal.core.logcontext import bind_actor
 from clinicportal.patients.selectors import patient_get
-from clinicportal.records.services import portal_document_upload
+from clinicportal.records.services import portal_document_print
 
 View = Callable[..., HttpResponse]
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,64}")
 
 
 def error(status: int, message: str, **extra: Any) -> JsonResponse:
@@ -141,8 +143,15 @@ class PortalDocumentForm(forms.Form):
 @allow_only("POST")
 @api_key_required
 def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: str) -> HttpResponse:
-    """Print to portal: put a PDF on a patient's portal (multipart/form-data)."""
+    """Print to portal: put a PDF on a patient's portal (multipart/form-data).
+
+    An ``Idempotency-Key`` header makes a retry safe: the same key, patient and file get the
+    record made the first time (``Idempotent-Replayed: true``), however often they are sent.
+    """
     patient = patient_get(actor=actor, public_id=parse_id(patient_id))
+    idempotency_key = request.headers.get("Idempotency-Key")
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        return error(400, _("The Idempotency-Key header must be 1 to 64 visible ASCII characters."))
     request.multipart_parser_class = FilePartParser  # type: ignore[assignment]  # stubs: a class
     try:
         form = PortalDocumentForm(request.POST, request.FILES)
@@ -157,21 +166,22 @@ def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: str) -> 
         return error(400, _("The request is not complete; see fields."), fields=fields)
     data = form.cleaned_data
     try:
-        document = portal_document_upload(
+        document, made = portal_document_print(
             actor=actor,
             patient=patient,
             upload=data["file"],
             document_date=data["date"] or timezone.localdate(),
             description=data["description"],
             is_education=data["is_education"],
-            pdf_only=True,
+            idempotency_key=idempotency_key or "",
         )
     except ValidationError as exc:
-        return error(400, " ".join(exc.messages))
+        status = 422 if exc.code == "idempotency_key" else 400
+        return error(status, " ".join(exc.messages))
     except UploadNotFinished as exc:
         return error(503, exc.message)
     assert document.blob is not None
-    return JsonResponse(
+    answer = JsonResponse(
         {
             "id": str(document.public_id),
             "patient_id": str(patient.public_id),
@@ -184,3 +194,6 @@ def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: str) -> 
         },
         status=201,
     )
+    if not made:
+        answer["Idempotent-Replayed"] = "true"
+    return answer

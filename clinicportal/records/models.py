@@ -57,6 +57,8 @@ class PortalDocument(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The Idempotency-Key a program printed it with, so that the program's retry stores it once.
+    idempotency_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-document_date", "-id"]
@@ -64,12 +66,17 @@ class PortalDocument(models.Model):
             models.Index(fields=["patient", "-document_date", "-id"], name="portal_document_list")
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="portal_document_idempotency_key",
+            ),
             models.CheckConstraint(
                 condition=(models.Q(blob__isnull=False) & models.Q(link_url=""))
                 | (models.Q(blob__isnull=True) & ~models.Q(link_url="")),
                 name="portal_document_file_or_link",
                 violation_error_message="A record is either a stored file or a link.",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
