@@ -101,11 +101,17 @@ def test_turning_off_asks_for_the_password_and_a_code_and_ends_the_other_session
     assert {"portal.two_factor_off", "portal.recovery_code_used"} <= set(actions(patient=patient_a))
 
 
-def test_new_recovery_codes_replace_the_old_ones(ada_portal, practice_x, patient_a):
+def test_new_recovery_codes_replace_the_old_ones_and_end_the_other_sessions(
+    ada_portal, practice_x, patient_a
+):
     secret, old = turn_on(ada_portal)
+    other = Client()  # someone who had one of the old codes
+    portal_login(other, practice_x, "ada", NEW_PASSWORD)
+    other.post("/p/clinic-x/login/code/", {"code": old[0]})
+    assert portal_signed_in(other)
     a_step_later()
     page = ada_portal.get("/p/clinic-x/account/").content.decode()
-    assert "You have 10 unused recovery codes." in page
+    assert "You have 9 unused recovery codes." in page  # the other device used one
     refused = ada_portal.post(
         PORTAL_CODES, {"codes-password": "wrong", "codes-code": current_code(secret)}
     )
@@ -115,15 +121,20 @@ def test_new_recovery_codes_replace_the_old_ones(ada_portal, practice_x, patient
     )
     new = re.findall(r"<li><code>([0-9A-Z-]+)</code></li>", response.content.decode())
     assert len(new) == 10 and not set(new) & set(old)
-    assert "The old ones no longer work." in response.content.decode()
+    assert "The old ones no longer work, and your other devices are signed out." in (
+        response.content.decode()
+    )
     assert "portal.recovery_codes_renewed" in actions(patient=patient_a)
+    assert portal_signed_in(ada_portal)
+    assert not portal_signed_in(other)
     visitor = Client()
     portal_login(visitor, practice_x, "ada", NEW_PASSWORD)
     assert visitor.post("/p/clinic-x/login/code/", {"code": old[2]}).status_code == 200
     assert visitor.post("/p/clinic-x/login/code/", {"code": new[2]}).status_code == 302
-    assert actions(patient=patient_a, action="portal.recovery_code_used") == [
-        "portal.recovery_code_used"
-    ]
+    assert (
+        actions(patient=patient_a, action="portal.recovery_code_used")
+        == ["portal.recovery_code_used"] * 2
+    )
 
 
 def test_the_account_page_says_when_no_recovery_codes_are_left(ada_portal):
@@ -196,12 +207,16 @@ def test_staff_make_new_recovery_codes_and_use_one_to_sign_in(alice_client, alic
     refused = alice_client.post(url, {"codes-password": PASSWORD, "codes-code": "000000"})
     assert "That code did not work." in refused.content.decode()
     assert not RecoveryCode.objects.exists()
+    elsewhere = login(Client(), alice)
+    assert elsewhere.get(reverse("office:account")).status_code == 200
     response = alice_client.post(
         url, {"codes-password": PASSWORD, "codes-code": authenticator_code()}
     )
     codes = re.findall(r"<li><code>([0-9A-Z-]+)</code></li>", response.content.decode())
     assert len(codes) == 10
     assert "staff.recovery_codes_renewed" in actions(actor_user=alice.user)
+    assert alice_client.get(reverse("office:account")).status_code == 200
+    assert elsewhere.get(reverse("office:account")).status_code == 302  # signed out
     visitor = Client()
     visitor.post(reverse("office:login"), {"username": "alice", "password": PASSWORD})
     right = visitor.post(reverse("office:login_code"), {"code": codes[0].lower()})

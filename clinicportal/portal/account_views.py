@@ -207,6 +207,7 @@ def recovery_codes(request: PortalRequest) -> HttpResponse:
                 actor=request.portal,
                 password=form.cleaned_data["password"],
                 code=form.cleaned_data["code"],
+                session_key=request.session.session_key or "",
             )
         except ValidationError as exc:
             service_errors(form, exc)

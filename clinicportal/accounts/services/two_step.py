@@ -132,8 +132,14 @@ def two_factor_turn_off(
         _other_sessions_end(actor, session_key)
 
 
-def recovery_codes_renew(*, actor: StaffActor | PortalActor, password: str, code: str) -> list[str]:
-    """Replace the account's recovery codes with new ones; return them, to show once."""
+def recovery_codes_renew(
+    *, actor: StaffActor | PortalActor, password: str, code: str, session_key: str
+) -> list[str]:
+    """Replace the account's recovery codes with new ones; return them, to show once.
+
+    The account's other sessions end, as for every change of its sign-in: someone who used an
+    old code is signed out with it (ASVS 7.4.3).
+    """
     device = two_factor_device(_owner(actor))
     if device is None:
         raise ValidationError(_("Turn on two-step sign-in first."))
@@ -146,6 +152,7 @@ def recovery_codes_renew(*, actor: StaffActor | PortalActor, password: str, code
             AuditEvent.Action.STAFF_RECOVERY_CODES_RENEWED,
             AuditEvent.Action.PORTAL_RECOVERY_CODES_RENEWED,
         )
+        _other_sessions_end(actor, session_key)
     return codes
 
 

@@ -225,6 +225,7 @@ def my_recovery_codes(request: StaffRequest) -> HttpResponse:
                 actor=request.actor,
                 password=form.cleaned_data["password"],
                 code=form.cleaned_data["code"],
+                session_key=request.session.session_key or "",
             )
         except ValidationError as exc:
             service_errors(form, exc)
