@@ -298,6 +298,22 @@ def practice_office_sessions_alive(*, actor: StaffActor, idle_seconds: int, exce
     )
 
 
+def portal_grant_signed_in(
+    *, actor: StaffActor, patient: Patient, public_id: uuid.UUID
+) -> PortalGrant:
+    """One of the patient's portal logins (their own or an authorized user's), with
+    ``signed_in``: how many of its account's sessions are alive; or NotFound."""
+    alive = _alive(actor.practice.portal_idle_minutes * 60, "account__sessions__")
+    try:
+        return (
+            PortalGrant.objects.select_related("account", "patient")
+            .annotate(signed_in=Count("account__sessions", filter=alive))
+            .get(practice=actor.practice, patient=patient, public_id=public_id)
+        )
+    except PortalGrant.DoesNotExist:
+        raise NotFound("No such portal login.") from None
+
+
 def practice_portal_sessions_alive(*, actor: StaffActor) -> int:
     """How many portal sessions of the practice's accounts are alive."""
     require_admin(actor)

@@ -173,6 +173,10 @@ class AuditEvent(models.Model):
             "portal.other_sessions_ended",
             _("Signed out all other devices"),
         )
+        PORTAL_SIGNED_OUT_BY_OFFICE = (
+            "portal.signed_out_by_office",
+            _("Signed out everywhere by the office"),
+        )
 
     practice = models.ForeignKey(
         "practices.Practice", on_delete=models.PROTECT, related_name="audit_events"
@@ -256,6 +260,7 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.PORTAL_AUTHORIZED_USER_REMOVED,
         AuditEvent.Action.PORTAL_SESSION_ENDED,
         AuditEvent.Action.PORTAL_OTHER_SESSIONS_ENDED,
+        AuditEvent.Action.PORTAL_SIGNED_OUT_BY_OFFICE,
         AuditEvent.Action.MESSAGE_SENT,
         AuditEvent.Action.MESSAGE_READ,
         AuditEvent.Action.MESSAGES_OFFICE_VIEWED,

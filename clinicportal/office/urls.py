@@ -101,6 +101,11 @@ urlpatterns = [
         name="authorized_user_remove",
     ),
     path(
+        "patients/<uuid:patient_id>/portal/<uuid:grant_id>/sign-out/",
+        portal_access.portal_user_sign_out,
+        name="portal_user_sign_out",
+    ),
+    path(
         "patients/<uuid:patient_id>/portal/email/",
         portal_access.portal_access_email,
         name="portal_access_email",

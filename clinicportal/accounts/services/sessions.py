@@ -19,6 +19,7 @@ from django.utils import timezone
 from clinicportal.accounts.models import (
     OfficeSession,
     PortalAccount,
+    PortalGrant,
     PortalSession,
     User,
 )
@@ -289,6 +290,23 @@ def office_sessions_end_for_practice(*, actor: StaffActor, current_key: str) -> 
             action=AuditEvent.Action.PRACTICE_STAFF_SIGNED_OUT,
             target=actor.practice,
             label=actor.practice.name,
+        )
+    return ended
+
+
+def portal_sessions_end_for_grant(*, actor: StaffActor, grant: PortalGrant) -> int:
+    """Sign one portal login of a patient out everywhere (say, left open on a shared computer).
+
+    Its password stays as it is. Returns how many sessions ended; in the patient's LOGS.
+    """
+    require_reachable(actor, grant)
+    with transaction.atomic():
+        ended = portal_sessions_end(account=grant.account)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PORTAL_SIGNED_OUT_BY_OFFICE,
+            target=grant.account,
+            patient=grant.patient,
         )
     return ended
 

@@ -13,12 +13,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicportal.accounts.models import PortalGrant
 from clinicportal.accounts.selectors import (
     authorized_grant_get,
     portal_access_for_patient,
+    portal_grant_signed_in,
 )
 from clinicportal.accounts.services import links as links_services
 from clinicportal.accounts.services import portal_access as portal_access_services
@@ -28,6 +30,7 @@ from clinicportal.accounts.services.portal_access import (
     portal_access_issue,
     portal_username_suggest,
 )
+from clinicportal.accounts.services.sessions import portal_sessions_end_for_grant
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import absolute_url
 from clinicportal.office.auth import StaffRequest, staff_required
@@ -237,6 +240,32 @@ def authorized_user_remove(
     return render(
         request, "office/authorized_user_remove.html", {"patient": patient, "grant": grant}
     )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_user_sign_out(
+    request: StaffRequest, patient_id: uuid.UUID, grant_id: uuid.UUID
+) -> HttpResponse:
+    """Sign one of the patient's portal logins out everywhere, after asking (its password stays).
+
+    For a portal left signed in on a shared or lost computer; Reissue also changes the password.
+    """
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    grant = portal_grant_signed_in(actor=request.actor, patient=patient, public_id=grant_id)
+    if request.method == "POST":
+        ended = portal_sessions_end_for_grant(actor=request.actor, grant=grant)
+        messages.success(
+            request,
+            ngettext(
+                "%(name)s was signed out of the portal on %(count)d device.",
+                "%(name)s was signed out of the portal on %(count)d devices.",
+                ended,
+            )
+            % {"name": grant.account.display_name, "count": ended},
+        )
+        return _to_online_portal(patient)
+    return render(request, "office/portal_user_sign_out.html", {"patient": patient, "grant": grant})
 
 
 @require_POST
