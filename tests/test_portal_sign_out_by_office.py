@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from clinicportal.accounts.models import PortalAccount, PortalGrant, PortalSession
 from clinicportal.audit.models import AuditEvent
@@ -34,10 +37,11 @@ def test_staff_sign_the_patient_out_everywhere_after_asking(
     asked = bob_client.get(sign_out_url(patient_a, own)).content.decode()
     assert "Sign Ada Lovelace out of the portal everywhere?" in asked
     assert "is signed in on 2 devices now." in asked
+    assert "To change the password too, reissue it instead." in asked
     assert PortalSession.objects.count() == 2  # asking changed nothing
 
     done = bob_client.post(sign_out_url(patient_a, own), follow=True)
-    assert "Ada Lovelace was signed out of the portal on 2 devices." in done.content.decode()
+    assert "Ada Lovelace was signed out of the portal everywhere." in done.content.decode()
     assert not PortalSession.objects.exists()
     assert not signed_in(ada_portal) and not signed_in(laptop)
     assert PortalAccount.objects.get(username="ada").password == password  # it stays
@@ -63,21 +67,27 @@ def test_an_authorized_user_is_signed_out_and_the_patient_is_not(
     page = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
     assert f'href="{sign_out_url(patient_a, grant)}"' in page
 
+    asked = bob_client.get(sign_out_url(patient_a, grant)).content.decode()
+    assert "remove the authorized user instead" in asked and "reissue" not in asked
     bob_client.post(sign_out_url(patient_a, grant))
     assert not signed_in(mary)
     assert signed_in(ada_portal)
     assert PortalGrant.objects.filter(account=issued.account).exists()  # still authorized
 
 
-def test_a_login_signed_in_nowhere_is_said_and_signing_out_is_harmless(
-    bob_client, patient_a, issue_access
+def test_a_login_signed_in_nowhere_is_said_and_a_stale_session_is_not_counted(
+    bob_client, practice_x, patient_a, issue_access
 ):
-    issue_access(patient_a, "ada")
+    username, temporary = issue_access(patient_a, "ada")
+    portal_login(Client(), practice_x, username, temporary)
+    # Left idle past the practice's time-out: the server would refuse it anyway.
+    PortalSession.objects.update(last_seen_at=timezone.now() - datetime.timedelta(days=1))
     own = PortalGrant.objects.get(patient=patient_a)
     asked = bob_client.get(sign_out_url(patient_a, own)).content.decode()
     assert "is not signed in anywhere now." in asked
     done = bob_client.post(sign_out_url(patient_a, own), follow=True)
-    assert "was signed out of the portal on 0 devices." in done.content.decode()
+    assert "was signed out of the portal everywhere." in done.content.decode()
+    assert not PortalSession.objects.exists()
 
 
 def test_another_patients_login_is_404_through_this_patient(

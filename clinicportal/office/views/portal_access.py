@@ -13,7 +13,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicportal.accounts.models import PortalGrant
@@ -254,15 +253,11 @@ def portal_user_sign_out(
     patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
     grant = portal_grant_signed_in(actor=request.actor, patient=patient, public_id=grant_id)
     if request.method == "POST":
-        ended = portal_sessions_end_for_grant(actor=request.actor, grant=grant)
+        portal_sessions_end_for_grant(actor=request.actor, grant=grant)
         messages.success(
             request,
-            ngettext(
-                "%(name)s was signed out of the portal on %(count)d device.",
-                "%(name)s was signed out of the portal on %(count)d devices.",
-                ended,
-            )
-            % {"name": grant.account.display_name, "count": ended},
+            _("%(name)s was signed out of the portal everywhere.")
+            % {"name": grant.account.display_name},
         )
         return _to_online_portal(patient)
     return render(request, "office/portal_user_sign_out.html", {"patient": patient, "grant": grant})
