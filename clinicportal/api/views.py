@@ -36,7 +36,7 @@ from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.context import ApiActor, client_ip, user_agent
 from clinicportal.core.logcontext import bind_actor
 from clinicportal.patients.selectors import patient_get
-from clinicportal.records.services import portal_document_print
+from clinicportal.records.printing import portal_document_print
 
 View = Callable[..., HttpResponse]
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,64}")

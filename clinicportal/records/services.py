@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator
@@ -144,7 +144,7 @@ def portal_document_upload(
     """Upload a file to the patient's portal, checked like chart files.
 
     Staff upload from the desktop; a program prints to the portal through the API (PDFs only,
-    see portal_document_print).
+    see records.printing).
     """
     require_reachable(actor, patient)
     sniffed = sniff(upload.head, upload.temp_path)
@@ -169,73 +169,6 @@ def portal_document_upload(
             is_education=is_education,
             idempotency_key=idempotency_key,
         )
-
-
-def portal_document_print(
-    *,
-    actor: ApiActor,
-    patient: Patient,
-    upload: HashedUpload,
-    document_date: datetime.date,
-    description: str,
-    is_education: bool,
-    idempotency_key: str,
-) -> tuple[PortalDocument, bool]:
-    """A program prints a PDF to the patient's portal; return (the record, whether it is new).
-
-    With an ``idempotency_key``, the program's retry of a request whose answer it lost (the
-    same key, patient and file) gets the record already made, and nothing more is stored.
-    The same key with another patient or file is refused.
-    """
-    require_reachable(actor, patient)
-    if idempotency_key:
-        earlier = _printed(actor, idempotency_key, patient, upload)
-        if earlier is not None:
-            return earlier, False
-    try:
-        with transaction.atomic():
-            document = portal_document_upload(
-                actor=actor,
-                patient=patient,
-                upload=upload,
-                document_date=document_date,
-                description=description,
-                is_education=is_education,
-                pdf_only=True,
-                idempotency_key=idempotency_key,
-            )
-    except IntegrityError:
-        # The same request at the same moment, already stored by the other.
-        earlier = _printed(actor, idempotency_key, patient, upload) if idempotency_key else None
-        if earlier is None:
-            raise
-        return earlier, False
-    return document, True
-
-
-def _printed(
-    actor: ApiActor, key: str, patient: Patient, upload: HashedUpload
-) -> PortalDocument | None:
-    earlier = (
-        PortalDocument.objects.select_related("blob")
-        .filter(practice=actor.practice, idempotency_key=key)
-        .first()
-    )
-    if earlier is None:
-        return None
-    if (
-        earlier.patient_id != patient.pk
-        or earlier.blob is None
-        or (earlier.blob.sha256 != upload.sha256)
-    ):
-        raise ValidationError(
-            _(
-                "This Idempotency-Key was already used for another document. Send a new key "
-                "for each document."
-            ),
-            code="idempotency_key",
-        )
-    return earlier
 
 
 def portal_document_assign_system(
