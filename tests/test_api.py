@@ -223,7 +223,7 @@ def test_the_openapi_document_is_valid_and_describes_print_to_portal(client, db)
     document = response.json()
     validate(document)
     operation = document["paths"]["/patients/{patient_id}/portal-documents"]["post"]
-    codes = {"201", "400", "401", "404", "405", "413", "422", "429", "500", "503"}
+    codes = {"201", "400", "401", "404", "405", "409", "413", "422", "429", "500", "503"}
     assert set(operation["responses"]) == codes
     assert operation["responses"]["429"]["headers"]["Retry-After"]["required"]
     assert set(document["paths"]["/openapi.json"]["get"]["responses"]) == {"200", "405", "500"}

@@ -16,7 +16,7 @@ from clinicportal.accounts.services.api_keys import api_key_create
 from clinicportal.audit.models import AuditEvent
 from clinicportal.content.models import Blob
 from clinicportal.practices.models import StaffMember
-from clinicportal.records.models import PortalDocument
+from clinicportal.records.models import PortalDocument, PrintRequest
 from tests.conftest import PDF_BYTES, actor
 from tests.test_api import CLIENT, endpoint, post
 from tests.test_records import named
@@ -56,6 +56,35 @@ def test_a_retry_with_the_same_key_gets_the_first_document(api_key, patient_a):
     assert PortalDocument.objects.count() == 3
 
 
+def test_a_retry_after_the_office_removed_the_document_does_not_bring_it_back(
+    api_key, alice, patient_a
+):
+    from clinicportal.records.services import portal_document_remove
+
+    first = printed(patient_a, api_key, "job-5")
+    document = PortalDocument.objects.get(public_id=first.json()["id"])
+    portal_document_remove(actor=actor(alice), document=document)
+
+    late = printed(patient_a, api_key, "job-5")
+    assert late.status_code == 409
+    assert "removed from the portal since" in late.json()["error"]
+    assert not PortalDocument.objects.exists()
+    assert printed(patient_a, api_key, "job-6").status_code == 201  # a new key puts it back
+
+
+def test_a_retry_gets_the_document_as_stored_whatever_else_it_says(api_key, patient_a):
+    headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": "job-8"}
+    url = endpoint(patient_a)
+    first = Client().post(
+        url, {"file": named("rx.pdf", PDF_BYTES), "description": "Rx"}, headers=headers
+    )
+    again = Client().post(
+        url, {"file": named("other.pdf", PDF_BYTES), "description": "Changed"}, headers=headers
+    )
+    assert again.status_code == 201 and again.json() == first.json()
+    assert PortalDocument.objects.get().description == "Rx"
+
+
 @pytest.mark.parametrize("change", ["patient", "file"])
 def test_the_same_key_for_another_document_is_refused(api_key, patient_a, patient_b, change):
     assert printed(patient_a, api_key, "job-7").status_code == 201
@@ -81,7 +110,7 @@ def test_keys_are_the_practice_s_own(api_key, patient_a, patient_c):
     assert printed(patient_a, api_key, "job-1").status_code == 201
     other = printed(patient_c, key_of(patient_c.practice), "job-1")
     assert other.status_code == 201 and "Idempotent-Replayed" not in other
-    assert PortalDocument.objects.filter(idempotency_key="job-1").count() == 2
+    assert PrintRequest.objects.filter(key="job-1").count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -198,7 +227,7 @@ def test_the_client_sends_again_when_the_answer_is_lost_and_it_is_stored_once(
     assert "“letter.pdf” is on the patient's portal" in sent.stdout.decode()
     assert len(proxy.keys) == 2 and proxy.keys[0] == proxy.keys[1] != ""
     assert PortalDocument.objects.count() == 1
-    assert PortalDocument.objects.get().idempotency_key == proxy.keys[0]
+    assert PrintRequest.objects.get().key == proxy.keys[0]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -221,4 +250,5 @@ def test_the_client_sends_the_key_it_is_given(live_server, alice, patient_a, tmp
             command, env={**env, "CLINICPORTAL_API_KEY": key}, capture_output=True, timeout=60
         )
         assert sent.returncode == 0, sent.stderr
-    assert PortalDocument.objects.get().idempotency_key == "cups-318"
+    assert PrintRequest.objects.get().key == "cups-318"
+    assert PortalDocument.objects.count() == 1

@@ -106,7 +106,9 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                         "201": {
                             "description": (
                                 "The document is on the patient's portal. A retry with the "
-                                "Idempotency-Key of a document already stored gets that one."
+                                "Idempotency-Key of a document already stored gets that one, "
+                                "as it is stored (the retry's description, date and filename "
+                                "are not read)."
                             ),
                             "headers": {
                                 "Idempotent-Replayed": {
@@ -124,8 +126,8 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                             },
                         },
                         "400": _error_response(
-                            "Not a PDF, empty, too large, or a field is malformed; nothing "
-                            "was stored."
+                            "Not a PDF, empty, too large, or a field or the Idempotency-Key "
+                            "header is malformed; nothing was stored."
                         ),
                         "401": _error_response(
                             "The API key is missing, wrong or revoked.",
@@ -135,6 +137,11 @@ def openapi(*, server_url: str) -> dict[str, Any]:
                             "No such patient in this practice (a malformed id included)."
                         ),
                         "405": _method_not_allowed("POST"),
+                        "409": _error_response(
+                            "The document printed with this Idempotency-Key was removed from "
+                            "the portal since; it is not stored again. Send a new key to put "
+                            "it back."
+                        ),
                         "413": _error_response("The form fields (not the file) are too large."),
                         "422": _error_response(
                             "The Idempotency-Key was already used for another patient or "

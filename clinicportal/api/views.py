@@ -36,7 +36,7 @@ from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.context import ApiActor, client_ip, user_agent
 from clinicportal.core.logcontext import bind_actor
 from clinicportal.patients.selectors import patient_get
-from clinicportal.records.printing import portal_document_print
+from clinicportal.records.printing import PrintKeyUsed, PrintRemoved, portal_document_print
 
 View = Callable[..., HttpResponse]
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,64}")
@@ -175,9 +175,12 @@ def portal_documents(request: HttpRequest, actor: ApiActor, patient_id: str) -> 
             is_education=data["is_education"],
             idempotency_key=idempotency_key or "",
         )
+    except PrintKeyUsed as exc:
+        return error(422, str(exc))
+    except PrintRemoved as exc:
+        return error(409, str(exc))
     except ValidationError as exc:
-        status = 422 if exc.code == "idempotency_key" else 400
-        return error(status, " ".join(exc.messages))
+        return error(400, " ".join(exc.messages))
     except UploadNotFinished as exc:
         return error(503, exc.message)
     assert document.blob is not None

@@ -57,8 +57,6 @@ class PortalDocument(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # The Idempotency-Key a program printed it with, so that the program's retry stores it once.
-    idempotency_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-document_date", "-id"]
@@ -66,11 +64,6 @@ class PortalDocument(models.Model):
             models.Index(fields=["patient", "-document_date", "-id"], name="portal_document_list")
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["practice", "idempotency_key"],
-                condition=~models.Q(idempotency_key=""),
-                name="portal_document_idempotency_key",
-            ),
             models.CheckConstraint(
                 condition=(models.Q(blob__isnull=False) & models.Q(link_url=""))
                 | (models.Q(blob__isnull=True) & ~models.Q(link_url="")),
@@ -111,3 +104,27 @@ class PortalDocument(models.Model):
             return gettext("Web page")
         file_type = by_content_type(self.blob.content_type)
         return gettext(file_type.label) if file_type else gettext("File")
+
+
+class PrintRequest(models.Model):
+    """A program's print to the portal, by the Idempotency-Key it sent (records.printing).
+
+    Kept after the office removes the document, so that a late retry does not put it back.
+    """
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=64)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    sha256 = models.CharField(max_length=64)
+    document = models.ForeignKey(
+        PortalDocument, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "key"], name="print_request_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -12,8 +11,32 @@ from clinicportal.content.uploads import HashedUpload
 from clinicportal.core.access import require_reachable
 from clinicportal.core.context import ApiActor
 from clinicportal.patients.models import Patient
-from clinicportal.records.models import PortalDocument
+from clinicportal.records.models import PortalDocument, PrintRequest
 from clinicportal.records.services import portal_document_upload
+
+
+class PrintKeyUsed(Exception):
+    """The Idempotency-Key was sent before for another patient or another file."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This Idempotency-Key was already used for another document. Send a new key "
+                "for each document."
+            )
+        )
+
+
+class PrintRemoved(Exception):
+    """The document printed with this key was removed from the portal since."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This document was printed with this Idempotency-Key and has been removed from "
+                "the portal since. To put it on the portal again, send it with a new key."
+            )
+        )
 
 
 def portal_document_print(
@@ -29,8 +52,9 @@ def portal_document_print(
     """A program prints a PDF to the patient's portal; return (the record, whether it is new).
 
     With an ``idempotency_key``, the program's retry of a request whose answer it lost (the
-    same key, patient and file) gets the record already made, and nothing more is stored.
-    The same key with another patient or file is refused.
+    same key, patient and file) gets the record made the first time, as it is now, and nothing
+    more is stored. The same key with another patient or file is refused (PrintKeyUsed), and so
+    is a retry after the office removed the record (PrintRemoved): it does not come back.
     """
     require_reachable(actor, patient)
     if idempotency_key:
@@ -47,8 +71,15 @@ def portal_document_print(
                 description=description,
                 is_education=is_education,
                 pdf_only=True,
-                idempotency_key=idempotency_key,
             )
+            if idempotency_key:
+                PrintRequest.objects.create(
+                    practice=actor.practice,
+                    key=idempotency_key,
+                    patient=patient,
+                    sha256=upload.sha256,
+                    document=document,
+                )
     except IntegrityError:
         # The same request at the same moment, already stored by the other.
         earlier = _printed(actor, idempotency_key, patient, upload) if idempotency_key else None
@@ -61,23 +92,16 @@ def portal_document_print(
 def _printed(
     actor: ApiActor, key: str, patient: Patient, upload: HashedUpload
 ) -> PortalDocument | None:
+    """The record printed before with ``key``, if any; refuse a key used otherwise."""
     earlier = (
-        PortalDocument.objects.select_related("blob")
-        .filter(practice=actor.practice, idempotency_key=key)
+        PrintRequest.objects.select_related("document__blob")
+        .filter(practice=actor.practice, key=key)
         .first()
     )
     if earlier is None:
         return None
-    if (
-        earlier.patient_id != patient.pk
-        or earlier.blob is None
-        or (earlier.blob.sha256 != upload.sha256)
-    ):
-        raise ValidationError(
-            _(
-                "This Idempotency-Key was already used for another document. Send a new key "
-                "for each document."
-            ),
-            code="idempotency_key",
-        )
-    return earlier
+    if earlier.patient_id != patient.pk or earlier.sha256 != upload.sha256:
+        raise PrintKeyUsed
+    if earlier.document is None:
+        raise PrintRemoved
+    return earlier.document

@@ -50,7 +50,6 @@ def _create(
     is_education: bool,
     link_url: str = "",
     system_document: SystemDocument | None = None,
-    idempotency_key: str = "",
 ) -> PortalDocument:
     document = PortalDocument(
         practice=actor.practice,
@@ -65,10 +64,8 @@ def _create(
         document_date=document_date,
         is_education=is_education,
         shared_by=actor.user if isinstance(actor, StaffActor) else None,
-        idempotency_key=idempotency_key,
     )
-    # The key's uniqueness is the database's to decide, at once for two requests at a time.
-    document.full_clean(exclude={"idempotency_key"})
+    document.full_clean()
     document.save()
     audit_record(
         actor=actor,
@@ -139,7 +136,6 @@ def portal_document_upload(
     description: str,
     is_education: bool,
     pdf_only: bool = False,
-    idempotency_key: str = "",
 ) -> PortalDocument:
     """Upload a file to the patient's portal, checked like chart files.
 
@@ -167,7 +163,6 @@ def portal_document_upload(
             description=description,
             document_date=document_date,
             is_education=is_education,
-            idempotency_key=idempotency_key,
         )
 
 
