@@ -1,11 +1,14 @@
 """SCHEDULE: the patient's appointments, booking a free time, and moving or cancelling one.
 
-Shown only while the practice has Schedule on and patients may book or request online
-(scheduling.selectors.online_booking_open); otherwise every route here is a 404 and the menu
-leaves it out. Booking goes: the kind of visit, then a provider or any, then a week of free
-times, then a confirmation. Each step is a GET carrying what was chosen so far in the query
-string; only the confirmation posts. Moving goes the same way for the appointment's kind of
-visit. Times are the practice's wall clock: the views run in its zone (portal.auth).
+Shown while the practice has Schedule on; otherwise every route here is a 404 and the menu
+leaves it out. With online scheduling off the office books: the list and each appointment's page
+are shown, with the office's phone, and the routes that book, cancel or move are a 404 until
+patients may book or request online (scheduling.selectors.online_booking_open).
+
+Booking goes: the kind of visit, then a provider or any, then a week of free times, then a
+confirmation. Each step is a GET carrying what was chosen so far in the query string; only the
+confirmation posts. Moving goes the same way for the appointment's kind of visit. Times are the
+practice's wall clock: the views run in its zone (portal.auth).
 """
 
 from __future__ import annotations
