@@ -110,7 +110,7 @@ def schedule(request: PortalRequest) -> HttpResponse:
     )
     context = {
         "config": config,
-        "online": config.mode != ScheduleSettings.Mode.OFF,
+        "online": config.online,
         "requesting": config.mode == ScheduleSettings.Mode.REQUEST,
         "upcoming": list(upcoming),
         "earlier": list(earlier[:PAST_SHOWN]),
@@ -211,8 +211,7 @@ class Changes:
 def _changes(appointment: Appointment, config: ScheduleSettings) -> Changes:
     now = timezone.now()
     deadline = change_deadline(appointment, config)
-    online = config.mode != ScheduleSettings.Mode.OFF
-    cancel = online and appointment.is_live and now <= deadline
+    cancel = config.online and appointment.is_live and now <= deadline
     return Changes(
         deadline=deadline,
         cancel=cancel,
@@ -228,7 +227,7 @@ def _appointment_context(request: PortalRequest, found: Appointment) -> dict[str
         "appointment": found,
         "config": config,
         "changes": _changes(found, config),
-        "online": config.mode != ScheduleSettings.Mode.OFF,
+        "online": config.online,
         "requesting": config.mode == ScheduleSettings.Mode.REQUEST,
     }
 

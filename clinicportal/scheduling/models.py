@@ -65,6 +65,11 @@ class ScheduleSettings(models.Model):
         return f"Schedule settings of {self.practice_id}"
 
     @property
+    def online(self) -> bool:
+        """Patients may book or request online (else the office books, and they call it)."""
+        return self.mode != self.Mode.OFF
+
+    @property
     def audit_label(self) -> str:
         return str(self.get_mode_display())
 

@@ -34,10 +34,7 @@ def schedule_settings_for(practice: Practice) -> ScheduleSettings:
 
 def online_booking_open(practice: Practice) -> bool:
     """SCHEDULE is on and patients may book or request online."""
-    return (
-        practice.schedule_enabled
-        and schedule_settings_for(practice).mode != ScheduleSettings.Mode.OFF
-    )
+    return practice.schedule_enabled and schedule_settings_for(practice).online
 
 
 def types_for(practice: Practice, *, online_only: bool) -> QuerySet[AppointmentType]:

@@ -55,7 +55,7 @@ class Choice:
 
 def _open_online(actor: PortalActor) -> ScheduleSettings:
     config = schedule_settings_for(actor.practice)
-    if not actor.practice.schedule_enabled or config.mode == ScheduleSettings.Mode.OFF:
+    if not actor.practice.schedule_enabled or not config.online:
         raise NotFound("Online scheduling is off.")
     return config
 
