@@ -252,3 +252,68 @@ def test_the_client_sends_the_key_it_is_given(live_server, alice, patient_a, tmp
         assert sent.returncode == 0, sent.stderr
     assert PrintRequest.objects.get().key == "cups-318"
     assert PortalDocument.objects.count() == 1
+
+
+class Answering:
+    """A local server that answers each POST with the next of ``statuses`` (the last repeats)."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.keys: list[str | None] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                outer.keys.append(self.headers.get("Idempotency-Key"))
+                status = statuses[min(len(outer.keys), len(statuses)) - 1]
+                body = {"error": "Busy."} if status >= 400 else {"id": "1", "filename": "a.pdf"}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("statuses", "code", "tries"),
+    [
+        ([503, 201], 0, 2),  # busy for a moment: sent again, and taken
+        ([502, 504, 503], 1, 3),  # still busy after the third try: given up, and said so
+        ([400], 1, 1),  # refused: sending again would change nothing
+        ([422], 1, 1),
+    ],
+)
+def test_the_client_sends_again_only_while_the_portal_is_busy(
+    monkeypatch, capsys, tmp_path, statuses, code, tries
+):
+    from clinicportal.api import client
+    from tests.test_api import run_client
+
+    monkeypatch.setattr(client, "RETRY_WAITS", (0.0, 0.0))
+    pdf = tmp_path / "rx.pdf"
+    pdf.write_bytes(PDF_BYTES)
+    server = Answering(statuses)
+    try:
+        answer, err = run_client(monkeypatch, capsys, str(pdf), url=server.url)
+    finally:
+        server.close()
+    assert answer == code
+    assert len(server.keys) == tries
+    assert len(set(server.keys)) == 1 and server.keys[0]  # one key for every try
+    if code:
+        assert f"The portal refused it ({statuses[-1]})" in err

@@ -115,3 +115,39 @@ def test_every_form_that_acts_for_the_patient_says_whose_it_is():
         if posts and "portal/includes/for_patient.html" not in text:
             missing.append(name)
     assert missing == []
+
+
+def test_the_menu_counts_the_unread_messages_of_the_patient_open(mary, alice, patient_a, patient_b):
+    from clinicportal.messaging.services import Draft, office_send
+    from tests.test_portal_messages import menu_link
+
+    def write(patient: Patient, subject: str) -> None:
+        office_send(
+            actor=actor(alice),
+            patient=patient,
+            draft=Draft(body="Please call us."),
+            subject=subject,
+            send_email=False,
+        )
+
+    write(patient_a, "Your drops")
+    write(patient_b, "Your glasses")
+    write(patient_b, "Your visit")
+    records = f"{PORTAL}records/"
+    assert ", 1 unread" in menu_link(mary.get(records).content.decode())  # Ada's
+    choose(mary, patient_b)
+    assert ", 2 unread" in menu_link(mary.get(records).content.decode())  # Bea's
+
+
+def test_an_account_left_with_no_patient_is_asked_to_choose_and_sees_none(
+    mary, alice, patient_a, patient_b
+):
+    """Its grants were taken away while it was signed in (the account itself stays active)."""
+    from clinicportal.accounts.models import PortalAccount, PortalGrant
+
+    PortalGrant.objects.filter(account__username="mary").delete()
+    PortalAccount.objects.filter(username="mary").update(is_active=True)
+    answer = mary.get(f"{PORTAL}records/")
+    assert answer.status_code == 302 and answer["Location"] == f"{PORTAL}choose/"
+    choosing = mary.get(f"{PORTAL}choose/").content.decode()
+    assert patient_a.full_name not in choosing and patient_b.full_name not in choosing
