@@ -18,6 +18,7 @@ from clinicportal.content.models import Blob
 from clinicportal.practices.models import StaffMember
 from clinicportal.records.models import PortalDocument, PrintRequest
 from tests.conftest import PDF_BYTES, actor
+from tests.races import at_once
 from tests.test_api import CLIENT, endpoint, post
 from tests.test_records import named
 
@@ -118,23 +119,14 @@ def test_two_retries_at_the_same_moment_store_one_document(live_server, alice, p
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
     key = key_of(alice.practice)
-    start = threading.Barrier(2)
-    answers: list = [None, None]
-
-    def send(index: int) -> None:
-        start.wait()
-        answers[index] = requests.post(
+    answers = at_once(
+        lambda: requests.post(
             live_server.url + endpoint(patient_a),
             files={"file": ("rx.pdf", PDF_BYTES, "application/pdf")},
             headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "job-9"},
             timeout=60,
         )
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    )
     assert [a.status_code for a in answers] == [201, 201]
     assert answers[0].json()["id"] == answers[1].json()["id"]
     assert PortalDocument.objects.count() == 1

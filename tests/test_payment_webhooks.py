@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 import requests
@@ -16,6 +15,7 @@ from clinicportal.billing.gateways import SIGNATURE_HEADER, signature
 from clinicportal.billing.models import Payment, PaymentAttempt, PaymentSettings
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.practices.models import StaffMember
+from tests.races import at_once
 from tests.test_pay_bills import SLUG, balance, bill, pay_bills_on, pay_form, pay_url
 
 WEBHOOK = reverse("billing:webhook", args=[SLUG])
@@ -123,23 +123,14 @@ def test_two_confirmations_at_once_record_one_payment(live_server, alice, patien
     assert ada_portal.post(pay_url(invoice), pay_form(ada_portal, invoice)).status_code == 302
     body = confirmation(PaymentAttempt.objects.get())
     secret = PaymentSettings.objects.get().webhook_secret
-    start = threading.Barrier(2)
-    answers: list = [None, None]
-
-    def send(index: int) -> None:
-        start.wait()
-        answers[index] = requests.post(
+    answers = at_once(
+        lambda: requests.post(
             live_server.url + WEBHOOK,
             data=body,
             headers={SIGNATURE_HEADER: signature(body, secret)},
             timeout=60,
         )
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    )
     assert [a.status_code for a in answers] == [200, 200]
     assert Payment.objects.count() == 1
     assert OutboxEmail.objects.filter(kind="payment_receipt").count() == 1
