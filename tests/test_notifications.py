@@ -69,6 +69,31 @@ def test_after_the_last_attempt_the_email_is_failed_and_flagged(alice_client, em
     assert "1 email could not be sent" in home
 
 
+def test_the_patient_list_reads_the_practice_s_failed_emails_and_the_worker_in_one_query(
+    alice_client, email_settings, practice_y
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clinicportal.notifications.delivery import MAX_ATTEMPTS
+
+    alice_client.post(reverse("office:settings_email"), {"action": "test", "to": "me@example.com"})
+    OutboxEmail.objects.update(attempts=MAX_ATTEMPTS - 1)
+    run_worker()
+    with CaptureQueriesContext(connection) as queries:
+        home = alice_client.get(reverse("office:patients")).content.decode()
+    assert "1 email could not be sent" in home
+    sql = [q["sql"] for q in queries]
+    (reading,) = [q for q in sql if "notifications_workerheartbeat" in q]
+    assert "notifications_outboxemail" in reading
+    assert not any(
+        q.startswith('SELECT COUNT(*) AS "__count" FROM "notifications_outb') for q in sql
+    )
+    # Another practice's failed email is not this one's to see.
+    OutboxEmail.objects.update(practice=practice_y)
+    assert "could not be sent" not in alice_client.get(reverse("office:patients")).content.decode()
+
+
 def test_the_smtp_server_answer_is_kept_when_it_refuses(alice_client, email_settings, smtp_server):
     async def refuse(server, session, envelope):
         return "550 5.7.1 Relaying denied"

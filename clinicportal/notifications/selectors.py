@@ -6,13 +6,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max, QuerySet
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from clinicportal.core.context import StaffActor
 from clinicportal.notifications.delivery import lease
 from clinicportal.notifications.models import EmailSettings, OutboxEmail, WorkerHeartbeat
+from clinicportal.practices.models import Practice
 
 
 def outbox_for_practice(*, actor: StaffActor) -> QuerySet[OutboxEmail]:
@@ -24,12 +26,6 @@ def outbox_email_get(*, actor: StaffActor, public_id: uuid.UUID) -> OutboxEmail:
         return OutboxEmail.objects.get(practice=actor.practice, public_id=public_id)
     except OutboxEmail.DoesNotExist:
         raise Http404("No such email.") from None
-
-
-def outbox_failed_count(*, actor: StaffActor) -> int:
-    return OutboxEmail.objects.filter(
-        practice=actor.practice, status=OutboxEmail.Status.FAILED
-    ).count()
 
 
 def email_settings_for(*, actor: StaffActor) -> EmailSettings | None:
@@ -46,6 +42,29 @@ class WorkerState:
 
 def worker_state() -> WorkerState:
     """The workers' state, for every practice alike (the worker serves them all)."""
-    last_seen = WorkerHeartbeat.objects.aggregate(last=Max("last_seen"))["last"]
+    return _worker_state(WorkerHeartbeat.objects.aggregate(last=Max("last_seen"))["last"])
+
+
+def _worker_state(last_seen: datetime | None) -> WorkerState:
     running = last_seen is not None and last_seen >= timezone.now() - lease()
     return WorkerState(last_seen=last_seen, running=running)
+
+
+def outbox_alerts(*, actor: StaffActor) -> tuple[int, WorkerState]:
+    """How many of the practice's emails failed, and ``worker_state``: one query, for the
+    patient list's banners."""
+    failed = (
+        OutboxEmail.objects.filter(practice=OuterRef("pk"), status=OutboxEmail.Status.FAILED)
+        .order_by()
+        .values("practice")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    newest = WorkerHeartbeat.objects.order_by("-last_seen").values("last_seen")[:1]
+    row = (
+        Practice.objects.filter(pk=actor.practice.pk)
+        .annotate(failed=Coalesce(Subquery(failed), 0), last_seen=Subquery(newest))
+        .values("failed", "last_seen")
+        .get()
+    )
+    return row["failed"], _worker_state(row["last_seen"])

@@ -22,8 +22,7 @@ from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.intake.selectors import form_names, patient_forms
 from clinicportal.messaging.selectors import failed_message_emails, office_conversations
 from clinicportal.notifications.selectors import (
-    outbox_failed_count,
-    worker_state,
+    outbox_alerts,
 )
 from clinicportal.office.auth import StaffRequest, staff_required
 from clinicportal.office.forms import (
@@ -64,7 +63,7 @@ def patient_list(request: StaffRequest) -> HttpResponseBase:
     query, expired = search_terms(request, kind=PATIENTS)
     patients = patient_selectors.patient_search(actor=request.actor, text=query)
     page = CappedPaginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
-    failed = outbox_failed_count(actor=request.actor)
+    failed, worker = outbox_alerts(actor=request.actor)
     context = {
         "page": page,
         "query": query,
@@ -73,7 +72,7 @@ def patient_list(request: StaffRequest) -> HttpResponseBase:
         "failed_emails": failed,
         # Only when some email failed: a practice whose emails all go costs no query more.
         "failed_message_emails": failed_message_emails(actor=request.actor) if failed else 0,
-        "worker": worker_state(),
+        "worker": worker,
         "patient_url": reverse_with_id_slot("office:patient"),
     }
     return render(request, "office/patient_list.html", context)
