@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -106,25 +107,13 @@ def _record(practice: Practice, processor: str, notice: RefundNotice) -> str:
             payment.public_id,
         )
         return REFUSED
-    refund = Refund.objects.create(
-        practice=practice,
-        patient=payment.patient,
-        payment=payment,
-        amount_cents=notice.amount_cents,
-        status=Refund.Status.DONE,
-        processor_refund_id=notice.processor_refund_id,
-        made_in_processor=True,
-        done_at=timezone.now(),
+    refund = _made_in_processor(
+        practice, payment, notice, status=Refund.Status.DONE, done_at=timezone.now()
     )
     Payment.objects.filter(pk=payment.pk).update(
         refunded_cents=F("refunded_cents") + notice.amount_cents
     )
-    audit_record(
-        actor=VisitorActor(practice=practice, name=str(PaymentSettings.Processor(processor).label)),
-        action=AuditEvent.Action.PAYMENT_REFUNDED_IN_PROCESSOR,
-        target=payment.invoice,
-        patient=payment.patient,
-    )
+    _audit(practice, processor, payment, AuditEvent.Action.PAYMENT_REFUNDED_IN_PROCESSOR)
     refund_receipt_queue(payment, refund)
     return RECORDED
 
@@ -187,21 +176,38 @@ def _failed_first(
 
     Its making, reported later, then finds it known (``_echo``) and leaves it refused.
     """
-    refund = Refund.objects.create(
+    refund = _made_in_processor(
+        practice,
+        payment,
+        notice,
+        status=Refund.Status.REFUSED,
+        refused_because=notice.failed_because[:300],
+    )
+    _audit(practice, processor, payment, AuditEvent.Action.REFUND_REFUSED)
+    refund_task_record(refund=refund)
+    return FAILED
+
+
+def _made_in_processor(
+    practice: Practice, payment: Payment, notice: RefundNotice, **state: Any
+) -> Refund:
+    """The row of a refund made in the processor's dashboard, first heard of in ``notice``."""
+    return Refund.objects.create(
         practice=practice,
         patient=payment.patient,
         payment=payment,
         amount_cents=notice.amount_cents,
-        status=Refund.Status.REFUSED,
-        refused_because=notice.failed_because[:300],
         processor_refund_id=notice.processor_refund_id,
         made_in_processor=True,
+        **state,
     )
+
+
+def _audit(practice: Practice, processor: str, payment: Payment, action: AuditEvent.Action) -> None:
+    """Record what the processor did to the payment's invoice, the processor named as actor."""
     audit_record(
         actor=VisitorActor(practice=practice, name=str(PaymentSettings.Processor(processor).label)),
-        action=AuditEvent.Action.REFUND_REFUSED,
+        action=action,
         target=payment.invoice,
         patient=payment.patient,
     )
-    refund_task_record(refund=refund)
-    return FAILED
