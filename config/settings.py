@@ -134,6 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # The site's own words (a practice's are added where its staff set passwords).
+    {"NAME": "clinicportal.accounts.password_words.ContextWordsValidator"},
 ]
 LOGIN_URL = "office:login"
 LOGIN_REDIRECT_URL = "office:home"

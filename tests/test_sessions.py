@@ -428,7 +428,7 @@ def test_a_browser_at_both_doors_stays_signed_in_at_one_when_the_other_changes_i
     portal_login(client, practice_x, "ada", NEW_PASSWORD)
     conftest_office_sign_in(client, bob)
     assert (client.get(office).status_code, client.get(portal).status_code) == (200, 200)
-    new = "a-new-office-password-77"
+    new = "a-new-lantern-meadow-77"
     changed = client.post(
         reverse("office:account_password"),
         {"current_password": PASSWORD, "new_password": new, "confirm_password": new},

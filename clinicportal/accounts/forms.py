@@ -75,7 +75,10 @@ class NewPasswordForm(forms.Form):
         strip=False,
         max_length=1024,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 12 characters. A few unrelated words make a strong password."),
+        help_text=_(
+            "At least 12 characters, and not mostly the practice's name or words like “portal” "
+            "or “password”. A few unrelated words make a strong password."
+        ),
     )
     confirm_password = forms.CharField(
         label=_("New password again"),

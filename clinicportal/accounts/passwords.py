@@ -7,7 +7,7 @@ import re
 import secrets
 import unicodedata
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher, make_password
@@ -15,6 +15,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import PortalAccount
+from clinicportal.accounts.password_words import ContextWordsValidator
+
+if TYPE_CHECKING:
+    from clinicportal.practices.models import Practice
 
 # No look-alikes (0/o, 1/l/i), so a password read off paper is typed right the first time.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -31,8 +35,9 @@ def temporary_password() -> str:
 def validate_portal_password(password: str, account: PortalAccount) -> None:
     """Raise ValidationError unless ``password`` may be the account's portal password.
 
-    At least 12 characters, at most 256, not a common password, not like the username or name.
-    Checked exactly as typed: no trimming and no truncation.
+    At least 12 characters, at most 256, not a common password, not like the username or name,
+    not mostly the practice's or the site's words (``password_words``). Checked exactly as
+    typed: no trimming and no truncation.
     """
     errors: list[ValidationError] = []
     if len(password) > MAX_LENGTH:
@@ -46,7 +51,7 @@ def validate_portal_password(password: str, account: PortalAccount) -> None:
         password_validation.validate_password(
             password,
             account,  # type: ignore[arg-type]
-            password_validators=_validators(),
+            password_validators=[*_validators(), ContextWordsValidator(account.practice)],
         )
     except ValidationError as exc:
         errors.extend(exc.error_list)
@@ -68,6 +73,19 @@ def _validators() -> list[Any]:
             },
             {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
         ]
+    )
+
+
+def validate_staff_password(password: str, user: Any, practice: Practice) -> None:
+    """Raise ValidationError unless ``password`` may be the office password of ``user``, a
+    staff member of ``practice``: AUTH_PASSWORD_VALIDATORS, with the practice's own words."""
+    validators = [
+        validator
+        for validator in password_validation.get_default_password_validators()
+        if not isinstance(validator, ContextWordsValidator)
+    ]
+    password_validation.validate_password(
+        password, user, password_validators=[*validators, ContextWordsValidator(practice)]
     )
 
 

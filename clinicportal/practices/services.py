@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import OfficeSession, User
-from clinicportal.accounts.passwords import TEMPORARY_PASSWORD_LIFETIME
+from clinicportal.accounts.passwords import TEMPORARY_PASSWORD_LIFETIME, validate_staff_password
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.content.services import (
@@ -43,7 +42,7 @@ def staff_create(
     """
     user = User(username=username.strip(), email=email.strip())
     user.full_clean(exclude=["password"])
-    validate_password(password, user)
+    validate_staff_password(password, user, practice)
     _password_set(user, password, temporary=password_is_temporary)
     with transaction.atomic():
         user.save()
@@ -69,7 +68,7 @@ def staff_password_reissue(*, member: StaffMember, password: str) -> None:
     temporary password expired unused, or who forgot theirs. It ends their office sessions;
     they choose their own password at the next sign-in. Recorded in the practice's trail."""
     user = member.user
-    validate_password(password, user)
+    validate_staff_password(password, user, member.practice)
     _password_set(user, password, temporary=True)
     with transaction.atomic():
         user.save(

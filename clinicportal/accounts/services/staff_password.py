@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from clinicportal.accounts.passwords import validate_staff_password
 from clinicportal.accounts.services.common import password_change_check
 from clinicportal.accounts.services.sessions import office_sessions_end_other
 from clinicportal.audit.models import AuditEvent
@@ -18,7 +18,8 @@ def staff_password_change(
 ) -> None:
     """Set a new office password for the signed-in staff member.
 
-    The same checks as the portal's (``password_change_check``), then AUTH_PASSWORD_VALIDATORS.
+    The same checks as the portal's (``password_change_check``), then AUTH_PASSWORD_VALIDATORS
+    with the practice's words.
     ``current`` may be None only while the password is temporary; a wrong one is recorded and
     counts toward the lockout. The change ends every other office session of the user (their
     rows go; Django's sessions also carry a hash of the password). The view keeps its own,
@@ -27,7 +28,7 @@ def staff_password_change(
     user = actor.user
     password_change_check(owner=user, current=current, new=new, ip=actor.ip, actor=actor)
     try:
-        validate_password(new, user)
+        validate_staff_password(new, user, actor.practice)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.error_list}) from None
     with transaction.atomic():
