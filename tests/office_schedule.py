@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from html import unescape
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -12,6 +11,7 @@ from django.urls import reverse
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import StaffMember
 from clinicportal.scheduling.models import Appointment, AppointmentType, Provider
+from tests.pages import page_text
 from tests.schedule_setup import at, provider_add, schedule_on, weekday_ahead
 
 
@@ -36,9 +36,7 @@ def place(
 
 def text(response) -> str:
     """The page's words, tags dropped and spaces squeezed, as a reader would meet them."""
-    html = response.content.decode()
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+    return page_text(response.content.decode())
 
 
 def errors_of(html: str, field_id: str) -> list[str]:

@@ -31,6 +31,7 @@ from clinicportal.patients.models import ChartFile
 from clinicportal.portal.log_entries import log_entries
 from clinicportal.practices.models import Practice, StaffMember
 from tests.conftest import actor, add_guardian, add_patient
+from tests.pages import page_text
 from tests.schedule_setup import patient_actor
 from tests.test_intake import GOOD, INTAKE, Posted
 from tests.upload_faults import full_disk
@@ -70,10 +71,6 @@ def found(pattern: str, html: str) -> str:
     match = re.search(pattern, html, re.S)
     assert match, pattern
     return match.group(match.lastindex or 0)
-
-
-def text_of(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 # Assigning from the patient's page --------------------------------------------------------------
@@ -298,7 +295,7 @@ def test_a_submission_shows_every_answer_as_its_pdf_does_and_records_the_viewing
     response = bob_client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    text = text_of(html)
+    text = page_text(html)
     for row in answer_rows(done):
         assert " ".join(row.label.split()) in text
         if row.kind == "answer":
@@ -355,7 +352,7 @@ def test_a_missing_pdf_is_said_and_made_again(bob_client, alice, intake, ada, mo
     html = bob_client.get(url).content.decode()
     assert "The PDF of this form is not in the chart." in html
     assert done.pdf_error in unescape(html)
-    assert "Ada" in text_of(html)  # the answers are there all the same
+    assert "Ada" in page_text(html)  # the answers are there all the same
     listed = bob_client.get(SUBMISSIONS).content.decode()
     assert '<span class="status status-failed">Not made</span>' in listed
 

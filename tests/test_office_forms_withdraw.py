@@ -32,9 +32,10 @@ from clinicportal.office.once import FIELD
 from clinicportal.office.views import forms_assign
 from clinicportal.patients.models import Patient
 from tests.conftest import actor
+from tests.pages import page_text
 from tests.schedule_setup import patient_actor
 from tests.test_intake import GOOD, Posted
-from tests.test_portal_forms import FORMS, form_url, forms_on, make_form, text
+from tests.test_portal_forms import FORMS, form_url, forms_on, make_form
 from tests.walk import changes, snapshot
 
 
@@ -73,7 +74,7 @@ def asked(client: Client, assignment: FormAssignment) -> tuple[str, str]:
 def said(client: Client, response) -> str:
     """The words of the page a post was sent on to (its one-time message included)."""
     assert response.status_code == 302
-    return text(client.get(response["Location"]).content.decode())
+    return page_text(client.get(response["Location"]).content.decode())
 
 
 def test_staff_withdraw_a_waiting_form_after_a_page_asks(bob_client, bob, intake, patient_a):
@@ -85,7 +86,7 @@ def test_staff_withdraw_a_waiting_form_after_a_page_asks(bob_client, bob, intake
     before = snapshot()
     html, token = asked(bob_client, assignment)
     assert changes(before, snapshot(), allowed=()) == []  # asking changes nothing
-    words = text(html)
+    words = page_text(html)
     assert "Withdraw “New patient intake” from Ada Lovelace?" in words
     assert "Ada no longer sees it under FORMS in the portal. Nothing is sent to them." in words
     assert "saved a draft" not in words
@@ -107,19 +108,19 @@ def test_staff_withdraw_a_waiting_form_after_a_page_asks(bob_client, bob, intake
     )
     # The office's own work, like assigning: the trail keeps it; the patient's LOGS do not show it.
     assert event.action not in PORTAL_LOG_ACTIONS
-    assert "No forms are waiting for Ada." in text(
+    assert "No forms are waiting for Ada." in page_text(
         bob_client.get(page_of(patient_a)).content.decode()
     )
 
 
 def test_the_portal_lists_it_no_more(bob_client, intake, ada_portal):
     assignment = FormAssignment.objects.get()
-    assert "New patient intake" in text(ada_portal.get(FORMS).content.decode())
+    assert "New patient intake" in page_text(ada_portal.get(FORMS).content.decode())
     _, token = asked(bob_client, assignment)
     bob_client.post(withdraw_url(assignment), {FIELD: token})
-    assert "New patient intake" not in text(ada_portal.get(FORMS).content.decode())
+    assert "New patient intake" not in page_text(ada_portal.get(FORMS).content.decode())
     assert ada_portal.get(form_url(intake)).status_code == 404
-    logs = text(ada_portal.get(reverse("portal:logs", args=["clinic-x"])).content.decode())
+    logs = page_text(ada_portal.get(reverse("portal:logs", args=["clinic-x"])).content.decode())
     assert "withdr" not in logs.lower()
 
 
@@ -130,8 +131,8 @@ def test_a_saved_draft_is_kept_out_of_sight_and_back_if_assigned_again(
     draft = draft_save(actor=ada, form=intake, version_number=1, posted=Posted({"f-name": "Ada"}))
     assignment = FormAssignment.objects.get()
     html, token = asked(bob_client, assignment)
-    assert "Ada saved a draft of it on" in text(html)
-    assert "The draft is kept, out of sight" in text(html)
+    assert "Ada saved a draft of it on" in page_text(html)
+    assert "The draft is kept, out of sight" in page_text(html)
     bob_client.post(withdraw_url(assignment), {FIELD: token})
     kept = Submission.objects.get()
     assert (kept.pk, kept.status, kept.answers, kept.assignment) == (
@@ -156,7 +157,7 @@ def test_a_form_offered_to_everyone_stays_offered(bob_client, alice, patient_a, 
     offered = make_form(alice, patient_a, name="HIPAA acknowledgement", offered_to_all=True)
     assignment = FormAssignment.objects.get()
     html, token = asked(bob_client, assignment)
-    assert "It is still offered to every patient under FORMS" in text(html)
+    assert "It is still offered to every patient under FORMS" in page_text(html)
     response = bob_client.post(withdraw_url(assignment), {FIELD: token})
     assert "It is still offered to every patient under FORMS, Ada included." in said(
         bob_client, response
@@ -184,7 +185,7 @@ def test_a_submitted_form_cannot_be_withdrawn(bob_client, alice, intake, patient
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.FORM_ASSIGNMENT_WITHDRAWN)
     # Asked again, the page says so and offers nothing to press.
     html = bob_client.get(withdraw_url(assignment)).content.decode()
-    words = text(html)
+    words = page_text(html)
     assert "Ada Lovelace submitted “New patient intake” on" in words
     assert "so it can no longer be withdrawn." in words
     assert "Yes, withdraw" not in words and 'method="post"' not in html.split("<main")[-1]

@@ -3,9 +3,6 @@ and described, the submitted form's answers as text, and who filled it named."""
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pytest
 import tinyhtml5
 from django.db import connection
@@ -27,6 +24,7 @@ from clinicportal.intake.services import (
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice, StaffMember
 from tests.conftest import GUARDIAN_PASSWORD, actor, add_guardian, portal_login
+from tests.pages import page_text
 from tests.schedule_setup import patient_actor
 from tests.test_intake import GOOD, INTAKE, Posted, pdf_text
 
@@ -75,11 +73,6 @@ def intake(alice, patient_a, ada_portal) -> Form:
     return make_form(alice, patient_a)
 
 
-def text(html: str) -> str:
-    """The words of a page, as a reader sees them (tags gone, entities read)."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
 def test_forms_off_hides_the_menu_and_every_route(alice, patient_a, ada_portal):
     form = make_form(alice, patient_a)
     forms_on(alice)
@@ -105,7 +98,7 @@ def test_forms_off_hides_the_menu_and_every_route(alice, patient_a, ada_portal):
 
 def sections(html: str) -> tuple[str, str]:
     """The words of "Forms to fill" and of "Forms submitted"."""
-    words = text(html)
+    words = page_text(html)
     to_fill, _, submitted = words.partition("Forms submitted")
     return to_fill.partition("Forms to fill")[2], submitted
 
@@ -218,7 +211,7 @@ def test_every_kind_of_question_is_labelled_and_described(alice, patient_a, ada_
     assert doc.labels["f-sign-agree"] == "I agree"
     assert doc.by_id["f-sign-agree"].get("type") == "checkbox"
     assert "date and time are kept" in doc.described(signature)
-    assert "We keep this private." in text(ada_portal.get(form_url(form)).content.decode())
+    assert "We keep this private." in page_text(ada_portal.get(form_url(form)).content.decode())
 
 
 def test_the_submitted_form_reads_as_the_office_and_the_pdf_read_it(intake, ada_portal):
@@ -232,7 +225,7 @@ def test_the_submitted_form_reads_as_the_office_and_the_pdf_read_it(intake, ada_
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(2)&gt;" in html
-    words, printed = text(html), " ".join(pdf_text(sent).split())
+    words, printed = page_text(html), " ".join(pdf_text(sent).split())
     for row in answer_rows(sent):
         label = " ".join(row.label.split())
         assert label in words and label in printed
@@ -249,24 +242,24 @@ def test_an_authorized_user_fills_for_the_patient_and_is_named(
     add_guardian(alice, patient_a)
     mary = Client()
     portal_login(mary, practice_x, "mary", GUARDIAN_PASSWORD)
-    page = text(mary.get(form_url(intake)).content.decode())
+    page = page_text(mary.get(form_url(intake)).content.decode())
     assert (
         "You are filling this form for Ada Lovelace. It will say that Mary Lovelace submitted it."
         in page
     )
-    assert "You are filling this form for" not in text(
+    assert "You are filling this form for" not in page_text(
         ada_portal.get(form_url(intake)).content.decode()
     )
     response = submit(mary, intake)
     sent = Submission.objects.get()
     assert sent.submitted_by_name == "Mary Lovelace"
     assert sent.submitted_by is not None and sent.submitted_by.username == "mary"
-    assert "Submitted by Mary Lovelace on" in text(mary.get(response.url).content.decode())
+    assert "Submitted by Mary Lovelace on" in page_text(mary.get(response.url).content.decode())
     assert "Submitted by Mary Lovelace on" in " ".join(pdf_text(sent).split())
     # The patient sees who filled it, in FORMS and in LOGS.
     assert "Mary Lovelace" in sections(ada_portal.get(FORMS).content.decode())[1]
     assert ada_portal.get(response.url).status_code == 200
-    logs = text(ada_portal.get(reverse("portal:logs", args=[SLUG])).content.decode())
+    logs = page_text(ada_portal.get(reverse("portal:logs", args=[SLUG])).content.decode())
     assert "Mary Lovelace submitted the form “New patient intake”" in logs
 
 

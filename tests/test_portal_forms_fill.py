@@ -12,6 +12,7 @@ from clinicportal.intake.fields import Field
 from clinicportal.intake.models import Form, FormAssignment, Submission
 from clinicportal.intake.services import form_fields_save
 from tests.conftest import actor
+from tests.pages import page_text
 from tests.test_form_errors import Page
 from tests.test_intake import GOOD, INTAKE
 from tests.test_portal_forms import (
@@ -21,7 +22,6 @@ from tests.test_portal_forms import (
     forms_on,
     make_form,
     submit,
-    text,
 )
 
 
@@ -76,7 +76,7 @@ def test_wrong_answers_are_shown_next_to_each_question_with_nothing_lost(intake,
         assert error in page.description(key), key
     reason = doc.fieldsets["Reason for visit"]
     assert "Please choose one of the choices shown." in doc.described(reason)
-    assert "Please correct the 4 answers below. Everything you typed is kept." in text(html)
+    assert "Please correct the 4 answers below. Everything you typed is kept." in page_text(html)
     assert 'href="#f-reason-0"' in html  # the list on top leads to each question
     kept(doc, {**typed, "f-name": " "})
     assert doc.by_id["f-name"].get("value") == " "
@@ -96,7 +96,7 @@ def test_a_form_changed_while_filling_keeps_the_answers(intake, alice, ada_porta
     html = response.content.decode()
     assert (
         "The office changed this form while you were filling it. Your answers are kept; please "
-        "check them and submit again." in text(html)
+        "check them and submit again." in page_text(html)
     )
     doc = Doc(html)
     assert doc.by_id["f-name"].get("value") == "Ada L."
@@ -115,7 +115,7 @@ def test_a_draft_of_an_older_version_says_the_form_changed(intake, alice, ada_po
     draft(ada_portal, intake, GOOD)
     form_fields_save(actor=actor(alice), form=intake, fields=INTAKE[:4])  # version 2
     html = ada_portal.get(form_url(intake)).content.decode()
-    assert "The office changed this form since you saved your draft." in text(html)
+    assert "The office changed this form since you saved your draft." in page_text(html)
     assert 'name="version" value="2"' in html
     assert Doc(html).by_id["f-name"].get("value") == "Ada"
 
@@ -126,7 +126,7 @@ def test_a_second_submit_says_it_was_submitted_and_keeps_what_was_typed(intake, 
     again = submit(ada_portal, intake, {**GOOD, "f-name": "Second try"})
     assert again.status_code == 409
     html = again.content.decode()
-    assert "This form was already submitted on" in text(html)
+    assert "This form was already submitted on" in page_text(html)
     assert f'href="{first.url}"' in html
     assert Doc(html).by_id["f-name"].get("value") == "Second try"
     assert 'value="submit"' not in html  # no button to send it again
@@ -144,7 +144,7 @@ def test_a_version_the_form_never_had_is_refused_with_what_was_typed(intake, ada
         )
         assert response.status_code == 400
         html = response.content.decode()
-        assert "This form has changed. Please look at it again." in text(html)
+        assert "This form has changed. Please look at it again." in page_text(html)
         assert Doc(html).by_id["f-name"].get("value") == "Kept"
     assert not Submission.objects.exists()
 

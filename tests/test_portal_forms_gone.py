@@ -21,8 +21,9 @@ from clinicportal.intake.services import form_assignment_withdraw, form_details_
 from clinicportal.portal import form_views
 from clinicportal.practices.models import Practice, StaffMember
 from tests.conftest import NEW_PASSWORD, actor, add_patient, portal_login
+from tests.pages import page_text
 from tests.test_intake import GOOD
-from tests.test_portal_forms import HTML, SLUG, form_url, forms_on, make_form, text
+from tests.test_portal_forms import HTML, SLUG, form_url, forms_on, make_form
 from tests.walk import changes, snapshot
 
 # GOOD, with a slip: what was typed is shown as typed, checked or not.
@@ -121,7 +122,7 @@ def test_a_form_taken_out_of_use_shows_what_was_typed_and_writes_nothing(
     response = post(ada_portal, intake, mark, action)
     assert response.status_code == 410
     html = response.content.decode()
-    words = text(html)
+    words = page_text(html)
     assert said in words
     assert "Here is what you typed, so you can copy it or call the office." in words
     assert "The office's phone number is" not in words  # the practice has none
@@ -133,7 +134,7 @@ def test_a_form_taken_out_of_use_shows_what_was_typed_and_writes_nothing(
     assert changes(before, snapshot(), allowed=()) == []
     # It is still out of use: opening it is a 404, and FORMS lists it no more.
     assert ada_portal.get(form_url(intake)).status_code == 404
-    assert intake.name not in text(ada_portal.get(f"/p/{SLUG}/forms/").content.decode())
+    assert intake.name not in page_text(ada_portal.get(f"/p/{SLUG}/forms/").content.decode())
 
 
 def test_a_draft_saved_before_stays_as_it_was(intake, alice, ada_portal, practice_x):
@@ -149,7 +150,7 @@ def test_a_draft_saved_before_stays_as_it_was(intake, alice, ada_portal, practic
     response = post(ada_portal, intake, mark, "submit", {**TYPED, "f-name": "Ada, later"})
     assert response.status_code == 410
     assert rows(response.content.decode())[0] == ("Preferred name", "Ada, later")
-    assert "The office's phone number is (207) 555-0100." in text(response.content.decode())
+    assert "The office's phone number is (207) 555-0100." in page_text(response.content.decode())
     assert changes(before, snapshot(), allowed=()) == []
     draft.refresh_from_db()
     assert draft.status == Submission.Status.DRAFT and draft.answers["name"] == "Earlier"
@@ -162,7 +163,7 @@ def test_a_form_no_longer_assigned_shows_what_was_typed(intake, ada_portal):
     response = post(ada_portal, intake, mark, "submit")
     assert response.status_code == 410
     html = response.content.decode()
-    assert NOT_ASKED + "sent." in text(html)
+    assert NOT_ASKED + "sent." in page_text(html)
     assert rows(html) == SHOWN
     assert changes(before, snapshot(), allowed=()) == []
 
@@ -182,14 +183,14 @@ def test_a_form_the_office_withdrew_shows_what_was_typed(intake, alice, ada_port
     response = post(ada_portal, intake, mark, action)
     assert response.status_code == 410
     html = response.content.decode()
-    assert NOT_ASKED + ("sent." if action == "submit" else "saved.") in text(html)
+    assert NOT_ASKED + ("sent." if action == "submit" else "saved.") in page_text(html)
     assert rows(html) == SHOWN
     assert changes(before, snapshot(), allowed=()) == []
     drafts = Submission.objects.all()
     assert [(d.status, d.answers["name"]) for d in drafts] == (
         [("draft", "Earlier")] if saved else []
     )
-    assert intake.name not in text(ada_portal.get(f"/p/{SLUG}/forms/").content.decode())
+    assert intake.name not in page_text(ada_portal.get(f"/p/{SLUG}/forms/").content.decode())
 
 
 @pytest.mark.parametrize(
@@ -215,7 +216,7 @@ def test_a_form_withdrawn_between_the_check_and_the_write_writes_nothing(
     before = snapshot()
     response = post(ada_portal, intake, mark, action, answers)
     assert response.status_code == 410
-    assert NOT_ASKED in text(response.content.decode())
+    assert NOT_ASKED in page_text(response.content.decode())
     written = changes(before, snapshot(), allowed=(AuditEvent.Action.FORM_ASSIGNMENT_WITHDRAWN,))
     assert written == [f"intake.FormAssignment row {assignment.pk} deleted"]  # the office's
     assert not Submission.objects.exists()
@@ -229,7 +230,7 @@ def test_a_form_no_longer_offered_to_everyone_shows_what_was_typed(alice, patien
     before = snapshot()
     response = post(ada_portal, offered, mark, "draft")
     assert response.status_code == 410
-    assert NOT_ASKED + "saved." in text(response.content.decode())
+    assert NOT_ASKED + "saved." in page_text(response.content.decode())
     assert rows(response.content.decode()) == SHOWN
     assert changes(before, snapshot(), allowed=()) == []
 
@@ -252,7 +253,7 @@ def test_a_form_no_longer_assigned_between_reading_and_writing(
     before = snapshot()
     response = post(ada_portal, intake, mark, action)
     assert response.status_code == 410
-    assert NOT_ASKED in text(response.content.decode())
+    assert NOT_ASKED in page_text(response.content.decode())
     assert rows(response.content.decode()) == SHOWN
     assert changes(before, snapshot(), allowed=()) == [
         f"intake.FormAssignment row {assignment.pk} deleted"
