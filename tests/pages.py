@@ -15,3 +15,9 @@ def page_text(html: str) -> str:
     read, spaces squeezed."""
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def without_form_values(html: str) -> str:
+    """The page with its fields' values left out (the CSRF token, once-keys): for a check that
+    a text is nowhere in it, attributes and all."""
+    return re.sub(r'value="[^"]*"', "", html)
