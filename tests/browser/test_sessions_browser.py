@@ -61,3 +61,27 @@ def test_a_patient_sees_their_devices_and_signs_out_everywhere(make_page, axe, a
     everywhere.get_by_role("button", name="Sign out everywhere").click()
     expect(phone.get_by_text("You were signed out on every device, this one too.")).to_be_visible()
     axe.check(phone)
+
+
+def test_the_portal_device_list_fits_its_narrow_page_on_a_wide_screen(make_page, axe, ada_portal):
+    """ACCOUNT is a narrow page: on a wide screen its device list turns into cards, as on a
+    phone, instead of running out of its section; a row's Sign out needs no label of its own."""
+    phone = make_page(360)
+    portal_sign_in(phone, axe, "ada", NEW_PASSWORD)
+    axe.check(phone)
+    desk = make_page(1280)
+    portal_sign_in(desk, axe, "ada", NEW_PASSWORD)
+    axe.check(desk)
+    desk.goto("/p/clinic-x/account/")
+    axe.check(desk)
+    section = desk.locator(
+        "section", has=desk.get_by_role("heading", name="Where you are signed in")
+    )
+    table, box = section.locator("table.sessions"), section.bounding_box()
+    assert table.bounding_box()["x"] + table.bounding_box()["width"] <= box["x"] + box["width"]
+    other = table.locator("tr", has=desk.get_by_role("button", name="Sign out this device")).first
+    expect(other.get_by_label("Your password")).to_be_visible()
+    assert "Sign out:" not in other.inner_text()
+    phone.goto("/p/clinic-x/account/")
+    axe.check(phone)
+    assert "Sign out:" not in phone.locator("table.sessions").inner_text()
