@@ -243,6 +243,7 @@ def test_an_adjustment_lowers_the_balance(bob, bob_client, patient_a):
     assert Adjustment.objects.get().amount_cents == 2_550
     shown = bob_client.get(url("invoice", invoice)).content.decode()
     assert "Courtesy discount" in shown and "$124.50" in shown
+    assert "<dt>Adjustments</dt><dd>-$25.50</dd>" in shown  # taken off, so with its minus
 
 
 def test_markup_in_a_description_is_shown_as_text(bob, bob_client, patient_a):

@@ -16,7 +16,13 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.billing.models import Invoice, Payment, PaymentAttempt
 from clinicportal.billing.processors import payment_settings_save
 from clinicportal.billing.selectors import totals, with_totals
-from clinicportal.billing.services import LineDraft, invoice_create, invoice_finalize
+from clinicportal.billing.services import (
+    LineDraft,
+    adjustment_add,
+    invoice_create,
+    invoice_finalize,
+    payment_record,
+)
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice, StaffMember
@@ -115,6 +121,24 @@ def test_the_whole_flow_through_the_test_processor(ready, ada_portal, alice):
     # The office sees it on the invoice as "Card online".
     office = reverse("office:invoice", args=[invoice.patient.public_id, invoice.public_id])
     assert "Card online" in login(Client(), alice).get(office).content.decode()
+
+
+def test_what_lowers_a_balance_shows_with_its_minus(ready, ada_portal, alice):
+    """Adjustments and payments are taken off the charges: the page says so with a minus,
+    and a payment's row names its invoice in words a phone's card can stand on."""
+    adjustment_add(actor=actor(alice), invoice=ready, description="Courtesy", amount_cents=1_500)
+    payment_record(actor=actor(alice), invoice=ready, method="check", amount_cents=5_000)
+    page = ada_portal.get(reverse("portal:bills", args=[SLUG])).content.decode()
+    bill = re.search(r'<dl class="totals">(.*?)</dl>', page, re.S)
+    assert bill is not None
+    terms = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", bill.group(1)))
+    assert terms == {
+        "Charges": "$120.00",
+        "Adjustments": "-$15.00",
+        "Paid": "-$50.00",
+        "Balance": "$55.00",
+    }
+    assert f'<th scope="row">Invoice #{ready.number}</th>' in page
 
 
 def test_pressing_pay_twice_starts_one_checkout(ready, ada_portal):
