@@ -108,7 +108,8 @@ def test_the_whole_flow_through_the_test_processor(ready, ada_portal, alice):
     assert balance(invoice) == 7_000
     back = ada_portal.get(paid["Location"].removeprefix("http://testserver"))
     text = back.content.decode()
-    assert "Thank you — your payment was received." in text
+    # Where to find it: the page has a list of payments, not a receipt of its own.
+    assert "payment was received. It is listed under Payments and receipts, below." in text
     assert "$70.00" in text and "Card online" in text
     assert AuditEvent.objects.filter(action=AuditEvent.Action.PAYMENT_RECORDED).count() == 1
 

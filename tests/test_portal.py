@@ -255,6 +255,14 @@ def guardian(alice, patient_a, patient_b):
     return issued.account
 
 
+def test_records_name_whose_records_they_are(client, practice_x, guardian, patient_b):
+    """A guardian reads Blaise's records: the page says so, not "shared with you"."""
+    portal_login(client, practice_x, "mary", GUARDIAN_PASSWORD)
+    client.post("/p/clinic-x/choose/", {"patient": str(patient_b.public_id)})
+    page = client.get("/p/clinic-x/records/").content.decode()
+    assert "Files Blaise’s care team has shared" in page and "with you" not in page
+
+
 def test_a_guardian_picks_then_switches_patients(
     client, practice_x, guardian, patient_a, patient_b
 ):

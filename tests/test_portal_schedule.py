@@ -314,7 +314,9 @@ def test_times_are_the_practices_wall_clock(booking, alice, patient_a, ada_porta
     nine = at(practice, day, 9)  # 9:00 in Los Angeles: 16:00 or 17:00 UTC
     assert utc(nine) in times_on(page)
     assert re.search(rf'value="{utc(nine)}">9:00 AM<', page)
-    assert "America/Los_Angeles" in page
+    # Named as patients know it, not by its database name.
+    assert "the office's local time: Pacific time (Los Angeles)." in page
+    assert "America/Los_Angeles" not in page
     book(ada_portal, exam, chen, nine)
     listed = text(ada_portal.get(LIST))
     assert "9:00 AM" in listed and Appointment.objects.get().starts_at == nine

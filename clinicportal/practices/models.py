@@ -8,7 +8,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from clinicportal.practices.time_zones import time_zone_default, validate_time_zone
+from clinicportal.practices.time_zones import (
+    time_zone_default,
+    time_zone_label,
+    validate_time_zone,
+)
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
@@ -68,6 +72,11 @@ class Practice(models.Model):
         """The practice's time zone: its pages show times in it, and its days (the payments of
         the day, today's date on a new invoice) begin and end at its midnight."""
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def time_zone_label(self) -> str:
+        """The time zone as patients know it: "Eastern time (New York)"."""
+        return time_zone_label(self.time_zone)
 
 
 class StaffMember(models.Model):

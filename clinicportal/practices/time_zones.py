@@ -49,11 +49,17 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+def time_zone_label(name: str) -> str:
+    """The zone as people name it: "Eastern time (New York)" for the United States' zones, the
+    IANA name with spaces for the others ("Europe/Isle of Man")."""
+    return str(dict(US_TIME_ZONES).get(name, name.replace("_", " ")))
+
+
 def time_zone_choices() -> list[tuple[Promise, list[tuple[str, str | Promise]]]]:
     """Return the zones for a select: the United States' first, then every other by name."""
     us = [name for name, _label in US_TIME_ZONES if name in time_zone_names()]
     others = sorted(time_zone_names() - set(us))
     return [
         (_("United States"), [(name, label) for name, label in US_TIME_ZONES if name in us]),
-        (_("All time zones"), [(name, name.replace("_", " ")) for name in others]),
+        (_("All time zones"), [(name, time_zone_label(name)) for name in others]),
     ]
