@@ -546,3 +546,17 @@ def test_the_notice_costs_one_query_and_none_while_every_email_goes(bob_client, 
     assert messaging_queries() == []
     fail(reply.email)
     assert len(messaging_queries()) == 1
+
+
+def test_a_long_first_line_is_cut_after_a_word_and_says_so(bob_client, ada):
+    import re
+
+    body = "For about a week my eyes have felt gritty and a little red by the evening. " * 3
+    send(ada, body + "\nSecond line.")
+    listed = unescape(bob_client.get(TASKS).content.decode())
+    found = re.search(r">(For about[^<]*)<", listed)
+    assert found is not None
+    line = found.group(1)
+    assert line.endswith("…") and len(line) <= 120
+    kept = line.removesuffix("…")
+    assert body.startswith(kept) and body[len(kept)] == " "  # between two words, not in one

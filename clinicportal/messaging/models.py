@@ -19,6 +19,9 @@ BODY_MAX = 5000
 SUBJECT_MAX = 150
 ATTACHMENTS_MAX = 10
 
+# How much of a message's first line a list shows (the task list, its sign-off, LOGS).
+FIRST_LINE_MAX = 120
+
 
 class Category(models.TextChoices):
     """What a conversation is about; a practice can rename each or switch it off."""
@@ -151,8 +154,16 @@ class Message(models.Model):
 
     @property
     def first_line(self) -> str:
+        """The message's first line, for lists: up to FIRST_LINE_MAX characters, a longer one
+        cut after a word and ended with "…", so that it reads as shortened."""
         line = next((part.strip() for part in self.body.splitlines() if part.strip()), "")
-        return line[:120]
+        if len(line) <= FIRST_LINE_MAX:
+            return line
+        cut = line[: FIRST_LINE_MAX - 1]
+        space = cut.rfind(" ")
+        if space > FIRST_LINE_MAX // 2:  # a word ends near the end: cut there, not inside it
+            cut = cut[:space]
+        return cut.rstrip() + "…"
 
     @property
     def audit_label(self) -> str:
