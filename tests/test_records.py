@@ -72,7 +72,7 @@ def test_sharing_a_chart_file_prefills_the_form_and_stores_nothing_new(bob_clien
     )
     detail = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
     assert (
-        "From the chart" in detail and ">Education<" in detail and 'class="source-chart"' in detail
+        "Chart or upload" in detail and ">Education<" in detail and 'class="source-chart"' in detail
     )
     assert AuditEvent.objects.filter(action="portal_document.shared", patient=patient_a).exists()
 
@@ -120,6 +120,9 @@ def test_uploading_from_the_desktop_checks_the_content(bob_client, patient_a, se
     document = PortalDocument.objects.get()
     assert document.blob is not None and document.blob.content_type == "image/png"
     assert document.filename == "photo.png"
+    # Not "From the chart": it came from the desktop, and the row's source says either may be.
+    detail = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
+    assert '<span class="source-label">Chart or upload</span>' in detail
 
 
 def test_removing_asks_first_and_frees_content_nothing_else_uses(

@@ -22,7 +22,7 @@ class PortalDocument(models.Model):
     class Source(models.TextChoices):
         SYSTEM = "system", _("System document")
         ONLINE = "online", _("MedlinePlus topic")
-        CHART = "chart", _("From the chart")
+        CHART = "chart", _("Chart or upload")
         OTHER_PATIENT = "other_patient", _("From another patient")
         PATIENT_UPLOAD = "patient_upload", _("Sent by the patient")
 

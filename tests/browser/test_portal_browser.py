@@ -217,7 +217,7 @@ def test_staff_share_a_chart_file_and_the_patient_opens_it(
     office.get_by_label("Education resource").check()
     office.get_by_role("button", name="Share to portal").click()
     files = office.locator("table.online-files")
-    expect(files.get_by_text("From the chart")).to_be_visible()
+    expect(files.get_by_text("Chart or upload")).to_be_visible()
     axe.check(office)
     office.get_by_role("link", name="Upload to portal").click()
     axe.check(office)
