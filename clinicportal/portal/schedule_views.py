@@ -210,7 +210,7 @@ class Changes:
 
 def _changes(appointment: Appointment, config: ScheduleSettings) -> Changes:
     now = timezone.now()
-    deadline = change_deadline(appointment, config)
+    deadline = change_deadline(appointment.starts_at, config)
     cancel = config.online and appointment.is_live and now <= deadline
     return Changes(
         deadline=deadline,

@@ -180,6 +180,7 @@ def appointment_get(*, actor: PortalActor | StaffActor, public_id: uuid.UUID | s
         raise NotFound("No such appointment.") from None
 
 
-def change_deadline(appointment: Appointment, config: ScheduleSettings) -> datetime.datetime:
-    """The last moment the patient may cancel or move ``appointment`` online (the cut-off)."""
-    return appointment.starts_at - datetime.timedelta(hours=config.cutoff_hours)
+def change_deadline(starts_at: datetime.datetime, config: ScheduleSettings) -> datetime.datetime:
+    """The last moment the patient may cancel or move online an appointment that starts at
+    ``starts_at`` (the cut-off)."""
+    return starts_at - datetime.timedelta(hours=config.cutoff_hours)

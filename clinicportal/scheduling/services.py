@@ -27,6 +27,7 @@ from clinicportal.scheduling.models import Appointment, AppointmentType, Provide
 from clinicportal.scheduling.notices import appointment_notify
 from clinicportal.scheduling.selectors import (
     LONGEST,
+    change_deadline,
     earliest_online,
     last_online_day,
     providers_for,
@@ -338,8 +339,7 @@ def appointment_view(*, actor: StaffActor, appointment: Appointment) -> None:
 
 
 def _before_cutoff(appointment: Appointment, config: ScheduleSettings) -> None:
-    limit = appointment.starts_at - datetime.timedelta(hours=config.cutoff_hours)
-    if timezone.now() > limit:
+    if timezone.now() > change_deadline(appointment.starts_at, config):
         raise ValidationError(
             _(
                 "It is too late to change this appointment online (up to %(hours)s hours before). "
