@@ -33,6 +33,7 @@ from clinicportal.portal.schedule_forms import (
 from clinicportal.portal.schedule_times import by_day, week_from
 from clinicportal.scheduling.models import Appointment, AppointmentType, Provider, ScheduleSettings
 from clinicportal.scheduling.selectors import (
+    change_deadline,
     earliest_online,
     last_online_day,
     providers_for,
@@ -233,6 +234,9 @@ def confirmation_page(
         ends_at=at + datetime.timedelta(minutes=picking.kind.minutes),
         form=form,
         back_url=f"?{picking.query(**{'from': day_of(request, at)})}",
+        # Once booked, a time this close can no longer be changed online: say so before.
+        past_cutoff=timezone.now() > change_deadline(at, picking.config),
+        cutoff_hours=picking.config.cutoff_hours,
     )
     return page(request, TEMPLATE, context, status)
 
