@@ -426,6 +426,7 @@ def patients_generate(*, practice: Practice, count: int, batch: int = 5000, seed
                     date_of_birth=today - datetime.timedelta(days=rng.randint(365, 90 * 365)),
                     phone=phone,
                     phone_digits=phone_key(phone),
+                    phone_digits_reversed=phone_key(phone)[::-1],
                     email=f"{first}.{last}{rng.randint(1, 999)}@example.com".lower(),
                 )
             )

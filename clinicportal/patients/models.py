@@ -32,6 +32,9 @@ class Patient(models.Model):
     last_name_key = models.CharField(max_length=100, editable=False)
     first_name_key = models.CharField(max_length=100, editable=False)
     phone_digits = models.CharField(max_length=20, blank=True, editable=False)
+    # The digits backwards: a number typed without its area code ("555-0134") is a prefix of
+    # these, so the same kind of index finds a phone by its end.
+    phone_digits_reversed = models.CharField(max_length=20, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -54,6 +57,16 @@ class Patient(models.Model):
             models.Index(
                 fields=["practice", "phone_digits", "last_name_key", "first_name_key", "id"],
                 name="patient_phone_keys",
+            ),
+            models.Index(
+                fields=[
+                    "practice",
+                    "phone_digits_reversed",
+                    "last_name_key",
+                    "first_name_key",
+                    "id",
+                ],
+                name="patient_phone_end_keys",
             ),
         ]
 

@@ -26,7 +26,8 @@ def phone_key(phone: str) -> str:
 
 @dataclass(frozen=True)
 class PatientQuery:
-    """A parsed search box: a date of birth, a phone prefix, or one or two name prefixes."""
+    """A parsed search box: a date of birth, a phone's digits (found at the start or the end of
+    a number), or one or two name prefixes."""
 
     date_of_birth: datetime.date | None = None
     phone_prefix: str = ""

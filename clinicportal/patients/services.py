@@ -54,6 +54,7 @@ def _save_details(
     patient.last_name_key = name_key(patient.last_name)
     patient.first_name_key = name_key(patient.first_name)
     patient.phone_digits = phone_key(patient.phone)
+    patient.phone_digits_reversed = patient.phone_digits[::-1]
     patient.full_clean()
     with transaction.atomic():
         patient.save()
