@@ -21,14 +21,9 @@ Titles and summaries carry HTML (search-term highlights, paragraphs); only their
 from __future__ import annotations
 
 import html
-import http.client
 import re
-import time
 from dataclasses import asdict, dataclass
-from email.message import Message
-from typing import IO
 from urllib.parse import urlencode, urlsplit, urlunsplit
-from urllib.request import HTTPRedirectHandler, Request, build_opener
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -36,6 +31,8 @@ from defusedxml.ElementTree import fromstring
 from django.conf import settings
 from django.core import signing
 from django.utils.html import strip_tags
+
+from clinicportal.core.outbound import Unreachable, fetch
 
 RESULTS = 10
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -96,22 +93,6 @@ def topic_url(url: str) -> str | None:
     return urlunsplit(("https", host, parts.path or "/", parts.query, ""))
 
 
-class _NoRedirects(HTTPRedirectHandler):
-    def redirect_request(
-        self,
-        req: Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: Message,
-        newurl: str,
-    ) -> None:
-        return None  # a redirect answer is an HTTPError: the service moved or is misconfigured
-
-
-_opener = build_opener(_NoRedirects)
-
-
 def health_topics_search(term: str, *, limit: int = RESULTS) -> list[HealthTopic]:
     """Return MedlinePlus health topics for ``term``, best first.
 
@@ -119,24 +100,16 @@ def health_topics_search(term: str, *, limit: int = RESULTS) -> list[HealthTopic
     something other than its search result XML.
     """
     query = urlencode({"db": "healthTopics", "term": term.strip(), "retmax": limit})
-    request = Request(  # noqa: S310 - the base URL is an http(s) URL, checked at start-up
-        f"{settings.CLINICPORTAL_MEDLINEPLUS_URL}?{query}",
-        headers={"Accept": "application/xml", "User-Agent": "ClinicPortal (Search Online)"},
-    )
-    timeout = settings.CLINICPORTAL_MEDLINEPLUS_TIMEOUT
-    deadline = time.monotonic() + timeout  # for the whole answer, not each read
-    body = bytearray()
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            while chunk := response.read(64 * 1024):
-                body += chunk
-                if len(body) > MAX_RESPONSE_BYTES:
-                    raise MedlinePlusUnavailable("The answer was too large.")
-                if time.monotonic() > deadline:
-                    raise MedlinePlusUnavailable(f"No full answer within {timeout} s.")
-    except (OSError, http.client.HTTPException) as exc:  # URLError, HTTPError, timeouts
+        body = fetch(
+            f"{settings.CLINICPORTAL_MEDLINEPLUS_URL}?{query}",
+            headers={"Accept": "application/xml", "User-Agent": "ClinicPortal (Search Online)"},
+            timeout=settings.CLINICPORTAL_MEDLINEPLUS_TIMEOUT,
+            max_bytes=MAX_RESPONSE_BYTES,
+        )
+    except Unreachable as exc:
         raise MedlinePlusUnavailable(str(exc)) from exc
-    return parse_search_result(bytes(body))[:limit]
+    return parse_search_result(body)[:limit]
 
 
 def parse_search_result(body: bytes) -> list[HealthTopic]:
