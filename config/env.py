@@ -97,6 +97,13 @@ def env_http_url(name: str, default: str) -> str:
     return value
 
 
+def env_http_url_or_off(name: str, default: str) -> str:
+    """Return the variable as an http(s) URL, or "" when it says ``off``."""
+    if env_str(name, default).strip().lower() == "off":
+        return ""
+    return env_http_url(name, default)
+
+
 def base_url(name: str, *, production: bool) -> str:
     """Return the site's public address, scheme and host only, without a trailing slash.
 

@@ -17,6 +17,7 @@ from config.env import (
     env_choice,
     env_database,
     env_http_url,
+    env_http_url_or_off,
     env_int,
     env_list,
     env_networks,
@@ -136,6 +137,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     # The site's own words (a practice's are added where its staff set passwords).
     {"NAME": "clinicportal.accounts.password_words.ContextWordsValidator"},
+    {"NAME": "clinicportal.accounts.password_breaches.BreachedPasswordValidator"},
 ]
 LOGIN_URL = "office:login"
 LOGIN_REDIRECT_URL = "office:home"
@@ -178,6 +180,14 @@ CLINICPORTAL_MEDLINEPLUS_URL = env_http_url(
     "CLINICPORTAL_MEDLINEPLUS_URL", "https://wsearch.nlm.nih.gov/ws/query"
 )
 CLINICPORTAL_MEDLINEPLUS_TIMEOUT = env_int("CLINICPORTAL_MEDLINEPLUS_TIMEOUT", 8, minimum=1)
+# New passwords are checked against breached ones through this Pwned Passwords range API
+# (only a hash's first 5 characters are sent); "off" for a server that may not reach it.
+CLINICPORTAL_BREACHED_PASSWORDS_URL = env_http_url_or_off(
+    "CLINICPORTAL_BREACHED_PASSWORDS_URL", "https://api.pwnedpasswords.com/range/"
+)
+CLINICPORTAL_BREACHED_PASSWORDS_TIMEOUT = env_int(
+    "CLINICPORTAL_BREACHED_PASSWORDS_TIMEOUT", 3, minimum=1
+)
 
 STORAGES = {
     "default": {

@@ -57,6 +57,8 @@ def _fast_hashing_and_private_storage(settings, tmp_path: Path) -> None:
     settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2idHasher"]
     settings.CLINICPORTAL_STORAGE_DIR = tmp_path / "storage"
     settings.CLINICPORTAL_BASE_URL = "http://testserver"
+    # Nothing leaves this machine: the breached-password check has its own tests and server.
+    settings.CLINICPORTAL_BREACHED_PASSWORDS_URL = ""
 
 
 def make_practice(slug: str, name: str, admin_username: str) -> tuple[Practice, StaffMember]:

@@ -48,6 +48,7 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
         ("CLINICPORTAL_ENV", "staging"),
         ("SECRET_KEY", "too-short"),
         ("CLINICPORTAL_MEDLINEPLUS_URL", "file:///etc/passwd"),
+        ("CLINICPORTAL_BREACHED_PASSWORDS_URL", "file:///etc/passwd"),
         ("CLINICPORTAL_SECRETS_KEYS", "not-a-fernet-key"),
         ("CLINICPORTAL_BASE_URL", "portal.example.org"),
         ("CLINICPORTAL_BASE_URL", "https://portal.example.org/p/clinic/"),

@@ -36,8 +36,8 @@ def validate_portal_password(password: str, account: PortalAccount) -> None:
     """Raise ValidationError unless ``password`` may be the account's portal password.
 
     At least 12 characters, at most 256, not a common password, not like the username or name,
-    not mostly the practice's or the site's words (``password_words``). Checked exactly as
-    typed: no trimming and no truncation.
+    not mostly the practice's or the site's words (``password_words``), not seen in a breach
+    (``password_breaches``). Checked exactly as typed: no trimming and no truncation.
     """
     errors: list[ValidationError] = []
     if len(password) > MAX_LENGTH:
@@ -72,6 +72,7 @@ def _validators() -> list[Any]:
                 "OPTIONS": {"min_length": 12},
             },
             {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+            {"NAME": "clinicportal.accounts.password_breaches.BreachedPasswordValidator"},
         ]
     )
 

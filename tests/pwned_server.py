@@ -1,0 +1,74 @@
+"""A local HTTP server that answers like the Pwned Passwords range API.
+
+``GET /range/<5 hex>`` gives the suffixes (the other 35 characters of an upper-case SHA-1) of
+the known passwords under that prefix, one ``SUFFIX:COUNT`` a line. With ``Add-Padding: true``
+it adds made-up suffixes seen 0 times, as the real service does, and one of them can be made
+the suffix of a password that is not breached (``padding_for``), as a real answer might have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def sha1(password: str) -> str:
+    return hashlib.sha1(password.encode(), usedforsecurity=False).hexdigest().upper()
+
+
+class FakePwnedPasswords:
+    """Knows ``breached`` (password → times seen); ``mode`` switches to failures."""
+
+    def __init__(self, breached: dict[str, int], padding_for: tuple[str, ...] = ()) -> None:
+        self.mode = "ok"  # or "error" (HTTP 500), "html" (not a range), "slow"
+        self.requests: list[tuple[str, str | None]] = []  # (path, Add-Padding header)
+        self.hashes = {sha1(password): count for password, count in breached.items()}
+        self.padded = {sha1(password) for password in padding_for}
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake.requests.append((self.path, self.headers.get("Add-Padding")))
+                prefix = self.path.removeprefix("/range/")
+                if fake.mode == "error" or len(prefix) != 5:
+                    self.send_error(500)
+                    return
+                if fake.mode == "slow":
+                    time.sleep(3)
+                if fake.mode == "html":
+                    body = b"<html><body>Please sign in to the network</body></html>"
+                else:
+                    lines = [
+                        f"{full[5:]}:{count}"
+                        for full, count in fake.hashes.items()
+                        if full.startswith(prefix)
+                    ]
+                    if self.headers.get("Add-Padding") == "true":
+                        lines += [
+                            f"{full[5:]}:0" for full in fake.padded if full.startswith(prefix)
+                        ]
+                        lines += [f"{secrets.token_hex(18)[:35].upper()}:0" for _ in range(20)]
+                    body = "\r\n".join(lines).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/range/"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> FakePwnedPasswords:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

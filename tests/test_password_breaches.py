@@ -1,0 +1,95 @@
+"""A new password seen in a breach elsewhere is refused (ASVS 6.2.12), through a local server
+that speaks the Pwned Passwords range API; a service that cannot answer stops no one."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from clinicportal.accounts.models import User
+from clinicportal.accounts.password_breaches import times_breached
+from tests.conftest import NEW_PASSWORD, PASSWORD, free_port, portal_login
+from tests.pwned_server import FakePwnedPasswords, sha1
+
+BREACHED = "purple-monkey-dishwasher-1"  # long enough, not common: only the breach refuses it
+FRESH = "quiet-harbor-lantern-beacon"
+REFUSED = "has appeared in data breaches elsewhere (12,345 times)"
+
+
+@pytest.fixture
+def pwned(settings):
+    with FakePwnedPasswords({BREACHED: 12_345}, padding_for=(FRESH,)) as fake:
+        settings.CLINICPORTAL_BREACHED_PASSWORDS_URL = fake.url
+        settings.CLINICPORTAL_BREACHED_PASSWORDS_TIMEOUT = 1
+        yield fake
+
+
+def change(client: Client, new: str) -> str:
+    return client.post(
+        "/p/clinic-x/account/",
+        {"current_password": NEW_PASSWORD, "new_password": new, "confirm_password": new},
+    ).content.decode()
+
+
+def test_a_breached_password_is_refused_and_only_five_characters_of_its_hash_are_sent(
+    pwned, ada_portal, practice_x
+):
+    pwned.requests.clear()  # the fixtures' own passwords were checked too
+    assert REFUSED in change(ada_portal, BREACHED)
+    assert portal_login(Client(), practice_x, "ada", NEW_PASSWORD).status_code == 302
+    assert pwned.requests == [(f"/range/{sha1(BREACHED)[:5]}", "true")]  # padded, k-anonymous
+
+
+def test_a_password_not_in_the_range_is_taken_even_on_a_line_of_padding(
+    pwned, ada_portal, practice_x
+):
+    assert times_breached(FRESH) == 0  # its suffix is in the answer, seen 0 times
+    assert "Your password is changed" in change(ada_portal, FRESH)
+    assert portal_login(Client(), practice_x, "ada", FRESH).status_code == 302
+
+
+def test_staff_passwords_are_checked_too(pwned, bob_client, bob):
+    before = User.objects.get(pk=bob.user.pk).password
+    response = bob_client.post(
+        reverse("office:account_password"),
+        {"current_password": PASSWORD, "new_password": BREACHED, "confirm_password": BREACHED},
+    )
+    assert REFUSED in response.content.decode()
+    assert User.objects.get(pk=bob.user.pk).password == before
+
+
+@pytest.mark.parametrize("mode", ["error", "html", "slow", "down"])
+def test_a_service_that_cannot_answer_stops_no_one_and_is_logged(
+    pwned, settings, ada_portal, practice_x, caplog, mode
+):
+    pwned.mode = mode
+    if mode == "down":
+        settings.CLINICPORTAL_BREACHED_PASSWORDS_URL = f"http://127.0.0.1:{free_port()}/range/"
+    with caplog.at_level(logging.WARNING, logger="clinicportal.accounts.password_breaches"):
+        assert "Your password is changed" in change(ada_portal, BREACHED)
+    assert "The breached-password check was skipped" in caplog.text
+    assert portal_login(Client(), practice_x, "ada", BREACHED).status_code == 302
+
+
+def test_off_asks_nothing(pwned, settings, ada_portal):
+    settings.CLINICPORTAL_BREACHED_PASSWORDS_URL = ""
+    pwned.requests.clear()
+    assert "Your password is changed" in change(ada_portal, BREACHED)
+    assert pwned.requests == []
+
+
+def test_the_setting_is_an_http_url_or_off(monkeypatch):
+    from config.env import env_http_url_or_off
+
+    default = "https://api.pwnedpasswords.com/range/"
+    monkeypatch.delenv("CLINICPORTAL_BREACHED_PASSWORDS_URL", raising=False)
+    assert env_http_url_or_off("CLINICPORTAL_BREACHED_PASSWORDS_URL", default) == default
+    for off in ("off", " OFF "):
+        monkeypatch.setenv("CLINICPORTAL_BREACHED_PASSWORDS_URL", off)
+        assert env_http_url_or_off("CLINICPORTAL_BREACHED_PASSWORDS_URL", default) == ""
+    mirror = "https://pwned.internal.example/range/"
+    monkeypatch.setenv("CLINICPORTAL_BREACHED_PASSWORDS_URL", mirror)
+    assert env_http_url_or_off("CLINICPORTAL_BREACHED_PASSWORDS_URL", default) == mirror
