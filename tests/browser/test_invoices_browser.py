@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -78,3 +79,37 @@ def test_bill_a_visit_finalize_it_and_take_a_payment(page, axe, bob, patient_a):
     page.get_by_role("link", name="Payments received").click()
     expect(page.locator("tfoot")).to_contain_text("$100.00")
     look(page, axe, "payments")
+
+
+def test_the_invoice_page_keeps_its_blocks_apart(page, axe, bob, patient_a, issue_access):
+    """The facts, then the buttons, then Email Portal Access and its note, then the lines:
+    each clear of the next (its note once ran into the "Patient" label)."""
+    import datetime
+
+    from clinicportal.billing.services import LineDraft, invoice_create, invoice_finalize
+    from tests.conftest import actor
+
+    issue_access(patient_a)
+    invoice = invoice_create(
+        actor=actor(bob),
+        patient=patient_a,
+        invoice_date=datetime.date(2026, 11, 20),
+        provider="Dr. Chen",
+        lines=[LineDraft(description="Eye exam", unit_price_cents=15_000)],
+    )
+    invoice_finalize(actor=actor(bob), invoice=invoice)
+    sign_in(page, axe)
+    page.goto(f"/office/patients/{patient_a.public_id}/invoices/{invoice.public_id}/")
+    axe.check(page)
+    blocks = [
+        page.locator("dl.facts").bounding_box(),
+        page.locator(".invoice-actions").bounding_box(),
+        page.locator(".portal-mail").bounding_box(),
+        page.locator("section", has=page.get_by_role("heading", name="Lines")).bounding_box(),
+    ]
+    assert all(box is not None for box in blocks)
+    for above, below in itertools.pairwise(blocks):
+        assert above["y"] + above["height"] + 8 <= below["y"], (above, below)
+    expect(
+        page.locator(".portal-mail").get_by_role("button", name="Email Portal Access")
+    ).to_be_visible()
