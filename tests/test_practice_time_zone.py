@@ -53,6 +53,13 @@ def test_admin_website_offers_the_us_zones_first_with_the_practices_chosen(
     assert "begins and ends at midnight here" in html  # the help text
 
 
+def test_practice_details_is_one_box_not_a_box_in_a_box(alice_client, practice_x):
+    html = alice_client.get(WEBSITE).content.decode()
+    found = re.search(r'aria-labelledby="practice-title">(.*?)</section>', html, re.S)
+    assert found is not None and 'name="time_zone"' in found.group(1)
+    assert 'class="card' not in found.group(1)  # the section is its box already
+
+
 def test_an_admin_chooses_the_practices_time_zone(alice_client, practice_x):
     before = updates()
     response = alice_client.post(WEBSITE, details(time_zone="America/Denver"))
