@@ -248,3 +248,15 @@ def test_without_providers_the_calendar_says_where_to_add_them(bob_client, pract
     Practice.objects.filter(pk=practice_x.pk).update(schedule_enabled=True)
     ScheduleSettings.objects.create(practice=practice_x)
     assert "No providers yet" in text(bob_client.get(DAY))
+
+
+@pytest.mark.parametrize("url", [DAY, WEEK])
+@pytest.mark.parametrize("params", [{}, {"provider": ""}])
+def test_the_day_field_says_which_day_is_shown_from_the_first_visit(bob_client, chen, url, params):
+    from django.utils import timezone
+
+    html = bob_client.get(url, params).content.decode()
+    field = re.search(r'<input type="date" name="day"[^>]*>', html)
+    assert field is not None
+    assert f'value="{timezone.localdate().isoformat()}"' in field.group(0)
+    assert "errorlist" not in html and 'aria-invalid="true"' not in html

@@ -78,11 +78,14 @@ def _calendar_context(
     """What both calendars share: the choices form, the day, the provider and the links."""
     providers = schedule_providers(actor=request.actor)
     provider = chosen_provider(providers, request.GET.get("provider", ""))
-    form = CalendarForm(request.GET or None, providers=providers)
+    today = timezone.localdate()
+    chosen = request.GET.copy()
+    if not chosen.get("day"):
+        chosen["day"] = today.isoformat()  # the field says which day is shown, from the start
+    form = CalendarForm(chosen, providers=providers)
     day = _day_of(form)
     if step == WEEK:
         day -= datetime.timedelta(days=day.weekday())  # the week's Monday
-    today = timezone.localdate()
     context = {
         "form": form,
         "provider": provider,
