@@ -70,6 +70,8 @@ def test_the_reply_window_shows_the_seeds_columns_and_the_history(bob_client, ad
         in page
     )
     assert "Message to send to patient" in page and "Notes [office use only]" in page
+    # The boxes to check are in the history, which comes after this help, not before it.
+    assert "check the message(s) below before Sending Message" in page
     assert "Send email to the patient informing them of a response waiting for them" in page
     assert " checked" in input_tag(page, "send_email")
     # Opening the patient's messages is recorded, as opening their chart is.
