@@ -209,13 +209,14 @@ def _patients(practice: Any, sizes: Sizes) -> list[int]:
         rows.append(
             (first_id + n, practice.pk, uid(ids_rng), first, last, born,
              f"{first}.{last}.{first_id + n}@patients.bench.example".lower(), phone, "", "", "",
-             "", "", name_key(last), name_key(first), phone_key(phone), now, now)
+             "", "", name_key(last), name_key(first), phone_key(phone), phone_key(phone)[::-1],
+             now, now)
         )  # fmt: skip
     Writer(
         Patient,
         "id practice_id public_id first_name last_name date_of_birth email phone address_line1 "
         "address_line2 city region postal_code last_name_key first_name_key phone_digits "
-        "created_at updated_at",
+        "phone_digits_reversed created_at updated_at",
     ).write(rows)
     reset_sequences([Patient])
     return ids()

@@ -196,7 +196,8 @@ def _patients(practice: Any, sizes: Sizes) -> list[Person]:
         patient_id, account_id = next_patient + n, next_account + n
         patients.append(
             (patient_id, practice.pk, uid(ids), first, last, born, email, phone, "", "", "",
-             "", "", name_key(last), name_key(first), phone_key(phone), created, created)
+             "", "", name_key(last), name_key(first), phone_key(phone), phone_key(phone)[::-1],
+             created, created)
         )  # fmt: skip
         username = f"bench.patient.{patient_id}"
         accounts.append(
@@ -211,7 +212,7 @@ def _patients(practice: Any, sizes: Sizes) -> list[Person]:
         Patient,
         "id practice_id public_id first_name last_name date_of_birth email phone address_line1 "
         "address_line2 city region postal_code last_name_key first_name_key phone_digits "
-        "created_at updated_at",
+        "phone_digits_reversed created_at updated_at",
     ).write(patients)
     Writer(
         PortalAccount,
