@@ -71,6 +71,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_socket(name: str) -> str:
+    """Return the variable as a daemon's socket: an absolute path (a local socket) or
+    ``host:port``; "" when unset."""
+    value = env_str(name, "").strip()
+    if not value or value.startswith("/"):
+        return value
+    host, _sep, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ImproperlyConfigured(
+            f"{name} must be a socket's absolute path or host:port (got {value!r})."
+        )
+    return value
+
+
 def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """Return a comma-separated list of IP addresses and CIDR networks (``10.0.0.0/8``).
 

@@ -21,6 +21,7 @@ from config.env import (
     env_int,
     env_list,
     env_networks,
+    env_socket,
     env_str,
     secret_key,
     secrets_keys,
@@ -172,6 +173,9 @@ CLINICPORTAL_STORAGE_DIR = Path(env_str("CLINICPORTAL_STORAGE_DIR", str(VAR_DIR 
 CLINICPORTAL_UPLOAD_MAX_BYTES = env_int(
     "CLINICPORTAL_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1
 )
+# Scan every upload with ClamAV's clamd (its socket's path, or host:port); "" keeps it off.
+CLINICPORTAL_CLAMD = env_socket("CLINICPORTAL_CLAMD")
+CLINICPORTAL_CLAMD_TIMEOUT = env_int("CLINICPORTAL_CLAMD_TIMEOUT", 60, minimum=1)
 # Hand a checked download to the web server (nginx X-Accel-Redirect) under this internal prefix.
 CLINICPORTAL_X_ACCEL_PREFIX = env_str("CLINICPORTAL_X_ACCEL_PREFIX", "")
 

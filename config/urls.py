@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("readyz/worker", health.readyz_probe, {"name": "worker"}, name="readyz_worker"),
+    path("readyz/scanner", health.readyz_probe, {"name": "scanner"}, name="readyz_scanner"),
     path("office/", include("clinicportal.office.urls")),
     path("api/v1/", include("clinicportal.api.urls")),
     re_path(r"^api(?:/|$)", api_errors.not_found),

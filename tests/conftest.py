@@ -13,7 +13,7 @@ import email.policy
 import io
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -378,6 +378,25 @@ def medlineplus(settings):
         settings.CLINICPORTAL_MEDLINEPLUS_URL = fake.url
         settings.CLINICPORTAL_MEDLINEPLUS_TIMEOUT = 2
         yield fake
+
+
+@pytest.fixture(scope="session")
+def clamd_socket(tmp_path_factory) -> Iterator[Path]:
+    """A real clamd for the session (tests/clamd.py), on a local socket."""
+    from tests.clamd import clamd_installed, running_clamd
+
+    if not clamd_installed():
+        pytest.skip("clamd is not installed (Debian's clamav-daemon; .ci/run installs it)")
+    with running_clamd(tmp_path_factory.mktemp("clamd")) as sock:
+        yield sock
+
+
+@pytest.fixture
+def clamd(settings, clamd_socket) -> Path:
+    """Scanning on, through the session's clamd."""
+    settings.CLINICPORTAL_CLAMD = str(clamd_socket)
+    settings.CLINICPORTAL_CLAMD_TIMEOUT = 30
+    return clamd_socket
 
 
 @pytest.fixture

@@ -6,7 +6,10 @@ class ContentConfig(AppConfig):
     label = "content"
 
     def ready(self) -> None:
+        from clinicportal.content.antivirus import scanner_probe
         from clinicportal.content.health import storage_check
-        from clinicportal.core.health import readiness_check_register
+        from clinicportal.core.health import probe_register, readiness_check_register
 
         readiness_check_register("storage", storage_check)
+        # Its own probe: uploads are refused kindly while it is down, the pages still serve.
+        probe_register("scanner", scanner_probe)

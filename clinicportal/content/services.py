@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from clinicportal.content.antivirus import ScannerUnavailable, scan_file, scanning_on
 from clinicportal.content.archive import ZIP_MAX_ENTRIES, ZIP_MAX_UNPACKED_BYTES
 from clinicportal.content.blobstore import StoredContent, get_blob_store
 from clinicportal.content.checks import NOT_TEXT, Problem, open_problem, text_refusal
@@ -32,6 +34,8 @@ from clinicportal.content.sniff import (
 )
 from clinicportal.content.uploads import HashedUpload, UploadNotFinished, upload_failed
 from clinicportal.practices.models import Practice
+
+log = logging.getLogger(__name__)
 
 DISPLAY_NAME_MAX = 200
 
@@ -89,7 +93,35 @@ def upload_validate(upload: HashedUpload) -> CheckedUpload:
     problem = open_problem(upload.temp_path, file_type)
     if problem is not None:
         raise _unopenable(name, file_type, problem)
+    if scanning_on():
+        _scanned(upload, name)
     return CheckedUpload(file_type=file_type, filename=filename)
+
+
+def _scanned(upload: HashedUpload, name: str) -> None:
+    """Refuse an upload the virus scanner finds something in, or cannot scan."""
+    try:
+        found = scan_file(upload.temp_path)
+    except ScannerUnavailable as exc:
+        log.error("An upload was refused: the virus scanner could not scan it: %s", exc)
+        raise ValidationError(
+            _(
+                "“%(name)s” could not be checked for viruses just now, so it was not kept. "
+                "Please try again in a few minutes."
+            )
+            % {"name": name},
+            code="unscanned",
+        ) from None
+    if found is not None:
+        log.warning("An upload was refused: the virus scanner found %s in it.", found)
+        raise ValidationError(
+            _(
+                "“%(name)s” was refused: the virus scanner found something harmful in it "
+                "(%(found)s). Nothing of it was kept."
+            )
+            % {"name": name, "found": found},
+            code="infected",
+        )
 
 
 def _refused(name: str, extension: str, what: str | None) -> ValidationError:
