@@ -6,18 +6,18 @@ document, with ``content`` fields whose HTML is escaped), so the real client mee
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_server import LocalServer, QuietHandler
 
 DATA = Path(__file__).parent / "data" / "medlineplus"
 GLAUCOMA_XML = (DATA / "glaucoma.xml").read_bytes()  # three topics, one not on MedlinePlus
 EMPTY_XML = (DATA / "empty.xml").read_bytes()
 
 
-class FakeMedlinePlus:
+class FakeMedlinePlus(LocalServer):
     """Serves GLAUCOMA_XML for any term but "zzzz"; ``mode`` switches to failures."""
 
     def __init__(self) -> None:
@@ -25,7 +25,7 @@ class FakeMedlinePlus:
         self.queries: list[dict[str, list[str]]] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
@@ -51,17 +51,4 @@ class FakeMedlinePlus:
                     return
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ws/query"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self) -> FakeMedlinePlus:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, "/ws/query")

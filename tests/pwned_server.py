@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.local_server import LocalServer, QuietHandler
 
 
 def sha1(password: str) -> str:
     return hashlib.sha1(password.encode(), usedforsecurity=False).hexdigest().upper()
 
 
-class FakePwnedPasswords:
+class FakePwnedPasswords(LocalServer):
     """Knows ``breached`` (password → times seen); ``mode`` switches to failures."""
 
     def __init__(self, breached: dict[str, int], padding_for: tuple[str, ...] = ()) -> None:
@@ -29,7 +29,7 @@ class FakePwnedPasswords:
         self.padded = {sha1(password) for password in padding_for}
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 fake.requests.append((self.path, self.headers.get("Add-Padding")))
                 prefix = self.path.removeprefix("/range/")
@@ -58,17 +58,4 @@ class FakePwnedPasswords:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/range/"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self) -> FakePwnedPasswords:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, "/range/")

@@ -31,12 +31,14 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 import stripe
+
+from tests.local_server import LocalServer, QuietHandler
 
 SECRET_KEY = "sk_test_51FakeClinicPortalKey0123456789"
 WEBHOOK_SECRET = "whsec_fakeClinicPortalSigningSecret0123"
@@ -97,7 +99,7 @@ def signed(body: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> 
     return {"Stripe-Signature": f"t={at},v1={mac}"}
 
 
-class FakeStripe:
+class FakeStripe(LocalServer):
     def __init__(self) -> None:
         self.keys = {SECRET_KEY}
         self.webhook_secret = WEBHOOK_SECRET
@@ -112,27 +114,14 @@ class FakeStripe:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 fake._handle(self, "GET")
 
             def do_POST(self) -> None:
                 fake._handle(self, "POST")
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def start(self) -> FakeStripe:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
     # Stripe's side of a payment -------------------------------------------------------------
 
