@@ -78,3 +78,30 @@ def test_the_setting_is_a_socket_path_or_host_and_port(monkeypatch, value):
 
     monkeypatch.setenv("CLINICPORTAL_CLAMD", value)
     assert env_socket("CLINICPORTAL_CLAMD") == value
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_while_a_file_is_scanned(
+    clamd, monkeypatch, ada_portal, bob_client, alice, patient_a
+):
+    """A scan may take seconds: on SQLite an open transaction holds the database's one write
+    lock, on PostgreSQL a connection idles in it. Every upload is scanned before its writes."""
+    from django.db import connection
+
+    from clinicportal.accounts.services.api_keys import api_key_create
+    from clinicportal.content import services
+    from tests.conftest import actor
+    from tests.test_api import post
+
+    in_transaction: list[bool] = []
+
+    def watched(path):
+        in_transaction.append(connection.in_atomic_block)
+        return scan_file(path)
+
+    monkeypatch.setattr(services, "scan_file", watched)
+    assert send(ada_portal, attachments=[named("scan.pdf", PDF_BYTES)]).status_code == 302
+    assert upload(bob_client, patient_a, named("referral.pdf", PDF_BYTES)).status_code == 302
+    key = api_key_create(actor=actor(alice), name="Printer")[1]
+    assert post(patient_a, key, name="rx.pdf", idempotency_key="").status_code == 201
+    assert len(in_transaction) == 3 and not any(in_transaction), in_transaction

@@ -12,7 +12,7 @@ from clinicportal.core.access import require_reachable
 from clinicportal.core.context import ApiActor
 from clinicportal.patients.models import Patient
 from clinicportal.records.models import PortalDocument, PrintRequest
-from clinicportal.records.services import portal_document_upload
+from clinicportal.records.services import portal_document_store, portal_upload_check
 
 
 class PrintKeyUsed(Exception):
@@ -61,16 +61,17 @@ def portal_document_print(
         earlier = _printed(actor, idempotency_key, patient, upload)
         if earlier is not None:
             return earlier, False
+    checked = portal_upload_check(upload, pdf_only=True)  # outside: a scan may take seconds
     try:
         with transaction.atomic():
-            document = portal_document_upload(
+            document = portal_document_store(
                 actor=actor,
                 patient=patient,
                 upload=upload,
+                checked=checked,
                 document_date=document_date,
                 description=description,
                 is_education=is_education,
-                pdf_only=True,
             )
             if idempotency_key:
                 PrintRequest.objects.create(

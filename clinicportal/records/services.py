@@ -15,6 +15,7 @@ from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.content.models import Blob
 from clinicportal.content.services import (
+    CheckedUpload,
     blob_put_upload,
     blob_release,
     blob_servable_path,
@@ -143,6 +144,21 @@ def portal_document_upload(
     see records.printing).
     """
     require_reachable(actor, patient)
+    checked = portal_upload_check(upload, pdf_only=pdf_only)
+    return portal_document_store(
+        actor=actor,
+        patient=patient,
+        upload=upload,
+        checked=checked,
+        document_date=document_date,
+        description=description,
+        is_education=is_education,
+    )
+
+
+def portal_upload_check(upload: HashedUpload, *, pdf_only: bool = False) -> CheckedUpload:
+    """Check a file for the portal like a chart file (and scan it): before any transaction,
+    since a scan may take seconds. ``pdf_only`` for printing, which takes PDFs alone."""
     sniffed = sniff(upload.head, upload.temp_path)
     if pdf_only and sniffed is not None and sniffed is not PDF and not upload.too_large:
         # Say first that only PDFs are taken here; what else is wrong with the name can wait.
@@ -151,7 +167,21 @@ def portal_document_upload(
             % {"name": display_filename(upload.name or ""), "what": _(sniffed.noun)},
             code="type",
         )
-    checked = upload_validate(upload)
+    return upload_validate(upload)
+
+
+def portal_document_store(
+    *,
+    actor: StaffActor | ApiActor,
+    patient: Patient,
+    upload: HashedUpload,
+    checked: CheckedUpload,
+    document_date: datetime.date,
+    description: str,
+    is_education: bool,
+) -> PortalDocument:
+    """Keep a checked upload on the patient's portal (``portal_upload_check`` first)."""
+    require_reachable(actor, patient)
     with transaction.atomic():
         blob = blob_put_upload(practice=actor.practice, upload=upload, file_type=checked.file_type)
         return _create(

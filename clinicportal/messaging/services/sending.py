@@ -221,10 +221,14 @@ def _attach_uploads(
 
 
 def _from_patient_side(
-    actor: PortalActor, conversation: Conversation, draft: Draft, requests_response: bool
+    actor: PortalActor,
+    conversation: Conversation,
+    draft: Draft,
+    requests_response: bool,
+    accepted: list[tuple[HashedUpload, CheckedUpload]],
 ) -> Message:
-    """Write a message from the patient's side with its attachments and its office task."""
-    accepted = _checked_uploads(draft.uploads)
+    """Write a message from the patient's side with its attachments (checked and scanned
+    before the transaction: a scan may take seconds) and its office task."""
     own = PortalGrant.objects.filter(
         account=actor.account, patient=conversation.patient, kind=PortalGrant.Kind.PATIENT
     ).exists()
@@ -268,6 +272,7 @@ def conversation_start(
     _gather(errors, _clean_body, draft.body)
     if errors:
         raise ValidationError(errors)
+    accepted = _checked_uploads(draft.uploads)
 
     def write() -> Message:
         now = timezone.now()
@@ -278,7 +283,7 @@ def conversation_start(
             subject=subject,
             last_message_at=now,
         )
-        message = _from_patient_side(actor, conversation, draft, requests_response)
+        message = _from_patient_side(actor, conversation, draft, requests_response, accepted)
         _acknowledge(actor, conversation, config)
         return message
 
@@ -313,11 +318,12 @@ def conversation_reply(
     patient = portal_patient(actor)
     require_reachable(actor, conversation)
     _clean_body(draft.body)
+    accepted = _checked_uploads(draft.uploads)
     return _once(
         actor,
         patient,
         _clean_key(draft.key),
-        lambda: _from_patient_side(actor, conversation, draft, requests_response),
+        lambda: _from_patient_side(actor, conversation, draft, requests_response, accepted),
     )
 
 
