@@ -3,6 +3,7 @@ that speaks the Pwned Passwords range API; a service that cannot answer stops no
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import pytest
@@ -16,6 +17,7 @@ from tests.pwned_server import FakePwnedPasswords, sha1
 
 BREACHED = "purple-monkey-dishwasher-1"  # long enough, not common: only the breach refuses it
 FRESH = "quiet-harbor-lantern-beacon"
+HOUR = datetime.timedelta(hours=1)
 REFUSED = "has appeared in data breaches elsewhere (12,345 times)"
 
 
@@ -93,3 +95,48 @@ def test_the_setting_is_an_http_url_or_off(monkeypatch):
     mirror = "https://pwned.internal.example/range/"
     monkeypatch.setenv("CLINICPORTAL_BREACHED_PASSWORDS_URL", mirror)
     assert env_http_url_or_off("CLINICPORTAL_BREACHED_PASSWORDS_URL", default) == mirror
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_while_the_range_api_answers(
+    pwned, monkeypatch, ada_portal, alice, patient_a, practice_x
+):
+    """The lookup may take seconds: on SQLite an open transaction holds the database's one
+    write lock meanwhile. Every place a portal password is set asks before its writes."""
+    from django.db import connection
+
+    from clinicportal.accounts import password_breaches
+    from clinicportal.accounts.models import PortalAccount, PortalLink
+    from clinicportal.accounts.services.links import _link_create, portal_link_use
+    from clinicportal.accounts.services.portal_access import (
+        authorized_user_add,
+        portal_access_issue,
+    )
+    from tests.conftest import actor
+
+    in_transaction: list[bool] = []
+    fetch = password_breaches.fetch
+
+    def watched(url, **kwargs):
+        in_transaction.append(connection.in_atomic_block)
+        return fetch(url, **kwargs)
+
+    monkeypatch.setattr(password_breaches, "fetch", watched)
+    assert "Your password is changed" in change(ada_portal, FRESH)
+    office = actor(alice)
+    portal_access_issue(actor=office, patient=patient_a, username="ada", password=FRESH + "-2")
+    authorized_user_add(
+        actor=office,
+        patient=patient_a,
+        username="mary",
+        password=FRESH + "-3",
+        display_name="Mary Lovelace",
+        note="mother",
+    )
+    token, _link = _link_create(
+        PortalAccount.objects.get(username="mary"), PortalLink.Purpose.RESET, HOUR
+    )
+    portal_link_use(
+        practice=practice_x, token=token, new_password=FRESH + "-4", ip=None, user_agent=""
+    )
+    assert len(in_transaction) == 4 and not any(in_transaction), in_transaction

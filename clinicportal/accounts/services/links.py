@@ -23,7 +23,7 @@ from clinicportal.accounts.passwords import (
     username_key,
 )
 from clinicportal.accounts.services.common import USERNAME_MAX, _record_for_patients
-from clinicportal.accounts.services.portal_access import _set_password
+from clinicportal.accounts.services.portal_access import _password_checked, _set_password
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -301,6 +301,8 @@ def portal_link_use(
     *, practice: Practice, token: str, new_password: str, ip: str | None, user_agent: str
 ) -> PortalAccount:
     """Set the password through a link: once only; every session of the account ends."""
+    # The password first, outside the transaction that uses the link (see _password_checked).
+    _password_checked(portal_link_get(practice=practice, token=token).account, new_password)
     with transaction.atomic():
         link = portal_link_get(practice=practice, token=token)
         used = PortalLink.objects.filter(

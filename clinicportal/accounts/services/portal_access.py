@@ -100,16 +100,26 @@ def _username_free(
         )
 
 
+def _password_checked(account: PortalAccount, password: str | None) -> None:
+    """Refuse a chosen password that may not be the account's (None: one is generated).
+
+    Called before any transaction: the breached-password check asks a service elsewhere, and
+    an open transaction would hold its locks (SQLite's one write lock) while it answers.
+    """
+    if password is None:
+        return
+    try:
+        validate_portal_password(password, account)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from None
+
+
 def _set_password(
     account: PortalAccount, password: str | None, *, temporary: bool
 ) -> tuple[str, bool, datetime.datetime | None]:
+    """Set a password ``_password_checked`` took, or a generated temporary one for None."""
     if password is None:
         password, temporary = temporary_password(), True
-    else:
-        try:
-            validate_portal_password(password, account)
-        except ValidationError as exc:
-            raise ValidationError({"password": exc.error_list}) from None
     expires = timezone.now() + TEMPORARY_PASSWORD_LIFETIME if temporary else None
     account.password = hash_password(password)
     account.password_is_temporary = temporary
@@ -139,6 +149,11 @@ def portal_access_issue(
     """
     require_reachable(actor, patient)
     username = _clean_username(username)
+    # As the account will be named: the password may not be like its username or name.
+    named = PortalAccount(
+        practice=actor.practice, username=username, display_name=patient.full_name
+    )
+    _password_checked(named, password)
     grant: PortalGrant | None = None
     try:
         with transaction.atomic():
@@ -221,15 +236,16 @@ def authorized_user_add(
     display_name = display_name.strip()
     if not display_name:
         raise ValidationError({"display_name": _("Please enter the person's name.")})
+    account = PortalAccount(
+        practice=actor.practice,
+        username=username,
+        username_key=username_key(username),
+        display_name=display_name[:200],
+        email=email.strip(),
+    )
+    _password_checked(account, password)
     with transaction.atomic():
         _username_free(actor.practice, username, except_account=None)
-        account = PortalAccount(
-            practice=actor.practice,
-            username=username,
-            username_key=username_key(username),
-            display_name=display_name[:200],
-            email=email.strip(),
-        )
         plain, temporary, expires = _set_password(account, password, temporary=True)
         account.full_clean()
         account.save()
@@ -304,6 +320,7 @@ def portal_password_change(
     """
     account = actor.account
     password_change_check(owner=account, current=current, new=new, ip=actor.ip, actor=actor)
+    _password_checked(account, new)
     with transaction.atomic():
         _set_password(account, new, temporary=False)
         account.save()
