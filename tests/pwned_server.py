@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 
 from tests.local_server import LocalServer, QuietHandler
@@ -23,8 +24,9 @@ class FakePwnedPasswords(LocalServer):
     """Knows ``breached`` (password → times seen); ``mode`` switches to failures."""
 
     def __init__(self, breached: dict[str, int], padding_for: tuple[str, ...] = ()) -> None:
-        self.mode = "ok"  # or "error" (HTTP 500), "html" (not a range), "slow"
+        self.mode = "ok"  # or "error" (HTTP 500), "html" (not a range), "slow", "drip"
         self.requests: list[tuple[str, str | None]] = []  # (path, Add-Padding header)
+        self.cut_off = threading.Event()  # set when the client hung up mid-answer
         self.hashes = {sha1(password): count for password, count in breached.items()}
         self.padded = {sha1(password) for password in padding_for}
         fake = self
@@ -56,6 +58,15 @@ class FakePwnedPasswords(LocalServer):
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if fake.mode != "drip":
+                    self.wfile.write(body)
+                    return
+                try:  # a byte at a time: each read is quick, the whole is not
+                    for byte in body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                except OSError:
+                    fake.cut_off.set()
 
         super().__init__(Handler, "/range/")
