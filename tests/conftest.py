@@ -383,10 +383,9 @@ def medlineplus(settings):
 @pytest.fixture(scope="session")
 def clamd_socket(tmp_path_factory) -> Iterator[Path]:
     """A real clamd for the session (tests/clamd.py), on a local socket."""
-    from tests.clamd import clamd_installed, running_clamd
+    from tests.clamd import require_clamd, running_clamd
 
-    if not clamd_installed():
-        pytest.skip("clamd is not installed (Debian's clamav-daemon; .ci/run installs it)")
+    require_clamd()
     with running_clamd(tmp_path_factory.mktemp("clamd")) as sock:
         yield sock
 

@@ -105,3 +105,22 @@ def test_no_transaction_is_open_while_a_file_is_scanned(
     key = api_key_create(actor=actor(alice), name="Printer")[1]
     assert post(patient_a, key, name="rx.pdf", idempotency_key="").status_code == 201
     assert len(in_transaction) == 3 and not any(in_transaction), in_transaction
+
+
+def test_a_file_over_the_scanners_limit_is_refused_as_too_large(
+    settings, tmp_path, bob_client, patient_a, caplog
+):
+    """clamd's StreamMaxLength lower than the upload limit: it hangs up mid-file, saying why;
+    trying again would not help, so the refusal says to send a smaller file."""
+    from tests.clamd import require_clamd, running_clamd
+
+    require_clamd()
+    with running_clamd(tmp_path, stream_max="1K") as sock:
+        settings.CLINICPORTAL_CLAMD = str(sock)
+        big = PDF_BYTES + b"%" + b"x" * 4096 + b"\n"
+        with caplog.at_level(logging.ERROR, logger="clinicportal.content.services"):
+            refused = upload(bob_client, patient_a, named("big.pdf", big))
+    assert refused.status_code == 400
+    assert "“big.pdf” is larger than the virus scanner can check" in refused.content.decode()
+    assert not ChartFile.objects.exists() and not Blob.objects.exists()
+    assert "larger than the virus scanner takes" in caplog.text

@@ -26,24 +26,33 @@ log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 REPLY_MAX = 4096
+PROBE_TIMEOUT = 2  # seconds: the probe answers anyone, and must not hold a worker
 
 
 class ScannerUnavailable(Exception):
     """clamd could not be reached, did not answer in time, or could not scan the file."""
 
 
+class TooLargeToScan(ScannerUnavailable):
+    """clamd takes files up to its StreamMaxLength, and this one is larger: trying again will
+    not help."""
+
+
 def scanning_on() -> bool:
     return bool(settings.CLINICPORTAL_CLAMD)
 
 
-def _connect() -> socket.socket:
+def _connect(timeout: float) -> socket.socket:
     where = settings.CLINICPORTAL_CLAMD
-    timeout = settings.CLINICPORTAL_CLAMD_TIMEOUT
     try:
         if where.startswith("/"):
             connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            connection.settimeout(timeout)
-            connection.connect(where)
+            try:
+                connection.settimeout(timeout)
+                connection.connect(where)
+            except OSError:
+                connection.close()
+                raise
             return connection
         host, _sep, port = where.rpartition(":")
         return socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
@@ -66,20 +75,26 @@ def scan_file(path: Path) -> str | None:
 
     Raises ScannerUnavailable when clamd cannot say.
     """
+    answer = ""
     try:
-        with _connect() as connection, path.open("rb") as file:
+        with _connect(settings.CLINICPORTAL_CLAMD_TIMEOUT) as connection, path.open("rb") as file:
             connection.sendall(b"zINSTREAM\0")
-            while chunk := file.read(CHUNK):
-                connection.sendall(struct.pack("!L", len(chunk)) + chunk)
-            connection.sendall(struct.pack("!L", 0))
+            try:
+                while chunk := file.read(CHUNK):
+                    connection.sendall(struct.pack("!L", len(chunk)) + chunk)
+                connection.sendall(struct.pack("!L", 0))
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # clamd hung up mid-file: it says why first (over its StreamMaxLength)
             answer = _reply(connection)
-    except OSError as exc:  # a time-out, or the daemon gone mid-file (over its size limit)
+    except OSError as exc:  # a time-out, or the daemon gone
         raise ScannerUnavailable(f"clamd did not finish the scan: {exc}") from exc
     found = answer.removeprefix("stream:").strip()
     if found == "OK":
         return None
     if found.endswith(" FOUND"):
         return found.removesuffix(" FOUND")
+    if "size limit exceeded" in found:
+        raise TooLargeToScan(found)
     raise ScannerUnavailable(f"clamd could not scan the file: {found}")
 
 
@@ -88,7 +103,7 @@ def scanner_probe() -> Probe:
     if not scanning_on():
         return Probe(ready=True, details={"scanner": "off"})
     try:
-        with _connect() as connection:
+        with _connect(PROBE_TIMEOUT) as connection:
             connection.sendall(b"zPING\0")
             ready = _reply(connection) == "PONG"
     except (ScannerUnavailable, OSError) as exc:

@@ -15,7 +15,12 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from clinicportal.content.antivirus import ScannerUnavailable, scan_file, scanning_on
+from clinicportal.content.antivirus import (
+    ScannerUnavailable,
+    TooLargeToScan,
+    scan_file,
+    scanning_on,
+)
 from clinicportal.content.archive import ZIP_MAX_ENTRIES, ZIP_MAX_UNPACKED_BYTES
 from clinicportal.content.blobstore import StoredContent, get_blob_store
 from clinicportal.content.checks import NOT_TEXT, Problem, open_problem, text_refusal
@@ -102,6 +107,16 @@ def _scanned(upload: HashedUpload, name: str) -> None:
     """Refuse an upload the virus scanner finds something in, or cannot scan."""
     try:
         found = scan_file(upload.temp_path)
+    except TooLargeToScan as exc:
+        log.error("An upload was refused: larger than the virus scanner takes: %s", exc)
+        raise ValidationError(
+            _(
+                "“%(name)s” is larger than the virus scanner can check, so it was not kept. "
+                "Please send a smaller file."
+            )
+            % {"name": name},
+            code="unscanned",
+        ) from None
     except ScannerUnavailable as exc:
         log.error("An upload was refused: the virus scanner could not scan it: %s", exc)
         raise ValidationError(
