@@ -144,3 +144,16 @@ def test_no_transaction_is_open_while_the_range_api_answers(
         practice=practice_x, token=token, new_password=FRESH + "-4", ip=None, user_agent=""
     )
     assert len(in_transaction) == 4 and not any(in_transaction), in_transaction
+
+
+def test_a_password_the_other_rules_refuse_is_not_sent_at_all(pwned, ada_portal, bob_client):
+    """Not even its hash's first characters: the lookup is last, for passwords the rest took."""
+    pwned.requests.clear()
+    assert "too short" in change(ada_portal, "short-1")
+    assert "mostly the practice" in change(ada_portal, "Patient-Portal-2026")
+    staff = bob_client.post(
+        reverse("office:account_password"),
+        {"current_password": PASSWORD, "new_password": "short-2", "confirm_password": "short-2"},
+    )
+    assert "too short" in staff.content.decode()
+    assert pwned.requests == []

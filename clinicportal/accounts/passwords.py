@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import PortalAccount
+from clinicportal.accounts.password_breaches import BreachedPasswordValidator
 from clinicportal.accounts.password_words import ContextWordsValidator
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def validate_portal_password(password: str, account: PortalAccount) -> None:
         errors.extend(exc.error_list)
     if errors:
         raise ValidationError(errors)
+    BreachedPasswordValidator().validate(password)  # last: it asks a service elsewhere
 
 
 @cache
@@ -72,22 +74,23 @@ def _validators() -> list[Any]:
                 "OPTIONS": {"min_length": 12},
             },
             {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-            {"NAME": "clinicportal.accounts.password_breaches.BreachedPasswordValidator"},
         ]
     )
 
 
 def validate_staff_password(password: str, user: Any, practice: Practice) -> None:
     """Raise ValidationError unless ``password`` may be the office password of ``user``, a
-    staff member of ``practice``: AUTH_PASSWORD_VALIDATORS, with the practice's own words."""
+    staff member of ``practice``: AUTH_PASSWORD_VALIDATORS, with the practice's own words, and
+    the breached-password check last, only for a password the others took."""
     validators = [
         validator
         for validator in password_validation.get_default_password_validators()
-        if not isinstance(validator, ContextWordsValidator)
+        if not isinstance(validator, ContextWordsValidator | BreachedPasswordValidator)
     ]
     password_validation.validate_password(
         password, user, password_validators=[*validators, ContextWordsValidator(practice)]
     )
+    BreachedPasswordValidator().validate(password)
 
 
 def hash_password(password: str) -> str:
