@@ -112,10 +112,14 @@ def env_http_url(name: str, default: str) -> str:
 
 
 def env_http_url_or_off(name: str, default: str) -> str:
-    """Return the variable as an http(s) URL, or "" when it says ``off``."""
+    """Return the variable as an http(s) URL that ends with "/" (what is asked for is added to
+    it), or "" when it says ``off``."""
     if env_str(name, default).strip().lower() == "off":
         return ""
-    return env_http_url(name, default)
+    value = env_http_url(name, default)
+    if not value.endswith("/"):
+        raise ImproperlyConfigured(f"{name} must end with / (got {value!r}).")
+    return value
 
 
 def base_url(name: str, *, production: bool) -> str:

@@ -49,6 +49,7 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
         ("SECRET_KEY", "too-short"),
         ("CLINICPORTAL_MEDLINEPLUS_URL", "file:///etc/passwd"),
         ("CLINICPORTAL_BREACHED_PASSWORDS_URL", "file:///etc/passwd"),
+        ("CLINICPORTAL_BREACHED_PASSWORDS_URL", "https://api.pwnedpasswords.com/range"),
         ("CLINICPORTAL_CLAMD", "clamd-without-a-port"),
         ("CLINICPORTAL_SECRETS_KEYS", "not-a-fernet-key"),
         ("CLINICPORTAL_BASE_URL", "portal.example.org"),
