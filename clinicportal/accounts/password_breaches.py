@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -81,7 +82,7 @@ class BreachedPasswordValidator:
                     "another.",
                     seen,
                 )
-                % {"count": f"{seen:,}"},
+                % {"count": number_format(seen, force_grouping=True)},
                 code="password_breached",
             )
 
