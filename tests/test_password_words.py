@@ -11,7 +11,7 @@ from clinicportal.accounts.models import User
 from clinicportal.accounts.password_words import SITE_WORDS, ContextWordsValidator
 from clinicportal.practices.models import Practice
 from clinicportal.practices.services import practice_create
-from tests.conftest import NEW_PASSWORD, PASSWORD, portal_login
+from tests.conftest import NEW_PASSWORD, PASSWORD, make_practice, portal_login
 
 REFUSED = "mostly the practice&#x27;s name or words like"
 
@@ -109,3 +109,14 @@ def test_a_new_practices_admin_password_may_not_be_its_name(db):
     assert refused.value.error_list[0].code == "password_context_words"
     assert not Practice.objects.filter(slug="harbor").exists()
     assert not User.objects.filter(username="hv.admin").exists()
+
+
+def test_short_and_common_address_words_take_nothing_out(db):
+    """A practice named "Ace" at "2 Main Street, Suite 5": "ace", "Main", "Street" and "Suite"
+    are not its words, so ordinary passwords that hold them are kept; nor is a password of
+    symbols alone refused as "mostly the practice's name"."""
+    practice, _admin = make_practice("ace", "Ace", "ace.admin")
+    Practice.objects.filter(pk=practice.pk).update(address="2 Main Street\nSuite 5")
+    validator = ContextWordsValidator(Practice.objects.get(pk=practice.pk))
+    for password in ("space-remain-streetwise", "peace-mainland-suite-9", "$%^&*()_+{}|:<>"):
+        validator.validate(password)  # raises nothing

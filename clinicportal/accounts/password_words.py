@@ -80,6 +80,11 @@ REMAINDER_MIN = 8
 WORD_MIN = 4
 PHONE_DIGITS_MIN = 7
 
+# Words of any address: taken out of passwords, they would only refuse ordinary words.
+_ADDRESS_WORDS = frozenset(
+    {"street", "suite", "avenue", "road", "drive", "lane", "boulevard", "court", "place"}
+    | {"floor", "building", "unit", "north", "south", "east", "west", "main", "blvd"}
+)
 # Look-alikes folded to one letter; "l" and "1" both become "i", so "c1inic" is "clinic".
 _LOOK_ALIKES = str.maketrans(
     {"0": "o", "1": "i", "l": "i", "|": "i", "!": "i", "3": "e", "4": "a", "@": "a"}
@@ -94,13 +99,17 @@ def fold(text: str) -> str:
 
 
 def practice_words(practice: Practice) -> set[str]:
-    """The practice's own words: its name, slug, phone number and address."""
+    """The practice's own words: its name, slug, phone number and address (without the
+    words every address has, "Street" or "Suite", nor any shorter than WORD_MIN)."""
     words: set[str] = set()
     for text in (practice.name, practice.slug, practice.address):
-        pieces = [piece for piece in re.split(r"[\W_]+", text) if len(piece) >= WORD_MIN]
-        words.update(pieces)
-    words.add(practice.name)
-    words.add(practice.slug)
+        words.update(re.split(r"[\W_]+", text))
+    words.update({practice.name, practice.slug})
+    words = {
+        word
+        for word in words
+        if len(fold(word)) >= WORD_MIN and word.casefold() not in _ADDRESS_WORDS
+    }
     digits = re.sub(r"\D", "", practice.phone)
     if len(digits) >= PHONE_DIGITS_MIN:
         words.update({digits, digits[-PHONE_DIGITS_MIN:]})
@@ -135,7 +144,9 @@ class ContextWordsValidator:
         self.words = folded_words(words)
 
     def validate(self, password: str, user: Any = None) -> None:
-        if len(remainder(password, self.words)) < REMAINDER_MIN:
+        left = remainder(password, self.words)
+        # Only a password with words taken out: one of symbols alone is no word of ours.
+        if len(left) < len(fold(password)) and len(left) < REMAINDER_MIN:
             raise ValidationError(
                 _(
                     "This password is mostly the practice's name or words like “portal”, "
