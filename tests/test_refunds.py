@@ -75,7 +75,7 @@ def test_a_cash_refund_is_recorded_at_once(cash, alice_client):
     assert AuditEvent.objects.filter(action=AuditEvent.Action.PAYMENT_REFUNDED).count() == 1
     assert not OutboxEmail.objects.filter(kind="refund_receipt").exists()  # handed back in person
     page = invoice_page(alice_client, cash)
-    assert "Overcharged" in page and "−$20.00" in page
+    assert "Overcharged" in page and "-$20.00" in page
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,7 @@ def test_a_dashboard_refund_shows_on_the_payment_and_the_balance_with_one_receip
     assert (event.actor_name, event.actor_user, event.patient) == ("Stripe", None, paid.patient)
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.PAYMENT_REFUNDED).exists()
     page = invoice_page(alice_client, paid)
-    assert "Refunded in Stripe" in page and "−$20.00" in page and "($20.00 refunded)" in page
+    assert "Refunded in Stripe" in page and "-$20.00" in page and "($20.00 refunded)" in page
     assert f'href="{refund_url(paid)}"' in page  # $30.00 is left to refund
     bills = ada_portal.get(reverse("portal:bills", args=[SLUG])).content.decode()
     assert "$20.00 refunded" in bills

@@ -182,8 +182,8 @@ def _context(
         ],
         "totals": sums,
         "charges": dollars(sums.charges),
-        "adjustments": dollars(sums.adjustments),
-        "payments": dollars(sums.payments),
+        "adjustments": dollars(-sums.adjustments),  # taken off: shown with their minus
+        "payments": dollars(-sums.payments),
         "balance": dollars(sums.balance),
         "portal_text": portal_text if options.portal_info else None,
     }
