@@ -4,6 +4,7 @@ that speaks the Pwned Passwords range API; a service that cannot answer stops no
 from __future__ import annotations
 
 import datetime
+import io
 import logging
 
 import pytest
@@ -156,4 +157,13 @@ def test_a_password_the_other_rules_refuse_is_not_sent_at_all(pwned, ada_portal,
         {"current_password": PASSWORD, "new_password": "short-2", "confirm_password": "short-2"},
     )
     assert "too short" in staff.content.decode()
+    assert pwned.requests == []
+
+
+def test_the_demo_asks_the_service_nothing(pwned, db):
+    from django.core.management import call_command
+
+    pwned.requests.clear()
+    call_command("demo_load", stdout=io.StringIO())
+    assert User.objects.filter(username="clearview.admin").exists()
     assert pwned.requests == []
