@@ -560,3 +560,13 @@ def test_a_long_first_line_is_cut_after_a_word_and_says_so(bob_client, ada):
     assert line.endswith("…") and len(line) <= 120
     kept = line.removesuffix("…")
     assert body.startswith(kept) and body[len(kept)] == " "  # between two words, not in one
+
+
+def test_a_word_that_ends_right_at_the_limit_is_kept():
+    """The space right after the last word that fits, at the limit's last place, is a cut too:
+    the word before it is kept whole, not dropped for the space before it."""
+    from clinicportal.messaging.models import FIRST_LINE_MAX, Message
+
+    kept = "w" * 70 + " " + "b" * (FIRST_LINE_MAX - 72)  # ends at the 119th character
+    shown = Message(body=kept + " and more words after it").first_line
+    assert shown == kept + "…" and len(shown) == FIRST_LINE_MAX

@@ -159,11 +159,11 @@ class Message(models.Model):
         line = next((part.strip() for part in self.body.splitlines() if part.strip()), "")
         if len(line) <= FIRST_LINE_MAX:
             return line
-        cut = line[: FIRST_LINE_MAX - 1]
-        space = cut.rfind(" ")
+        # The last space that leaves room for "…" (the one right after a word that fits too).
+        space = line.rfind(" ", 0, FIRST_LINE_MAX)
         if space > FIRST_LINE_MAX // 2:  # a word ends near the end: cut there, not inside it
-            cut = cut[:space]
-        return cut.rstrip() + "…"
+            return line[:space].rstrip() + "…"
+        return line[: FIRST_LINE_MAX - 1] + "…"
 
     @property
     def audit_label(self) -> str:
