@@ -40,6 +40,26 @@ def validate_portal_password(password: str, account: PortalAccount) -> None:
     not mostly the practice's or the site's words (``password_words``), not seen in a breach
     (``password_breaches``). Checked exactly as typed: no trimming and no truncation.
     """
+    # The validators only read the account's attributes; it need not be a User.
+    _validate(password, account, [*_validators(), ContextWordsValidator(account.practice)])
+
+
+def validate_staff_password(password: str, user: Any, practice: Practice) -> None:
+    """Raise ValidationError unless ``password`` may be the office password of ``user``, a
+    staff member of ``practice``: the portal's rules, with AUTH_PASSWORD_VALIDATORS for
+    Django's own (the practice's words added to the site's)."""
+    validators = [
+        validator
+        for validator in password_validation.get_default_password_validators()
+        if not isinstance(validator, ContextWordsValidator | BreachedPasswordValidator)
+    ]
+    _validate(password, user, [*validators, ContextWordsValidator(practice)])
+
+
+def _validate(password: str, user: Any, validators: list[Any]) -> None:
+    """At most MAX_LENGTH characters and ``validators``, every problem said at once; then,
+    only for a password those took, the breached-password check, which asks a service
+    elsewhere."""
     errors: list[ValidationError] = []
     if len(password) > MAX_LENGTH:
         errors.append(
@@ -48,17 +68,12 @@ def validate_portal_password(password: str, account: PortalAccount) -> None:
             )
         )
     try:
-        # The validators only read the account's attributes; they need not be a User's.
-        password_validation.validate_password(
-            password,
-            account,  # type: ignore[arg-type]
-            password_validators=[*_validators(), ContextWordsValidator(account.practice)],
-        )
+        password_validation.validate_password(password, user, password_validators=validators)
     except ValidationError as exc:
         errors.extend(exc.error_list)
     if errors:
         raise ValidationError(errors)
-    BreachedPasswordValidator().validate(password)  # last: it asks a service elsewhere
+    BreachedPasswordValidator().validate(password)
 
 
 @cache
@@ -76,21 +91,6 @@ def _validators() -> list[Any]:
             {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
         ]
     )
-
-
-def validate_staff_password(password: str, user: Any, practice: Practice) -> None:
-    """Raise ValidationError unless ``password`` may be the office password of ``user``, a
-    staff member of ``practice``: AUTH_PASSWORD_VALIDATORS, with the practice's own words, and
-    the breached-password check last, only for a password the others took."""
-    validators = [
-        validator
-        for validator in password_validation.get_default_password_validators()
-        if not isinstance(validator, ContextWordsValidator | BreachedPasswordValidator)
-    ]
-    password_validation.validate_password(
-        password, user, password_validators=[*validators, ContextWordsValidator(practice)]
-    )
-    BreachedPasswordValidator().validate(password)
 
 
 def hash_password(password: str) -> str:
