@@ -108,7 +108,7 @@ def test_no_transaction_is_open_while_the_range_api_answers(
 ):
     """The lookup may take seconds: on SQLite an open transaction holds the database's one
     write lock meanwhile. Every place a portal password is set asks before its writes."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     from clinicportal.accounts import password_breaches
     from clinicportal.accounts.models import PortalAccount, PortalLink
@@ -138,9 +138,10 @@ def test_no_transaction_is_open_while_the_range_api_answers(
         display_name="Mary Lovelace",
         note="mother",
     )
-    token, _link = _link_create(
-        PortalAccount.objects.get(username="mary"), PortalLink.Purpose.RESET, HOUR
-    )
+    with transaction.atomic():  # as the services that send a link make one
+        token, _link = _link_create(
+            PortalAccount.objects.get(username="mary"), PortalLink.Purpose.RESET, HOUR
+        )
     portal_link_use(
         practice=practice_x, token=token, new_password=FRESH + "-4", ip=None, user_agent=""
     )
