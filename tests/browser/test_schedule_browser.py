@@ -8,7 +8,7 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from clinicportal.scheduling.models import Appointment
+from clinicportal.scheduling.models import Appointment, ScheduleSettings
 from clinicportal.scheduling.services import Choice, appointment_book
 from tests.browser.test_portal_browser import portal_sign_in
 from tests.browser.test_small_screens import fits
@@ -49,6 +49,8 @@ def test_the_patient_books_a_time_and_sees_it_under_schedule(
     make_page, axe, alice, patient_a, ada_portal
 ):
     two_doctors(alice)
+    # Every time offered is inside the cut-off: the confirmation says it cannot be changed.
+    ScheduleSettings.objects.filter(practice=alice.practice).update(cutoff_hours=720)
     page = make_page(360)
     portal_sign_in(page, axe, "ada", NEW_PASSWORD)
     expect(page.get_by_role("heading", name="Records")).to_be_visible()
@@ -64,6 +66,7 @@ def test_the_patient_books_a_time_and_sees_it_under_schedule(
     first.click()
     expect(page.get_by_role("heading", name="Please check the details")).to_be_visible()
     expect(page.get_by_text("Bring your glasses.")).to_be_visible()
+    expect(page.get_by_text("only by calling the office", exact=False)).to_be_visible()
     axe.check(page)
     fits(page)
     shot(page, "4-confirm")
