@@ -67,6 +67,13 @@ def test_staff_sign_in_and_add_a_patient(page, axe, bob):
     assert "?s=" in page.url and "frank" not in page.url.lower()  # the terms were posted
     expect(page.get_by_label("Search by name, date of birth or phone")).to_have_value("frank")
     axe.check(page)
+    # By the end of her number, without its area code, as the field's help says.
+    search = page.get_by_label("Search by name, date of birth or phone")
+    expect(search).to_have_accessible_description(re.compile(r"a number's last digits"))
+    search.fill("555-0120")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="Franklin, Rosalind")).to_be_visible()
+    axe.check(page)
 
 
 def test_upload_shows_progress_then_the_file_previews_inline(
