@@ -174,9 +174,23 @@ def test_the_production_profile_passes_the_deploy_check_without_warnings(tmp_pat
         tmp_path,
         **PRODUCTION_ENV,
         CLINICPORTAL_BASE_URL="https://portal.example.org",
+        CLINICPORTAL_CLAMD="/run/clamav/clamd.ctl",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_warns_while_uploads_are_not_scanned(tmp_path):
+    result = run(
+        ["check", "--deploy"],
+        tmp_path,
+        **PRODUCTION_ENV,
+        CLINICPORTAL_BASE_URL="https://portal.example.org",
+    )
+    assert "content.W001" in result.stdout + result.stderr
+    assert "Uploads are not scanned for viruses" in result.stdout + result.stderr
+    plain = run(["check"], tmp_path)  # not a deployment: nothing said
+    assert "content.W001" not in plain.stdout + plain.stderr
 
 
 def test_the_console_script_runs_management_commands(tmp_path):
