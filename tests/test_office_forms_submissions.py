@@ -76,6 +76,30 @@ def found(pattern: str, html: str) -> str:
 # Assigning from the patient's page --------------------------------------------------------------
 
 
+def test_a_form_offered_to_every_patient_waits_on_the_patients_page_until_submitted(
+    bob_client, alice, intake, ada, patient_a, practice_y
+):
+    """The portal lists it under FORMS for Ada: the office's page says so too, not "No forms
+    are waiting"; not another practice's, and not once Ada has submitted it."""
+    hipaa = make_form(alice, "HIPAA acknowledgement", offered_to_all=True)
+    yvonne = StaffMember.objects.get(user__username="yvonne")
+    make_form(yvonne, "Clinic Y consent", offered_to_all=True)
+    page = reverse("office:patient", args=[patient_a.public_id])
+    html = bob_client.get(page).content.decode()
+    row = found(r'<table class="table forms-waiting".*?</table>', html)
+    assert "HIPAA acknowledgement" in row and "Offered to every patient" in row
+    assert "Not started" in row and "Clinic Y consent" not in html
+    assert "No forms are waiting" not in html
+    submission_submit(actor=ada, form=hipaa, version_number=1, posted=Posted(GOOD))
+    html = bob_client.get(page).content.decode()
+    assert "Offered to every patient" not in html and "No forms are waiting for Ada." in html
+    make_form(alice, "Eye history", offered_to_all=True)
+    Practice.objects.filter(pk=alice.practice_id).update(forms_enabled=False)
+    html = bob_client.get(page).content.decode()
+    # With FORMS off the portal lists nothing, so neither does this page (only to assign).
+    assert "Offered to every patient" not in html
+
+
 def test_staff_assign_a_form_from_the_patients_page(bob_client, intake, patient_a):
     page = reverse("office:patient", args=[patient_a.public_id])
     html = bob_client.get(page).content.decode()

@@ -118,11 +118,13 @@ class PatientForms:
     """The Forms section of a patient's page.
 
     ``waiting``: open assignments (each with ``draft_saved_at``: when the patient last saved a
-    draft of it, or None); ``submitted``: the latest submissions, newest first (``more`` when
-    there are others).
+    draft of it, or None); ``offered``: the forms offered to every patient that the portal
+    lists for this one (in use, not assigned, not submitted; each with ``draft_saved_at``
+    too); ``submitted``: the latest submissions, newest first (``more`` when there are others).
     """
 
     waiting: Sequence[FormAssignment]
+    offered: Sequence[Form]
     submitted: Sequence[Submission]
     more: bool
 
@@ -145,8 +147,26 @@ def patient_forms(*, actor: StaffActor, patient: Patient) -> PatientForms:
         .select_related("form")
         .order_by("-submitted_at", "-id")[: LATEST_FOR_PATIENT + 1]
     )
+    offered: list[Form] = []
+    if actor.practice.forms_enabled:
+        own_draft = Submission.objects.filter(
+            patient=patient, form=OuterRef("pk"), status=Submission.Status.DRAFT
+        ).values("updated_at")
+        offered = list(
+            Form.objects.filter(practice=actor.practice, active=True, offered_to_all=True)
+            .exclude(
+                Exists(
+                    Submission.objects.filter(
+                        patient=patient, form=OuterRef("pk"), status=Submission.Status.SUBMITTED
+                    )
+                )
+            )
+            .exclude(id__in=[assignment.form_id for assignment in waiting])
+            .annotate(draft_saved_at=Subquery(own_draft[:1]))
+            .order_by("name", "id")
+        )
     return PatientForms(
-        waiting, submitted[:LATEST_FOR_PATIENT], len(submitted) > LATEST_FOR_PATIENT
+        waiting, offered, submitted[:LATEST_FOR_PATIENT], len(submitted) > LATEST_FOR_PATIENT
     )
 
 
