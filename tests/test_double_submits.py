@@ -475,6 +475,50 @@ def test_a_set_up_refused_by_the_unique_username_at_the_last_moment_says_so(bob_
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_set_up_that_meets_the_other_between_its_checks_says_who_won(
+    monkeypatch, alice, bob, patient_a
+):
+    """PostgreSQL: Bob's setup reads no grant for Ada; Alice's setup commits; Bob's username
+    check then finds "ada" taken. Bob is told Ada's access was just set up, not that the
+    username is taken (which CI once showed, the two forms posted at once)."""
+    from django.db import connection
+
+    from clinicportal.accounts.services import portal_access
+    from clinicportal.accounts.services.portal_access import (
+        PortalAccessJustSetUp,
+        portal_access_issue,
+    )
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent writers: SQLite takes one write transaction at a time")
+    check = portal_access._username_free
+
+    def after_alice_commits(*args, **kwargs):
+        monkeypatch.setattr(portal_access, "_username_free", check)  # Alice's own is plain
+
+        def alice_sets_up() -> None:
+            try:
+                portal_access_issue(
+                    actor=actor(alice), patient=patient_a, username="ada", password=None
+                )
+            finally:
+                connection.close()  # this thread's own connection
+
+        other = threading.Thread(target=alice_sets_up)
+        other.start()
+        other.join()
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(portal_access, "_username_free", after_alice_commits)
+    with pytest.raises(PortalAccessJustSetUp) as told:
+        portal_access_issue(
+            actor=actor(bob), patient=patient_a, username="ada", password=None, new_only=True
+        )
+    assert told.value.grant.account.username == "ada"
+    assert PortalAccount.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_set_up_that_loses_the_race_on_the_unique_username_says_who_won(
     live_server, alice, bob, patient_a
 ):

@@ -166,9 +166,16 @@ def portal_access_issue(
             if grant is not None and new_only:
                 raise PortalAccessJustSetUp(grant)
             account = grant.account if grant else PortalAccount(practice=actor.practice)
-            _username_free(
-                actor.practice, username, except_account=grant.account if grant else None
-            )
+            try:
+                _username_free(
+                    actor.practice, username, except_account=grant.account if grant else None
+                )
+            except ValidationError:
+                # Another setup of this patient committed after the grant was read: say so,
+                # as when it commits before (above) or during the insert (IntegrityError).
+                if grant is None and _own_grant_exists(patient):
+                    raise _just_taken(patient, reissuing=False) from None
+                raise
             account.username = username
             account.username_key = username_key(username)
             account.display_name = patient.full_name
@@ -195,6 +202,10 @@ def portal_access_issue(
         # Another transaction committed between the checks above and the insert.
         raise _just_taken(patient, reissuing=grant is not None) from None
     return IssuedCredentials(account, plain, temporary, expires)
+
+
+def _own_grant_exists(patient: Patient) -> bool:
+    return PortalGrant.objects.filter(patient=patient, kind=PortalGrant.Kind.PATIENT).exists()
 
 
 def _just_taken(patient: Patient, *, reissuing: bool) -> Exception:
