@@ -173,8 +173,9 @@ def portal_access_issue(
             except ValidationError:
                 # Another setup of this patient committed after the grant was read: say so,
                 # as when it commits before (above) or during the insert (IntegrityError).
-                if grant is None and _own_grant_exists(patient):
-                    raise _just_taken(patient, reissuing=False) from None
+                taken = None if grant else _just_taken(patient, reissuing=False)
+                if isinstance(taken, PortalAccessJustSetUp):
+                    raise taken from None
                 raise
             account.username = username
             account.username_key = username_key(username)
@@ -202,10 +203,6 @@ def portal_access_issue(
         # Another transaction committed between the checks above and the insert.
         raise _just_taken(patient, reissuing=grant is not None) from None
     return IssuedCredentials(account, plain, temporary, expires)
-
-
-def _own_grant_exists(patient: Patient) -> bool:
-    return PortalGrant.objects.filter(patient=patient, kind=PortalGrant.Kind.PATIENT).exists()
 
 
 def _just_taken(patient: Patient, *, reissuing: bool) -> Exception:
