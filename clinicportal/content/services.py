@@ -107,26 +107,20 @@ def _scanned(upload: HashedUpload, name: str) -> None:
     """Refuse an upload the virus scanner finds something in, or cannot scan."""
     try:
         found = scan_file(upload.temp_path)
-    except TooLargeToScan as exc:
-        log.error("An upload was refused: larger than the virus scanner takes: %s", exc)
-        raise ValidationError(
-            _(
+    except ScannerUnavailable as exc:
+        if isinstance(exc, TooLargeToScan):  # trying again would not help
+            log.error("An upload was refused: larger than the virus scanner takes: %s", exc)
+            message = _(
                 "“%(name)s” is larger than the virus scanner can check, so it was not kept. "
                 "Please send a smaller file."
             )
-            % {"name": name},
-            code="unscanned",
-        ) from None
-    except ScannerUnavailable as exc:
-        log.error("An upload was refused: the virus scanner could not scan it: %s", exc)
-        raise ValidationError(
-            _(
+        else:
+            log.error("An upload was refused: the virus scanner could not scan it: %s", exc)
+            message = _(
                 "“%(name)s” could not be checked for viruses just now, so it was not kept. "
                 "Please try again in a few minutes."
             )
-            % {"name": name},
-            code="unscanned",
-        ) from None
+        raise ValidationError(message % {"name": name}, code="unscanned") from None
     if found is not None:
         log.warning("An upload was refused: the virus scanner found %s in it.", found)
         raise ValidationError(
