@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint format bench install run worker clean
+.PHONY: demo test lint format bench audit lock install run worker clean
 
 install: $(VENV)/.installed
 
@@ -48,6 +48,15 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The time frames of docs/security.md, "Dependencies and their time frames" (asks PyPI).
+audit: install
+	$(BIN)/python tools/audit_dependencies.py
+
+# Move every pin to the newest release its range allows; then `make test`.
+lock: install
+	$(BIN)/pip-compile --quiet --upgrade --extra=demo --extra=dev --no-emit-find-links \
+		--no-emit-index-url --output-file=requirements.lock --strip-extras pyproject.toml
 
 bench: install
 	$(BIN)/python bench/patient_search.py
