@@ -122,13 +122,15 @@ def env_http_url_or_off(name: str, default: str) -> str:
     return value
 
 
-def base_url(name: str, *, production: bool) -> str:
+def base_url(name: str, *, production: bool, default: str | None = None) -> str:
     """Return the site's public address, scheme and host only, without a trailing slash.
 
     Links in emails are built from it, never from a request's Host header. Production must set
-    it, with https.
+    it, with https, unless it has a ``default``.
     """
     value = _raw(name)
+    if value is None and default is not None:
+        return default
     if value is None:
         if production:
             raise ImproperlyConfigured(

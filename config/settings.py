@@ -40,6 +40,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "l
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Where patients reach the site: every link in an email starts with it (never the Host header).
 CLINICPORTAL_BASE_URL = base_url("CLINICPORTAL_BASE_URL", production=PRODUCTION)
+# Where staff reach the office and the API. A host of its own keeps the office's sessions out of
+# the portal's pages' reach (core/hosts.py); "" (unset): the office is at the portal's address.
+CLINICPORTAL_OFFICE_URL = base_url("CLINICPORTAL_OFFICE_URL", production=PRODUCTION, default="")
 # The TEST card processor records payments no one made: never offered on a production site.
 CLINICPORTAL_TEST_PROCESSOR = not PRODUCTION
 # Stripe's API. Only the tests change it, to a local server that speaks Stripe's API.
@@ -86,6 +89,8 @@ MIDDLEWARE = [
     # Right after the HTTPS redirect, which leaves the API out: refuses plain-http API requests.
     "clinicportal.api.middleware.ApiHttpsOnlyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session is read: the office only at its own host, the portal at the others.
+    "clinicportal.core.hosts.SeparateHostsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: picks each request's language (English only, for now).
     "django.middleware.locale.LocaleMiddleware",

@@ -172,12 +172,37 @@ def test_the_production_profile_passes_the_deploy_check_without_warnings(tmp_pat
     result = run(
         ["check", "--deploy", "--fail-level", "WARNING"],
         tmp_path,
-        **PRODUCTION_ENV,
+        **{**PRODUCTION_ENV, "ALLOWED_HOSTS": "portal.example.org,office.example.org"},
         CLINICPORTAL_BASE_URL="https://portal.example.org",
+        CLINICPORTAL_OFFICE_URL="https://office.example.org",
         CLINICPORTAL_CLAMD="/run/clamav/clamd.ctl",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_warns_while_the_office_shares_the_portals_host(tmp_path):
+    for office in ("", "https://portal.example.org"):
+        result = run(
+            ["check", "--deploy"],
+            tmp_path,
+            **PRODUCTION_ENV,
+            CLINICPORTAL_BASE_URL="https://portal.example.org",
+            CLINICPORTAL_OFFICE_URL=office,
+        )
+        assert "core.W001" in result.stdout + result.stderr
+        assert "The office shares the portal's host" in result.stdout + result.stderr
+    plain = run(["check"], tmp_path)  # not a deployment: nothing said
+    assert "core.W001" not in plain.stdout + plain.stderr
+    insecure = run(
+        ["check"],
+        tmp_path,
+        **PRODUCTION_ENV,
+        CLINICPORTAL_BASE_URL="https://portal.example.org",
+        CLINICPORTAL_OFFICE_URL="http://office.example.org",
+    )
+    assert insecure.returncode != 0
+    assert "CLINICPORTAL_OFFICE_URL must be an https:// address" in insecure.stderr
 
 
 def test_the_deploy_check_warns_while_uploads_are_not_scanned(tmp_path):

@@ -16,6 +16,8 @@ from django.http import (
 )
 from django.utils.cache import add_never_cache_headers
 
+from clinicportal.core.hosts import office_url
+
 PROGRESS_HEADER = "X-Upload-Progress"
 # What a browser forgets of this site at sign-out: pages it cached and what scripts stored. Not
 # "cookies": the session cookie carries the sign-out's message to the next page.
@@ -50,6 +52,12 @@ def absolute_url(path: str) -> str:
     client's to choose, so it never goes into them.
     """
     return settings.CLINICPORTAL_BASE_URL + path
+
+
+def office_absolute_url(path: str) -> str:
+    """Return ``path`` at the office's configured address, which may be a host of its own (see
+    core.hosts)."""
+    return office_url() + path
 
 
 def redirect_after_upload(request: HttpRequest, url: str) -> HttpResponse:

@@ -19,7 +19,7 @@ from clinicportal.accounts.selectors import (
 from clinicportal.accounts.services import api_keys as api_keys_services
 from clinicportal.content.uploads import UploadNotFinished
 from clinicportal.core.forms import service_errors
-from clinicportal.core.http import absolute_url
+from clinicportal.core.http import absolute_url, office_absolute_url
 from clinicportal.notifications.selectors import (
     email_settings_for,
 )
@@ -124,7 +124,7 @@ def _api_keys(request: StaffRequest, form: ApiKeyForm, created: Private | None) 
         "form": form,
         "keys": api_keys(actor=request.actor),
         "created": created,
-        "api_url": absolute_url(""),
+        "api_url": office_absolute_url(""),
     }
     status = 400 if form.errors else 200
     return render(request, "office/settings_api_keys.html", context, status=status)
