@@ -97,6 +97,12 @@ def test_viewing_a_patient_shows_the_sections_and_is_recorded(bob_client, bob, p
     html = bob_client.get(reverse("office:patient", args=[patient_a.public_id])).content.decode()
     for section in ("Files", "Online Portal", "Billing"):
         assert f">{section}</h2>" in html
+    # The id programs name the patient by, in words the front desk can read.
+    assert (
+        "Patient id, for programs that put documents on the portal (Admin → API keys): "
+        f"<code data-patient-id>{patient_a.public_id}</code>"
+    ) in html
+    assert "print-to-portal" not in html
     assert AuditEvent.objects.filter(
         action="patient.viewed", patient=patient_a, actor_user=bob.user
     ).exists()
