@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from clinicportal.accounts.services.portal_access import portal_access_issue
+from clinicportal.audit.models import AuditEvent
 from clinicportal.core.context import PortalActor
 from clinicportal.patients.models import Patient
 from clinicportal.practices.models import Practice, StaffMember
@@ -14,10 +18,25 @@ from clinicportal.scheduling.models import (
     ScheduleSettings,
     WorkingHours,
 )
+from clinicportal.scheduling.slots import Block
 from tests.conftest import actor
 
 MORNING = (datetime.time(9), datetime.time(12))
 AFTERNOON = (datetime.time(13), datetime.time(17))
+T = datetime.time
+WEEKDAY_HOURS = [
+    Block(day, starts, ends) for day in range(5) for starts, ends in ((T(9), T(12)), (T(13), T(17)))
+]
+
+
+def audited(action: str) -> int:
+    return AuditEvent.objects.filter(action=action).count()
+
+
+def refused(call, *args, **kwargs) -> dict[str, list[str]]:
+    with pytest.raises(ValidationError) as raised:
+        call(*args, **kwargs)
+    return {key: [str(m) for m in messages] for key, messages in raised.value.message_dict.items()}
 
 
 def provider_add(practice: Practice, name: str, weekdays: range = range(5)) -> Provider:

@@ -1,4 +1,5 @@
-"""Admin → Schedule's services: settings, providers and their week, days off, appointment types.
+"""Admin → Schedule's services: settings, providers and their week, days off (appointment types
+are in test_schedule_setup_types.py).
 
 Every refusal names the field it is about and writes nothing, not even an audit row.
 """
@@ -27,7 +28,6 @@ from clinicportal.scheduling.selectors import providers_for, schedule_settings_f
 from clinicportal.scheduling.services import Choice, appointment_book
 from clinicportal.scheduling.setup import (
     appointment_type_create,
-    appointment_type_update,
     day_off_add,
     day_off_remove,
     provider_create,
@@ -37,13 +37,19 @@ from clinicportal.scheduling.setup import (
 )
 from clinicportal.scheduling.setup_selectors import practice_today
 from clinicportal.scheduling.slots import Block
-from tests.conftest import actor, add_patient
-from tests.schedule_setup import at, patient_actor, schedule_on, weekday_ahead
+from tests.conftest import actor
+from tests.schedule_setup import (
+    WEEKDAY_HOURS,
+    at,
+    audited,
+    patient_actor,
+    refused,
+    schedule_on,
+    weekday_ahead,
+)
 
 T = datetime.time
-WEEKDAY_HOURS = [
-    Block(day, starts, ends) for day in range(5) for starts, ends in ((T(9), T(12)), (T(13), T(17)))
-]
+
 SETTINGS: dict[str, Any] = {
     "mode": "book",
     "cutoff_hours": 24,
@@ -52,16 +58,6 @@ SETTINGS: dict[str, Any] = {
     "reminder_hours": 24,
     "slot_minutes": 15,
 }
-
-
-def audited(action: str) -> int:
-    return AuditEvent.objects.filter(action=action).count()
-
-
-def refused(call, *args, **kwargs) -> dict[str, list[str]]:
-    with pytest.raises(ValidationError) as raised:
-        call(*args, **kwargs)
-    return {key: [str(m) for m in messages] for key, messages in raised.value.message_dict.items()}
 
 
 # Settings ------------------------------------------------------------------------------------
@@ -402,116 +398,6 @@ def test_removing_a_day_off_twice_records_it_once(alice):
     day_off_remove(actor=actor(alice), day_off=closed)
     day_off_remove(actor=actor(alice), day_off=closed)
     assert not DayOff.objects.exists() and audited("day_off.removed") == 1
-
-
-# Appointment types ---------------------------------------------------------------------------
-
-
-def test_an_appointment_type_is_added_and_changed(alice):
-    chen = provider_create(actor=actor(alice), name="Dr. Chen")
-    kind = appointment_type_create(
-        actor=actor(alice),
-        name=" Contact lens fitting ",
-        minutes=45,
-        online="office",
-        instructions="  Bring your lenses.\n",
-        providers=[chen],
-    )
-    assert (kind.name, kind.minutes, kind.online, kind.instructions) == (
-        "Contact lens fitting",
-        45,
-        "office",
-        "Bring your lenses.",
-    )
-    assert list(kind.providers.all()) == [chen] and kind.active and not kind.is_online
-    changed = appointment_type_update(
-        actor=actor(alice),
-        kind=kind,
-        name="Contact lens fitting",
-        minutes=60,
-        online="patients",
-        instructions="",
-        providers=[],
-        active=False,
-    )
-    assert (changed.minutes, changed.online, changed.active) == (60, "patients", False)
-    assert list(changed.providers.all()) == []  # none named: every provider
-    assert audited("appointment_type.added") == 1 and audited("appointment_type.changed") == 1
-
-
-@pytest.mark.parametrize(
-    ("change", "field", "message"),
-    [
-        ({"name": "  "}, "name", "Please give the appointment type a name."),
-        ({"minutes": 0}, "minutes", "from 5 to 480 minutes, in steps of 5"),
-        ({"minutes": 485}, "minutes", "from 5 to 480 minutes, in steps of 5"),
-        ({"minutes": 32}, "minutes", "from 5 to 480 minutes, in steps of 5"),
-        ({"online": "anyone"}, "online", "Please choose who may book it."),
-        ({"instructions": "x" * 2001}, "instructions", "2000 characters"),
-        ({"name": "EYE EXAM"}, "name", "There is already an appointment type called"),
-    ],
-)
-def test_bad_appointment_types_are_refused_by_field(alice, change, field, message):
-    appointment_type_create(actor=actor(alice), name="Eye exam", minutes=30, online="patients")
-    data = {"name": "Follow-up", "minutes": 15, "online": "patients", **change}
-    errors = refused(appointment_type_create, actor=actor(alice), **data)
-    assert list(errors) == [field] and message in errors[field][0]
-    assert AppointmentType.objects.count() == 1 and audited("appointment_type.added") == 1
-
-
-def test_renaming_a_type_to_its_own_name_in_other_letters_is_fine(alice):
-    kind = appointment_type_create(actor=actor(alice), name="Eye exam", minutes=30, online="office")
-    changed = appointment_type_update(
-        actor=actor(alice),
-        kind=kind,
-        name="Eye Exam",
-        minutes=30,
-        online="office",
-        instructions="",
-        providers=[],
-        active=True,
-    )
-    assert changed.name == "Eye Exam"
-
-
-def test_a_type_of_another_practice_is_not_found(alice, carol):
-    theirs = AppointmentType.objects.create(practice=carol.practice, name="Exam", minutes=30)
-    with pytest.raises(NotFound):
-        appointment_type_update(
-            actor=actor(alice),
-            kind=theirs,
-            name="Mine",
-            minutes=30,
-            online="patients",
-            instructions="",
-            providers=[],
-            active=True,
-        )
-    theirs.refresh_from_db()
-    assert theirs.name == "Exam"
-
-
-def test_a_patient_booking_meets_the_types_providers(alice):
-    provider, kind = schedule_on(alice)
-    park = provider_create(actor=actor(alice), name="Dr. Park", hours=WEEKDAY_HOURS)
-    appointment_type_update(
-        actor=actor(alice),
-        kind=kind,
-        name=kind.name,
-        minutes=kind.minutes,
-        online="patients",
-        instructions="",
-        providers=[park],
-        active=True,
-    )
-    day = weekday_ahead(alice.practice)
-    with pytest.raises(ValidationError) as raised:
-        appointment_book(
-            actor=patient_actor(alice, add_patient(alice, "Zed", "Zero")),
-            choice=Choice(kind, provider, at(alice.practice, day, 9)),
-            key="k2",
-        )
-    assert "provider" in raised.value.message_dict
 
 
 @pytest.mark.django_db(transaction=True)
