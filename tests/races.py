@@ -8,25 +8,35 @@ from collections.abc import Callable
 
 import requests
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 
-def at_once[T](call: Callable[[], T], count: int = 2) -> list[T]:
-    """Run ``call`` in ``count`` threads released together; return their answers in order."""
-    start = threading.Barrier(count)
-    answers: list[T | None] = [None] * count
+def at_once[T](*calls: Callable[[], T]) -> list[T]:
+    """Run each call in a thread of its own, all released at the same moment; return their
+    answers in order. Each thread closes its own database connection when done; what a call
+    raised is raised here."""
+    start = threading.Barrier(len(calls))
+    answers: dict[int, T] = {}
+    raised: list[BaseException] = []
 
-    def run(index: int) -> None:
-        start.wait()
-        answers[index] = call()
+    def run(index: int, call: Callable[[], T]) -> None:
+        try:
+            start.wait()
+            answers[index] = call()
+        except BaseException as error:
+            raised.append(error)
+        finally:
+            connection.close()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert all(answer is not None for answer in answers), "a thread gave no answer"
-    return [answer for answer in answers if answer is not None]
+    if raised:
+        raise raised[0]
+    return [answers[index] for index in range(len(calls))]
 
 
 HIDDEN = re.compile(r'<input type="hidden" name="([\w-]+)" value="([^"]*)"')
@@ -51,18 +61,10 @@ def signed_in(member) -> requests.Session:
 
 def post_twice_at_once(browser: requests.Session, url: str, data, files=None) -> list:
     """Post the same form from two threads at the same moment, with the browser's cookies."""
-    start = threading.Barrier(2)
-    answers: list = [None, None]
 
-    def post(index: int) -> None:
+    def post() -> requests.Response:
         tab = requests.Session()
         tab.cookies.update(browser.cookies)
-        start.wait()
-        answers[index] = tab.post(url, data=data, files=files, allow_redirects=False, timeout=60)
+        return tab.post(url, data=data, files=files, allow_redirects=False, timeout=60)
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
+    return at_once(post, post)

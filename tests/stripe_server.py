@@ -39,6 +39,7 @@ import requests
 import stripe
 
 from tests.local_server import LocalServer, QuietHandler
+from tests.races import at_once
 
 SECRET_KEY = "sk_test_51FakeClinicPortalKey0123456789"
 WEBHOOK_SECRET = "whsec_fakeClinicPortalSigningSecret0123"
@@ -159,20 +160,12 @@ class FakeStripe(LocalServer):
 
     def send_twice_at_once(self, body: bytes) -> list[tuple[int, Any]]:
         """The same signed event delivered twice at the same moment: each (status, JSON)."""
-        barrier = threading.Barrier(2)
-        answers: list[tuple[int, Any]] = []
 
-        def deliver() -> None:
-            barrier.wait()
+        def deliver() -> tuple[int, Any]:
             answer = self.send(body)
-            answers.append((answer.status_code, answer.json()))
+            return (answer.status_code, answer.json())
 
-        threads = [threading.Thread(target=deliver) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return answers
+        return at_once(deliver, deliver)
 
     # HTTP -----------------------------------------------------------------------------------
 

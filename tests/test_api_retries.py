@@ -119,14 +119,16 @@ def test_two_retries_at_the_same_moment_store_one_document(live_server, alice, p
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
     key = key_of(alice.practice)
-    answers = at_once(
-        lambda: requests.post(
+
+    def post() -> requests.Response:
+        return requests.post(
             live_server.url + endpoint(patient_a),
             files={"file": ("rx.pdf", PDF_BYTES, "application/pdf")},
             headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "job-9"},
             timeout=60,
         )
-    )
+
+    answers = at_once(post, post)
     assert [a.status_code for a in answers] == [201, 201]
     assert answers[0].json()["id"] == answers[1].json()["id"]
     assert PortalDocument.objects.count() == 1

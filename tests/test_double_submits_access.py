@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -15,7 +16,7 @@ from django.urls import reverse
 
 from clinicportal.accounts.models import PortalAccount
 from tests.conftest import actor, login, portal_login
-from tests.races import hidden_fields, post_twice_at_once, signed_in
+from tests.races import at_once, hidden_fields, post_twice_at_once, signed_in
 
 SLIP_PASSWORD = re.compile(r"data-slip-password>([^<]+)<")
 
@@ -51,21 +52,18 @@ def test_two_staff_setting_up_access_at_once_get_one_slip_and_a_way_to_reissue(
     live_server, alice, bob, patient_a, practice_x
 ):
     url = live_server.url + access_url(patient_a)
-    answers: dict[str, requests.Response] = {}
-    start = threading.Barrier(2)
 
-    def set_up(member) -> None:
+    def set_up(member) -> Callable[[], tuple[str, requests.Response]]:
+        """Open the form now; send it when called."""
         browser = signed_in(member)
         fields = hidden_fields(browser.get(url, timeout=30).text, 'name="username"')
-        start.wait()  # both forms were opened before either was sent
         data = {**fields, "action": "issue", "username": "ada", "password": ""}
-        answers[member.display_name] = browser.post(url, data, allow_redirects=False, timeout=60)
+        return lambda: (
+            member.display_name,
+            browser.post(url, data, allow_redirects=False, timeout=60),
+        )
 
-    threads = [threading.Thread(target=set_up, args=(m,)) for m in (alice, bob)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = dict(at_once(set_up(alice), set_up(bob)))  # both forms open before either is sent
     by_status = {answer.status_code: answer for answer in answers.values()}
     assert sorted(by_status) == [200, 409]
     password = slip_password(by_status[200].text)

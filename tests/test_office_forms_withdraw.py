@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import re
-import threading
 import uuid
-from collections.abc import Callable
 from html import unescape
 
 import pytest
@@ -33,6 +31,7 @@ from clinicportal.office.views import forms_assign
 from clinicportal.patients.models import Patient
 from tests.conftest import actor
 from tests.pages import page_text
+from tests.races import at_once
 from tests.schedule_setup import patient_actor
 from tests.test_intake import GOOD, Posted
 from tests.test_portal_forms import FORMS, form_url, forms_on, make_form
@@ -281,29 +280,6 @@ def test_two_clicks_at_the_same_moment_withdraw_once(live_server, alice, intake,
     )
 
 
-def at_once(office: Callable[[], str], patient: Callable[[], str]) -> dict[str, str]:
-    """Run both at the same moment, each on its own connection; what each said."""
-    start = threading.Barrier(2)
-    outcomes: dict[str, str] = {}
-
-    def run(who: str, act: Callable[[], str]) -> None:
-        try:
-            start.wait()
-            outcomes[who] = act()
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=("office", office)),
-        threading.Thread(target=run, args=("patient", patient)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
 @pytest.mark.parametrize("patient_does", ["draft", "submit", "submit with a slip"])
 @pytest.mark.django_db(transaction=True)
 def test_a_withdrawal_and_the_patients_save_at_the_same_moment_agree(
@@ -342,14 +318,13 @@ def test_a_withdrawal_and_the_patients_save_at_the_same_moment_agree(
                 return "gone"
             return "wrote"
 
-        outcomes = at_once(office, patient)
-        assert set(outcomes) == {"office", "patient"}, outcomes  # neither failed otherwise
+        office_said, patient_said = at_once(office, patient)  # neither failed otherwise
         still = FormAssignment.objects.filter(pk=assignment.pk).first()
-        if outcomes["office"] == "withdrew":
+        if office_said == "withdrew":
             assert still is None
             assert not Submission.objects.filter(assignment_id=assignment.pk).exists()
         else:
-            assert (outcomes["office"], outcomes["patient"]) == ("refused", "wrote")
+            assert (office_said, patient_said) == ("refused", "wrote")
             assert still is not None and still.completed_at is not None
     assert not Submission.objects.filter(
         status=Submission.Status.DRAFT, assignment__isnull=False

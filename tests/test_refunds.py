@@ -7,7 +7,7 @@ paid, and a processor's refusal releases what it held.
 from __future__ import annotations
 
 import re
-import threading
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -23,6 +23,7 @@ from clinicportal.billing.services import payment_record
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.practices.models import StaffMember
 from tests.conftest import actor
+from tests.races import at_once
 from tests.test_pay_bills import SLUG, balance, bill, pay_bills_on, pay_form, pay_url
 from tests.test_stripe import deliver, start, stripe_on
 
@@ -251,26 +252,17 @@ def test_two_staff_refunding_at_once_never_give_back_more_than_was_paid(alice, p
         pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
     invoice = bill(alice, patient_a)
     paid = payment_record(actor=actor(alice), invoice=invoice, method="cash", amount_cents=5_000)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def refund(key: str) -> None:
+    def refund(key: str) -> str:
         try:
-            barrier.wait()
             payment_refund(
                 actor=actor(alice), payment=paid, amount_cents=3_000, reason="Both", key=key
             )
-            outcomes.append("refunded")
         except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
+            return "refused"
+        return "refunded"
 
-    threads = [threading.Thread(target=refund, args=(key,)) for key in ("one", "two")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = at_once(partial(refund, "one"), partial(refund, "two"))
     assert sorted(outcomes) == ["refunded", "refused"]
     paid.refresh_from_db()
     assert paid.refunded_cents == 3_000 and Refund.objects.count() == 1

@@ -4,7 +4,6 @@ moved or was cancelled since."""
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
 from django.db import connection
@@ -24,6 +23,7 @@ from clinicportal.scheduling.services import (
 )
 from clinicportal.scheduling.tasks import send_appointment_reminder
 from tests.conftest import actor, run_worker
+from tests.races import at_once
 from tests.schedule_setup import at, patient_actor, schedule_on, weekday_ahead
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -186,20 +186,9 @@ def test_two_runs_at_once_send_one_reminder(setup):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
     booked = book(setup)
-    barrier = threading.Barrier(2)
-    sent: list[bool] = []
 
-    def run() -> None:
-        try:
-            barrier.wait()
-            sent.append(appointment_reminder_send(appointment_id=booked.pk, version=1) is not None)
-        finally:
-            connection.close()
+    def run() -> bool:
+        return appointment_reminder_send(appointment_id=booked.pk, version=1) is not None
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(sent) == [False, True]
+    assert sorted(at_once(run, run)) == [False, True]
     assert reminders().count() == 1

@@ -7,7 +7,6 @@ Every refusal names the field it is about and writes nothing, not even an audit 
 from __future__ import annotations
 
 import datetime
-import threading
 from typing import Any
 
 import pytest
@@ -38,6 +37,7 @@ from clinicportal.scheduling.setup import (
 from clinicportal.scheduling.setup_selectors import practice_today
 from clinicportal.scheduling.slots import Block
 from tests.conftest import actor
+from tests.races import at_once
 from tests.schedule_setup import (
     WEEKDAY_HOURS,
     at,
@@ -406,23 +406,13 @@ def test_closing_the_same_day_twice_at_once_closes_it_once(alice):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
     day = practice_today(alice.practice) + datetime.timedelta(days=5)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def close() -> None:
+    def close() -> str:
         try:
-            barrier.wait()
             day_off_add(actor=actor(alice), provider=None, date=day)
-            outcomes.append("closed")
         except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
+            return "refused"
+        return "closed"
 
-    threads = [threading.Thread(target=close) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["closed", "refused"]
+    assert sorted(at_once(close, close)) == ["closed", "refused"]
     assert DayOff.objects.filter(provider=None, date=day).count() == 1

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
-import threading
 import zoneinfo
+from functools import partial
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from clinicportal.scheduling.services import (
 )
 from clinicportal.scheduling.slots import Block, Busy, free_slots
 from tests.conftest import actor
+from tests.races import at_once
 from tests.schedule_setup import at, patient_actor, provider_add, schedule_on, weekday_ahead
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -357,23 +358,14 @@ def test_two_patients_booking_the_last_time_at_once_get_one_booking(alice, patie
     practice = Practice.objects.get(pk=alice.practice_id)
     choice = Choice(kind, provider, at(practice, weekday_ahead(practice), 9))
     actors = [patient_actor(alice, patient_a), patient_actor(alice, patient_b)]
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def book(who, key: str) -> None:
+    def book(who, key: str) -> str:
         try:
-            barrier.wait()
             appointment_book(actor=who, choice=choice, key=key)
-            outcomes.append("booked")
         except SlotTaken:
-            outcomes.append("taken")
-        finally:
-            connection.close()
+            return "taken"
+        return "booked"
 
-    threads = [threading.Thread(target=book, args=(who, f"k{n}")) for n, who in enumerate(actors)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = at_once(*(partial(book, who, f"k{n}") for n, who in enumerate(actors)))
     assert sorted(outcomes) == ["booked", "taken"]
     assert Appointment.objects.filter(status__in=Appointment.LIVE).count() == 1

@@ -19,6 +19,7 @@ from clinicportal.billing.processors import payment_settings_save
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.practices.models import Practice, StaffMember
 from tests.conftest import actor
+from tests.races import at_once
 from tests.stripe_server import SECRET_KEY, WEBHOOK_SECRET, event_body, signed
 from tests.test_pay_bills import SLUG, balance, bill, pay_form, pay_url
 
@@ -296,8 +297,6 @@ def test_two_deliveries_of_one_event_at_once_record_one_payment(
 ):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
-    import threading
-
     import requests
 
     stripe_on(alice)
@@ -306,19 +305,11 @@ def test_two_deliveries_of_one_event_at_once_record_one_payment(
     fake_stripe.pay(attempt.session_id)
     body = fake_stripe.session_event("checkout.session.completed", attempt.session_id)
     url = live_server.url + WEBHOOK
-    barrier = threading.Barrier(2)
-    answers: list[int] = []
 
-    def post() -> None:
-        barrier.wait()
-        answers.append(requests.post(url, data=body, headers=signed(body), timeout=10).status_code)
+    def post() -> int:
+        return requests.post(url, data=body, headers=signed(body), timeout=10).status_code
 
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert answers == [200, 200]
+    assert at_once(post, post) == [200, 200]
     assert Payment.objects.count() == 1
     assert OutboxEmail.objects.filter(kind="payment_receipt").count() == 1
 

@@ -8,8 +8,6 @@ anything else writes nothing.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 from django.test import Client
@@ -21,6 +19,7 @@ from clinicportal.billing.refunds import RefundWaiting, payment_refund, refund_s
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.practices.models import StaffMember
 from tests.conftest import actor
+from tests.races import at_once
 from tests.stripe_server import event_body, signed
 from tests.test_pay_bills import SLUG, balance, bill
 from tests.test_refunds import invoice_page, refund_form, refund_url
@@ -286,27 +285,15 @@ def test_an_echo_and_send_again_at_once_complete_the_refund_once(
     ours = Refund.objects.get()
     (made,) = fake_stripe.refunds.values()
     body = fake_stripe.refund_event(made["id"])
-    barrier = threading.Barrier(2)
-    answers: list[object] = []
 
-    def echo() -> None:
-        barrier.wait()
+    def echo() -> object:
         answer = fake_stripe.send(body)
-        answers.append((answer.status_code, answer.json()))
+        return (answer.status_code, answer.json())
 
-    def send_again() -> None:
-        try:
-            barrier.wait()
-            answers.append(refund_send_again(actor=actor(alice), refund=ours).status)
-        finally:
-            connection.close()
+    def send_again() -> object:
+        return refund_send_again(actor=actor(alice), refund=ours).status
 
-    threads = [threading.Thread(target=echo), threading.Thread(target=send_again)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(answers, key=str) == sorted([RECORDED, Refund.Status.DONE], key=str)
+    assert at_once(echo, send_again) == [RECORDED, Refund.Status.DONE]
     ours.refresh_from_db()
     assert (ours.status, ours.processor_refund_id) == (Refund.Status.DONE, made["id"])
     payment.refresh_from_db()
