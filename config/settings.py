@@ -89,8 +89,6 @@ MIDDLEWARE = [
     # Right after the HTTPS redirect, which leaves the API out: refuses plain-http API requests.
     "clinicportal.api.middleware.ApiHttpsOnlyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before the session is read: the office only at its own host, the portal at the others.
-    "clinicportal.core.hosts.SeparateHostsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: picks each request's language (English only, for now).
     "django.middleware.locale.LocaleMiddleware",
@@ -102,6 +100,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, so that its answers carry the headers above: the office only at its own host, the
+    # portal only at the others.
+    "clinicportal.core.hosts.SeparateHostsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

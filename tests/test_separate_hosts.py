@@ -36,6 +36,14 @@ def test_the_office_answers_at_its_host_and_sends_a_get_from_the_portals_over(
         assert answer.status_code == 302
         assert answer["Location"] == f"{OFFICE}/office/patients/?page=2"
     assert at(PORTAL).get("/office")["Location"] == f"{OFFICE}/office"
+    assert at(OFFICE).get("/")["Location"] == f"{OFFICE}/office/"
+
+
+def test_the_office_is_known_by_its_name_however_its_host_is_written(split, settings) -> None:
+    settings.CLINICPORTAL_OFFICE_URL = f"{OFFICE}:80"  # the scheme's own port, written out
+    for host in ("office.example.org", "OFFICE.example.org", "office.example.org.", f"{OFFICE}:80"):
+        assert at(host).get("/office/login/").status_code == 200, host
+        assert at(host).get("/p/clinic-x/login/").status_code == 302, host
 
 
 def test_an_office_form_posted_at_the_portals_host_is_not_found_and_signs_no_one_in(
@@ -66,12 +74,22 @@ def test_the_portal_answers_at_its_host_and_not_the_offices(
     assert PortalSession.objects.count() == sessions + 1
 
 
-def test_the_api_is_the_offices_and_answers_json_at_the_portals_host(split) -> None:
+def test_the_api_is_the_offices_and_never_redirected_from_the_portals_host(split) -> None:
+    """A program that followed a redirect would send its key again."""
     assert at(OFFICE).get("/api/v1/openapi.json").status_code == 200
-    answer = at(PORTAL).post("/api/v1/documents/", {}, secure=True)
-    assert answer.status_code == 404
-    assert answer["Content-Type"].startswith("application/")
-    assert answer.json()
+    for answer in (
+        at(PORTAL).get("/api/v1/openapi.json"),
+        at(PORTAL).post("/api/v1/patients/x/portal-documents", {}),
+    ):
+        assert answer.status_code == 404
+        assert answer["Content-Type"].startswith("application/")
+        assert answer.json()
+
+
+def test_answers_at_the_wrong_host_carry_the_sites_headers(split) -> None:
+    for answer in (at(PORTAL).get("/office/login/"), at(PORTAL).post("/office/login/", {})):
+        assert answer["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in answer["Content-Security-Policy"]
 
 
 def test_the_health_checks_answer_at_every_host(split) -> None:

@@ -182,7 +182,7 @@ def test_the_production_profile_passes_the_deploy_check_without_warnings(tmp_pat
 
 
 def test_the_deploy_check_warns_while_the_office_shares_the_portals_host(tmp_path):
-    for office in ("", "https://portal.example.org"):
+    for office in ("", "https://portal.example.org", "https://portal.example.org:8443"):
         result = run(
             ["check", "--deploy"],
             tmp_path,
@@ -194,6 +194,15 @@ def test_the_deploy_check_warns_while_the_office_shares_the_portals_host(tmp_pat
         assert "The office shares the portal's host" in result.stdout + result.stderr
     plain = run(["check"], tmp_path)  # not a deployment: nothing said
     assert "core.W001" not in plain.stdout + plain.stderr
+    unlisted = run(
+        ["check", "--deploy"],
+        tmp_path,
+        **PRODUCTION_ENV,
+        CLINICPORTAL_BASE_URL="https://portal.example.org",
+        CLINICPORTAL_OFFICE_URL="https://office.example.org",
+    )
+    assert "core.W002" in unlisted.stdout + unlisted.stderr
+    assert "ALLOWED_HOSTS leaves out the office's host, office.example.org" in unlisted.stderr
     insecure = run(
         ["check"],
         tmp_path,

@@ -23,19 +23,39 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.http.request import split_domain_port, validate_host
 
 OFFICE_PREFIXES = ("/office/", "/api/")
 OFFICE_PATHS = ("/office", "/api")
-EVERY_HOST_PATHS = ("/healthz", "/readyz")
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+type Place = tuple[str, str]  # a host's name and its port ("" for the scheme's own)
 
 
 def is_office_path(path: str) -> bool:
     return path in OFFICE_PATHS or path.startswith(OFFICE_PREFIXES)
 
 
+def _is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def _answers_everywhere(path: str) -> bool:
+    """The health checks, which load balancers may ask at any name."""
+    return path in ("/healthz", "/readyz") or path.startswith("/readyz/")
+
+
+def _place(host: str, scheme: str) -> Place:
+    """``host`` as browsers tell hosts apart: its name in lower case without a final dot, and
+    its port unless it is the scheme's own (https://office.example.org:443 is the office)."""
+    name, port = split_domain_port(host)
+    return name, "" if port == DEFAULT_PORTS.get(scheme) else port
+
+
 @lru_cache(maxsize=4)
-def _host(url: str) -> str:
-    return urlsplit(url).netloc.lower()
+def _place_of(url: str) -> Place:
+    parts = urlsplit(url)
+    return _place(parts.netloc, parts.scheme)
 
 
 def office_url() -> str:
@@ -43,25 +63,31 @@ def office_url() -> str:
     return settings.CLINICPORTAL_OFFICE_URL or settings.CLINICPORTAL_BASE_URL
 
 
-def office_host() -> str | None:
-    """The office's own host, or None while it shares the portal's."""
-    office = _host(office_url())
-    return None if office == _host(settings.CLINICPORTAL_BASE_URL) else office
+def office_place() -> Place | None:
+    """Where the office is, or None while it shares the portal's host."""
+    office = _place_of(office_url())
+    return None if office == _place_of(settings.CLINICPORTAL_BASE_URL) else office
 
 
 class SeparateHostsMiddleware:
+    """Last in MIDDLEWARE, so that its answers carry every header the others add."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        office = office_host()
+        office = office_place()
         path = request.path_info
-        if office is None or path.startswith(EVERY_HOST_PATHS):
+        if office is None or _answers_everywhere(path):
             return self.get_response(request)
-        at_office = request.get_host().lower() == office
+        scheme = "https" if request.is_secure() else "http"
+        at_office = _place(request.get_host(), scheme) == office
         if is_office_path(path) == at_office:
             return self.get_response(request)
-        if request.method not in ("GET", "HEAD"):
+        if at_office and path == "/":
+            return HttpResponseRedirect(office_url() + "/office/")
+        # Never redirect the API: a program would send its key again, and posts never cross.
+        if _is_api_path(path) or request.method not in ("GET", "HEAD"):
             raise Http404
         right = settings.CLINICPORTAL_BASE_URL if at_office else office_url()
         return HttpResponseRedirect(right + request.get_full_path())
@@ -70,18 +96,30 @@ class SeparateHostsMiddleware:
 def separate_hosts_check(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    """``check --deploy`` warns while the office shares the portal's host."""
-    if office_host() is not None:
-        return []
-    return [
-        checks.Warning(
-            "The office shares the portal's host: CLINICPORTAL_OFFICE_URL is not set to a host "
-            "of its own.",
-            hint=(
-                "Give the office its own name, such as https://office.example.org, set "
-                "CLINICPORTAL_OFFICE_URL to it and add it to ALLOWED_HOSTS. Browsers then keep "
-                "the office's sessions apart from the portal's pages."
-            ),
-            id="core.W001",
-        )
-    ]
+    """``check --deploy`` warns while the office has no host name of its own (a port of its own
+    is not enough: browsers send a host's cookies to all its ports), and while ALLOWED_HOSTS
+    would refuse the office's name."""
+    office, portal = _place_of(office_url()), _place_of(settings.CLINICPORTAL_BASE_URL)
+    if office[0] == portal[0]:
+        return [
+            checks.Warning(
+                "The office shares the portal's host: CLINICPORTAL_OFFICE_URL does not give it "
+                "a host name of its own.",
+                hint=(
+                    "Give the office its own name, such as https://office.example.org, set "
+                    "CLINICPORTAL_OFFICE_URL to it and add it to ALLOWED_HOSTS. Browsers then "
+                    "keep the office's sessions apart from the portal's pages."
+                ),
+                id="core.W001",
+            )
+        ]
+    if not validate_host(office[0], settings.ALLOWED_HOSTS):
+        return [
+            checks.Warning(
+                f"ALLOWED_HOSTS leaves out the office's host, {office[0]}: every office page "
+                "would be refused.",
+                hint="Add it to ALLOWED_HOSTS, beside the portal's.",
+                id="core.W002",
+            )
+        ]
+    return []
