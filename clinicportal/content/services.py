@@ -24,10 +24,13 @@ from clinicportal.content.antivirus import (
 from clinicportal.content.archive import ZIP_MAX_ENTRIES, ZIP_MAX_UNPACKED_BYTES
 from clinicportal.content.blobstore import StoredContent, get_blob_store
 from clinicportal.content.checks import NOT_TEXT, Problem, open_problem, text_refusal
+from clinicportal.content.metadata import Unreadable, without_metadata
 from clinicportal.content.models import Blob, blob_storage_name
 from clinicportal.content.sniff import (
     ALLOWED_DESCRIPTION,
     DOCX,
+    JPEG,
+    PNG,
     PROGRAM_EXTENSIONS,
     REFUSED_EXTENSIONS,
     TEXT,
@@ -65,8 +68,9 @@ class CheckedUpload:
 def upload_validate(upload: HashedUpload) -> CheckedUpload:
     """Return what the upload is, or raise ValidationError saying kindly why it is refused.
 
-    The content decides the type; the name must agree with it. A PDF or picture must open.
-    Raises UploadNotFinished instead if the storage could not take the upload.
+    The content decides the type; the name must agree with it. A PDF or picture must open. A
+    photo's metadata is taken out (the upload's content changes). Raises UploadNotFinished
+    instead if the storage could not take the upload.
     """
     if upload.failure is not None:
         raise UploadNotFinished(upload.failure)
@@ -98,9 +102,30 @@ def upload_validate(upload: HashedUpload) -> CheckedUpload:
     problem = open_problem(upload.temp_path, file_type)
     if problem is not None:
         raise _unopenable(name, file_type, problem)
+    _strip_metadata(upload, file_type)
     if scanning_on():
         _scanned(upload, name)
     return CheckedUpload(file_type=file_type, filename=filename)
+
+
+def _strip_metadata(upload: HashedUpload, file_type: FileType) -> None:
+    """Keep a photo without where it was taken and the rest of its metadata (see
+    content.metadata); a file whose layout cannot be followed is kept as it is."""
+    if file_type not in (JPEG, PNG):
+        return
+    try:
+        stripped = without_metadata(upload.temp_path.read_bytes(), file_type)
+    except Unreadable:
+        log.warning(
+            "An upload's metadata could not be read: it is kept as sent (%s).",
+            file_type.content_type,
+        )
+        return
+    if stripped is not None:
+        try:
+            upload.replace_content(stripped)
+        except OSError as exc:
+            raise upload_failed(exc) from exc
 
 
 def _scanned(upload: HashedUpload, name: str) -> None:

@@ -102,6 +102,24 @@ class HashedUpload(UploadedFile):
     def content(self) -> StoredContent:
         return StoredContent(self.sha256, self.size or 0)
 
+    def replace_content(self, data: bytes) -> None:
+        """Make ``data`` the upload's content, in a new temporary file (the old one goes)."""
+        handle = get_blob_store().new_temp_file()
+        try:
+            with handle:
+                handle.write(data)
+        except OSError:
+            Path(handle.name).unlink(missing_ok=True)  # a full disk: nothing of it is kept
+            raise
+        old, self.temp_path = self.temp_path, Path(handle.name)
+        if self.file is not None:
+            self.file.close()
+        self.file = self.temp_path.open("rb")
+        old.unlink(missing_ok=True)
+        self.size = len(data)
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        self.head = data[:HEAD_BYTES]
+
     def temporary_file_path(self) -> str:
         return str(self.temp_path)
 

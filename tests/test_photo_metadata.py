@@ -1,0 +1,141 @@
+"""A photo is kept without where it was taken and the rest of its metadata (ASVS 14.2.8), with
+every pixel, its colour profile and which way up it is (content/metadata.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from PIL import Image, ImageCms
+from PIL.PngImagePlugin import PngInfo
+
+from clinicportal.content.metadata import Unreadable, without_metadata
+from clinicportal.content.models import Blob
+from clinicportal.content.sniff import JPEG, PNG
+from clinicportal.messaging.models import Attachment
+from tests.conftest import png_bytes
+from tests.test_portal_messages import LIST, send
+from tests.test_upload_failures import named
+from tests.upload_faults import full_disk, left_in_tmp
+
+GPS = 0x8825
+ORIENTATION = 0x0112
+ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+# What a phone would append after the picture: another one (a depth map), with its own Exif.
+APPENDED = b"\xff\xd8\xff\xe1\x00\x10Exif\x00\x00Hidden!!\xff\xd9"
+
+
+def picture() -> Image.Image:
+    image = Image.new("RGB", (64, 48))
+    image.putdata([(x * 4 % 256, y * 5 % 256, x * y % 256) for y in range(48) for x in range(64)])
+    return image
+
+
+def phone_photo(*, orientation: int = 6, **save: object) -> bytes:
+    """A JPEG as a phone takes it: where, on what, by whom, with a comment and XMP."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[0x010F] = "PhoneMaker"
+    exif[0x0110] = "Phone 15"
+    exif[GPS] = {1: "N", 2: (43.0, 39.0, 12.5), 3: "W", 4: (70.0, 15.0, 1.0)}
+    out = io.BytesIO()
+    picture().save(
+        out,
+        "JPEG",
+        exif=exif,
+        icc_profile=ICC,
+        comment=b"taken at home",
+        xmp=b"<x:xmpmeta>Creator: Ada Lovelace</x:xmpmeta>",
+        quality=90,
+        **save,
+    )
+    return out.getvalue() + APPENDED
+
+
+def assert_only_the_picture_is_left(kept: bytes, sent: bytes) -> None:
+    for told in (b"PhoneMaker", b"Phone 15", b"taken at home", b"Ada Lovelace", b"Hidden"):
+        assert told not in kept
+    image, original = Image.open(io.BytesIO(kept)), Image.open(io.BytesIO(sent))
+    assert not image.getexif().get_ifd(GPS)
+    assert dict(image.getexif()) == {ORIENTATION: 6}  # still shown the right way up
+    assert image.info.get("icc_profile") == ICC
+    assert "comment" not in image.info and "xmp" not in image.info
+    assert image.tobytes() == original.tobytes()  # the coded picture copied, not encoded again
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_phone_photo_keeps_its_picture_and_loses_what_it_says_of_its_owner(progressive):
+    sent = phone_photo(progressive=progressive)
+    assert b"PhoneMaker" in sent and Image.open(io.BytesIO(sent)).getexif().get_ifd(GPS)
+    kept = without_metadata(sent, JPEG)
+    assert kept is not None
+    assert_only_the_picture_is_left(kept, sent)
+    assert without_metadata(kept, JPEG) is None  # nothing more to take out
+
+
+def test_a_photo_the_right_way_up_keeps_no_exif_at_all() -> None:
+    kept = without_metadata(phone_photo(orientation=1), JPEG)
+    assert kept is not None and b"Exif" not in kept
+
+
+def test_a_picture_without_metadata_is_kept_byte_for_byte() -> None:
+    out = io.BytesIO()
+    picture().save(out, "JPEG")
+    assert without_metadata(out.getvalue(), JPEG) is None
+    assert without_metadata(png_bytes(), PNG) is None
+
+
+def test_a_png_loses_its_text_time_and_exif_and_keeps_its_colour_profile() -> None:
+    info = PngInfo()
+    info.add_text("Author", "Ada Lovelace")
+    info.add_itxt("Comment", "taken at home", zip=True)
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    out = io.BytesIO()
+    picture().save(out, "PNG", pnginfo=info, icc_profile=ICC, exif=exif)
+    sent = out.getvalue() + b"after the end"
+    kept = without_metadata(sent, PNG)
+    assert kept is not None
+    for told in (b"Ada Lovelace", b"taken at home", b"PhoneMaker", b"after the end"):
+        assert told not in kept
+    image = Image.open(io.BytesIO(kept))
+    assert image.info.get("icc_profile") == ICC
+    assert image.tobytes() == picture().tobytes()
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"\xff\xd8\xff\xe1\xff\xff", JPEG),  # a segment longer than the file
+        (b"\xff\xd8\xff\xda\x00\x02\x01\x02\x03", JPEG),  # coded bytes that never end
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", PNG),  # a chunk cut off
+    ],
+)
+def test_a_file_laid_out_wrongly_is_said_to_be_unreadable(data, kind) -> None:
+    with pytest.raises(Unreadable):
+        without_metadata(data, kind)
+
+
+def test_a_photo_a_patient_sends_is_kept_and_served_without_its_metadata(ada_portal) -> None:
+    sent = phone_photo()
+    assert send(ada_portal, attachments=[named("eye.jpg", sent)]).status_code == 302
+    attachment = Attachment.objects.get()
+    kept = ada_portal.get(f"{LIST}files/{attachment.public_id}/download")
+    data = b"".join(kept.streaming_content)
+    assert_only_the_picture_is_left(data, sent)
+    assert Blob.objects.get().sha256 == hashlib.sha256(data).hexdigest()
+    assert Blob.objects.get().size == len(data) < len(sent)
+
+
+def test_a_disk_too_full_for_the_photo_without_its_metadata_keeps_nothing(
+    ada_portal, monkeypatch
+) -> None:
+    sent = phone_photo()
+    full_disk(monkeypatch, room=len(sent) + 100)  # room for the upload, not for its copy
+    answer = send(ada_portal, body="My eye today.", attachments=[named("eye.jpg", sent)])
+    assert answer.status_code == 503
+    assert "The upload did not finish: the server’s file storage is full." in answer.text
+    assert "My eye today." in answer.text
+    assert left_in_tmp() == []
+    assert not Attachment.objects.exists() and not Blob.objects.exists()
