@@ -119,3 +119,13 @@ def _record_refusal(actor: PortalActor | StaffActor, *, locked: bool) -> None:
     else:
         action = Action.STAFF_LOCKED_OUT if locked else Action.STAFF_PASSWORD_CHECK_FAILED
         audit_record(actor=actor, action=action, target=actor.user)
+
+
+def portal_account_email(account: PortalAccount) -> str:
+    """Return where the account's emails go: the patient's own address for a patient's login.
+
+    One source of truth: the office edits the patient's email, and a patient's login follows
+    it. An authorized web user (a guardian) has an address of their own on the account.
+    """
+    own = account.grants.select_related("patient").filter(kind=PortalGrant.Kind.PATIENT).first()
+    return own.patient.email if own else account.email

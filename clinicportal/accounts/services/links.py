@@ -22,7 +22,11 @@ from clinicportal.accounts.models import (
 from clinicportal.accounts.passwords import (
     username_key,
 )
-from clinicportal.accounts.services.common import USERNAME_MAX, _record_for_patients
+from clinicportal.accounts.services.common import (
+    USERNAME_MAX,
+    _record_for_patients,
+    portal_account_email,
+)
 from clinicportal.accounts.services.portal_access import _password_checked, _set_password
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
@@ -260,16 +264,6 @@ def _account_for_reset(practice: Practice, identifier: str) -> PortalAccount | N
             .first()
         )
     return account
-
-
-def portal_account_email(account: PortalAccount) -> str:
-    """Return where the account's emails go: the patient's own address for a patient's login.
-
-    One source of truth: the office edits the patient's email, and a patient's login follows
-    it. An authorized web user (a guardian) has an address of their own on the account.
-    """
-    own = account.grants.select_related("patient").filter(kind=PortalGrant.Kind.PATIENT).first()
-    return own.patient.email if own else account.email
 
 
 def portal_link_get(*, practice: Practice, token: str) -> PortalLink:
