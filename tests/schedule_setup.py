@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from clinicportal.accounts.models import PortalGrant
 from clinicportal.accounts.services.portal_access import portal_access_issue
 from clinicportal.audit.models import AuditEvent
 from clinicportal.core.context import PortalActor
@@ -69,7 +70,11 @@ def schedule_on(
 
 
 def patient_actor(member: StaffMember, patient: Patient) -> PortalActor:
-    """The patient's own portal account, as a signed-in actor."""
+    """The patient's own portal account, as a signed-in actor (set up the first time only: a
+    second setup would be a reissue, which emails the patient)."""
+    grant = PortalGrant.objects.filter(patient=patient, kind=PortalGrant.Kind.PATIENT).first()
+    if grant is not None:
+        return PortalActor(account=grant.account, patient=patient)
     issued = portal_access_issue(
         actor=actor(member),
         patient=patient,

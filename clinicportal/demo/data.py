@@ -29,7 +29,7 @@ from clinicportal.demo.billing import demo_invoices, demo_pay_bills
 from clinicportal.demo.forms import demo_forms
 from clinicportal.demo.messages import demo_messages
 from clinicportal.demo.schedule import demo_schedule
-from clinicportal.notifications.models import EmailSettings
+from clinicportal.notifications.models import EmailSettings, OutboxEmail
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.patients.search import name_key, phone_key
 from clinicportal.patients.services import PatientDetails, chart_file_add_generated, patient_create
@@ -341,6 +341,9 @@ def _demo_portal(actor: StaffActor) -> None:
         authorized_user_link(
             actor=actor, patient=children[1], username=guardian_login.username, note="Parent"
         )
+        # Choosing their passwords told Jordan and Morgan by email, as it would tell anyone;
+        # the demo's addresses are not real people's, and its outbox starts empty.
+        OutboxEmail.objects.filter(practice=actor.practice, kind="sign_in_changed").delete()
 
 
 def _demo_patients(actor: StaffActor, count: int) -> None:

@@ -27,6 +27,7 @@ from clinicportal.accounts.services.common import (
     _record_for_patients,
     portal_account_email,
 )
+from clinicportal.accounts.services.notices import password_change_kind, sign_in_change_notify
 from clinicportal.accounts.services.portal_access import _password_checked, _set_password
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
@@ -305,9 +306,11 @@ def portal_link_use(
         if not used:
             raise LinkInvalid(_("This link was already used."))
         account = link.account
+        change = password_change_kind(account)
         _set_password(account, new_password, temporary=False)
         account.save()
         portal_sessions_end(account=account)
         actor = PortalActor(account=account, patient=None, ip=ip, user_agent=user_agent)
         _record_for_patients(actor, account, AuditEvent.Action.PORTAL_PASSWORD_CHANGED)
+        sign_in_change_notify(account=account, change=change)
     return account

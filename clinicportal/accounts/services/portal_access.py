@@ -27,6 +27,11 @@ from clinicportal.accounts.services.common import (
     _record_for_patients,
     password_change_check,
 )
+from clinicportal.accounts.services.notices import (
+    SignInChange,
+    password_change_kind,
+    sign_in_change_notify,
+)
 from clinicportal.accounts.services.sessions import portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -199,6 +204,8 @@ def portal_access_issue(
                 target=account,
                 patient=patient,
             )
+            if grant is not None:  # reissued: the owner hears of it
+                sign_in_change_notify(account=account, change=SignInChange.PASSWORD_REISSUED)
     except IntegrityError:
         # Another transaction committed between the checks above and the insert.
         raise _just_taken(patient, reissuing=grant is not None) from None
@@ -330,7 +337,9 @@ def portal_password_change(
     password_change_check(owner=account, current=current, new=new, ip=actor.ip, actor=actor)
     _password_checked(account, new)
     with transaction.atomic():
+        change = password_change_kind(account)
         _set_password(account, new, temporary=False)
         account.save()
         portal_sessions_end(account=account, except_key=session_key)
         _record_for_patients(actor, account, AuditEvent.Action.PORTAL_PASSWORD_CHANGED)
+        sign_in_change_notify(account=account, change=change)

@@ -21,6 +21,7 @@ from clinicportal.accounts.services.common import (
     current_password_confirm,
     failure_count_key,
 )
+from clinicportal.accounts.services.notices import SignInChange, sign_in_change_notify
 from clinicportal.accounts.services.sessions import office_sessions_end_other, portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -102,6 +103,7 @@ def two_factor_turn_on(
                 actor, AuditEvent.Action.STAFF_TWO_FACTOR_ON, AuditEvent.Action.PORTAL_TWO_FACTOR_ON
             )
             _other_sessions_end(actor, session_key)
+            _notify(actor, SignInChange.TWO_STEP_ON)
     except two_factor.AlreadyOn:
         raise  # a second submit, not a wrong code
     except ValidationError:
@@ -130,6 +132,7 @@ def two_factor_turn_off(
             actor, AuditEvent.Action.STAFF_TWO_FACTOR_OFF, AuditEvent.Action.PORTAL_TWO_FACTOR_OFF
         )
         _other_sessions_end(actor, session_key)
+        _notify(actor, SignInChange.TWO_STEP_OFF)
 
 
 def recovery_codes_renew(
@@ -153,7 +156,14 @@ def recovery_codes_renew(
             AuditEvent.Action.PORTAL_RECOVERY_CODES_RENEWED,
         )
         _other_sessions_end(actor, session_key)
+        _notify(actor, SignInChange.RECOVERY_CODES)
     return codes
+
+
+def _notify(actor: StaffActor | PortalActor, change: SignInChange) -> None:
+    """A patient's side hears of the change by email; staff see theirs in the audit trail."""
+    if isinstance(actor, PortalActor):
+        sign_in_change_notify(account=actor.account, change=change)
 
 
 def _password_confirm(actor: StaffActor | PortalActor, password: str) -> None:
