@@ -74,6 +74,113 @@ def test_a_phone_photo_keeps_its_picture_and_loses_what_it_says_of_its_owner(pro
     assert without_metadata(kept, JPEG) is None  # nothing more to take out
 
 
+def segments(data: bytes) -> list[bytes]:
+    """A JPEG's segments up to its first scan, each as written (marker, length, body)."""
+    found, position = [], 2
+    while data[position + 1] != 0xDA:
+        length = int.from_bytes(data[position + 2 : position + 4])
+        found.append(data[position : position + 2 + length])
+        position += 2 + length
+    return found
+
+
+def with_segments(data: bytes, *added: bytes, after: int = 1) -> bytes:
+    """``data`` with ``added`` written after its first ``after`` segments."""
+    head = sum(len(s) for s in segments(data)[:after]) + 2
+    return data[:head] + b"".join(added) + data[head:]
+
+
+def segment(marker: int, body: bytes) -> bytes:
+    return bytes((0xFF, marker)) + (len(body) + 2).to_bytes(2) + body
+
+
+def test_thumbnails_in_jfif_and_jfxx_and_data_behind_adobes_header_go() -> None:
+    thumbnail = io.BytesIO()
+    picture().resize((8, 6)).save(thumbnail, "JPEG")
+    sent = phone_photo()
+    jfif = segments(sent)[0]
+    assert jfif[4:9] == b"JFIF\0"
+    rgb = bytes(range(48)) * 3  # a 4 × 4 picture, three bytes a pixel
+    with_thumbnail = jfif[4:16] + b"\x04\x04" + rgb
+    sent = (
+        b"\xff\xd8"
+        + segment(0xE0, with_thumbnail)
+        + segment(0xE0, b"JFXX\0\x10" + thumbnail.getvalue())
+        + segment(0xEE, b"Adobe\0\x64\0\0\0\0\x01" + b"Ada's kitchen")
+        + sent[2 + len(jfif) :]
+    )
+    kept = without_metadata(sent, JPEG)
+    assert kept is not None
+    assert rgb not in kept and thumbnail.getvalue()[2:] not in kept and b"JFXX" not in kept
+    assert b"kitchen" not in kept
+    assert segments(kept)[0] == segment(0xE0, jfif[4:16] + b"\0\0")
+    assert segments(kept)[1] == segment(0xEE, b"Adobe\0\x64\0\0\0\0\x01")
+    assert Image.open(io.BytesIO(kept)).tobytes() == picture_of(sent)
+
+
+def picture_of(data: bytes) -> bytes:
+    return Image.open(io.BytesIO(data)).tobytes()
+
+
+def test_bytes_decoders_skip_between_segments_do_not_save_the_metadata() -> None:
+    sent = phone_photo()
+    padded = with_segments(sent, b"\0\0junk")
+    assert Image.open(io.BytesIO(padded)).getexif().get_ifd(GPS)  # decoders read it all the same
+    kept = without_metadata(padded, JPEG)
+    assert kept is not None
+    assert_only_the_picture_is_left(kept, sent)
+
+
+def test_long_runs_of_fill_bytes_are_read_once_not_once_a_byte() -> None:
+    """Each run of 0xFF is matched from its start only: read from every byte of it, 300,000 of
+    them would take hours."""
+    sent = phone_photo()
+    end = sent.index(APPENDED) - 2
+    padded = sent[:end] + b"\xff" * 300_000 + b"\x00" + sent[end:]
+    kept = without_metadata(padded, JPEG)
+    assert kept is not None and b"PhoneMaker" not in kept
+
+
+def test_a_photo_without_its_end_marker_is_ended_as_decoders_end_it() -> None:
+    sent = phone_photo()
+    cut = sent[: sent.index(APPENDED) - 2]  # no EOI, nothing appended
+    kept = without_metadata(cut, JPEG)
+    assert kept is not None and kept.endswith(b"\xff\xd9")
+    assert_only_the_picture_is_left(kept, sent)
+
+
+def test_the_orientation_kept_is_the_one_viewers_read() -> None:
+    """Viewers read the first Exif block; a second one cannot turn the picture."""
+    out = io.BytesIO()
+    picture().save(out, "JPEG")
+    second = Image.Exif()
+    second[ORIENTATION] = 6
+    upright = Image.Exif()
+    upright[ORIENTATION] = 1
+    sent = with_segments(
+        out.getvalue(),
+        segment(0xE1, b"Exif\0\0" + upright.tobytes()),
+        segment(0xE1, b"Exif\0\0" + second.tobytes()),
+    )
+    assert Image.open(io.BytesIO(sent)).getexif().get(ORIENTATION) == 1
+    kept = without_metadata(sent, JPEG)
+    assert kept is not None and b"Exif" not in kept
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_orientation_is_kept_whatever_the_byte_order(order, orientation) -> None:
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[0x010F] = "PhoneMaker"
+    exif._endian = order  # type: ignore[attr-defined]
+    out = io.BytesIO()
+    picture().save(out, "JPEG", exif=exif)
+    kept = without_metadata(out.getvalue(), JPEG)
+    assert kept is not None and b"PhoneMaker" not in kept
+    assert Image.open(io.BytesIO(kept)).getexif().get(ORIENTATION, 1) == orientation
+
+
 def test_a_photo_the_right_way_up_keeps_no_exif_at_all() -> None:
     kept = without_metadata(phone_photo(orientation=1), JPEG)
     assert kept is not None and b"Exif" not in kept
@@ -104,11 +211,25 @@ def test_a_png_loses_its_text_time_and_exif_and_keeps_its_colour_profile() -> No
     assert image.tobytes() == picture().tobytes()
 
 
+def test_a_png_keeps_which_way_up_it_is() -> None:
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    exif[0x010F] = "PhoneMaker"
+    out = io.BytesIO()
+    picture().save(out, "PNG", exif=exif)
+    kept = without_metadata(out.getvalue(), PNG)
+    assert kept is not None and b"PhoneMaker" not in kept
+    image = Image.open(io.BytesIO(kept))
+    image.load()
+    assert dict(image.getexif()) == {ORIENTATION: 6}
+
+
 @pytest.mark.parametrize(
     ("data", "kind"),
     [
         (b"\xff\xd8\xff\xe1\xff\xff", JPEG),  # a segment longer than the file
-        (b"\xff\xd8\xff\xda\x00\x02\x01\x02\x03", JPEG),  # coded bytes that never end
+        (b"\xff\xd8\xff\xe1\x00\x01", JPEG),  # a segment shorter than its length
+        (b"\xff\xd8 no marker follows", JPEG),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", PNG),  # a chunk cut off
     ],
 )

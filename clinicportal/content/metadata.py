@@ -1,26 +1,34 @@
 """Take out of an uploaded photo what it says beyond the picture (ASVS 14.2.8).
 
 A photo from a phone carries where and when it was taken, the phone's make and serial number,
-sometimes the owner's name, and a thumbnail of the picture as it first was. None of that is
-the practice's to keep. JPEG and PNG files, the photos patients send, are rewritten without it,
+sometimes the owner's name, and thumbnails of the picture as it first was. None of that is the
+practice's to keep. JPEG and PNG files, the photos patients send, are rewritten without it,
 marker by marker or chunk by chunk: the picture's own bytes are copied as they are, never
-decoded and encoded again, so nothing of the image is lost. What is kept: what the picture
-needs to be shown as it was taken (its colour profile, which way up it is) and to be decoded.
-Anything after the picture's end goes too: phones append more pictures there (depth maps),
-with metadata of their own.
+decoded and encoded again, so not a pixel changes.
+
+What is kept is only what showing the picture needs: JFIF's header (without its thumbnail),
+the colour profile, Adobe's colour transform, which way up the picture is (a new Exif block
+that says only that, from the first Exif block, as viewers read it), and what decoding needs.
+Everything else goes: Exif, XMP, IPTC, comments, other application segments, PNG's text, time
+and Exif chunks, and whatever follows the picture's end (phones append more pictures there,
+such as depth maps, with metadata of their own). Bytes between segments that decoders skip
+are skipped here too.
 
 GIF, TIFF and HEIC files are kept as sent (TIFF and HEIC are downloaded, not shown).
 """
 
 from __future__ import annotations
 
+import re
+import zlib
 from typing import Literal
 
 from clinicportal.content.sniff import JPEG, PNG, FileType
 
 
 class Unreadable(Exception):
-    """The file is not laid out as its kind should be; it is kept as it is."""
+    """The file is not laid out as its kind must be, so what it carries cannot be told apart
+    from the picture."""
 
 
 def without_metadata(data: bytes, file_type: FileType) -> bytes | None:
@@ -33,107 +41,41 @@ def without_metadata(data: bytes, file_type: FileType) -> bytes | None:
     return None
 
 
-# JPEG --------------------------------------------------------------------------------------
+# Exif's orientation --------------------------------------------------------------------------
 
-_APP0, _APP1, _APP2, _APP14, _APP15 = 0xE0, 0xE1, 0xE2, 0xEE, 0xEF
-_COM, _SOS, _EOI = 0xFE, 0xDA, 0xD9
-_NO_LENGTH = {0x01, *range(0xD0, 0xD8)}  # TEM and the restart markers
 _ORIENTATION_TAG = 0x0112
-
-
-def _keeps(marker: int, body: bytes) -> bool:
-    """Whether a segment is kept as it is: everything but the application segments and
-    comments, except JFIF (APP0), the colour profile (APP2) and Adobe's colour transform (APP14)."""
-    if marker == _APP2:
-        return body.startswith(b"ICC_PROFILE\0")
-    return not (_APP0 < marker <= _APP15 or marker == _COM) or marker == _APP14
-
-
-def _jpeg(data: bytes) -> bytes | None:
-    if not data.startswith(b"\xff\xd8"):
-        raise Unreadable
-    out = bytearray(b"\xff\xd8")
-    changed = False
-    position = 2
-    while True:
-        if position >= len(data) or data[position] != 0xFF:
-            raise Unreadable
-        while position < len(data) and data[position] == 0xFF:  # fill bytes
-            position += 1
-        if position >= len(data):
-            raise Unreadable
-        marker = data[position]
-        position += 1
-        if marker == _EOI:
-            out += b"\xff\xd9"
-            changed |= position < len(data)  # pictures or data appended after the end
-            break
-        if marker in _NO_LENGTH:
-            out += bytes((0xFF, marker))
-            continue
-        length = int.from_bytes(data[position : position + 2])
-        if length < 2 or position + length > len(data):
-            raise Unreadable
-        body = data[position + 2 : position + length]
-        position += length
-        segment = bytes((0xFF, marker)) + length.to_bytes(2) + body
-        if not _keeps(marker, body):
-            replacement = b""
-            if marker == _APP1 and body.startswith(b"Exif\0\0"):
-                orientation = _orientation(body[6:])
-                if orientation not in (None, 1):
-                    replacement = _orientation_segment(orientation)
-            changed |= replacement != segment
-            segment = replacement
-        out += segment
-        if marker == _SOS:  # the picture's coded bytes follow, up to the next real marker
-            end = _scan_end(data, position)
-            out += data[position:end]
-            position = end
-    return bytes(out) if changed else None
-
-
-def _scan_end(data: bytes, start: int) -> int:
-    """Where the coded bytes that start at ``start`` end: at the first marker that is not a
-    stuffed 0xFF (FF 00), a restart marker or a fill byte."""
-    position = start
-    while True:
-        position = data.find(b"\xff", position)
-        if position < 0 or position + 1 >= len(data):
-            raise Unreadable
-        following = data[position + 1]
-        if following == 0x00 or 0xD0 <= following <= 0xD7:
-            position += 2
-        elif following == 0xFF:
-            position += 1
-        else:
-            return position
+_SHORT, _LONG = 3, 4
 
 
 def _orientation(tiff: bytes) -> int | None:
-    """The Orientation tag of an Exif block's first directory, or None."""
+    """The Orientation tag of an Exif (TIFF) block's first directory, or None: only a tag
+    viewers would read too (the TIFF mark, one SHORT or LONG of 1 to 8)."""
     order: Literal["little", "big"]
-    if tiff[:2] == b"II":
+    if tiff[:4] == b"II\x2a\x00":
         order = "little"
-    elif tiff[:2] == b"MM":
+    elif tiff[:4] == b"MM\x00\x2a":
         order = "big"
     else:
         return None
     directory = int.from_bytes(tiff[4:8], order)
-    if directory + 2 > len(tiff):
+    if directory < 8 or directory + 2 > len(tiff):
         return None
     count = int.from_bytes(tiff[directory : directory + 2], order)
     for number in range(min(count, (len(tiff) - directory - 2) // 12)):
         entry = tiff[directory + 2 + 12 * number : directory + 14 + 12 * number]
-        if int.from_bytes(entry[0:2], order) == _ORIENTATION_TAG:
-            value = int.from_bytes(entry[8:10], order)
-            return value if 1 <= value <= 8 else None
+        if int.from_bytes(entry[0:2], order) != _ORIENTATION_TAG:
+            continue
+        kind, how_many = int.from_bytes(entry[2:4], order), int.from_bytes(entry[4:8], order)
+        if how_many != 1 or kind not in (_SHORT, _LONG):
+            return None
+        value = int.from_bytes(entry[8:10] if kind == _SHORT else entry[8:12], order)
+        return value if 1 <= value <= 8 else None
     return None
 
 
-def _orientation_segment(orientation: int) -> bytes:
-    """An Exif segment that says only which way up the picture is."""
-    tiff = (
+def _orientation_tiff(orientation: int) -> bytes:
+    """An Exif (TIFF) block that says only which way up the picture is."""
+    return (
         b"MM\x00\x2a\x00\x00\x00\x08"  # big-endian, the first directory at 8
         + b"\x00\x01"  # one entry:
         + b"\x01\x12\x00\x03\x00\x00\x00\x01"  # Orientation, a SHORT, one of them,
@@ -141,8 +83,85 @@ def _orientation_segment(orientation: int) -> bytes:
         + b"\x00\x00"
         + b"\x00\x00\x00\x00"  # no next directory
     )
-    body = b"Exif\x00\x00" + tiff
-    return b"\xff\xe1" + (len(body) + 2).to_bytes(2) + body
+
+
+# JPEG --------------------------------------------------------------------------------------
+
+_APP0, _APP1, _APP2, _APP14, _APP15 = 0xE0, 0xE1, 0xE2, 0xEE, 0xEF
+_COM, _SOS, _EOI = 0xFE, 0xDA, 0xD9
+_NO_LENGTH = {0x01, *range(0xD0, 0xD8)}  # TEM and the restart markers
+# A marker: 0xFF (after any fill bytes) and a byte that is neither 0x00 nor 0xFF. Matched only
+# from the start of a run of 0xFF, taken whole: long runs cost their length once, not squared.
+_MARKER = re.compile(rb"(?<!\xff)\xff++([^\x00\xff])")
+# Where a scan's coded bytes end: at a marker other than a restart (FF 00 is a coded 0xFF).
+_SCAN_END = re.compile(rb"(?<!\xff)\xff++[^\x00\xd0-\xd7\xff]")
+_JFIF_HEADER = 14  # "JFIF\0", version, units, densities, thumbnail size (then the thumbnail)
+_ADOBE = 12  # "Adobe", version, two flag words, the colour transform
+
+
+def _segment(marker: int, body: bytes) -> bytes:
+    return bytes((0xFF, marker)) + (len(body) + 2).to_bytes(2) + body
+
+
+def _kept(marker: int, body: bytes, first_exif: bool) -> bytes:
+    """What is kept of a segment: all of it, part of it, or nothing."""
+    if marker == _APP0:  # JFIF's header, without the thumbnail it may carry; no JFXX
+        if body.startswith(b"JFIF\0") and len(body) >= _JFIF_HEADER:
+            return _segment(marker, body[: _JFIF_HEADER - 2] + b"\0\0")
+        return b""
+    if marker == _APP1:
+        orientation = _orientation(body[6:]) if body.startswith(b"Exif\0\0") else None
+        if first_exif and orientation not in (None, 1):
+            return _segment(marker, b"Exif\0\0" + _orientation_tiff(orientation))
+        return b""
+    if marker == _APP2:
+        return _segment(marker, body) if body.startswith(b"ICC_PROFILE\0") else b""
+    if marker == _APP14:
+        return _segment(marker, body[:_ADOBE]) if body.startswith(b"Adobe") else b""
+    if _APP0 < marker <= _APP15 or marker == _COM:
+        return b""
+    return _segment(marker, body)
+
+
+def _jpeg(data: bytes) -> bytes | None:
+    if not data.startswith(b"\xff\xd8"):
+        raise Unreadable
+    out = [b"\xff\xd8"]
+    changed = False
+    first_exif = True
+    position = 2
+    view = memoryview(data)  # searched from a position without copying what follows it
+    while True:
+        found = _MARKER.search(view[position:])
+        if found is None:
+            raise Unreadable
+        changed |= found.start() > 0  # bytes before the marker, which decoders skip
+        marker, position = found.group(1)[0], position + found.end()
+        if marker == _EOI:
+            out.append(b"\xff\xd9")
+            changed |= position < len(data)  # pictures or data appended after the end
+            break
+        if marker in _NO_LENGTH:
+            out.append(bytes((0xFF, marker)))
+            continue
+        length = int.from_bytes(data[position : position + 2])
+        if length < 2 or position + length > len(data):
+            raise Unreadable
+        body = data[position + 2 : position + length]
+        position += length
+        kept = _kept(marker, body, first_exif)
+        first_exif &= not (marker == _APP1 and body.startswith(b"Exif\0\0"))
+        changed |= kept != data[position - length - 2 : position]
+        out.append(kept)
+        if marker == _SOS:  # the picture's coded bytes follow, up to the next real marker
+            end = _SCAN_END.search(view[position:])
+            if end is None:  # no end: decoders stop at the file's, as if it were there
+                out += [data[position:], b"\xff\xd9"]
+                changed = True
+                break
+            out.append(data[position : position + end.start()])
+            position += end.start()
+    return b"".join(out) if changed else None
 
 
 # PNG ---------------------------------------------------------------------------------------
@@ -156,11 +175,16 @@ _PNG_KEPT = frozenset(
 )
 
 
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return len(body).to_bytes(4) + kind + body + zlib.crc32(kind + body).to_bytes(4)
+
+
 def _png(data: bytes) -> bytes | None:
     if not data.startswith(_PNG_SIGNATURE):
         raise Unreadable
-    out = bytearray(_PNG_SIGNATURE)
+    out = [_PNG_SIGNATURE]
     changed = False
+    first_exif = True
     position = len(_PNG_SIGNATURE)
     while True:
         if position + 12 > len(data):
@@ -170,12 +194,17 @@ def _png(data: bytes) -> bytes | None:
         end = position + 12 + length
         if end > len(data):
             raise Unreadable
-        if kind[:1].isupper() or kind in _PNG_KEPT:
-            out += data[position:end]
-        else:
-            changed = True
+        kept = data[position:end]
+        if kind == b"eXIf":  # only which way up the picture is, from the first, as viewers read
+            orientation = _orientation(data[position + 8 : end - 4]) if first_exif else None
+            first_exif = False
+            kept = b"" if orientation in (None, 1) else _chunk(kind, _orientation_tiff(orientation))
+        elif not (kind[:1].isupper() or kind in _PNG_KEPT):
+            kept = b""
+        changed |= kept != data[position:end]
+        out.append(kept)
         position = end
         if kind == b"IEND":
             changed |= position < len(data)
             break
-    return bytes(out) if changed else None
+    return b"".join(out) if changed else None

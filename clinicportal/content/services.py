@@ -102,30 +102,32 @@ def upload_validate(upload: HashedUpload) -> CheckedUpload:
     problem = open_problem(upload.temp_path, file_type)
     if problem is not None:
         raise _unopenable(name, file_type, problem)
-    _strip_metadata(upload, file_type)
+    _strip_metadata(upload, name, file_type)
     if scanning_on():
         _scanned(upload, name)
     return CheckedUpload(file_type=file_type, filename=filename)
 
 
-def _strip_metadata(upload: HashedUpload, file_type: FileType) -> None:
+def _strip_metadata(upload: HashedUpload, name: str, file_type: FileType) -> None:
     """Keep a photo without where it was taken and the rest of its metadata (see
-    content.metadata); a file whose layout cannot be followed is kept as it is."""
+    content.metadata). One whose layout cannot be followed is refused as damaged, rather than
+    kept with what it carries; so is one that would not open once rewritten."""
     if file_type not in (JPEG, PNG):
         return
     try:
         stripped = without_metadata(upload.temp_path.read_bytes(), file_type)
     except Unreadable:
-        log.warning(
-            "An upload's metadata could not be read: it is kept as sent (%s).",
-            file_type.content_type,
-        )
+        raise _unopenable(name, file_type, Problem.BROKEN) from None
+    if stripped is None:
         return
-    if stripped is not None:
-        try:
-            upload.replace_content(stripped)
-        except OSError as exc:
-            raise upload_failed(exc) from exc
+    try:
+        upload.replace_content(stripped)
+    except OSError as exc:
+        raise upload_failed(exc) from exc
+    problem = open_problem(upload.temp_path, file_type)
+    if problem is not None:
+        log.error("A photo would not open without its metadata: %s", problem.value)
+        raise _unopenable(name, file_type, problem)
 
 
 def _scanned(upload: HashedUpload, name: str) -> None:
