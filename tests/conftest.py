@@ -303,7 +303,7 @@ def ada_portal(client: Client, practice_x: Practice, patient_a: Patient, issue_a
     )
     # The email telling her she chose a password (test_sign_in_notices.py) is the setup's, not
     # the test's: tests that count emails count their own.
-    OutboxEmail.objects.filter(kind="sign_in_changed").delete()
+    OutboxEmail.objects.filter(kind="sign_in_changed", to=patient_a.email).delete()
     return client
 
 

@@ -8,10 +8,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from clinicportal.accounts.models import PortalAccount
-from clinicportal.accounts.services.portal_access import portal_access_issue
+from clinicportal.accounts.services.portal_access import (
+    portal_access_issue,
+    portal_password_change,
+)
+from clinicportal.core.context import PortalActor
 from clinicportal.notifications.models import OutboxEmail
 from tests.conftest import (
     GUARDIAN_PASSWORD,
@@ -50,8 +55,8 @@ def test_the_first_password_and_each_change_are_told_with_when_and_who_to_call(
     portal_login(client, practice_x, username, temporary)
     first = {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
     assert client.post("/p/clinic-x/password/", first).status_code == 302
-    assert subjects() == ["You chose your Clinic X Eye Care portal password"]
-    assert "in place of the temporary one the office gave you" in notices()[0].body_text
+    assert subjects() == ["A password was chosen for your Clinic X Eye Care portal account"]
+    assert "in place of the temporary one it was set up with" in notices()[0].body_text
 
     assert "Your password is changed" in change_password(client, NEW_PASSWORD, CHANGED).text
     assert subjects()[1:] == ["Your Clinic X Eye Care portal password was changed"]
@@ -59,11 +64,33 @@ def test_the_first_password_and_each_change_are_told_with_when_and_who_to_call(
     assert re.search(
         r"was changed on \w+day, \w+ \d+, \d{4} at \d+:\d\d [AP]M \w+\.", told.body_text
     )
-    assert "Every other device signed in to the account was signed out." in told.body_text
+    assert "Any other device signed in to the account was signed out." in told.body_text
     assert "please call the office at (207) 555-0100" in told.body_text
     assert "“Forgot your password?”" in told.body_html
     for secret in (CHANGED, NEW_PASSWORD, "/password/"):
         assert secret not in told.body_text + told.body_html
+
+
+def test_a_first_password_another_post_chose_a_moment_ago_is_not_chosen_again(
+    practice_x, patient_a, issue_access
+):
+    """Two posts of the first-password form at once (a double click, or a second device that
+    signed in with the same temporary password): the second is decided on the locked row."""
+    issue_access(patient_a, "ada")
+    stale = PortalAccount.objects.get(username="ada")
+    assert stale.password_is_temporary
+    first = PortalActor(account=PortalAccount.objects.get(pk=stale.pk), patient=patient_a)
+    portal_password_change(actor=first, current=None, new=NEW_PASSWORD, session_key="")
+    with pytest.raises(ValidationError) as refused:
+        portal_password_change(
+            actor=PortalActor(account=stale, patient=patient_a),
+            current=None,
+            new=CHANGED,
+            session_key="",
+        )
+    assert "current_password" in refused.value.message_dict
+    assert len(notices()) == 1
+    assert portal_login(Client(), practice_x, "ada", NEW_PASSWORD).status_code == 302
 
 
 def test_a_refused_change_tells_nobody(ada_portal):
@@ -81,6 +108,10 @@ def test_the_office_reissuing_access_is_told_but_not_its_first_issue(
         "Clinic X Eye Care gave your portal account a new temporary password"
     ]
     assert "If you did not ask the office for this" in notices()[-1].body_text
+    assert "username" not in notices()[-1].body_text
+    portal_access_issue(actor=actor(alice), patient=patient_a, username="ada.l", password=None)
+    renamed = notices()[-1].body_text
+    assert "Its username was changed too." in renamed and "ada.l" not in renamed
     portal_access_issue(actor=actor(alice), patient=patient_b, username="blaise", password=None)
     assert not OutboxEmail.objects.filter(kind="sign_in_changed", to=patient_b.email).exists()
 
@@ -98,6 +129,9 @@ def test_two_step_on_off_and_new_recovery_codes_are_each_told(ada_portal):
         PORTAL_OFF, {"off-password": NEW_PASSWORD, "off-code": current_code(secret)}
     )
     assert off.status_code == 302
+    assert "someone has your password and set up an authenticator of their own" in (
+        notices()[before].body_text
+    )
     assert subjects()[before:] == [
         "Two-step sign-in was turned on for your Clinic X Eye Care portal account",
         "New recovery codes were made for your Clinic X Eye Care portal account",

@@ -35,8 +35,11 @@ def password_change_kind(account: PortalAccount) -> SignInChange:
     return SignInChange.PASSWORD_CHOSEN if account.password_is_temporary else SignInChange.PASSWORD
 
 
-def sign_in_change_notify(*, account: PortalAccount, change: SignInChange) -> None:
-    """Queue the email that tells the account's owner of ``change``, if they have an address.
+def sign_in_change_notify(
+    *, account: PortalAccount, change: SignInChange, renamed: bool = False
+) -> None:
+    """Queue the email that tells the account's owner of ``change`` (and that its username
+    changed with it, when ``renamed``, without naming it), if they have an address.
 
     Call inside the transaction that makes the change: the email goes only if it commits.
     """
@@ -50,6 +53,7 @@ def sign_in_change_notify(*, account: PortalAccount, change: SignInChange) -> No
         template="sign_in_changed",
         context={
             "change": change.value,
+            "renamed": renamed,
             "when": timezone.now(),
             "portal_url": absolute_url(practice.portal_path()),
         },

@@ -171,6 +171,7 @@ def portal_access_issue(
             if grant is not None and new_only:
                 raise PortalAccessJustSetUp(grant)
             account = grant.account if grant else PortalAccount(practice=actor.practice)
+            renamed = grant is not None and account.username != username
             try:
                 _username_free(
                     actor.practice, username, except_account=grant.account if grant else None
@@ -205,7 +206,9 @@ def portal_access_issue(
                 patient=patient,
             )
             if grant is not None:  # reissued: the owner hears of it
-                sign_in_change_notify(account=account, change=SignInChange.PASSWORD_REISSUED)
+                sign_in_change_notify(
+                    account=account, change=SignInChange.PASSWORD_REISSUED, renamed=renamed
+                )
     except IntegrityError:
         # Another transaction committed between the checks above and the insert.
         raise _just_taken(patient, reissuing=grant is not None) from None
@@ -337,6 +340,11 @@ def portal_password_change(
     password_change_check(owner=account, current=current, new=new, ip=actor.ip, actor=actor)
     _password_checked(account, new)
     with transaction.atomic():
+        locked = PortalAccount.objects.select_for_update().only("password_is_temporary")
+        was_temporary = locked.get(pk=account.pk).password_is_temporary
+        if current is None and not was_temporary:  # another post chose it a moment ago
+            raise ValidationError({"current_password": _("Please enter your current password.")})
+        account.password_is_temporary = was_temporary
         change = password_change_kind(account)
         _set_password(account, new, temporary=False)
         account.save()
