@@ -6,7 +6,7 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, Expression, F, Max, Q, QuerySet
+from django.db.models import Count, Exists, Expression, F, Max, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -35,11 +35,21 @@ class PortalAccess:
     authorized: list[PortalGrant]
 
 
-def portal_access_for_patient(*, actor: StaffActor, patient: Patient) -> PortalAccess:
-    grants = list(
-        PortalGrant.objects.filter(practice=actor.practice, patient=patient).select_related(
-            "account"
+def _two_step_on() -> Exists:
+    """Whether a grant's account has two-step sign-in on, for an ``annotate``."""
+    return Exists(
+        TwoFactorDevice.objects.filter(
+            portal_account=OuterRef("account"), confirmed_at__isnull=False
         )
+    )
+
+
+def portal_access_for_patient(*, actor: StaffActor, patient: Patient) -> PortalAccess:
+    """The patient's portal logins, each with ``two_step_on``."""
+    grants = list(
+        PortalGrant.objects.filter(practice=actor.practice, patient=patient)
+        .select_related("account")
+        .annotate(two_step_on=_two_step_on())
     )
     own = next((g for g in grants if g.kind == PortalGrant.Kind.PATIENT), None)
     return PortalAccess(own, [g for g in grants if g.kind == PortalGrant.Kind.AUTHORIZED])
@@ -302,12 +312,15 @@ def portal_grant_signed_in(
     *, actor: StaffActor, patient: Patient, public_id: uuid.UUID
 ) -> PortalGrant:
     """One of the patient's portal logins (their own or an authorized user's), with
-    ``signed_in``: how many of its account's sessions are alive; or NotFound."""
+    ``signed_in``: how many of its account's sessions are alive, and ``two_step_on``; or
+    NotFound."""
     alive = _alive(actor.practice.portal_idle_minutes * 60, "account__sessions__")
     try:
         return (
             PortalGrant.objects.select_related("account", "patient")
-            .annotate(signed_in=Count("account__sessions", filter=alive))
+            .annotate(
+                signed_in=Count("account__sessions", filter=alive), two_step_on=_two_step_on()
+            )
             .get(practice=actor.practice, patient=patient, public_id=public_id)
         )
     except PortalGrant.DoesNotExist:

@@ -177,6 +177,10 @@ class AuditEvent(models.Model):
             "portal.signed_out_by_office",
             _("Signed out everywhere by the office"),
         )
+        PORTAL_TWO_FACTOR_RESET = (
+            "portal.two_factor_reset",
+            _("Two-step sign-in turned off by the office"),
+        )
 
     practice = models.ForeignKey(
         "practices.Practice", on_delete=models.PROTECT, related_name="audit_events"
@@ -261,6 +265,7 @@ PORTAL_LOG_ACTIONS = frozenset(
         AuditEvent.Action.PORTAL_SESSION_ENDED,
         AuditEvent.Action.PORTAL_OTHER_SESSIONS_ENDED,
         AuditEvent.Action.PORTAL_SIGNED_OUT_BY_OFFICE,
+        AuditEvent.Action.PORTAL_TWO_FACTOR_RESET,
         AuditEvent.Action.MESSAGE_SENT,
         AuditEvent.Action.MESSAGE_READ,
         AuditEvent.Action.MESSAGES_OFFICE_VIEWED,

@@ -106,6 +106,11 @@ urlpatterns = [
         name="portal_user_sign_out",
     ),
     path(
+        "patients/<uuid:patient_id>/portal/<uuid:grant_id>/two-step-off/",
+        portal_access.portal_user_two_step_off,
+        name="portal_user_two_step_off",
+    ),
+    path(
         "patients/<uuid:patient_id>/portal/email/",
         portal_access.portal_access_email,
         name="portal_access_email",

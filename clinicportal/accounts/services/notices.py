@@ -26,6 +26,7 @@ class SignInChange(StrEnum):
     PASSWORD_REISSUED = "password_reissued"  # noqa: S105 - the office gave a temporary one
     TWO_STEP_ON = "two_step_on"
     TWO_STEP_OFF = "two_step_off"
+    TWO_STEP_RESET = "two_step_reset"  # turned off by the office, for an owner who asked
     RECOVERY_CODES = "recovery_codes"
 
 

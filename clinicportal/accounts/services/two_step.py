@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts import throttle, two_factor
-from clinicportal.accounts.models import PortalAccount, TwoFactorDevice, User
+from clinicportal.accounts.models import PortalAccount, PortalGrant, TwoFactorDevice, User
 from clinicportal.accounts.selectors import two_factor_device, two_factor_pending
 from clinicportal.accounts.services.common import (
     _record_for_patients,
@@ -25,6 +25,7 @@ from clinicportal.accounts.services.notices import SignInChange, sign_in_change_
 from clinicportal.accounts.services.sessions import office_sessions_end_other, portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
+from clinicportal.core.access import require_reachable
 from clinicportal.core.context import PortalActor, StaffActor
 
 
@@ -171,3 +172,29 @@ def _password_confirm(actor: StaffActor | PortalActor, password: str) -> None:
     current_password_confirm(
         owner=owner, password=password, ip=actor.ip, field="password", actor=actor
     )
+
+
+def portal_two_factor_reset(*, actor: StaffActor, grant: PortalGrant) -> bool:
+    """Turn two-step sign-in off for one of the patient's portal logins, from the office.
+
+    For an owner who lost their authenticator and their recovery codes, or whose password
+    someone used to set up an authenticator of their own: the office checks who is asking
+    first, as before reissuing a password. Every session of the login ends, the patient's LOGS
+    shows it, and the owner is told by email. Returns False when it was off already (a second
+    click), having changed nothing.
+    """
+    require_reachable(actor, grant)
+    account = grant.account
+    with transaction.atomic():
+        device = (
+            TwoFactorDevice.objects.select_for_update()
+            .filter(portal_account=account, confirmed_at__isnull=False)
+            .first()
+        )
+        if device is None:
+            return False
+        two_factor.two_factor_remove(owner=account)
+        portal_sessions_end(account=account)
+        _record_for_patients(actor, account, AuditEvent.Action.PORTAL_TWO_FACTOR_RESET)
+        sign_in_change_notify(account=account, change=SignInChange.TWO_STEP_RESET)
+    return True

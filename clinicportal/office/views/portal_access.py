@@ -30,6 +30,7 @@ from clinicportal.accounts.services.portal_access import (
     portal_username_suggest,
 )
 from clinicportal.accounts.services.sessions import portal_sessions_end_for_grant
+from clinicportal.accounts.services.two_step import portal_two_factor_reset
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import absolute_url
 from clinicportal.office.auth import StaffRequest, staff_required
@@ -261,6 +262,33 @@ def portal_user_sign_out(
         )
         return _to_online_portal(patient)
     return render(request, "office/portal_user_sign_out.html", {"patient": patient, "grant": grant})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def portal_user_two_step_off(
+    request: StaffRequest, patient_id: uuid.UUID, grant_id: uuid.UUID
+) -> HttpResponse:
+    """Turn two-step sign-in off for one of the patient's portal logins, after asking: for an
+    owner who lost their authenticator and recovery codes (see two_step.portal_two_factor_reset).
+    """
+    patient = patient_selectors.patient_get(actor=request.actor, public_id=patient_id)
+    grant = portal_grant_signed_in(actor=request.actor, patient=patient, public_id=grant_id)
+    if request.method == "POST":
+        name = grant.account.display_name
+        if portal_two_factor_reset(actor=request.actor, grant=grant):
+            messages.success(
+                request,
+                _("Two-step sign-in is off for %(name)s, who was told by email.") % {"name": name},
+            )
+        else:
+            messages.info(
+                request, _("Two-step sign-in was already off for %(name)s.") % {"name": name}
+            )
+        return _to_online_portal(patient)
+    return render(
+        request, "office/portal_user_two_step_off.html", {"patient": patient, "grant": grant}
+    )
 
 
 @require_POST
