@@ -3,7 +3,8 @@
 Whoever made the change, the patient, someone using their password, or the office, the owner
 hears of it at the address their emails go to, with when it happened and who to call if it was
 not them. A change made from a device that is not theirs is then noticed the same day, not at
-the next sign-in. The email says what changed, never how: no password, code or link.
+the next sign-in. The email says what changed and when: never a password, a code or a
+single-use link.
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def recovery_codes_renew(
 
 
 def _notify(actor: StaffActor | PortalActor, change: SignInChange) -> None:
-    """A patient's side hears of the change by email; staff see theirs in the audit trail."""
+    """A patient's side hears of the change by email (staff are not emailed about theirs)."""
     if isinstance(actor, PortalActor):
         sign_in_change_notify(account=actor.account, change=change)
 
