@@ -12,9 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from clinicportal.api.middleware import is_api_path
 from clinicportal.api.views import error
 from clinicportal.core import errors as site_errors
+from clinicportal.core.hosts import is_api_path
 
 
 def is_api(request: HttpRequest) -> bool:

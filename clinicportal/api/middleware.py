@@ -16,10 +16,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 
 from clinicportal.api.views import error
-
-
-def is_api_path(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
+from clinicportal.core.hosts import is_api_path
 
 
 class ApiHttpsOnlyMiddleware:

@@ -36,7 +36,8 @@ def is_office_path(path: str) -> bool:
     return path in OFFICE_PATHS or path.startswith(OFFICE_PREFIXES)
 
 
-def _is_api_path(path: str) -> bool:
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` is the machine API's (``/api`` or under ``/api/``)."""
     return path == "/api" or path.startswith("/api/")
 
 
@@ -87,7 +88,7 @@ class SeparateHostsMiddleware:
         if at_office and path == "/":
             return HttpResponseRedirect(office_url() + "/office/")
         # Never redirect the API: a program would send its key again, and posts never cross.
-        if _is_api_path(path) or request.method not in ("GET", "HEAD"):
+        if is_api_path(path) or request.method not in ("GET", "HEAD"):
             raise Http404
         right = settings.CLINICPORTAL_BASE_URL if at_office else office_url()
         return HttpResponseRedirect(right + request.get_full_path())
