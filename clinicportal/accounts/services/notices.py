@@ -45,6 +45,12 @@ def sign_in_change_notify(
 
     Call inside the transaction that makes the change: the email goes only if it commits.
     """
+    _notice_queue(account, "sign_in_changed", {"change": change.value, "renamed": renamed})
+
+
+def _notice_queue(account: PortalAccount, template: str, context: dict[str, object]) -> None:
+    """Queue ``template`` for the account's owner, with the time and the portal's address, if
+    they have an address for emails."""
     to = portal_account_email(account)
     if not to:
         return
@@ -52,10 +58,9 @@ def sign_in_change_notify(
     email_queue(
         practice=practice,
         to=to,
-        template="sign_in_changed",
+        template=template,
         context={
-            "change": change.value,
-            "renamed": renamed,
+            **context,
             "when": timezone.now(),
             "portal_url": absolute_url(practice.portal_path()),
         },
