@@ -146,7 +146,17 @@ class LoginFailure(models.Model):
         "practices.Practice", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     username_key = models.CharField(max_length=150)
+
+    class Stage(models.TextChoices):
+        DOOR = "door", _("Refused at the door")
+        # A code checked and wrong, after the right password: someone may have it (ASVS 6.3.5).
+        WRONG_CODE = "wrong_code", _("A wrong code after the right password")
+        # A code refused unchecked, while sign-in was paused, or a right one sent twice.
+        CODE_REFUSED = "code_ref", _("A code refused while paused, or sent twice")
+        SIGNED_IN = "signed_in", _("A wrong password or code inside a signed-in session")
+
     ip = models.GenericIPAddressField(null=True, blank=True)
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.DOOR)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,6 +16,9 @@ from clinicportal.practices.models import Practice
 WINDOW = timedelta(minutes=15)
 PER_USERNAME = 5
 PER_ADDRESS = 20
+# Failures read when a sign-in clears them. Attempts refused while paused are recorded too, so
+# a username under attack has many, and a flood is still a flood.
+CLEARED_COUNT_MAX = 1000
 # Marked for the catalogue; translated where it is raised (gettext(LOCKED_MESSAGE)).
 LOCKED_MESSAGE = gettext_noop(
     "Too many sign-in attempts. For your security, sign-in is paused for 15 minutes. "
@@ -45,14 +48,39 @@ def address_locked(*, door: str, ip: str | None) -> bool:
 
 
 def login_failure_record(
-    *, door: str, practice: Practice | None, username_key: str, ip: str | None
+    *,
+    door: str,
+    practice: Practice | None,
+    username_key: str,
+    ip: str | None,
+    stage: LoginFailure.Stage = LoginFailure.Stage.DOOR,
 ) -> None:
-    LoginFailure.objects.create(door=door, practice=practice, username_key=username_key, ip=ip)
+    LoginFailure.objects.create(
+        door=door, practice=practice, username_key=username_key, ip=ip, stage=stage
+    )
 
 
-def login_failures_clear(*, door: str, practice: Practice | None, username_key: str) -> None:
-    """Forget a username's failures after it signs in (its address keeps its count)."""
-    LoginFailure.objects.filter(door=door, practice=practice, username_key=username_key).delete()
+def wrong_code_lately(*, door: str, practice: Practice | None, username_key: str) -> bool:
+    """Whether a wrong code after the right password was recorded within the window."""
+    return LoginFailure.objects.filter(
+        door=door,
+        practice=practice,
+        username_key=username_key,
+        at__gte=timezone.now() - WINDOW,
+        stage=LoginFailure.Stage.WRONG_CODE,
+    ).exists()
+
+
+def login_failures_clear(*, door: str, practice: Practice | None, username_key: str) -> int:
+    """Forget a username's failures after it signs in (its address keeps its count); return
+    how many of them were attempts to sign in within the window (at most CLEARED_COUNT_MAX):
+    not a wrong password or code inside a signed-in session."""
+    failures = LoginFailure.objects.filter(door=door, practice=practice, username_key=username_key)
+    since = timezone.now() - WINDOW
+    found = list(failures.order_by("-at").values_list("at", "stage")[:CLEARED_COUNT_MAX])
+    if found:  # most sign-ins have none: one query, not two
+        failures.delete()
+    return sum(1 for at, stage in found if at >= since and stage != LoginFailure.Stage.SIGNED_IN)
 
 
 def login_failures_prune() -> int:

@@ -114,6 +114,13 @@ def two_factor_check(*, device: TwoFactorDevice, code: str) -> str | None:
     return RECOVERY if updated else None
 
 
+def two_factor_replayed(*, device: TwoFactorDevice, code: str) -> bool:
+    """Whether ``code``, refused by two_factor_check, is a right code of now or a step ago that
+    was used already: a double click, or a second device a moment after the first. Refused all
+    the same, but not a wrong code."""
+    return totp.matching_step(device.secret, code, after=None) is not None
+
+
 def two_factor_remove(*, owner: User | PortalAccount) -> None:
     field = "user" if isinstance(owner, User) else "portal_account"
     TwoFactorDevice.objects.filter(**{field: owner}).delete()

@@ -78,7 +78,13 @@ def current_password_confirm(
         raise ValidationError({field: _(throttle.LOCKED_MESSAGE)})
     if not matches:
         with transaction.atomic():
-            throttle.login_failure_record(door=door, practice=practice, username_key=key, ip=ip)
+            throttle.login_failure_record(
+                door=door,
+                practice=practice,
+                username_key=key,
+                ip=ip,
+                stage=LoginFailure.Stage.SIGNED_IN,
+            )
             if actor is not None:
                 _record_refusal(actor, locked=False)
         raise ValidationError({field: _("That is not your current password.")})

@@ -1,10 +1,12 @@
-"""Tell a portal account's owner by email when how they sign in changed (ASVS 6.3.7).
+"""Tell a portal account's owner by email when how they sign in changed (ASVS 6.3.7), and of
+a sign-in that may not have been theirs (ASVS 6.3.5).
 
 Whoever made the change, the patient, someone using their password, or the office, the owner
 hears of it at the address their emails go to, with when it happened and who to call if it was
 not them. A change made from a device that is not theirs is then noticed the same day, not at
-the next sign-in. The email says what changed and when: never a password, a code or a
-single-use link.
+the next sign-in. So is someone who has the password but not the authenticator, someone who
+signed in after guessing, and a recovery code used to sign in. The email says what happened and
+when: never a password, a code or a single-use link.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from enum import StrEnum
 
 from django.utils import timezone
 
-from clinicportal.accounts.models import PortalAccount
+from clinicportal.accounts import throttle
+from clinicportal.accounts.models import PortalAccount, RecoveryCode
 from clinicportal.accounts.services.common import portal_account_email
 from clinicportal.core.http import absolute_url
 from clinicportal.notifications.services import email_queue
@@ -46,6 +49,33 @@ def sign_in_change_notify(
     Call inside the transaction that makes the change: the email goes only if it commits.
     """
     _notice_queue(account, "sign_in_changed", {"change": change.value, "renamed": renamed})
+
+
+class SignInAttempt(StrEnum):
+    """A sign-in its owner should hear of, whether or not it was theirs (ASVS 6.3.5)."""
+
+    CODE_FAILED = "code_failed"  # the right password, then a wrong code: no one signed in
+    AFTER_FAILURES = "after_failures"  # signed in after several wrong attempts
+    RECOVERY_CODE = "recovery_code"  # signed in with a recovery code in place of the app's
+
+
+def sign_in_attempt_notify(
+    *, account: PortalAccount, attempt: SignInAttempt, failures: int = 0
+) -> None:
+    """Queue the email that tells the account's owner of ``attempt``: with how many wrong
+    attempts came before (``failures``, for AFTER_FAILURES), or how many recovery codes are
+    left (RECOVERY_CODE). Call inside the transaction that records the attempt."""
+    minutes = int(throttle.WINDOW.total_seconds()) // 60
+    context: dict[str, object] = {
+        "attempt": attempt.value,
+        "failures": failures,
+        "minutes": minutes,
+    }
+    if attempt is SignInAttempt.RECOVERY_CODE:
+        context["codes_left"] = RecoveryCode.objects.filter(
+            device__portal_account=account, used_at__isnull=True
+        ).count()
+    _notice_queue(account, "sign_in_attempt", context)
 
 
 def _notice_queue(account: PortalAccount, template: str, context: dict[str, object]) -> None:

@@ -26,6 +26,7 @@ from clinicportal.accounts.passwords import (
 )
 from clinicportal.accounts.selectors import two_factor_device
 from clinicportal.accounts.services.common import USERNAME_MAX, SignInRefused, _record_for_patients
+from clinicportal.accounts.services.notices import SignInAttempt, sign_in_attempt_notify
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import PortalActor, StaffActor, VisitorActor
@@ -62,9 +63,14 @@ class Door[T: User | PortalAccount](Protocol):
 
     def record_recovery_code_used(self, subject: T, *, ip: str | None, user_agent: str) -> None: ...
 
+    def tell_owner(self, subject: T, attempt: SignInAttempt, *, failures: int = 0) -> None: ...
+
 
 # An account's grants with their patients: who may come in, and whose LOGS record it.
 GRANTS = Prefetch("grants", queryset=PortalGrant.objects.select_related("patient"))
+# Wrong attempts within the throttle's window, before a sign-in, that its owner is told of. A
+# slip or two is common; three or more may be someone guessing who got in (ASVS 6.3.5).
+AFTER_FAILURES_NOTICE = 3
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,11 @@ class PortalDoor:
             actor, subject, AuditEvent.Action.PORTAL_RECOVERY_CODE_USED, subject.grants.all()
         )
 
+    def tell_owner(
+        self, subject: PortalAccount, attempt: SignInAttempt, *, failures: int = 0
+    ) -> None:
+        sign_in_attempt_notify(account=subject, attempt=attempt, failures=failures)
+
 
 @dataclass(frozen=True)
 class OfficeDoor:
@@ -195,6 +206,10 @@ class OfficeDoor:
                 actor=actor, action=AuditEvent.Action.STAFF_RECOVERY_CODE_USED, target=subject
             )
 
+    def tell_owner(self, subject: User, attempt: SignInAttempt, *, failures: int = 0) -> None:
+        """Staff are not emailed: their sign-ins are in the practice's trail, which an admin
+        reads, and every staff member has two-step sign-in."""
+
 
 def _refuse[T: User | PortalAccount](
     door: Door[T],
@@ -206,16 +221,32 @@ def _refuse[T: User | PortalAccount](
     locked: bool,
     message: str,
     code: bool = False,
+    wrong_code: bool = False,
 ) -> SignInRefused:
-    """Count a failed attempt toward the lockout and record it; return the refusal to raise."""
+    """Count a failed attempt toward the lockout and record it; return the refusal to raise.
+
+    A ``code`` was refused at the second step; a ``wrong_code`` was checked and is not one,
+    after the right password. Its owner is told of the first in the throttle's window: someone
+    who has their password did not get in.
+    """
     key = username_key(username)[:USERNAME_MAX]
+    Stage = LoginFailure.Stage
     with transaction.atomic():
+        first_wrong_code = wrong_code and not throttle.wrong_code_lately(
+            door=door.kind, practice=door.practice, username_key=key
+        )
         throttle.login_failure_record(
-            door=door.kind, practice=door.practice, username_key=key, ip=ip
+            door=door.kind,
+            practice=door.practice,
+            username_key=key,
+            ip=ip,
+            stage=Stage.WRONG_CODE if wrong_code else Stage.CODE_REFUSED if code else Stage.DOOR,
         )
         door.record_failure(
             subject, username, ip=ip, user_agent=user_agent, locked=locked, code=code
         )
+        if first_wrong_code and subject is not None:
+            door.tell_owner(subject, SignInAttempt.CODE_FAILED)
     if locked:
         return SignInRefused(_(throttle.LOCKED_MESSAGE), code="locked")
     return SignInRefused(message)
@@ -291,19 +322,37 @@ def second_step_attempt[T: User | PortalAccount](
             locked=locked,
             message=_(two_factor.WRONG_CODE),
             code=True,
+            wrong_code=not locked and not two_factor.two_factor_replayed(device=device, code=code),
         )
+    recovery_code = used == two_factor.RECOVERY
     with transaction.atomic():
-        if used == two_factor.RECOVERY:
+        if recovery_code:
             door.record_recovery_code_used(subject, ip=ip, user_agent=user_agent)
-        sign_in_complete(door, subject, ip=ip, user_agent=user_agent)
+        sign_in_complete(door, subject, ip=ip, user_agent=user_agent, recovery_code=recovery_code)
     return subject
 
 
 def sign_in_complete[T: User | PortalAccount](
-    door: Door[T], subject: T, *, ip: str | None, user_agent: str
+    door: Door[T],
+    subject: T,
+    *,
+    ip: str | None,
+    user_agent: str,
+    recovery_code: bool = False,
 ) -> None:
-    """Record a finished sign-in (after the password, and the code if two-step is on)."""
+    """Record a finished sign-in (after the password, and the code if two-step is on).
+
+    Its owner is told, in one email, if a ``recovery_code`` was its second step, and if it came
+    after several wrong attempts.
+    """
     key = username_key(subject.username)[:USERNAME_MAX]
     with transaction.atomic():
-        throttle.login_failures_clear(door=door.kind, practice=door.practice, username_key=key)
+        failures = throttle.login_failures_clear(
+            door=door.kind, practice=door.practice, username_key=key
+        )
         door.record_sign_in(subject, ip=ip, user_agent=user_agent)
+        failures = failures if failures >= AFTER_FAILURES_NOTICE else 0
+        if recovery_code:
+            door.tell_owner(subject, SignInAttempt.RECOVERY_CODE, failures=failures)
+        elif failures:
+            door.tell_owner(subject, SignInAttempt.AFTER_FAILURES, failures=failures)

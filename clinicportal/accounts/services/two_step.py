@@ -14,7 +14,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clinicportal.accounts import throttle, two_factor
-from clinicportal.accounts.models import PortalAccount, PortalGrant, TwoFactorDevice, User
+from clinicportal.accounts.models import (
+    LoginFailure,
+    PortalAccount,
+    PortalGrant,
+    TwoFactorDevice,
+    User,
+)
 from clinicportal.accounts.selectors import two_factor_device, two_factor_pending
 from clinicportal.accounts.services.common import (
     _record_for_patients,
@@ -55,7 +61,11 @@ def _code_confirm(*, actor: StaffActor | PortalActor, device: TwoFactorDevice, c
     if used is None:
         with transaction.atomic():
             throttle.login_failure_record(
-                door=door, practice=practice, username_key=key, ip=actor.ip
+                door=door,
+                practice=practice,
+                username_key=key,
+                ip=actor.ip,
+                stage=LoginFailure.Stage.SIGNED_IN,
             )
             _record(
                 actor, AuditEvent.Action.STAFF_CODE_FAILED, AuditEvent.Action.PORTAL_CODE_FAILED
