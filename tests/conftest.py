@@ -27,6 +27,8 @@ from clinicportal.patients.services import PatientDetails, patient_create
 from clinicportal.practices.models import Practice, StaffMember
 from clinicportal.practices.services import practice_create, staff_create
 
+pytest_plugins = ["tests.portal_actors"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

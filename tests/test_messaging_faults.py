@@ -12,9 +12,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import DatabaseError, connection
 
-from clinicportal.accounts.models import PortalAccount
 from clinicportal.audit.models import AuditEvent
-from clinicportal.core.context import PortalActor
 from clinicportal.messaging import services
 from clinicportal.messaging.models import Attachment, Conversation, Message, Task
 from clinicportal.messaging.services import Draft
@@ -46,13 +44,6 @@ def refuse_inserts(table: str) -> Iterator[None]:
         else:
             cursor.execute(f"DROP TRIGGER refuse ON {table}")
             cursor.execute("DROP FUNCTION refuse()")
-
-
-@pytest.fixture
-def ada(patient_a, issue_access) -> PortalActor:
-    username, _ = issue_access(patient_a, "ada")
-    account = PortalAccount.objects.get(username=username)
-    return PortalActor(account=account, patient=patient_a)
 
 
 @pytest.fixture

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from clinicportal.accounts.models import PortalAccount
-from clinicportal.core.context import PortalActor
 from clinicportal.messaging import services
 from clinicportal.messaging.models import Message
 from clinicportal.messaging.selectors import office_messages, portal_messages
 from clinicportal.messaging.services import Draft
 from tests.conftest import PDF_BYTES, actor, add_chart_pdf
-
-
-@pytest.fixture
-def ada(patient_a, issue_access) -> PortalActor:
-    username, _ = issue_access(patient_a, "ada")
-    return PortalActor(account=PortalAccount.objects.get(username=username), patient=patient_a)
 
 
 def reply(alice, patient, conversation, body: str, files=()) -> Message:

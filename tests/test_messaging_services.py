@@ -22,13 +22,6 @@ from clinicportal.notifications.models import OutboxEmail
 from tests.conftest import actor, add_guardian, add_patient
 
 
-@pytest.fixture
-def ada(patient_a, issue_access) -> PortalActor:
-    username, _ = issue_access(patient_a, "ada")
-    account = PortalAccount.objects.get(username=username)
-    return PortalActor(account=account, patient=patient_a, ip="127.0.0.1", user_agent="pytest")
-
-
 def start(who: PortalActor, body: str = "I would like a refill.", key: str = "") -> Message:
     return services.conversation_start(
         actor=who,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 
 from clinicportal.audit.models import AuditEvent
-from clinicportal.core.context import PortalActor
 from clinicportal.messaging.models import Attachment
 from clinicportal.patients.models import ChartFile
 from clinicportal.records.models import PortalDocument
@@ -14,15 +12,8 @@ from tests.conftest import PDF_BYTES
 from tests.secure_messages import (
     conversation_url,
     hashed,
-    portal_actor,
     start,
 )
-
-
-@pytest.fixture
-def ada(patient_a, issue_access) -> PortalActor:
-    return portal_actor(patient_a, "ada", issue_access)
-
 
 # Attachments and Save to chart ----------------------------------------------------------------
 

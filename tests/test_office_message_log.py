@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clinicportal.core.context import PortalActor
 from clinicportal.messaging import services
 from clinicportal.messaging.models import Message, Task
 from clinicportal.messaging.selectors import portal_messages
@@ -15,15 +14,9 @@ from tests.conftest import actor, run_worker
 from tests.secure_messages import (
     WAITING,
     conversation_url,
-    portal_actor,
     reply,
     start,
 )
-
-
-@pytest.fixture
-def ada(patient_a, issue_access) -> PortalActor:
-    return portal_actor(patient_a, "ada", issue_access)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -30,22 +30,10 @@ from tests.secure_messages import (
     hashed,
     input_tag,
     office_messages,
-    portal_actor,
     reply,
     start,
     written,
 )
-
-
-@pytest.fixture
-def ada(patient_a, issue_access) -> PortalActor:
-    return portal_actor(patient_a, "ada", issue_access)
-
-
-@pytest.fixture
-def bea(patient_b, issue_access) -> PortalActor:
-    return portal_actor(patient_b, "bea", issue_access)
-
 
 # The reply window ----------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from clinicportal.accounts.models import PortalAccount
 from clinicportal.core.context import PortalActor
 from clinicportal.messaging import services
 from clinicportal.messaging.models import Message, Task
@@ -21,20 +20,6 @@ from tests.conftest import actor
 
 PATIENTS = reverse("office:patients")
 TASKS = reverse("office:tasks")
-
-
-@pytest.fixture
-def ada(patient_a, issue_access) -> PortalActor:
-    username, _ = issue_access(patient_a, "ada")
-    account = PortalAccount.objects.get(username=username)
-    return PortalActor(account=account, patient=patient_a, ip="127.0.0.1", user_agent="pytest")
-
-
-@pytest.fixture
-def bea(patient_b, issue_access) -> PortalActor:
-    username, _ = issue_access(patient_b, "bea")
-    account = PortalAccount.objects.get(username=username)
-    return PortalActor(account=account, patient=patient_b, ip="127.0.0.1", user_agent="pytest")
 
 
 def send(
