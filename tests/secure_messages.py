@@ -31,12 +31,6 @@ WAITING = (
 )
 
 
-WAITING = (
-    "You have a secure message waiting for you at http://testserver/p/clinic-x/. "
-    "Please log in to view this message."
-)
-
-
 # Making messages as the patient's side and the office would --------------------------------
 
 
