@@ -25,7 +25,7 @@ from clinicportal.scheduling.services import (
 from tests.conftest import actor
 from tests.office_schedule import text
 from tests.schedule_setup import at, patient_actor, schedule_on, weekday_ahead
-from tests.test_office_tasks import rows_of
+from tests.test_office_task_list import rows_of
 
 TASKS = reverse("office:tasks")
 
