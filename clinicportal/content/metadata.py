@@ -14,7 +14,11 @@ and Exif chunks, and whatever follows the picture's end (phones append more pict
 such as depth maps, with metadata of their own). Bytes between segments that decoders skip
 are skipped here too.
 
-GIF, TIFF and HEIC files are kept as sent (TIFF and HEIC are downloaded, not shown).
+A GIF is rewritten block by block the same way: its comments and application blocks go (XMP
+among them), but for those that say how often an animation loops and the colour profile. A
+HEIC photo keeps its metadata as items beside the picture: their bytes are blanked where they
+lie (content.heif). TIFF files, which scanners make rather than phones, are kept as sent (and
+are downloaded, not shown).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import re
 import zlib
 from typing import Literal
 
-from clinicportal.content.sniff import JPEG, PNG, FileType
+from clinicportal.content.heif import Malformed, heif_without_metadata
+from clinicportal.content.sniff import GIF, HEIC, JPEG, PNG, FileType
 
 
 class Unreadable(Exception):
@@ -38,6 +43,13 @@ def without_metadata(data: bytes, file_type: FileType) -> bytes | None:
         return _jpeg(data)
     if file_type is PNG:
         return _png(data)
+    if file_type is GIF:
+        return _gif(data)
+    if file_type is HEIC:
+        try:
+            return heif_without_metadata(data)
+        except Malformed:
+            raise Unreadable from None
     return None
 
 
@@ -208,3 +220,90 @@ def _png(data: bytes) -> bytes | None:
             changed |= position < len(data)
             break
     return b"".join(out) if changed else None
+
+
+# GIF ---------------------------------------------------------------------------------------
+
+_GIF_IMAGE, _GIF_EXTENSION, _GIF_TRAILER = 0x2C, 0x21, 0x3B
+_GIF_GRAPHIC_CONTROL, _GIF_PLAIN_TEXT, _GIF_APPLICATION = 0xF9, 0x01, 0xFF
+# How often an animation loops: its one sub-block of three bytes is kept, any more go.
+_GIF_LOOPING = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
+_GIF_COLOUR_PROFILE = b"ICCRGBG1012"
+
+
+class _GifBlocks:
+    """Walks a GIF's blocks, counting its steps: encoders fill sub-blocks to 255 bytes, so a
+    file of many more steps than its size needs (millions of tiny blocks, each one a step in
+    Python) is not followed."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.steps_left = len(data) // 8 + 10_000
+
+    def sub_blocks_end(self, position: int) -> int:
+        """Where the run of sub-blocks starting at ``position`` ends, after its empty block."""
+        data = self.data
+        while True:
+            self.steps_left -= 1
+            if position >= len(data) or self.steps_left < 0:
+                raise Unreadable
+            size = data[position]
+            position += 1 + size
+            if size == 0:
+                return position
+
+
+def _gif_colour_table(packed: int) -> int:
+    return 3 * 2 ** ((packed & 0x07) + 1) if packed & 0x80 else 0
+
+
+def _gif_application(data: bytes, start: int, end: int) -> bytes:
+    """What is kept of an application block: how often an animation loops (its one
+    sub-block), or the colour profile; nothing of any other."""
+    identifier = data[start + 3 : start + 3 + data[start + 2]]
+    if identifier == _GIF_COLOUR_PROFILE:
+        return data[start:end]
+    loop = start + 3 + 11
+    if identifier in _GIF_LOOPING and data[loop : loop + 2] == b"\x03\x01" and loop + 4 < end:
+        return data[start : loop + 4] + b"\x00"
+    return b""
+
+
+def _gif(data: bytes) -> bytes | None:
+    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
+        raise Unreadable
+    blocks = _GifBlocks(data)
+    position = 13 + _gif_colour_table(data[10])
+    out = bytearray()  # grown in place: a list of millions of small pieces would cost far more
+    kept_from = 0  # the start of the run of blocks kept as they are, copied in one piece
+    changed = False
+    while True:
+        if position == len(data):  # no trailer: decoders end the picture here all the same
+            out += data[kept_from:]
+            break
+        start, introducer = position, data[position]
+        if introducer == _GIF_TRAILER:
+            out += data[kept_from : position + 1]
+            changed |= position + 1 < len(data)  # whatever follows the picture's end
+            break
+        kept: bytes | None = None  # None: the block as it is
+        if introducer == _GIF_IMAGE and position + 11 <= len(data):
+            position += 10 + _gif_colour_table(data[position + 9]) + 1  # and the code size
+            position = blocks.sub_blocks_end(position)
+        elif introducer == _GIF_EXTENSION and position + 2 < len(data):
+            label = data[position + 1]
+            position = blocks.sub_blocks_end(position + 2)
+            if label == _GIF_APPLICATION:
+                kept = _gif_application(data, start, position)
+            elif label not in (_GIF_GRAPHIC_CONTROL, _GIF_PLAIN_TEXT):
+                kept = b""  # a comment, or one of no standard
+        else:
+            raise Unreadable
+        if position > len(data):
+            raise Unreadable
+        if kept is not None and kept != data[start:position]:
+            out += data[kept_from:start]
+            out += kept
+            kept_from = position
+            changed = True
+    return bytes(out) if changed else None

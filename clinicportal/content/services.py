@@ -29,6 +29,8 @@ from clinicportal.content.models import Blob, blob_storage_name
 from clinicportal.content.sniff import (
     ALLOWED_DESCRIPTION,
     DOCX,
+    GIF,
+    HEIC,
     JPEG,
     PNG,
     PROGRAM_EXTENSIONS,
@@ -112,7 +114,7 @@ def _strip_metadata(upload: HashedUpload, name: str, file_type: FileType) -> Non
     """Keep a photo without where it was taken and the rest of its metadata (see
     content.metadata). One whose layout cannot be followed is refused as damaged, rather than
     kept with what it carries; so is one that would not open once rewritten."""
-    if file_type not in (JPEG, PNG):
+    if file_type not in (JPEG, PNG, GIF, HEIC):
         return
     try:
         stripped = without_metadata(upload.temp_path.read_bytes(), file_type)
