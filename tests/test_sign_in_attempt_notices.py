@@ -10,11 +10,17 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from clinicportal.accounts import throttle, totp
-from clinicportal.accounts.models import LoginFailure, RecoveryCode
+from clinicportal.accounts.models import LoginFailure, PortalAccount, RecoveryCode
 from clinicportal.accounts.services.common import SignInRefused
-from clinicportal.accounts.services.sign_in import OfficeDoor, sign_in_attempt, sign_in_complete
+from clinicportal.accounts.services.sign_in import (
+    UNFINISHED_AFTER,
+    OfficeDoor,
+    sign_in_attempt,
+    sign_in_complete,
+)
 from clinicportal.notifications.models import OutboxEmail
 from tests.conftest import NEW_PASSWORD, PASSWORD, portal_login, run_worker
 from tests.test_two_factor import a_step_later, current_code, turn_on
@@ -23,6 +29,7 @@ WRONG = "not-the-password-at-all"
 STOPPED = "A sign-in to your Clinic X Eye Care portal account was not finished"
 AFTER = "Your Clinic X Eye Care portal account was signed in to after several wrong attempts"
 RECOVERY = "A recovery code was used to sign in to your Clinic X Eye Care portal account"
+UNFINISHED_TASK = "clinicportal.accounts.tasks.sign_in_unfinished_check"
 WHEN = r"\w+day, \w+ \d+, \d{4} at \d+:\d\d [AP]M \w+"
 
 
@@ -58,7 +65,7 @@ def test_the_right_password_and_a_wrong_code_is_told_once_in_the_window(ada_port
         r"was given, but not the right code from the authenticator app, so no one signed in\.",
         told.body_text,
     )
-    assert "If this was you (a mistyped or expired code, say), there is nothing to do." in (
+    assert "If this was you (a mistyped or expired code, or a sign-in left at the code, say)" in (
         told.body_text
     )
     assert "someone knows your password: please choose a new one at once" in told.body_text
@@ -216,6 +223,97 @@ def test_staff_are_not_emailed_of_their_own_sign_ins(bob):
     sign_in_complete(door, user, ip="10.0.0.1", user_agent="")
     assert not LoginFailure.objects.exists()  # the sign-in cleared its three failures
     assert not OutboxEmail.objects.exists()
+
+
+# The right password, then no code -----------------------------------------------------------
+
+
+def unfinished_checks():
+    return DBTaskResult.objects.filter(task_path=UNFINISHED_TASK)
+
+
+def ten_minutes_pass() -> None:
+    unfinished_checks().update(run_after=timezone.now())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_right_password_then_no_code_is_told_ten_minutes_later(ada_portal, practice_x):
+    turn_on(ada_portal)
+    visitor = Client()
+    portal_login(visitor, practice_x, "ada", NEW_PASSWORD)
+    (check,) = unfinished_checks()
+    assert check.run_after - timezone.now() > UNFINISHED_AFTER - timedelta(minutes=1)
+    run_worker()
+    assert not notices()  # not yet: the code may still come
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == [STOPPED]
+    assert re.search(
+        rf"On {WHEN}, the right password for your patient portal account at Clinic X Eye Care "
+        r"was given, but no code from the authenticator app followed, so no one signed in\.",
+        notices()[0].body_text,
+    )
+    run_worker()  # a check the worker ran does not run or tell again
+    assert len(notices()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_in_finished_a_wrong_code_or_a_later_password_tells_nothing_more(
+    ada_portal, practice_x
+):
+    secret, _ = turn_on(ada_portal)
+    finished = Client()
+    portal_login(finished, practice_x, "ada", NEW_PASSWORD)
+    a_step_later()
+    assert (
+        finished.post("/p/clinic-x/login/code/", {"code": current_code(secret)}).status_code == 302
+    )
+    ten_minutes_pass()
+    run_worker()
+    assert not notices()
+
+    wrong = Client()
+    portal_login(wrong, practice_x, "ada", NEW_PASSWORD)
+    wrong_code(wrong)  # told at once, by its own email
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == [STOPPED]
+
+    for _ in range(3):  # the password again and again: one check, from the first, one email
+        portal_login(Client(), practice_x, "ada", NEW_PASSWORD)
+    assert unfinished_checks().filter(status="READY").count() == 1
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == [STOPPED, STOPPED]
+    assert not PortalAccount.objects.filter(second_step_awaited_at__isnull=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_refused_while_paused_is_a_code_that_came(ada_portal, practice_x):
+    turn_on(ada_portal)
+    visitor = Client()
+    portal_login(visitor, practice_x, "ada", NEW_PASSWORD)
+    for _ in range(throttle.PER_USERNAME):
+        portal_login(Client(), practice_x, "ada", WRONG)
+    assert "paused" in visitor.post("/p/clinic-x/login/code/", {"code": "000000"}).text
+    ten_minutes_pass()
+    run_worker()
+    assert not notices()
+
+
+def test_a_mark_left_over_from_a_lost_check_is_replaced(ada_portal, practice_x):
+    turn_on(ada_portal)
+    long_ago = timezone.now() - 2 * UNFINISHED_AFTER - timedelta(seconds=1)
+    PortalAccount.objects.filter(username="ada").update(second_step_awaited_at=long_ago)
+    portal_login(Client(), practice_x, "ada", NEW_PASSWORD)
+    assert unfinished_checks().count() == 1
+    marked = PortalAccount.objects.get(username="ada").second_step_awaited_at
+    assert marked is not None and marked > long_ago
+
+
+def test_a_sign_in_without_two_step_awaits_no_code(ada_portal, practice_x):
+    assert portal_login(Client(), practice_x, "ada", NEW_PASSWORD).status_code == 302
+    assert not unfinished_checks().exists()
 
 
 @pytest.mark.django_db(transaction=True)

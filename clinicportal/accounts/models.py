@@ -47,6 +47,8 @@ class PortalAccount(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_login_at = models.DateTimeField(null=True, blank=True)
+    # When the right password was last given with a code still owed; cleared by the sign-in.
+    second_step_awaited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

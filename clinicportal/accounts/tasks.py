@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.tasks import task
 
 from clinicportal.accounts.services.links import portal_password_reset_send
+from clinicportal.accounts.services.sign_in import sign_in_unfinished_notify
 from clinicportal.practices.models import Practice
 
 
@@ -16,3 +19,11 @@ def send_password_reset(practice_id: int, identifier: str, ip: str | None, user_
         practice=practice, identifier=identifier, ip=ip, user_agent=user_agent
     )
     return email is not None
+
+
+@task()
+def sign_in_unfinished_check(account_id: int, awaited_at: str) -> bool:
+    """Tell an account's owner of a sign-in that stopped at the code, if it still has."""
+    return sign_in_unfinished_notify(
+        account_id=account_id, awaited_at=datetime.fromisoformat(awaited_at)
+    )

@@ -35,6 +35,7 @@ from clinicportal.accounts.services.links import (
 from clinicportal.accounts.services.portal_access import portal_password_change
 from clinicportal.accounts.services.sign_in import (
     PortalDoor,
+    portal_second_step_await,
     second_step_attempt,
     sign_in_attempt,
     sign_in_complete,
@@ -89,6 +90,7 @@ def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
             form.add_error(None, refused.message)
         else:
             if two_factor_device(account) is not None:
+                portal_second_step_await(account)
                 auth.await_second_step(request, account, next_path)
                 return redirect("portal:login_code", practice.slug)
             sign_in_complete(

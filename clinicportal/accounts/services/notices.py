@@ -11,6 +11,7 @@ when: never a password, a code or a single-use link.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from django.utils import timezone
@@ -55,22 +56,29 @@ class SignInAttempt(StrEnum):
     """A sign-in its owner should hear of, whether or not it was theirs (ASVS 6.3.5)."""
 
     CODE_FAILED = "code_failed"  # the right password, then a wrong code: no one signed in
+    UNFINISHED = "unfinished"  # the right password, then no code at all
     AFTER_FAILURES = "after_failures"  # signed in after several wrong attempts
     RECOVERY_CODE = "recovery_code"  # signed in with a recovery code in place of the app's
 
 
 def sign_in_attempt_notify(
-    *, account: PortalAccount, attempt: SignInAttempt, failures: int = 0
+    *,
+    account: PortalAccount,
+    attempt: SignInAttempt,
+    failures: int = 0,
+    when: datetime | None = None,
 ) -> None:
-    """Queue the email that tells the account's owner of ``attempt``: with how many wrong
-    attempts came before (``failures``, for AFTER_FAILURES), or how many recovery codes are
-    left (RECOVERY_CODE). Call inside the transaction that records the attempt."""
+    """Queue the email that tells the account's owner of ``attempt`` (made ``when``, if not
+    now): with how many wrong attempts came before (``failures``), and how many recovery codes
+    are left (RECOVERY_CODE). Call inside the transaction that records the attempt."""
     minutes = int(throttle.WINDOW.total_seconds()) // 60
     context: dict[str, object] = {
         "attempt": attempt.value,
         "failures": failures,
         "minutes": minutes,
     }
+    if when is not None:
+        context["when"] = when
     if attempt is SignInAttempt.RECOVERY_CODE:
         context["codes_left"] = RecoveryCode.objects.filter(
             device__portal_account=account, used_at__isnull=True
@@ -90,8 +98,8 @@ def _notice_queue(account: PortalAccount, template: str, context: dict[str, obje
         to=to,
         template=template,
         context={
-            **context,
             "when": timezone.now(),
             "portal_url": absolute_url(practice.portal_path()),
+            **context,
         },
     )
