@@ -1,6 +1,6 @@
 """A portal account's owner is told by email of a sign-in that may not have been theirs (ASVS
 6.3.5): the right password with a wrong code, a sign-in after several wrong attempts, and a
-recovery code used to sign in. Staff are not emailed; a plain sign-in tells nobody."""
+recovery code used to sign in. A plain sign-in tells nobody. Staff: test_staff_sign_in_notices."""
 
 from __future__ import annotations
 
@@ -14,15 +14,11 @@ from django_tasks_db.models import DBTaskResult
 
 from clinicportal.accounts import throttle, totp
 from clinicportal.accounts.models import LoginFailure, PortalAccount, RecoveryCode
-from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.sign_in import (
     UNFINISHED_AFTER,
-    OfficeDoor,
-    sign_in_attempt,
-    sign_in_complete,
 )
 from clinicportal.notifications.models import OutboxEmail
-from tests.conftest import NEW_PASSWORD, PASSWORD, portal_login, run_worker
+from tests.conftest import NEW_PASSWORD, portal_login, run_worker
 from tests.test_two_factor import a_step_later, current_code, turn_on
 
 WRONG = "not-the-password-at-all"
@@ -212,17 +208,6 @@ def test_a_sign_in_with_the_authenticator_tells_nobody(ada_portal, practice_x):
         visitor.post("/p/clinic-x/login/code/", {"code": current_code(secret)}).status_code == 302
     )
     assert not notices()
-
-
-def test_staff_are_not_emailed_of_their_own_sign_ins(bob):
-    door = OfficeDoor()
-    for _ in range(3):
-        with pytest.raises(SignInRefused):
-            sign_in_attempt(door, username="bob", password=WRONG, ip="10.0.0.1", user_agent="")
-    user = sign_in_attempt(door, username="bob", password=PASSWORD, ip="10.0.0.1", user_agent="")
-    sign_in_complete(door, user, ip="10.0.0.1", user_agent="")
-    assert not LoginFailure.objects.exists()  # the sign-in cleared its three failures
-    assert not OutboxEmail.objects.exists()
 
 
 # The right password, then no code -----------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from clinicportal.accounts.models import OfficeSession, User
 from clinicportal.accounts.passwords import TEMPORARY_PASSWORD_LIFETIME, validate_staff_password
+from clinicportal.accounts.services.notices import SignInChange, staff_sign_in_notify
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.content.services import (
@@ -77,6 +78,7 @@ def staff_password_reissue(*, member: StaffMember, password: str) -> None:
         OfficeSession.objects.filter(user=user).delete()
         by = VisitorActor(practice=member.practice, name=_("clinicportal (command line)"))
         audit_record(actor=by, action=AuditEvent.Action.STAFF_PASSWORD_REISSUED, target=user)
+        staff_sign_in_notify(user=user, event=SignInChange.PASSWORD_REISSUED)
 
 
 def _password_set(user: User, password: str, *, temporary: bool) -> None:

@@ -6,7 +6,8 @@ hears of it at the address their emails go to, with when it happened and who to 
 not them. A change made from a device that is not theirs is then noticed the same day, not at
 the next sign-in. So is someone who has the password but not the authenticator, someone who
 signed in after guessing, and a recovery code used to sign in. The email says what happened and
-when: never a password, a code or a single-use link.
+when: never a password, a code or a single-use link. Staff hear of theirs the same way, at
+their own address (``staff_sign_in_notify``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,18 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from django.urls import reverse
 from django.utils import timezone
 
 from clinicportal.accounts import throttle
-from clinicportal.accounts.models import PortalAccount, RecoveryCode
+from clinicportal.accounts.models import PortalAccount, RecoveryCode, User
 from clinicportal.accounts.services.common import portal_account_email
-from clinicportal.core.http import absolute_url
+from clinicportal.core.http import absolute_url, office_absolute_url
 from clinicportal.notifications.services import email_queue
+from clinicportal.practices.models import StaffMember
+
+# The throttle's window, in the minutes the emails count wrong attempts in.
+WINDOW_MINUTES = int(throttle.WINDOW.total_seconds()) // 60
 
 
 class SignInChange(StrEnum):
@@ -71,19 +77,39 @@ def sign_in_attempt_notify(
     """Queue the email that tells the account's owner of ``attempt`` (made ``when``, if not
     now): with how many wrong attempts came before (``failures``), and how many recovery codes
     are left (RECOVERY_CODE). Call inside the transaction that records the attempt."""
-    minutes = int(throttle.WINDOW.total_seconds()) // 60
-    context: dict[str, object] = {
-        "attempt": attempt.value,
-        "failures": failures,
-        "minutes": minutes,
-    }
+    context: dict[str, object] = {"attempt": attempt.value, "failures": failures}
     if when is not None:
         context["when"] = when
     if attempt is SignInAttempt.RECOVERY_CODE:
-        context["codes_left"] = RecoveryCode.objects.filter(
-            device__portal_account=account, used_at__isnull=True
-        ).count()
+        context["codes_left"] = _codes_left(device__portal_account=account)
     _notice_queue(account, "sign_in_attempt", context)
+
+
+def staff_sign_in_notify(
+    *, user: User, event: SignInChange | SignInAttempt, failures: int = 0
+) -> None:
+    """Queue the email that tells a staff member, at their own address, of a change to how
+    they sign in to the office (``event`` a SignInChange), or of a sign-in there that may not
+    have been theirs (a SignInAttempt, with ``failures`` as for the portal's). Call inside the
+    transaction that records it. An office account is the key to every patient's chart: its
+    owner is the first to know whether it was them."""
+    staff = StaffMember.objects.select_related("practice").filter(user=user).first()
+    if staff is None or not user.email:
+        return
+    context: dict[str, object] = {
+        "event": event.value,
+        "failures": failures,
+        "minutes": WINDOW_MINUTES,
+        "when": timezone.now(),
+        "office_url": office_absolute_url(reverse("office:login")),
+    }
+    if event is SignInAttempt.RECOVERY_CODE:
+        context["codes_left"] = _codes_left(device__user=user)
+    email_queue(practice=staff.practice, to=user.email, template="staff_sign_in", context=context)
+
+
+def _codes_left(**owner: object) -> int:
+    return RecoveryCode.objects.filter(used_at__isnull=True, **owner).count()
 
 
 def _notice_queue(account: PortalAccount, template: str, context: dict[str, object]) -> None:
@@ -99,6 +125,7 @@ def _notice_queue(account: PortalAccount, template: str, context: dict[str, obje
         template=template,
         context={
             "when": timezone.now(),
+            "minutes": WINDOW_MINUTES,
             "portal_url": absolute_url(practice.portal_path()),
             **context,
         },

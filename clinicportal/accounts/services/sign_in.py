@@ -27,7 +27,11 @@ from clinicportal.accounts.passwords import (
 )
 from clinicportal.accounts.selectors import two_factor_device
 from clinicportal.accounts.services.common import USERNAME_MAX, SignInRefused, _record_for_patients
-from clinicportal.accounts.services.notices import SignInAttempt, sign_in_attempt_notify
+from clinicportal.accounts.services.notices import (
+    SignInAttempt,
+    sign_in_attempt_notify,
+    staff_sign_in_notify,
+)
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import PortalActor, StaffActor, VisitorActor
@@ -209,8 +213,7 @@ class OfficeDoor:
             )
 
     def tell_owner(self, subject: User, attempt: SignInAttempt, *, failures: int = 0) -> None:
-        """Staff are not emailed: their sign-ins are in the practice's trail, which an admin
-        reads, and every staff member has two-step sign-in."""
+        staff_sign_in_notify(user=subject, event=attempt, failures=failures)
 
 
 def _refuse[T: User | PortalAccount](

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from clinicportal.accounts.passwords import validate_staff_password
 from clinicportal.accounts.services.common import password_change_check
+from clinicportal.accounts.services.notices import SignInChange, staff_sign_in_notify
 from clinicportal.accounts.services.sessions import office_sessions_end_other
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -31,6 +32,7 @@ def staff_password_change(
         validate_staff_password(new, user, actor.practice)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.error_list}) from None
+    change = SignInChange.PASSWORD_CHOSEN if user.password_is_temporary else SignInChange.PASSWORD
     with transaction.atomic():
         user.set_password(new)
         user.password_is_temporary = False
@@ -40,3 +42,4 @@ def staff_password_change(
         )
         audit_record(actor=actor, action=AuditEvent.Action.STAFF_PASSWORD_CHANGED, target=user)
         office_sessions_end_other(actor=actor, current_key=session_key)
+        staff_sign_in_notify(user=user, event=change)

@@ -27,7 +27,11 @@ from clinicportal.accounts.services.common import (
     current_password_confirm,
     failure_count_key,
 )
-from clinicportal.accounts.services.notices import SignInChange, sign_in_change_notify
+from clinicportal.accounts.services.notices import (
+    SignInChange,
+    sign_in_change_notify,
+    staff_sign_in_notify,
+)
 from clinicportal.accounts.services.sessions import office_sessions_end_other, portal_sessions_end
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
@@ -172,9 +176,12 @@ def recovery_codes_renew(
 
 
 def _notify(actor: StaffActor | PortalActor, change: SignInChange) -> None:
-    """A patient's side hears of the change by email (staff are not emailed about theirs)."""
+    """The account's owner hears of the change by email: a patient's side, or the staff member
+    (but of the first authenticator, which every staff member sets up at their first sign-in)."""
     if isinstance(actor, PortalActor):
         sign_in_change_notify(account=actor.account, change=change)
+    elif change is not SignInChange.TWO_STEP_ON:
+        staff_sign_in_notify(user=actor.user, event=change)
 
 
 def _password_confirm(actor: StaffActor | PortalActor, password: str) -> None:

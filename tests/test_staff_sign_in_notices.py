@@ -1,0 +1,136 @@
+"""A staff member is told by email, at their own address, when how they sign in to the office
+changed (ASVS 6.3.7) and of a sign-in there that may not have been theirs (ASVS 6.3.5): an
+office account opens every patient's chart, and its owner is the first to know whether it was
+them. Never a password or a code; who to tell; the office's address."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from clinicportal.accounts.models import RecoveryCode, TwoFactorDevice
+from clinicportal.accounts.services.common import SignInRefused
+from clinicportal.accounts.services.sign_in import (
+    OfficeDoor,
+    second_step_attempt,
+    sign_in_attempt,
+    sign_in_complete,
+)
+from clinicportal.accounts.services.staff_password import staff_password_change
+from clinicportal.accounts.services.two_step import recovery_codes_renew
+from clinicportal.accounts.totp import recovery_codes, recovery_hash
+from clinicportal.notifications.models import OutboxEmail
+from clinicportal.practices.models import StaffMember
+from clinicportal.practices.services import staff_create, staff_password_reissue
+from tests.conftest import PASSWORD, actor, office_code, run_worker
+
+NEW = "a-new-office-password-2026"
+WRONG = "not-the-password-at-all"
+ADMIN = "please tell your practice’s administrator at once"
+
+
+def told(to: str = "bob@example.com") -> list[OutboxEmail]:
+    return list(OutboxEmail.objects.filter(kind="staff_sign_in", to=to).order_by("pk"))
+
+
+def subjects(to: str = "bob@example.com") -> list[str]:
+    return [email.subject for email in told(to)]
+
+
+def sign_in(username: str, password: str):
+    return sign_in_attempt(
+        OfficeDoor(), username=username, password=password, ip="10.0.0.7", user_agent="pytest"
+    )
+
+
+def code_step(member: StaffMember, code: str):
+    return second_step_attempt(
+        OfficeDoor(), subject_id=member.user.pk, code=code, ip="10.0.0.7", user_agent="pytest"
+    )
+
+
+def test_a_new_password_of_their_own_is_told_with_the_office_s_address(bob):
+    staff_password_change(actor=actor(bob), current=PASSWORD, new=NEW, session_key="")
+    assert subjects() == ["Your Clinic X Eye Care office password was changed"]
+    (email,) = told()
+    assert "The password of your office account at Clinic X Eye Care was changed on" in (
+        email.body_text
+    )
+    assert ADMIN in email.body_text
+    assert "Office address: http://testserver/office/login/" in email.body_text
+    for secret in (NEW, PASSWORD):
+        assert secret not in email.body_text + email.body_html
+
+
+def test_the_first_password_and_a_reissued_one_are_told(practice_x):
+    member = staff_create(
+        practice=practice_x,
+        username="dora",
+        email="dora@example.com",
+        display_name="Dora",
+        role=StaffMember.Role.STAFF,
+        password=PASSWORD,
+    )
+    assert not told("dora@example.com")  # the admin who added her hands over the first
+    staff_password_change(actor=actor(member), current=None, new=NEW, session_key="")
+    staff_password_reissue(member=member, password="temporary-from-the-console-1")
+    assert subjects("dora@example.com") == [
+        "A password was chosen for your Clinic X Eye Care office account",
+        "Your Clinic X Eye Care office account was given a new temporary password",
+    ]
+    assert "If you did not ask for this, please tell your practice’s administrator at once." in (
+        told("dora@example.com")[1].body_text
+    )
+
+
+def test_new_recovery_codes_are_told(bob):
+    code = office_code(bob)
+    recovery_codes_renew(actor=actor(bob), password=PASSWORD, code=code, session_key="")
+    assert subjects() == ["New recovery codes were made for your Clinic X Eye Care office account"]
+
+
+def test_the_right_password_then_a_wrong_code_is_told(bob):
+    office_code(bob)  # an authenticator
+    sign_in("bob", PASSWORD)
+    with pytest.raises(SignInRefused):
+        code_step(bob, "000000")
+    assert subjects() == ["A sign-in to your Clinic X Eye Care office account was not finished"]
+    assert "choose a new one at once under My account" in told()[0].body_text
+
+
+def test_a_sign_in_after_wrong_attempts_and_one_with_a_recovery_code_are_told(bob):
+    office_code(bob)
+    for _ in range(3):
+        with pytest.raises(SignInRefused):
+            sign_in("bob", WRONG)
+    sign_in_complete(OfficeDoor(), sign_in("bob", PASSWORD), ip="10.0.0.7", user_agent="pytest")
+    device = TwoFactorDevice.objects.get(user=bob.user)
+    (code,) = recovery_codes(1)
+    RecoveryCode.objects.create(device=device, code_hash=recovery_hash(code))
+    code_step(bob, code)
+    assert subjects() == [
+        "Your Clinic X Eye Care office account was signed in to after several wrong attempts",
+        "A recovery code was used to sign in to your Clinic X Eye Care office account",
+    ]
+    assert "after 3 wrong attempts in the 15 minutes before" in told()[0].body_text
+    assert "No recovery codes are left: please make new ones under My account." in (
+        told()[1].body_text
+    )
+
+
+def test_a_staff_member_without_an_address_is_changed_all_the_same(bob):
+    get_user_model().objects.filter(pk=bob.user.pk).update(email="")
+    bob.user.refresh_from_db()
+    staff_password_change(actor=actor(bob), current=PASSWORD, new=NEW, session_key="")
+    assert bob.user.check_password(NEW)
+    assert not OutboxEmail.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_notice_reaches_a_real_mail_server(bob, email_settings, smtp_server):
+    staff_password_change(actor=actor(bob), current=PASSWORD, new=NEW, session_key="")
+    run_worker()
+    (message,) = [m for m in smtp_server.messages if "office password" in m["Subject"]]
+    assert message["To"] == "bob@example.com"
+    html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_content()
+    assert '<a href="http://testserver/office/login/">' in html
