@@ -190,26 +190,50 @@ def test_sweep_forgets_sign_in_failures_older_than_the_window(db, practice_x):
     assert "Forgot 1 sign-in failures" in out.getvalue()
 
 
+def test_sweep_forgets_results_of_tasks_finished_more_than_a_week_ago(db, practice_x):
+    import datetime
+
+    from django_tasks_db.models import DBTaskResult
+
+    from clinicportal.accounts.tasks import send_password_reset
+    from clinicportal.notifications.worker import TASK_RESULTS_KEPT
+
+    ids = [send_password_reset.enqueue(practice_x.pk, f"who{n}", None, "").id for n in range(5)]
+    week_ago = timezone.now() - TASK_RESULTS_KEPT - datetime.timedelta(minutes=1)
+    tasks = DBTaskResult.objects.filter
+    tasks(pk__in=ids[:3]).update(status="SUCCESSFUL", finished_at=week_ago)
+    tasks(pk=ids[1]).update(status="FAILED")
+    tasks(pk=ids[2]).update(finished_at=timezone.now())  # finished today
+    tasks(pk=ids[3]).update(enqueued_at=week_ago)  # waiting for a week: still to run
+    out = io.StringIO()
+    call_command("sweep", stdout=out)
+    assert {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)} == {
+        str(pk) for pk in ids[2:]
+    }
+    assert "Forgot 2 results of background tasks finished more than a week ago." in (out.getvalue())
+
+
 def test_sweep_runs_every_app_s_cleanup_in_order_then_scrubs(db, monkeypatch):
     from clinicportal.core import sweep
 
     lines = io.StringIO()
     call_command("sweep", stdout=lines)
     said = lines.getvalue().splitlines()
-    assert said[1:5] == [
+    assert said[1:6] == [
         "Forgot 0 sign-in failures older than the throttle window.",
         "Forgot 0 session rows older than 12 hours (the session lifetime), and the expired "
         "stored sessions.",
         "Forgot 0 sent-form tokens older than a day.",
         "Queued again 0 emails a stopped worker left sending.",
+        "Forgot 0 results of background tasks finished more than a week ago.",
     ]
-    assert said[5].startswith("Checked 0 stored files")
+    assert said[6].startswith("Checked 0 stored files")
 
     monkeypatch.setattr(sweep, "_cleanups", dict(sweep._cleanups))
     sweep.cleanup_register("reports", lambda: 3, report="Forgot {count} old reports.")
     out = io.StringIO()
     call_command("sweep", stdout=out)
-    assert out.getvalue().splitlines()[5] == "Forgot 3 old reports."
+    assert out.getvalue().splitlines()[6] == "Forgot 3 old reports."
 
 
 @pytest.mark.parametrize(

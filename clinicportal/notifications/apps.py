@@ -13,6 +13,7 @@ class NotificationsConfig(AppConfig):
         from clinicportal.notifications.checks import tasks_backend_check
         from clinicportal.notifications.delivery import outbox_reclaim_expired
         from clinicportal.notifications.health import worker_probe
+        from clinicportal.notifications.worker import task_results_prune
 
         checks.register(tasks_backend_check)
         probe_register("worker", worker_probe)
@@ -20,4 +21,9 @@ class NotificationsConfig(AppConfig):
             "outbox_reclaim",
             outbox_reclaim_expired,
             report="Queued again {count} emails a stopped worker left sending.",
+        )
+        cleanup_register(
+            "task_results_prune",
+            task_results_prune,
+            report="Forgot {count} results of background tasks finished more than a week ago.",
         )

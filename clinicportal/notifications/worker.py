@@ -45,6 +45,10 @@ logger = logging.getLogger(__name__)
 
 MAX_DATABASE_WAIT = 30  # seconds between attempts to reach a lost database, at most
 HEARTBEATS_KEPT = timedelta(days=1)
+# How long the result of a finished task is kept: long enough to look into a failure, then
+# forgotten, since a task's arguments say whom it was for (an account, the username typed to
+# ask for a reset, an address).
+TASK_RESULTS_KEPT = timedelta(days=7)
 
 
 def heartbeat_every() -> float:
@@ -92,6 +96,14 @@ def tasks_reclaim(*, worker_id: str) -> int:
             )
             logger.warning("task %s left running by worker %s is taken up again", task_id, last)
     return count
+
+
+def task_results_prune() -> int:
+    """Delete the results of tasks finished more than TASK_RESULTS_KEPT ago; return how many.
+    Tasks waiting or running are kept, whatever their age."""
+    cutoff = timezone.now() - TASK_RESULTS_KEPT
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return deleted
 
 
 def worker_housekeep(*, worker_id: str) -> None:
