@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from clinicportal.accounts.models import RecoveryCode, TwoFactorDevice
 from clinicportal.accounts.services.common import SignInRefused
+from clinicportal.accounts.services.notices import (
+    SignInChange,
+    staff_sign_in_notify,
+)
 from clinicportal.accounts.services.sign_in import (
     OfficeDoor,
     second_step_attempt,
@@ -22,7 +27,13 @@ from clinicportal.accounts.totp import recovery_codes, recovery_hash
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.practices.models import StaffMember
 from clinicportal.practices.services import staff_create, staff_password_reissue
-from tests.conftest import PASSWORD, actor, office_code, run_worker
+from tests.conftest import (
+    PASSWORD,
+    actor,
+    make_staff,
+    office_code,
+    run_worker,
+)
 
 NEW = "a-new-office-password-2026"
 WRONG = "not-the-password-at-all"
@@ -134,3 +145,20 @@ def test_the_notice_reaches_a_real_mail_server(bob, email_settings, smtp_server)
     assert message["To"] == "bob@example.com"
     html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_content()
     assert '<a href="http://testserver/office/login/">' in html
+
+
+def test_a_colleague_s_notice_is_shown_to_them_and_to_admins_only(
+    practice_x, alice_client, bob, bob_client
+):
+    dora = make_staff(practice_x, "dora", "Dora")
+    for member in (dora, bob):  # (a new password would sign bob_client out)
+        staff_sign_in_notify(user=member.user, event=SignInChange.RECOVERY_CODES)
+    doras, bobs = told("dora@example.com")[0], told()[0]
+    outbox = reverse("office:outbox")
+    listed = bob_client.get(outbox).text
+    assert bobs.subject in listed and "dora@example.com" not in listed
+    opened = reverse("office:outbox_email", args=[doras.public_id])
+    assert bob_client.get(opened).status_code == 404
+    assert bob_client.get(reverse("office:outbox_email", args=[bobs.public_id])).status_code == 200
+    assert "dora@example.com" in alice_client.get(outbox).text
+    assert alice_client.get(opened).status_code == 200

@@ -58,6 +58,9 @@ class EmailAttachment:
 
 
 ATTACHMENT_MAX_CHARS = 100_000
+# The kind of email that tells a staff member of their own sign-in (its changes, and sign-ins
+# that may not have been theirs): the Outbox shows it to them and to admins, not to colleagues.
+STAFF_SIGN_IN_KIND = "staff_sign_in"
 
 
 class OutboxEmail(models.Model):

@@ -6,24 +6,34 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from clinicportal.core.context import StaffActor
 from clinicportal.notifications.delivery import lease
-from clinicportal.notifications.models import EmailSettings, OutboxEmail, WorkerHeartbeat
+from clinicportal.notifications.models import (
+    STAFF_SIGN_IN_KIND,
+    EmailSettings,
+    OutboxEmail,
+    WorkerHeartbeat,
+)
 from clinicportal.practices.models import Practice
 
 
 def outbox_for_practice(*, actor: StaffActor) -> QuerySet[OutboxEmail]:
-    return OutboxEmail.objects.filter(practice=actor.practice)
+    """The practice's emails that ``actor`` may see: all of them for an admin; for others,
+    not a colleague's notice of their own sign-in (STAFF_SIGN_IN_KIND)."""
+    emails = OutboxEmail.objects.filter(practice=actor.practice)
+    if actor.is_admin:
+        return emails
+    return emails.filter(~Q(kind=STAFF_SIGN_IN_KIND) | Q(to=actor.user.email))
 
 
 def outbox_email_get(*, actor: StaffActor, public_id: uuid.UUID) -> OutboxEmail:
     try:
-        return OutboxEmail.objects.get(practice=actor.practice, public_id=public_id)
+        return outbox_for_practice(actor=actor).get(public_id=public_id)
     except OutboxEmail.DoesNotExist:
         raise Http404("No such email.") from None
 

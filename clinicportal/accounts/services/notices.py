@@ -22,6 +22,7 @@ from clinicportal.accounts import throttle
 from clinicportal.accounts.models import PortalAccount, RecoveryCode, User
 from clinicportal.accounts.services.common import portal_account_email
 from clinicportal.core.http import absolute_url, office_absolute_url
+from clinicportal.notifications.models import STAFF_SIGN_IN_KIND
 from clinicportal.notifications.services import email_queue
 from clinicportal.practices.models import StaffMember
 
@@ -105,7 +106,9 @@ def staff_sign_in_notify(
     }
     if event is SignInAttempt.RECOVERY_CODE:
         context["codes_left"] = _codes_left(device__user=user)
-    email_queue(practice=staff.practice, to=user.email, template="staff_sign_in", context=context)
+    email_queue(
+        practice=staff.practice, to=user.email, template=STAFF_SIGN_IN_KIND, context=context
+    )
 
 
 def _codes_left(**owner: object) -> int:
