@@ -12,6 +12,8 @@ from django.urls import reverse
 from clinicportal.accounts.models import RecoveryCode, TwoFactorDevice
 from clinicportal.accounts.services.common import SignInRefused
 from clinicportal.accounts.services.notices import (
+    STAFF_EVENTS,
+    SignInAttempt,
     SignInChange,
     staff_sign_in_notify,
 )
@@ -22,7 +24,11 @@ from clinicportal.accounts.services.sign_in import (
     sign_in_complete,
 )
 from clinicportal.accounts.services.staff_password import staff_password_change
-from clinicportal.accounts.services.two_step import recovery_codes_renew
+from clinicportal.accounts.services.two_step import (
+    recovery_codes_renew,
+    two_factor_enrol,
+    two_factor_turn_on,
+)
 from clinicportal.accounts.totp import recovery_codes, recovery_hash
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.practices.models import StaffMember
@@ -30,6 +36,7 @@ from clinicportal.practices.services import staff_create, staff_password_reissue
 from tests.conftest import (
     PASSWORD,
     actor,
+    authenticator_code,
     make_staff,
     office_code,
     run_worker,
@@ -145,6 +152,33 @@ def test_the_notice_reaches_a_real_mail_server(bob, email_settings, smtp_server)
     assert message["To"] == "bob@example.com"
     html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_content()
     assert '<a href="http://testserver/office/login/">' in html
+
+
+def test_every_event_staff_are_told_of_has_words_of_its_own_and_no_other_is_sent(bob):
+    seen = set()
+    for event in STAFF_EVENTS:
+        staff_sign_in_notify(user=bob.user, event=event)
+        email = OutboxEmail.objects.latest("pk")
+        assert email.subject not in seen
+        seen.add(email.subject)
+        assert "office account" in email.body_text or "office password" in email.body_text
+        assert "portal" not in email.subject + email.body_text.replace("Portal address", "")
+    for other in set(SignInChange) | set(SignInAttempt):
+        if other not in STAFF_EVENTS:
+            with pytest.raises(ValueError):
+                staff_sign_in_notify(user=bob.user, event=other)
+
+
+def test_the_first_authenticator_at_the_first_sign_in_is_not_told(bob):
+    enrolment = two_factor_enrol(owner=bob.user, issuer="Clinic X office", label="bob")
+    two_factor_turn_on(
+        actor=actor(bob),
+        password=None,
+        code=authenticator_code(enrolment.secret),
+        session_key="",
+    )
+    assert TwoFactorDevice.objects.filter(user=bob.user, confirmed_at__isnull=False).exists()
+    assert not OutboxEmail.objects.exists()
 
 
 def test_a_colleague_s_notice_is_shown_to_them_and_to_admins_only(

@@ -86,6 +86,21 @@ def sign_in_attempt_notify(
     _notice_queue(account, "sign_in_attempt", context)
 
 
+# What a staff member is told of; the office has no others (staff cannot turn two-step off, and
+# the office does not wait on an unfinished sign-in).
+STAFF_EVENTS: frozenset[SignInChange | SignInAttempt] = frozenset(
+    {
+        SignInChange.PASSWORD,
+        SignInChange.PASSWORD_CHOSEN,
+        SignInChange.PASSWORD_REISSUED,
+        SignInChange.RECOVERY_CODES,
+        SignInAttempt.CODE_FAILED,
+        SignInAttempt.AFTER_FAILURES,
+        SignInAttempt.RECOVERY_CODE,
+    }
+)
+
+
 def staff_sign_in_notify(
     *, user: User, event: SignInChange | SignInAttempt, failures: int = 0
 ) -> None:
@@ -94,6 +109,8 @@ def staff_sign_in_notify(
     have been theirs (a SignInAttempt, with ``failures`` as for the portal's). Call inside the
     transaction that records it. An office account is the key to every patient's chart: its
     owner is the first to know whether it was them."""
+    if event not in STAFF_EVENTS:
+        raise ValueError(f"staff are not told of {event!r}")  # its email has no words for it
     staff = StaffMember.objects.select_related("practice").filter(user=user).first()
     if staff is None or not user.email:
         return
