@@ -134,9 +134,10 @@ def _metadata_items(data: bytes, iinf: _Box) -> dict[int, bytes]:
 
 
 def _extents(
-    data: bytes, iloc: _Box, idat: _Box | None, items: dict[int, bytes]
+    data: bytes, end: int, iloc: _Box, idat: _Box | None, items: dict[int, bytes]
 ) -> list[tuple[int, range]]:
-    """Where each item's bytes lie: (item id, range in the file) for each extent, in order.
+    """Where each item's bytes lie: (item id, range in the file up to ``end``) for each
+    extent, in order.
     Items made of other items or kept in another file are left out, unless they are
     metadata, which cannot then be blanked."""
     reader = _Reader(data, iloc)
@@ -166,7 +167,7 @@ def _extents(
             raise Malformed  # more extents than the box holds: no reading them one by one
         if len(found) + count > _EXTENTS_MAX:
             raise Malformed
-        within = range(0, len(data))  # a file offset; or, by method 1, one in idat
+        within = range(0, end)  # a file offset; or, by method 1, one in idat
         if method == 1 and idat is not None:
             within = range(idat.start, idat.end)
         elif external or method != 0:
@@ -211,7 +212,7 @@ def heif_without_metadata(data: bytes) -> bytes | None:
     children = {box.kind: box for box in _boxes(data, meta.start + 4, meta.end)}
     iinf, iloc, idat = children.get(b"iinf"), children.get(b"iloc"), children.get(b"idat")
     items = _metadata_items(data, iinf) if iinf is not None else {}
-    extents = _extents(data[:end], iloc, idat, items) if iloc is not None else []
+    extents = _extents(data, end, iloc, idat, items) if iloc is not None else []
     holders = [box for box in top if box.kind == b"mdat"] + ([idat] if idat else [])
     out = bytearray(data[:end])
     for box in top:
