@@ -25,7 +25,7 @@ from http_common import MB, Gunicorn, HttpClient, Multipart, RssSampler, office_
 
 GOAL_GROWTH_MB = 64.0
 STAFF_USERNAME = "bench.staff"
-STAFF_PASSWORD = "bench-staff-password-2026"
+STAFF_PASSWORD = "bench-staff-lantern-orchard-2026"
 
 
 def bench_staff(practice: Any) -> list[str]:
