@@ -100,6 +100,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After every middleware that adds headers, before every view and CSRF check: answers only
+    # what this origin's pages or the person asked for (ASVS 3.5.8).
+    "clinicportal.core.fetch_metadata.FetchMetadataMiddleware",
     # Last, so that its answers carry the headers above: the office only at its own host, the
     # portal only at the others.
     "clinicportal.core.hosts.SeparateHostsMiddleware",

@@ -67,6 +67,15 @@ _CSRF = _Problem(
         "again. Your browser must allow cookies from this site."
     ),
 )
+_OTHER_SITE = _Problem(
+    403,
+    _("This request came from another site"),
+    _("Forbidden."),
+    _(
+        "For your safety, this site only takes forms and files asked for from its own "
+        "pages. Please open the page from the site’s own address and try again."
+    ),
+)
 _ALREADY_SENT = _Problem(
     409,
     _("This form was already sent"),
@@ -128,6 +137,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _render(request, _CSRF)
+
+
+def other_site(request: HttpRequest) -> HttpResponse:
+    """Refuse what another site's page made the browser ask for (see core.fetch_metadata)."""
+    return _render(request, _OTHER_SITE)
 
 
 def already_sent(request: HttpRequest) -> HttpResponse:
