@@ -17,7 +17,9 @@ from clinicportal.accounts.models import LoginFailure, PortalAccount, RecoveryCo
 from clinicportal.accounts.services.sign_in import (
     UNFINISHED_AFTER,
 )
+from clinicportal.core.session_state import PENDING_SECONDS
 from clinicportal.notifications.models import OutboxEmail
+from clinicportal.portal import auth
 from tests.conftest import NEW_PASSWORD, portal_login, run_worker
 from tests.test_two_factor import a_step_later, current_code, turn_on
 
@@ -235,7 +237,8 @@ def test_the_right_password_then_no_code_is_told_ten_minutes_later(ada_portal, p
     assert subjects() == [STOPPED]
     assert re.search(
         rf"On {WHEN}, the right password for your patient portal account at Clinic X Eye Care "
-        r"was given, but no code from the authenticator app followed, so no one signed in\.",
+        r"was given, but no code from the authenticator app followed, so that sign-in was not "
+        r"finished\.",
         notices()[0].body_text,
     )
     run_worker()  # a check the worker ran does not run or tell again
@@ -271,6 +274,54 @@ def test_a_sign_in_finished_a_wrong_code_or_a_later_password_tells_nothing_more(
     run_worker()
     assert subjects() == [STOPPED, STOPPED]
     assert not PortalAccount.objects.filter(second_step_awaited_at__isnull=False).exists()
+
+
+def sign_in_with_code(client: Client, practice, secret: str) -> None:
+    portal_login(client, practice, "ada", NEW_PASSWORD)
+    a_step_later()
+    assert client.post("/p/clinic-x/login/code/", {"code": current_code(secret)}).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_her_own_sign_in_meanwhile_does_not_hide_one_someone_left_at_the_code(
+    ada_portal, practice_x
+):
+    secret, _ = turn_on(ada_portal)
+    portal_login(Client(), practice_x, "ada", NEW_PASSWORD)  # someone stops at the code
+    sign_in_with_code(Client(), practice_x, secret)  # and Ada signs in, minutes later
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == [STOPPED]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_password_given_twice_in_one_browser_then_the_code_tells_nobody(ada_portal, practice_x):
+    secret, _ = turn_on(ada_portal)
+    browser = Client()
+    portal_login(browser, practice_x, "ada", NEW_PASSWORD)  # back, and the password again
+    sign_in_with_code(browser, practice_x, secret)
+    ten_minutes_pass()
+    run_worker()
+    assert not notices()
+    assert not PortalAccount.objects.filter(second_step_awaited_at__isnull=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_her_own_sign_in_begun_again_after_the_code_page_timed_out_tells_nobody(
+    ada_portal, practice_x
+):
+    secret, _ = turn_on(ada_portal)
+    browser = Client()
+    portal_login(browser, practice_x, "ada", NEW_PASSWORD)
+    session = browser.session  # more than five minutes at the code page: begin again
+    subject, next_url, at, *kept = session[auth.PENDING]
+    session[auth.PENDING] = [subject, next_url, at - PENDING_SECONDS - 1, *kept]
+    session.save()
+    assert browser.get("/p/clinic-x/login/code/")["Location"] == "/p/clinic-x/login/"
+    sign_in_with_code(browser, practice_x, secret)
+    ten_minutes_pass()
+    run_worker()
+    assert not notices()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,6 +8,7 @@ or a password change can end it at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache, partial, wraps
 from typing import Any
 
@@ -36,6 +37,8 @@ from clinicportal.core.session_state import (
     lifetime_over,
     lifetime_start,
     second_step_await,
+    second_step_clear,
+    second_step_mark,
 )
 from clinicportal.messaging.selectors import portal_unread_count, portal_unread_counted
 from clinicportal.patients.models import Patient
@@ -66,8 +69,9 @@ View = Callable[..., HttpResponseBase]
 
 def sign_in(request: HttpRequest, account: PortalAccount) -> None:
     """Start a new portal session for ``account`` (a new session id: no fixation)."""
-    for key in (ACCOUNT, PRACTICE, PATIENT, STARTED, SEEN, PENDING):
+    for key in (ACCOUNT, PRACTICE, PATIENT, STARTED, SEEN):
         request.session.pop(key, None)
+    second_step_clear(request, PENDING)
     request.session[ACCOUNT] = account.pk
     request.session[PRACTICE] = account.practice_id
     lifetime_start(request, STARTED)
@@ -84,8 +88,19 @@ def sign_in(request: HttpRequest, account: PortalAccount) -> None:
 PENDING = "portal.pending"
 
 
-def await_second_step(request: HttpRequest, account: PortalAccount, next_path: str) -> None:
-    second_step_await(request, PENDING, account.pk, next_path)
+def await_second_step(
+    request: HttpRequest, account: PortalAccount, next_path: str, awaited_at: datetime | None
+) -> None:
+    """Remember the sign-in owing its code, and ``awaited_at``: the account's mark for the
+    unfinished-sign-in check when this sign-in set it (portal_second_step_await)."""
+    mark = awaited_at.isoformat() if awaited_at is not None else None
+    second_step_await(request, PENDING, account.pk, next_path, mark)
+
+
+def second_step_awaited_at(request: HttpRequest, account_id: int) -> datetime | None:
+    """The mark this browser's password set on the account, if it set one."""
+    mark = second_step_mark(request, PENDING, account_id)
+    return datetime.fromisoformat(mark) if mark else None
 
 
 def second_step_pending(request: HttpRequest) -> tuple[int, str] | None:

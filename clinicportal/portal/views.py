@@ -90,8 +90,8 @@ def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
             form.add_error(None, refused.message)
         else:
             if two_factor_device(account) is not None:
-                portal_second_step_await(account)
-                auth.await_second_step(request, account, next_path)
+                awaited_at = portal_second_step_await(account)
+                auth.await_second_step(request, account, next_path, awaited_at)
                 return redirect("portal:login_code", practice.slug)
             sign_in_complete(
                 PortalDoor(practice), account, ip=client_ip(request), user_agent=user_agent(request)
@@ -131,6 +131,7 @@ def login_code(request: HttpRequest, practice_slug: str) -> HttpResponse:
                 code=form.cleaned_data["code"],
                 ip=client_ip(request),
                 user_agent=user_agent(request),
+                awaited_at=auth.second_step_awaited_at(request, account_id),
             )
         except SignInRefused as refused:
             form.add_error("code", refused.message)

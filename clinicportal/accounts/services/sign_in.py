@@ -64,7 +64,9 @@ class Door[T: User | PortalAccount](Protocol):
         code: bool,
     ) -> None: ...
 
-    def record_sign_in(self, subject: T, *, ip: str | None, user_agent: str) -> None: ...
+    def record_sign_in(
+        self, subject: T, *, ip: str | None, user_agent: str, awaited_at: datetime | None
+    ) -> None: ...
 
     def record_recovery_code_used(self, subject: T, *, ip: str | None, user_agent: str) -> None: ...
 
@@ -129,10 +131,20 @@ class PortalDoor:
         else:  # the office's trail of guesses; also the same work as for a real account
             audit_record(actor=visitor, action=action)
 
-    def record_sign_in(self, subject: PortalAccount, *, ip: str | None, user_agent: str) -> None:
+    def record_sign_in(
+        self,
+        subject: PortalAccount,
+        *,
+        ip: str | None,
+        user_agent: str,
+        awaited_at: datetime | None,
+    ) -> None:
         subject.last_login_at = timezone.now()
-        subject.second_step_awaited_at = None  # finished: nothing for sign_in_unfinished_notify
-        subject.save(update_fields=["last_login_at", "second_step_awaited_at"])
+        subject.save(update_fields=["last_login_at"])
+        if awaited_at is not None:  # its own mark, finished: nothing for the check to tell
+            PortalAccount.objects.filter(pk=subject.pk, second_step_awaited_at=awaited_at).update(
+                second_step_awaited_at=None
+            )
         actor = PortalActor(account=subject, patient=None, ip=ip, user_agent=user_agent)
         _record_for_patients(actor, subject, AuditEvent.Action.PORTAL_LOGIN, subject.grants.all())
 
@@ -198,7 +210,9 @@ class OfficeDoor:
         )
         audit_record(actor=visitor, action=action, target=staff.user)
 
-    def record_sign_in(self, subject: User, *, ip: str | None, user_agent: str) -> None:
+    def record_sign_in(
+        self, subject: User, *, ip: str | None, user_agent: str, awaited_at: datetime | None
+    ) -> None:
         staff = StaffMember.objects.select_related("practice").filter(user=subject).first()
         if staff is not None:
             actor = StaffActor(user=subject, staff=staff, ip=ip, user_agent=user_agent)
@@ -303,11 +317,18 @@ def sign_in_attempt[T: User | PortalAccount](
 
 
 def second_step_attempt[T: User | PortalAccount](
-    door: Door[T], *, subject_id: int, code: str, ip: str | None, user_agent: str
+    door: Door[T],
+    *,
+    subject_id: int,
+    code: str,
+    ip: str | None,
+    user_agent: str,
+    awaited_at: datetime | None = None,
 ) -> T:
     """Check the authenticator (or recovery) code of an account that gave its password.
 
     On success the sign-in is complete (recorded); raises SignInRefused otherwise.
+    ``awaited_at``: the mark its password set (portal_second_step_await), if it set one.
     """
     subject = door.get(subject_id)
     device = two_factor_device(subject) if subject is not None else None
@@ -333,7 +354,14 @@ def second_step_attempt[T: User | PortalAccount](
     with transaction.atomic():
         if recovery_code:
             door.record_recovery_code_used(subject, ip=ip, user_agent=user_agent)
-        sign_in_complete(door, subject, ip=ip, user_agent=user_agent, recovery_code=recovery_code)
+        sign_in_complete(
+            door,
+            subject,
+            ip=ip,
+            user_agent=user_agent,
+            recovery_code=recovery_code,
+            awaited_at=awaited_at,
+        )
     return subject
 
 
@@ -344,18 +372,20 @@ def sign_in_complete[T: User | PortalAccount](
     ip: str | None,
     user_agent: str,
     recovery_code: bool = False,
+    awaited_at: datetime | None = None,
 ) -> None:
     """Record a finished sign-in (after the password, and the code if two-step is on).
 
     Its owner is told, in one email, if a ``recovery_code`` was its second step, and if it came
-    after several wrong attempts.
+    after several wrong attempts. Only the unfinished-sign-in mark its own password set
+    (``awaited_at``) is cleared: one someone else left before it is still told.
     """
     key = username_key(subject.username)[:USERNAME_MAX]
     with transaction.atomic():
         failures = throttle.login_failures_clear(
             door=door.kind, practice=door.practice, username_key=key
         )
-        door.record_sign_in(subject, ip=ip, user_agent=user_agent)
+        door.record_sign_in(subject, ip=ip, user_agent=user_agent, awaited_at=awaited_at)
         failures = failures if failures >= AFTER_FAILURES_NOTICE else 0
         if recovery_code:
             door.tell_owner(subject, SignInAttempt.RECOVERY_CODE, failures=failures)
@@ -369,14 +399,15 @@ def sign_in_complete[T: User | PortalAccount](
 UNFINISHED_AFTER = timedelta(minutes=10)
 
 
-def portal_second_step_await(account: PortalAccount) -> None:
+def portal_second_step_await(account: PortalAccount) -> datetime | None:
     """Note that ``account`` gave the right password and owes its code. If no sign-in and no
     code (a wrong one's email went already) follow within UNFINISHED_AFTER, its owner is told:
     someone who stops at the code, or tries passwords from a list, may have theirs.
 
     A mark already waiting is kept, not moved: the password given again cannot put the email
     off, nor queue more than one check each UNFINISHED_AFTER. One left over (a check lost with
-    its queue) is replaced after twice that.
+    its queue) is replaced after twice that. Returns the mark when this call set it, for the
+    sign-in to clear once finished (``sign_in_complete``); None when it kept another's.
     """
     from clinicportal.accounts.tasks import sign_in_unfinished_check
 
@@ -389,6 +420,8 @@ def portal_second_step_await(account: PortalAccount) -> None:
             sign_in_unfinished_check.using(run_after=now + UNFINISHED_AFTER).enqueue(
                 account.pk, now.isoformat()
             )
+            return now
+    return None
 
 
 def sign_in_unfinished_notify(*, account_id: int, awaited_at: datetime) -> bool:
