@@ -182,6 +182,13 @@ CLINICPORTAL_STORAGE_DIR = Path(env_str("CLINICPORTAL_STORAGE_DIR", str(VAR_DIR 
 CLINICPORTAL_UPLOAD_MAX_BYTES = env_int(
     "CLINICPORTAL_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1
 )
+# What one portal account may send the office in files in any 30 days (messaging.services.quota).
+CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES = env_int(
+    "CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES", 100, minimum=1
+)
+CLINICPORTAL_PORTAL_UPLOAD_QUOTA_BYTES = env_int(
+    "CLINICPORTAL_PORTAL_UPLOAD_QUOTA_BYTES", 500 * 1024 * 1024, minimum=1
+)
 # Scan every upload with ClamAV's clamd (its socket's path, or host:port); "" keeps it off.
 CLINICPORTAL_CLAMD = env_socket("CLINICPORTAL_CLAMD")
 # Below gunicorn's worker time-out (30 s), so that a hung clamd gets a kind refusal, not a 502.

@@ -42,6 +42,7 @@ from clinicportal.messaging.models import (
     Task,
 )
 from clinicportal.messaging.selectors import categories_offered, messaging_settings_for
+from clinicportal.messaging.services.quota import portal_upload_quota_check
 from clinicportal.notifications.services import email_queue
 from clinicportal.patients.models import ChartFile, Patient
 from clinicportal.records.services import portal_document_from_patient
@@ -241,6 +242,9 @@ def _from_patient_side(
         requests_response=requests_response,
         author_is_patient=own,
     )
+    # After the message: a twin post with its key waits on it and finds it (see _once),
+    # rather than count its files and be refused.
+    portal_upload_quota_check(actor=actor, uploads=[upload for upload, _checked in accepted])
     _attach_uploads(actor, message, accepted)
     Task.objects.create(
         practice=actor.practice,

@@ -1,0 +1,75 @@
+"""How much a portal account may send the office in files (ASVS 5.2.4).
+
+Every file a patient or guardian attaches to a message is stored for good, so one account (or
+whoever has its password) could otherwise fill the practice's disk, ten files of 50 MB at a
+time. Each portal account may send at most CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES files and
+CLINICPORTAL_PORTAL_UPLOAD_QUOTA_BYTES bytes in any QUOTA_DAYS days, counted over every patient
+the account writes for. The office sends without a quota.
+
+The count is taken inside the transaction that writes the message, with the account's row
+locked, so two sends at the same moment are counted one after the other and cannot both slip
+under the limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Sum
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from clinicportal.accounts.models import PortalAccount
+from clinicportal.content.uploads import HashedUpload
+from clinicportal.core.context import PortalActor
+from clinicportal.messaging.models import Attachment
+
+QUOTA_DAYS = 30
+
+
+def portal_upload_quota_check(*, actor: PortalActor, uploads: Sequence[HashedUpload]) -> None:
+    """Raise ValidationError (on "attachments") if ``uploads`` would take the actor's account
+    past its quota. Call it in the transaction that stores them."""
+    if not uploads:
+        return
+    list(PortalAccount.objects.select_for_update().filter(pk=actor.account.pk).values("pk"))
+    since = timezone.now() - timedelta(days=QUOTA_DAYS)
+    sent = Attachment.objects.filter(
+        message__author_account=actor.account, message__created_at__gte=since
+    ).aggregate(files=Count("pk"), size=Sum("blob__size"))
+    files, size = sent["files"], sent["size"] or 0
+    most_files = settings.CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES
+    most_bytes = settings.CLINICPORTAL_PORTAL_UPLOAD_QUOTA_BYTES
+    if (
+        files + len(uploads) <= most_files
+        and size + sum(u.size or 0 for u in uploads) <= most_bytes
+    ):
+        return
+    raise ValidationError(
+        {
+            "attachments": _(
+                "This account has sent %(files)s (%(size)s) in the last %(days)d days. "
+                "These would take it past the portal’s limit of %(most_files)s and "
+                "%(most_size)s, so nothing was sent. Please send fewer or smaller files, or "
+                "call the office at %(phone)s."
+            )
+            % {
+                "days": QUOTA_DAYS,
+                "files": _files(files),
+                "size": filesizeformat(size),
+                "most_files": _files(most_files),
+                "most_size": filesizeformat(most_bytes),
+                "phone": actor.practice.phone,
+            }
+        },
+        code="quota",
+    )
+
+
+def _files(count: int) -> str:
+    return ngettext("%(count)d file", "%(count)d files", count) % {"count": count}

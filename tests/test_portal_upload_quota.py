@@ -1,0 +1,144 @@
+"""What one portal account may send the office in files: a count and a size in any 30 days
+(messaging/services/quota.py, ASVS 5.2.4)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from clinicportal.accounts.services.portal_access import authorized_user_link
+from clinicportal.content.models import Blob
+from clinicportal.messaging.models import Attachment, Message
+from clinicportal.messaging.services import sending
+from clinicportal.messaging.services.quota import QUOTA_DAYS
+from tests.conftest import GUARDIAN_PASSWORD, PDF_BYTES, actor, add_guardian, portal_login
+from tests.secure_messages import reply
+from tests.test_portal_messages import field_error, send
+from tests.test_upload_failures import named
+
+
+def pdfs(count: int, start: int = 0) -> list:
+    # Each its own content: the storage keeps one copy of equal files, the quota counts each.
+    return [
+        named(f"scan-{n}.pdf", PDF_BYTES + b"%" + str(n).encode())
+        for n in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def three_files(settings):
+    settings.CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES = 3
+
+
+def test_files_past_the_account_s_limit_are_refused_kindly_and_nothing_is_sent(
+    ada_portal: Client, three_files
+) -> None:
+    assert send(ada_portal, attachments=pdfs(2)).status_code == 302
+    before = (Message.objects.count(), Attachment.objects.count(), Blob.objects.count())
+
+    refused = send(ada_portal, body="Two more scans.", attachments=pdfs(2, start=2))
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    error = field_error(html, "attachments")
+    assert "This account has sent 2 files (" in error
+    assert f"in the last {QUOTA_DAYS} days" in error
+    assert "past the portal’s limit of 3 files and 500.0\xa0MB, so nothing was sent" in error
+    assert "call the office at (207) 555-0100" in error
+    assert "Two more scans." in html  # what she typed is kept
+    assert (Message.objects.count(), Attachment.objects.count(), Blob.objects.count()) == before
+
+    # Up to the limit is taken, and a message without files always is.
+    assert send(ada_portal, attachments=pdfs(1, start=4)).status_code == 302
+    assert send(ada_portal, body="No files this time.").status_code == 302
+    assert Attachment.objects.count() == 3
+
+
+def test_the_size_counts_too(ada_portal: Client, settings) -> None:
+    one = len(PDF_BYTES) + 2
+    limit = settings.CLINICPORTAL_PORTAL_UPLOAD_QUOTA_BYTES = 2 * one + 1
+    assert send(ada_portal, attachments=pdfs(2)).status_code == 302
+    refused = send(ada_portal, attachments=pdfs(1, start=2))
+    assert refused.status_code == 400
+    assert f"and {limit}\xa0bytes, so nothing was sent" in field_error(
+        refused.content.decode(), "attachments"
+    )
+
+
+def test_files_sent_more_than_thirty_days_ago_no_longer_count(
+    ada_portal: Client, three_files
+) -> None:
+    assert send(ada_portal, attachments=pdfs(3)).status_code == 302
+    assert send(ada_portal, attachments=pdfs(1, start=3)).status_code == 400
+    Message.objects.update(created_at=timezone.now() - timedelta(days=QUOTA_DAYS, minutes=1))
+    assert send(ada_portal, attachments=pdfs(3, start=3)).status_code == 302
+
+
+def test_a_guardian_s_files_for_each_child_count_together(
+    client: Client, alice, patient_a, patient_b, practice_x, three_files
+) -> None:
+    add_guardian(alice, patient_a)
+    authorized_user_link(actor=actor(alice), patient=patient_b, username="mary", note="guardian")
+    portal_login(client, practice_x, "mary", GUARDIAN_PASSWORD)
+    for patient, start, status in ((patient_a, 0, 302), (patient_b, 2, 400)):
+        client.post("/p/clinic-x/choose/", {"patient": str(patient.public_id)})
+        assert send(client, attachments=pdfs(2, start=start)).status_code == status
+
+
+def test_the_office_sends_without_a_limit(ada_portal: Client, bob_client: Client, three_files):
+    assert send(ada_portal, attachments=pdfs(3)).status_code == 302
+    asked = Message.objects.get(writer="patient")
+    assert reply(bob_client, asked, attachments=pdfs(2, start=3)).status_code == 302
+    assert Attachment.objects.count() == 5
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite writes one at a time")
+def test_the_count_is_taken_with_the_account_locked(ada_portal: Client, three_files) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert send(ada_portal, attachments=pdfs(1)).status_code == 302
+    locked = [q["sql"] for q in queries if 'FROM "accounts_portalaccount"' in q["sql"]]
+    assert any(sql.endswith("FOR UPDATE") for sql in locked), locked
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_posted_twice_at_once_at_the_limit_is_sent_once_and_both_say_so(
+    ada_portal: Client, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES = 1
+    inside, go = threading.Event(), threading.Event()
+    record = sending.audit_record
+
+    def held(**kwargs: Any) -> Any:  # the first post waits, its transaction open, for the twin
+        if threading.current_thread().name == "first":
+            inside.set()
+            go.wait(10)
+        return record(**kwargs)
+
+    monkeypatch.setattr(sending, "audit_record", held)
+    answers: dict[str, Any] = {}
+
+    def post(name: str, client: Client) -> None:
+        answers[name] = send(client, key="one-double-click", attachments=pdfs(1))
+
+    def first_post() -> None:
+        post("first", ada_portal)
+        connection.close()
+
+    first = threading.Thread(target=first_post, name="first")
+    first.start()
+    assert inside.wait(10)
+    threading.Timer(0.5, go.set).start()  # the twin is waiting on the first by then
+    twin = Client()
+    twin.cookies = copy.deepcopy(ada_portal.cookies)
+    post("second", twin)
+    first.join(10)
+    assert answers["first"].status_code == answers["second"].status_code == 302
+    assert answers["first"]["Location"] == answers["second"]["Location"]
+    assert Message.objects.filter(writer="patient").count() == 1
