@@ -14,9 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from clinicportal.accounts import throttle, totp
 from clinicportal.accounts.models import LoginFailure, PortalAccount, RecoveryCode
-from clinicportal.accounts.services.sign_in import (
-    UNFINISHED_AFTER,
-)
+from clinicportal.accounts.services.unfinished import UNFINISHED_AFTER
 from clinicportal.core.session_state import PENDING_SECONDS
 from clinicportal.notifications.models import OutboxEmail
 from clinicportal.portal import auth

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.tasks import task
 
 from clinicportal.accounts.services.links import portal_password_reset_send
-from clinicportal.accounts.services.sign_in import sign_in_unfinished_notify
+from clinicportal.accounts.services.unfinished import sign_in_unfinished_notify
 from clinicportal.practices.models import Practice
 
 

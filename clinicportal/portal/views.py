@@ -35,11 +35,11 @@ from clinicportal.accounts.services.links import (
 from clinicportal.accounts.services.portal_access import portal_password_change
 from clinicportal.accounts.services.sign_in import (
     PortalDoor,
-    portal_second_step_await,
     second_step_attempt,
     sign_in_attempt,
     sign_in_complete,
 )
+from clinicportal.accounts.services.unfinished import portal_second_step_await
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.files import framed_by_this_site
