@@ -5,8 +5,11 @@ them. Never a password or a code; who to tell; the office's address."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 
 from clinicportal.accounts.models import RecoveryCode, TwoFactorDevice
@@ -39,8 +42,10 @@ from tests.conftest import (
     authenticator_code,
     make_staff,
     office_code,
+    office_sign_in,
     run_worker,
 )
+from tests.test_sign_in_attempt_notices import WHEN, ten_minutes_pass
 
 NEW = "a-new-office-password-2026"
 WRONG = "not-the-password-at-all"
@@ -159,8 +164,9 @@ def test_every_event_staff_are_told_of_has_words_of_its_own_and_no_other_is_sent
     for event in STAFF_EVENTS:
         staff_sign_in_notify(user=bob.user, event=event)
         email = OutboxEmail.objects.latest("pk")
-        assert email.subject not in seen
-        seen.add(email.subject)
+        # Only the two kinds of sign-in not finished share a subject; no two share their words.
+        assert email.body_text not in seen
+        seen.add(email.body_text)
         assert "office account" in email.body_text or "office password" in email.body_text
         assert "portal" not in email.subject + email.body_text.replace("Portal address", "")
     for other in set(SignInChange) | set(SignInAttempt):
@@ -196,3 +202,60 @@ def test_a_colleague_s_notice_is_shown_to_them_and_to_admins_only(
     assert bob_client.get(reverse("office:outbox_email", args=[bobs.public_id])).status_code == 200
     assert "dora@example.com" in alice_client.get(outbox).text
     assert alice_client.get(opened).status_code == 200
+
+
+# The right password, then no code -----------------------------------------------------------
+
+
+def password_only(member: StaffMember, client: Client | None = None) -> Client:
+    """The right password at the office's door, and no code: the code page is next."""
+    office_code(member)  # an authenticator, as every staff member has after the first sign-in
+    client = client or Client()
+    answer = client.post(
+        reverse("office:login"), {"username": member.user.username, "password": PASSWORD}
+    )
+    assert answer["Location"] == reverse("office:login_code")
+    return client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_right_password_then_no_code_is_told_ten_minutes_later(bob):
+    password_only(bob)
+    run_worker()
+    assert not told()  # not yet: the code may still come
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == ["A sign-in to your Clinic X Eye Care office account was not finished"]
+    (email,) = told()
+    assert re.search(
+        rf"On {WHEN}, the right password for your office account at Clinic X Eye Care was "
+        r"given, but no code from the authenticator app followed, so that sign-in was not "
+        r"finished\.",
+        email.body_text,
+    )
+    assert "or a sign-in left at the code, say), there is nothing to do" in email.body_text
+    assert not get_user_model().objects.filter(second_step_awaited_at__isnull=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_sign_in_tells_nobody_but_does_not_hide_one_left_before_it(bob):
+    office_sign_in(Client(), bob)
+    ten_minutes_pass()
+    run_worker()
+    assert not told()
+
+    password_only(bob)  # someone stops at the code ...
+    assert office_sign_in(Client(), bob).status_code == 302  # ... and Bob signs in meanwhile
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == ["A sign-in to your Clinic X Eye Care office account was not finished"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wrong_code_after_the_password_is_told_once_not_twice(bob):
+    client = password_only(bob)
+    client.post(reverse("office:login_code"), {"code": "000000"})
+    assert len(told()) == 1  # at once, by its own email
+    ten_minutes_pass()
+    run_worker()
+    assert len(told()) == 1

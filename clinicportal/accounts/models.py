@@ -19,6 +19,8 @@ class User(AbstractUser):
 
     password_is_temporary = models.BooleanField(default=False)
     temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the right password was given with a code still owed (accounts.services.unfinished).
+    second_step_awaited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "accounts_user"
@@ -47,7 +49,7 @@ class PortalAccount(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_login_at = models.DateTimeField(null=True, blank=True)
-    # When the right password was last given with a code still owed; cleared by the sign-in.
+    # When the right password was given with a code still owed (accounts.services.unfinished).
     second_step_awaited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -22,8 +22,9 @@ def send_password_reset(practice_id: int, identifier: str, ip: str | None, user_
 
 
 @task()
-def sign_in_unfinished_check(account_id: int, awaited_at: str) -> bool:
-    """Tell an account's owner of a sign-in that stopped at the code, if it still has."""
+def sign_in_unfinished_check(account_id: int, awaited_at: str, door: str = "portal") -> bool:
+    """Tell an account's owner of a sign-in that stopped at the code, if it still has.
+    ``account_id`` is a portal account's, or at the office's ``door`` a staff user's."""
     return sign_in_unfinished_notify(
-        account_id=account_id, awaited_at=datetime.fromisoformat(awaited_at)
+        account_id=account_id, awaited_at=datetime.fromisoformat(awaited_at), door=door
     )

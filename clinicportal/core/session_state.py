@@ -14,26 +14,26 @@ from typing import NamedTuple
 from django.http import HttpRequest
 
 PENDING_SECONDS = 5 * 60
-MARK = ".mark"  # beside a pending second step's key: the mark its password left (portal)
+MARK = ".mark"  # beside a pending second step's key: the mark its password left
 STAMP_SECONDS = 60
 # A signed-in session ends this long after its sign-in, however busy it is.
 ABSOLUTE_LIFETIME = 12 * 60 * 60
 
 
 def second_step_await(
-    request: HttpRequest, key: str, subject_id: int, next_url: str, mark: str | None = None
+    request: HttpRequest, key: str, subject_id: int, next_url: str, mark: datetime | None = None
 ) -> None:
     """Remember, for five minutes, who gave a right password and now owes a code.
 
-    ``mark`` is what this password left on the account for a later check (the portal's
-    unfinished sign-in), or None when it left none. It is kept apart, until the sign-in is
-    finished (second_step_clear), so that the password given again here, even after the five
-    minutes, finds the mark this browser left, not only one of its own.
+    ``mark`` is what this password left on the account for a later check (an unfinished
+    sign-in's), or None when it left none. It is kept apart, until the sign-in is finished
+    (second_step_clear), so that the password given again here, even after the five minutes,
+    finds the mark this browser left, not only one of its own.
     """
     request.session[key] = [subject_id, next_url, int(time.time())]
     kept = request.session.get(key + MARK)
     if mark is not None or not kept or int(kept[0]) != subject_id:
-        request.session[key + MARK] = [subject_id, mark]
+        request.session[key + MARK] = [subject_id, mark.isoformat() if mark else None]
 
 
 def second_step_pending(request: HttpRequest, key: str) -> tuple[int, str] | None:
@@ -45,10 +45,12 @@ def second_step_pending(request: HttpRequest, key: str) -> tuple[int, str] | Non
     return int(pending[0]), str(pending[1])
 
 
-def second_step_mark(request: HttpRequest, key: str, subject_id: int) -> str | None:
+def second_step_mark(request: HttpRequest, key: str, subject_id: int) -> datetime | None:
     """The mark this browser's password left on ``subject_id`` (see second_step_await), if any."""
     kept = request.session.get(key + MARK)
-    return str(kept[1]) if kept and int(kept[0]) == subject_id and kept[1] else None
+    if kept and int(kept[0]) == subject_id and kept[1]:
+        return datetime.fromisoformat(kept[1])
+    return None
 
 
 def second_step_clear(request: HttpRequest, key: str) -> None:

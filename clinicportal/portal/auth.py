@@ -92,15 +92,13 @@ def await_second_step(
     request: HttpRequest, account: PortalAccount, next_path: str, awaited_at: datetime | None
 ) -> None:
     """Remember the sign-in owing its code, and ``awaited_at``: the account's mark for the
-    unfinished-sign-in check when this sign-in set it (portal_second_step_await)."""
-    mark = awaited_at.isoformat() if awaited_at is not None else None
-    second_step_await(request, PENDING, account.pk, next_path, mark)
+    unfinished-sign-in check when this sign-in set it (sign_in_unfinished_watch)."""
+    second_step_await(request, PENDING, account.pk, next_path, awaited_at)
 
 
 def second_step_awaited_at(request: HttpRequest, account_id: int) -> datetime | None:
     """The mark this browser's password set on the account, if it set one."""
-    mark = second_step_mark(request, PENDING, account_id)
-    return datetime.fromisoformat(mark) if mark else None
+    return second_step_mark(request, PENDING, account_id)
 
 
 def second_step_pending(request: HttpRequest) -> tuple[int, str] | None:

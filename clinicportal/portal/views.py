@@ -39,7 +39,7 @@ from clinicportal.accounts.services.sign_in import (
     sign_in_attempt,
     sign_in_complete,
 )
-from clinicportal.accounts.services.unfinished import portal_second_step_await
+from clinicportal.accounts.services.unfinished import sign_in_unfinished_watch
 from clinicportal.audit.selectors import portal_log_for_patient
 from clinicportal.core.context import client_ip, user_agent
 from clinicportal.core.files import framed_by_this_site
@@ -90,7 +90,7 @@ def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
             form.add_error(None, refused.message)
         else:
             if two_factor_device(account) is not None:
-                awaited_at = portal_second_step_await(account)
+                awaited_at = sign_in_unfinished_watch(account)
                 auth.await_second_step(request, account, next_path, awaited_at)
                 return redirect("portal:login_code", practice.slug)
             sign_in_complete(

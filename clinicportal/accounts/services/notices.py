@@ -86,8 +86,7 @@ def sign_in_attempt_notify(
     _notice_queue(account, "sign_in_attempt", context)
 
 
-# What a staff member is told of; the office has no others (staff cannot turn two-step off, and
-# the office does not wait on an unfinished sign-in).
+# What a staff member is told of; the office has no others (staff cannot turn two-step off).
 STAFF_EVENTS: frozenset[SignInChange | SignInAttempt] = frozenset(
     {
         SignInChange.PASSWORD,
@@ -95,6 +94,7 @@ STAFF_EVENTS: frozenset[SignInChange | SignInAttempt] = frozenset(
         SignInChange.PASSWORD_REISSUED,
         SignInChange.RECOVERY_CODES,
         SignInAttempt.CODE_FAILED,
+        SignInAttempt.UNFINISHED,
         SignInAttempt.AFTER_FAILURES,
         SignInAttempt.RECOVERY_CODE,
     }
@@ -102,11 +102,16 @@ STAFF_EVENTS: frozenset[SignInChange | SignInAttempt] = frozenset(
 
 
 def staff_sign_in_notify(
-    *, user: User, event: SignInChange | SignInAttempt, failures: int = 0
+    *,
+    user: User,
+    event: SignInChange | SignInAttempt,
+    failures: int = 0,
+    when: datetime | None = None,
 ) -> None:
     """Queue the email that tells a staff member, at their own address, of a change to how
     they sign in to the office (``event`` a SignInChange), or of a sign-in there that may not
-    have been theirs (a SignInAttempt, with ``failures`` as for the portal's). Call inside the
+    have been theirs (a SignInAttempt made ``when``, if not now, with ``failures`` as for the
+    portal's). Call inside the
     transaction that records it. An office account is the key to every patient's chart: its
     owner is the first to know whether it was them."""
     if event not in STAFF_EVENTS:
@@ -118,7 +123,7 @@ def staff_sign_in_notify(
         "event": event.value,
         "failures": failures,
         "minutes": WINDOW_MINUTES,
-        "when": timezone.now(),
+        "when": when or timezone.now(),
         "office_url": office_absolute_url(reverse("office:login")),
     }
     if event is SignInAttempt.RECOVERY_CODE:

@@ -32,6 +32,7 @@ from clinicportal.accounts.services.notices import (
     sign_in_attempt_notify,
     staff_sign_in_notify,
 )
+from clinicportal.accounts.services.unfinished import sign_in_unfinished_clear
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import PortalActor, StaffActor, VisitorActor
@@ -141,10 +142,7 @@ class PortalDoor:
     ) -> None:
         subject.last_login_at = timezone.now()
         subject.save(update_fields=["last_login_at"])
-        if awaited_at is not None:  # its own mark, finished: nothing for the check to tell
-            PortalAccount.objects.filter(pk=subject.pk, second_step_awaited_at=awaited_at).update(
-                second_step_awaited_at=None
-            )
+        sign_in_unfinished_clear(subject, awaited_at)
         actor = PortalActor(account=subject, patient=None, ip=ip, user_agent=user_agent)
         _record_for_patients(actor, subject, AuditEvent.Action.PORTAL_LOGIN, subject.grants.all())
 
@@ -213,6 +211,7 @@ class OfficeDoor:
     def record_sign_in(
         self, subject: User, *, ip: str | None, user_agent: str, awaited_at: datetime | None
     ) -> None:
+        sign_in_unfinished_clear(subject, awaited_at)
         staff = StaffMember.objects.select_related("practice").filter(user=subject).first()
         if staff is not None:
             actor = StaffActor(user=subject, staff=staff, ip=ip, user_agent=user_agent)
@@ -328,7 +327,7 @@ def second_step_attempt[T: User | PortalAccount](
     """Check the authenticator (or recovery) code of an account that gave its password.
 
     On success the sign-in is complete (recorded); raises SignInRefused otherwise.
-    ``awaited_at``: the mark its password set (portal_second_step_await), if it set one.
+    ``awaited_at``: the mark its password set (sign_in_unfinished_watch), if it set one.
     """
     subject = door.get(subject_id)
     device = two_factor_device(subject) if subject is not None else None

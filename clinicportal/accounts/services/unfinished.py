@@ -1,8 +1,10 @@
 """A sign-in left at the code: the right password, then no code and no sign-in (ASVS 6.3.5).
 
-A program trying passwords from a list stops at the code once it finds one; its owner should
-hear of it. The account is marked when its password is right, and a task the worker runs
-UNFINISHED_AFTER later tells the owner if the mark is still there.
+A program trying passwords from a list stops at the code once it finds one; the account's
+owner should hear of it, at either door. The account (a portal account, or a staff member's
+user) is marked when its password is right, and a task the worker runs UNFINISHED_AFTER later
+tells the owner if the mark is still there. A finished sign-in clears the mark its own
+password set (the browser's session keeps it), never one someone else left.
 """
 
 from __future__ import annotations
@@ -13,24 +15,38 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinicportal.accounts.models import LoginFailure, PortalAccount
+from clinicportal.accounts.models import LoginFailure, PortalAccount, User
 from clinicportal.accounts.passwords import username_key
 from clinicportal.accounts.services.common import USERNAME_MAX
-from clinicportal.accounts.services.notices import SignInAttempt, sign_in_attempt_notify
+from clinicportal.accounts.services.notices import (
+    SignInAttempt,
+    sign_in_attempt_notify,
+    staff_sign_in_notify,
+)
 
-# How long a portal sign-in may wait for its code before its owner is told it was not finished.
+# How long a sign-in may wait for its code before its owner is told it was not finished.
 UNFINISHED_AFTER = timedelta(minutes=10)
+DOORS: dict[str, type[User] | type[PortalAccount]] = {
+    LoginFailure.Door.PORTAL: PortalAccount,
+    LoginFailure.Door.OFFICE: User,
+}
 
 
-def portal_second_step_await(account: PortalAccount) -> datetime | None:
-    """Note that ``account`` gave the right password and owes its code. If no sign-in and no
+def _door(subject: User | PortalAccount) -> LoginFailure.Door:
+    return (
+        LoginFailure.Door.PORTAL if isinstance(subject, PortalAccount) else LoginFailure.Door.OFFICE
+    )
+
+
+def sign_in_unfinished_watch(subject: User | PortalAccount) -> datetime | None:
+    """Note that ``subject`` gave the right password and owes its code. If no sign-in and no
     code (a wrong one's email went already) follow within UNFINISHED_AFTER, its owner is told:
     someone who stops at the code, or tries passwords from a list, may have theirs.
 
     A mark already waiting is kept, not moved: the password given again cannot put the email
     off, nor queue more than one check each UNFINISHED_AFTER. One left over (a check lost with
     its queue) is replaced after twice that. Returns the mark when this call set it, for the
-    sign-in to clear once finished (``sign_in_complete``); None when it kept another's.
+    sign-in to clear once finished (``sign_in_unfinished_clear``); None when it kept another's.
     """
     from clinicportal.accounts.tasks import sign_in_unfinished_check
 
@@ -38,38 +54,61 @@ def portal_second_step_await(account: PortalAccount) -> datetime | None:
     waiting = Q(second_step_awaited_at__isnull=True) | Q(
         second_step_awaited_at__lt=now - 2 * UNFINISHED_AFTER
     )
+    door = _door(subject)
     with transaction.atomic():
-        if PortalAccount.objects.filter(waiting, pk=account.pk).update(second_step_awaited_at=now):
+        if DOORS[door].objects.filter(waiting, pk=subject.pk).update(second_step_awaited_at=now):
             sign_in_unfinished_check.using(run_after=now + UNFINISHED_AFTER).enqueue(
-                account.pk, now.isoformat()
+                subject.pk, now.isoformat(), door.value
             )
             return now
     return None
 
 
-def sign_in_unfinished_notify(*, account_id: int, awaited_at: datetime) -> bool:
-    """Tell the owner of a sign-in that stopped at the code given ``awaited_at``; return
-    whether they were told. Run by the worker, UNFINISHED_AFTER later.
+def sign_in_unfinished_clear(subject: User | PortalAccount, awaited_at: datetime | None) -> None:
+    """Clear the mark ``subject``'s finished sign-in set (``awaited_at``), if it is still there:
+    nothing for the check to tell. A mark someone else left stays."""
+    if awaited_at is not None:
+        type(subject).objects.filter(pk=subject.pk, second_step_awaited_at=awaited_at).update(
+            second_step_awaited_at=None
+        )
+
+
+def sign_in_unfinished_notify(
+    *, account_id: int, awaited_at: datetime, door: str = LoginFailure.Door.PORTAL
+) -> bool:
+    """Tell the owner of a sign-in at ``door`` that stopped at the code given ``awaited_at``;
+    return whether they were told. Run by the worker, UNFINISHED_AFTER later.
 
     Nobody is told when it was finished (the sign-in clears the mark), or when a code
     followed: a wrong one, whose own email went, or one refused while sign-in was paused. The
     conditional update claims the mark, so a check run twice tells once.
     """
+    model = DOORS[door]
     with transaction.atomic():
-        claimed = PortalAccount.objects.filter(
+        claimed = model.objects.filter(
             pk=account_id, is_active=True, second_step_awaited_at=awaited_at
         ).update(second_step_awaited_at=None)
         if not claimed:
             return False
-        account = PortalAccount.objects.select_related("practice").get(pk=account_id)
+        if model is PortalAccount:
+            account = PortalAccount.objects.select_related("practice").get(pk=account_id)
+            subject: User | PortalAccount = account
+            practice = account.practice
+        else:
+            subject, practice = User.objects.get(pk=account_id), None
         codes = LoginFailure.objects.filter(
-            door=LoginFailure.Door.PORTAL,
-            practice=account.practice,
-            username_key=username_key(account.username)[:USERNAME_MAX],
+            door=door,
+            practice=practice,
+            username_key=username_key(subject.username)[:USERNAME_MAX],
             stage__in=[LoginFailure.Stage.WRONG_CODE, LoginFailure.Stage.CODE_REFUSED],
             at__gte=awaited_at,
         )
         if codes.exists():
             return False
-        sign_in_attempt_notify(account=account, attempt=SignInAttempt.UNFINISHED, when=awaited_at)
+        if isinstance(subject, PortalAccount):
+            sign_in_attempt_notify(
+                account=subject, attempt=SignInAttempt.UNFINISHED, when=awaited_at
+            )
+        else:
+            staff_sign_in_notify(user=subject, event=SignInAttempt.UNFINISHED, when=awaited_at)
         return True

@@ -45,6 +45,7 @@ from clinicportal.accounts.services.sign_in import (
     sign_in_complete,
 )
 from clinicportal.accounts.services.two_step import recovery_codes_renew, two_factor_turn_on
+from clinicportal.accounts.services.unfinished import sign_in_unfinished_watch
 from clinicportal.core.context import StaffActor, client_ip, user_agent
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import signed_out
@@ -52,6 +53,7 @@ from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.core.session_state import (
     second_step_await,
     second_step_clear,
+    second_step_mark,
     second_step_pending,
 )
 from clinicportal.office.auth import (
@@ -81,10 +83,12 @@ class StaffLoginView(LoginView):
         user = form.get_user()
         if staff_member_for_user(user.pk) is None:
             return self.form_invalid(form)
-        second_step_await(self.request, PENDING, user.pk, self.get_success_url())
-        if two_factor_device(user) is not None:
-            return redirect("office:login_code")
-        return redirect("office:login_setup")
+        if two_factor_device(user) is None:
+            second_step_await(self.request, PENDING, user.pk, self.get_success_url())
+            return redirect("office:login_setup")
+        awaited_at = sign_in_unfinished_watch(user)
+        second_step_await(self.request, PENDING, user.pk, self.get_success_url(), awaited_at)
+        return redirect("office:login_code")
 
 
 PENDING = "office.pending"
@@ -116,6 +120,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
                 code=form.cleaned_data["code"],
                 ip=client_ip(request),
                 user_agent=user_agent(request),
+                awaited_at=second_step_mark(request, PENDING, user_id),
             )
         except SignInRefused as refused:
             form.add_error("code", refused.message)
@@ -157,7 +162,11 @@ def _two_factor_enrol(
         )
         if during_login:
             sign_in_complete(
-                OfficeDoor(), user, ip=client_ip(request), user_agent=user_agent(request)
+                OfficeDoor(),
+                user,
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+                awaited_at=second_step_mark(request, PENDING, user.pk),  # if a code was owed
             )
             second_step_clear(request, PENDING)
             office_login(request, user)
