@@ -202,7 +202,7 @@ def _patients(practice: Any, sizes: Sizes) -> list[Person]:
         username = f"bench.patient.{patient_id}"
         accounts.append(
             (account_id, practice.pk, uid(ids), username, username, f"{first} {last}", email,
-             "!bench-unusable", False, None, created, True, created, None, None)
+             "!bench-unusable", False, None, created, True, created, None, None, "")
         )  # fmt: skip
         grants.append(
             (next_grant + n, practice.pk, uid(ids), account_id, patient_id, "patient", "",
@@ -218,7 +218,7 @@ def _patients(practice: Any, sizes: Sizes) -> list[Person]:
         PortalAccount,
         "id practice_id public_id username username_key display_name email password "
         "password_is_temporary temporary_password_expires_at password_changed_at is_active "
-        "created_at last_login_at second_step_awaited_at",
+        "created_at last_login_at second_step_awaited_at second_step_awaited_by",
     ).write(accounts)
     Writer(
         PortalGrant,

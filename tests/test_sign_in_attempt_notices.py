@@ -4,6 +4,7 @@ recovery code used to sign in. A plain sign-in tells nobody. Staff: test_staff_s
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from django_tasks_db.models import DBTaskResult
 
 from clinicportal.accounts import throttle, totp
 from clinicportal.accounts.models import LoginFailure, PortalAccount, RecoveryCode
+from clinicportal.accounts.services import unfinished
 from clinicportal.accounts.services.unfinished import UNFINISHED_AFTER
 from clinicportal.core.session_state import PENDING_SECONDS
 from clinicportal.notifications.models import OutboxEmail
@@ -320,6 +322,42 @@ def test_her_own_sign_in_begun_again_after_the_code_page_timed_out_tells_nobody(
     ten_minutes_pass()
     run_worker()
     assert not notices()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_password_form_posted_twice_at_once_then_the_code_tells_nobody(ada_portal, practice_x):
+    secret, _ = turn_on(ada_portal)
+    first, twin = Client(), Client()  # two posts of one browser, each starting its own session
+    first.get("/p/clinic-x/login/")  # the form, and the browser's CSRF cookie
+    twin.cookies = copy.deepcopy(first.cookies)
+    portal_login(first, practice_x, "ada", NEW_PASSWORD)  # its answer is the one lost
+    sign_in_with_code(twin, practice_x, secret)
+    assert PortalAccount.objects.get(username="ada").second_step_awaited_by == ""  # forgotten
+    ten_minutes_pass()
+    run_worker()
+    assert not notices()
+    # Another browser's password meanwhile is still told: it is not this browser's mark.
+    portal_login(Client(), practice_x, "ada", NEW_PASSWORD)
+    sign_in_with_code(twin, practice_x, secret)
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == [STOPPED]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_person_at_a_shared_computer_does_not_clear_the_last_one_s_mark(
+    ada_portal, practice_x, monkeypatch
+):
+    secret, _ = turn_on(ada_portal)
+    someone, owner = Client(), Client()  # one browser, its CSRF cookie kept between them
+    someone.get("/p/clinic-x/login/")
+    owner.cookies = copy.deepcopy(someone.cookies)
+    portal_login(someone, practice_x, "ada", NEW_PASSWORD)  # and walks away at the code
+    monkeypatch.setattr(unfinished, "TWIN_POST_WITHIN", timedelta(0))  # more than a moment on
+    sign_in_with_code(owner, practice_x, secret)
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == [STOPPED]
 
 
 @pytest.mark.django_db(transaction=True)

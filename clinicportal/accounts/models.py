@@ -19,8 +19,10 @@ class User(AbstractUser):
 
     password_is_temporary = models.BooleanField(default=False)
     temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
-    # When the right password was given with a code still owed (accounts.services.unfinished).
+    # When the right password was given with a code still owed (accounts.services.unfinished),
+    # and by which browser (core.context.browser_tag).
     second_step_awaited_at = models.DateTimeField(null=True, blank=True)
+    second_step_awaited_by = models.CharField(max_length=32, blank=True)
 
     class Meta:
         db_table = "accounts_user"
@@ -49,8 +51,10 @@ class PortalAccount(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_login_at = models.DateTimeField(null=True, blank=True)
-    # When the right password was given with a code still owed (accounts.services.unfinished).
+    # When the right password was given with a code still owed (accounts.services.unfinished),
+    # and by which browser (core.context.browser_tag).
     second_step_awaited_at = models.DateTimeField(null=True, blank=True)
+    second_step_awaited_by = models.CharField(max_length=32, blank=True)
 
     class Meta:
         constraints = [

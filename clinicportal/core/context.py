@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
@@ -140,3 +141,18 @@ def _is_trusted(address: IPAddress, proxies: Iterable[IPNetwork]) -> bool:
 
 def user_agent(request: HttpRequest) -> str:
     return str(request.META.get("HTTP_USER_AGENT", ""))[:USER_AGENT_MAX]
+
+
+BROWSER_TAG_LENGTH = 32
+
+
+def browser_tag(request: HttpRequest) -> str:
+    """Something the same browser sends with every form, and another never does: a keyed hash
+    of its CSRF cookie's secret ("" before it has one). Two posts of one form at once (a double
+    click) carry the same tag, though each may start a session of its own."""
+    secret = request.META.get("CSRF_COOKIE")
+    if not secret:
+        return ""
+    return salted_hmac("browser-tag", str(secret), algorithm="sha256").hexdigest()[
+        :BROWSER_TAG_LENGTH
+    ]

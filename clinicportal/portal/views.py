@@ -41,7 +41,7 @@ from clinicportal.accounts.services.sign_in import (
 )
 from clinicportal.accounts.services.unfinished import sign_in_unfinished_watch
 from clinicportal.audit.selectors import portal_log_for_patient
-from clinicportal.core.context import client_ip, user_agent
+from clinicportal.core.context import browser_tag, client_ip, user_agent
 from clinicportal.core.files import framed_by_this_site
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import signed_out
@@ -90,7 +90,7 @@ def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
             form.add_error(None, refused.message)
         else:
             if two_factor_device(account) is not None:
-                awaited_at = sign_in_unfinished_watch(account)
+                awaited_at = sign_in_unfinished_watch(account, browser=browser_tag(request))
                 auth.await_second_step(request, account, next_path, awaited_at)
                 return redirect("portal:login_code", practice.slug)
             sign_in_complete(

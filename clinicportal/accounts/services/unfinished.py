@@ -26,6 +26,8 @@ from clinicportal.accounts.services.notices import (
 
 # How long a sign-in may wait for its code before its owner is told it was not finished.
 UNFINISHED_AFTER = timedelta(minutes=10)
+# How soon after a browser's password the same browser's may take its mark: a double click.
+TWIN_POST_WITHIN = timedelta(seconds=10)
 DOORS: dict[str, type[User] | type[PortalAccount]] = {
     LoginFailure.Door.PORTAL: PortalAccount,
     LoginFailure.Door.OFFICE: User,
@@ -38,15 +40,16 @@ def _door(subject: User | PortalAccount) -> LoginFailure.Door:
     )
 
 
-def sign_in_unfinished_watch(subject: User | PortalAccount) -> datetime | None:
+def sign_in_unfinished_watch(subject: User | PortalAccount, *, browser: str) -> datetime | None:
     """Note that ``subject`` gave the right password and owes its code. If no sign-in and no
     code (a wrong one's email went already) follow within UNFINISHED_AFTER, its owner is told:
     someone who stops at the code, or tries passwords from a list, may have theirs.
 
     A mark already waiting is kept, not moved: the password given again cannot put the email
     off, nor queue more than one check each UNFINISHED_AFTER. One left over (a check lost with
-    its queue) is replaced after twice that. Returns the mark when this call set it, for the
-    sign-in to clear once finished (``sign_in_unfinished_clear``); None when it kept another's.
+    its queue) is replaced after twice that. Returns the mark when this call set it, or the
+    same ``browser`` did a moment ago (the form posted twice), for the sign-in to clear once
+    finished (``sign_in_unfinished_clear``); None when it kept another browser's.
     """
     from clinicportal.accounts.tasks import sign_in_unfinished_check
 
@@ -55,13 +58,23 @@ def sign_in_unfinished_watch(subject: User | PortalAccount) -> datetime | None:
         second_step_awaited_at__lt=now - 2 * UNFINISHED_AFTER
     )
     door = _door(subject)
+    accounts = DOORS[door].objects.filter(pk=subject.pk)
     with transaction.atomic():
-        if DOORS[door].objects.filter(waiting, pk=subject.pk).update(second_step_awaited_at=now):
+        if accounts.filter(waiting).update(
+            second_step_awaited_at=now, second_step_awaited_by=browser
+        ):
             sign_in_unfinished_check.using(run_after=now + UNFINISHED_AFTER).enqueue(
                 subject.pk, now.isoformat(), door.value
             )
             return now
-    return None
+    if not browser:
+        return None
+    # Only a mark of a moment ago: the same form posted twice. A shared computer keeps its CSRF
+    # cookie from one person to the next, and the next must not clear the first's mark.
+    twin = accounts.filter(
+        second_step_awaited_by=browser, second_step_awaited_at__gte=now - TWIN_POST_WITHIN
+    )
+    return twin.values_list("second_step_awaited_at", flat=True).first()
 
 
 def sign_in_unfinished_clear(subject: User | PortalAccount, awaited_at: datetime | None) -> None:
@@ -69,7 +82,7 @@ def sign_in_unfinished_clear(subject: User | PortalAccount, awaited_at: datetime
     nothing for the check to tell. A mark someone else left stays."""
     if awaited_at is not None:
         type(subject).objects.filter(pk=subject.pk, second_step_awaited_at=awaited_at).update(
-            second_step_awaited_at=None
+            second_step_awaited_at=None, second_step_awaited_by=""
         )
 
 
@@ -87,7 +100,7 @@ def sign_in_unfinished_notify(
     with transaction.atomic():
         claimed = model.objects.filter(
             pk=account_id, is_active=True, second_step_awaited_at=awaited_at
-        ).update(second_step_awaited_at=None)
+        ).update(second_step_awaited_at=None, second_step_awaited_by="")
         if not claimed:
             return False
         if model is PortalAccount:

@@ -46,7 +46,7 @@ from clinicportal.accounts.services.sign_in import (
 )
 from clinicportal.accounts.services.two_step import recovery_codes_renew, two_factor_turn_on
 from clinicportal.accounts.services.unfinished import sign_in_unfinished_watch
-from clinicportal.core.context import StaffActor, client_ip, user_agent
+from clinicportal.core.context import StaffActor, browser_tag, client_ip, user_agent
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import signed_out
 from clinicportal.core.reversing import reverse_with_id_slot
@@ -86,7 +86,7 @@ class StaffLoginView(LoginView):
         if two_factor_device(user) is None:
             second_step_await(self.request, PENDING, user.pk, self.get_success_url())
             return redirect("office:login_setup")
-        awaited_at = sign_in_unfinished_watch(user)
+        awaited_at = sign_in_unfinished_watch(user, browser=browser_tag(self.request))
         second_step_await(self.request, PENDING, user.pk, self.get_success_url(), awaited_at)
         return redirect("office:login_code")
 
