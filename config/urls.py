@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 
 from clinicportal.api import errors as api_errors
-from clinicportal.core import errors, health
+from clinicportal.core import csp_reports, errors, health
 
 # Under /api/ the API's own JSON answers; everywhere else the site's framed pages.
 handler400 = api_errors.bad_request
@@ -14,6 +14,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("readyz/worker", health.readyz_probe, {"name": "worker"}, name="readyz_worker"),
     path("readyz/scanner", health.readyz_probe, {"name": "scanner"}, name="readyz_scanner"),
+    path("csp-report", csp_reports.csp_report, name="csp_report"),
     path("office/", include("clinicportal.office.urls")),
     path("api/v1/", include("clinicportal.api.urls")),
     re_path(r"^api(?:/|$)", api_errors.not_found),

@@ -7,7 +7,7 @@ session cookie is never sent to the portal's host. So the office (``/office/`` a
 ``/api/``) is served only at the office's host, and everything else (the portals, payments)
 only at the other hosts. A page asked for at the wrong host is redirected to the right one when
 it is a GET or HEAD (a bookmark, a link from before the split) and not found otherwise, so no
-form is ever posted across. The health checks answer at every host.
+form is ever posted across. The health checks and the CSP reports answer at every host.
 
 With the two addresses at one host (the default) every path is served at it, as before.
 """
@@ -42,8 +42,9 @@ def is_api_path(path: str) -> bool:
 
 
 def _answers_everywhere(path: str) -> bool:
-    """The health checks, which load balancers may ask at any name."""
-    return path in ("/healthz", "/readyz") or path.startswith("/readyz/")
+    """The health checks, which load balancers may ask at any name, and where the pages of
+    both hosts report what their Content-Security-Policy stopped."""
+    return path in ("/healthz", "/readyz", "/csp-report") or path.startswith("/readyz/")
 
 
 def _place(host: str, scheme: str) -> Place:
