@@ -100,14 +100,21 @@ def unresolved_path(request: HttpRequest) -> str:
     """The loggable path of a request answered before its URL was resolved (a redirect to
     HTTPS, a refused host, a redirect that adds the final slash): resolved here, with that
     slash too, only to mask its secret parameters."""
+    return path_masked(request.path, request.path_info)
+
+
+def path_masked(path: str, path_info: str | None = None) -> str:
+    """``path`` with its secret URL parameters masked, found by resolving ``path_info`` (the
+    path without the script's prefix; the path itself when not given), with a final slash too."""
     kwargs: Mapping[str, object] = {}
-    for candidate in (request.path_info, f"{request.path_info}/"):
+    path_info = path if path_info is None else path_info
+    for candidate in (path_info, f"{path_info}/"):
         try:
             kwargs = resolve(candidate).kwargs
             break
         except Resolver404:
             continue
-    return loggable_path(request.path, kwargs)
+    return loggable_path(path, kwargs)
 
 
 class RequestLogMiddleware:
