@@ -79,6 +79,18 @@ def test_the_reporting_api_s_reports_are_logged_too(
     assert "who=ada" not in caplog.text
 
 
+def test_a_link_s_token_in_a_reported_address_is_masked(
+    client: Client, caplog: pytest.LogCaptureFixture
+):
+    token = "Zk3Qy9vR2pL8sT4wX1aB6cD0eF5gH7jK"
+    page = f"https://portal.example.org/p/clinic-x/password/{token}/"
+    report = {"csp-report": {"document-uri": page, "blocked-uri": "inline"}}
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        assert post(client, report).status_code == 204
+    assert token not in caplog.text
+    assert "on https://portal.example.org/p/clinic-x/password/[hidden]/" in caplog.text
+
+
 def test_what_is_not_a_report_is_refused_and_not_logged(
     client: Client, caplog: pytest.LogCaptureFixture
 ):

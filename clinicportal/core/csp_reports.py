@@ -6,7 +6,8 @@ report is logged as a warning, so that the operator hears of a page someone made
 should not (or of a page of ours that breaks its own policy).
 
 A report says which page and what was blocked. Only the addresses' paths go into the log, never
-their query strings (an office search's handle, a link's token), and every field is cut short.
+their query strings (an office search's handle), with a single-use link's token masked as in
+the access log, and every field is cut short.
 The report comes from a browser with no token and no cookie read, so the view is exempt from
 CSRF and sets nothing; it writes nothing but the log line. Anyone may post here, as anyone may
 request any page: each post makes one line (its first report's, with how many more it held),
@@ -23,6 +24,8 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from clinicportal.core.logcontext import path_masked
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ def _text(value: object) -> str:
     text = "".join(ch for ch in str(value) if ch.isprintable())
     if "://" in text:
         parts = urlsplit(text)
-        text = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        text = f"{parts.scheme}://{parts.netloc}{path_masked(parts.path)}"
     return text[:FIELD_MAX]
 
 
