@@ -193,8 +193,14 @@ def _blank(block: bytearray, item_type: bytes) -> None:
         empty = _EMPTY_EXIF if len(block) >= len(_EMPTY_EXIF) else b""
         block[:] = empty + bytes(len(block) - len(empty))
         return
-    padding = len(block) - len(_EMPTY_XMP) - len(_XMP_END)
-    block[:] = _EMPTY_XMP + b" " * padding + _XMP_END if padding >= 0 else b" " * len(block)
+    block[:] = empty_xmp(len(block))
+
+
+def empty_xmp(length: int) -> bytes:
+    """``length`` bytes of an XMP packet that says nothing, padded with spaces as XMP may be;
+    spaces alone where there is no room for one."""
+    padding = length - len(_EMPTY_XMP) - len(_XMP_END)
+    return _EMPTY_XMP + b" " * padding + _XMP_END if padding >= 0 else b" " * length
 
 
 def _overlap(a: range, b: range) -> bool:
