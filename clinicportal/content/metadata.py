@@ -16,9 +16,8 @@ are skipped here too.
 
 A GIF is rewritten block by block the same way: its comments and application blocks go (XMP
 among them), but for those that say how often an animation loops and the colour profile. A
-HEIC photo keeps its metadata as items beside the picture: their bytes are blanked where they
-lie (content.heif). TIFF files, which scanners make rather than phones, are kept as sent (and
-are downloaded, not shown).
+HEIC photo keeps its metadata as items beside the picture, and a TIFF scan in tags beside each
+page's: their bytes are blanked where they lie (content.heif, content.tiff).
 """
 
 from __future__ import annotations
@@ -27,8 +26,8 @@ import re
 import zlib
 from typing import Literal
 
-from clinicportal.content.heif import Malformed, heif_without_metadata
-from clinicportal.content.sniff import GIF, HEIC, JPEG, PNG, FileType
+from clinicportal.content import heif, tiff
+from clinicportal.content.sniff import GIF, HEIC, JPEG, PNG, TIFF, FileType
 
 
 class Unreadable(Exception):
@@ -45,11 +44,13 @@ def without_metadata(data: bytes, file_type: FileType) -> bytes | None:
         return _png(data)
     if file_type is GIF:
         return _gif(data)
-    if file_type is HEIC:
-        try:
-            return heif_without_metadata(data)
-        except Malformed:
-            raise Unreadable from None
+    try:
+        if file_type is HEIC:
+            return heif.heif_without_metadata(data)
+        if file_type is TIFF:
+            return tiff.tiff_without_metadata(data)
+    except (heif.Malformed, tiff.Malformed):
+        raise Unreadable from None
     return None
 
 

@@ -36,6 +36,7 @@ from clinicportal.content.sniff import (
     PROGRAM_EXTENSIONS,
     REFUSED_EXTENSIONS,
     TEXT,
+    TIFF,
     FileType,
     by_extension,
     describe,
@@ -111,10 +112,10 @@ def upload_validate(upload: HashedUpload) -> CheckedUpload:
 
 
 def _strip_metadata(upload: HashedUpload, name: str, file_type: FileType) -> None:
-    """Keep a photo without where it was taken and the rest of its metadata (see
+    """Keep a photo or a scan without where it was taken and the rest of its metadata (see
     content.metadata). One whose layout cannot be followed is refused as damaged, rather than
     kept with what it carries; so is one that would not open once rewritten."""
-    if file_type not in (JPEG, PNG, GIF, HEIC):
+    if file_type not in (JPEG, PNG, GIF, HEIC, TIFF):
         return
     try:
         stripped = without_metadata(upload.temp_path.read_bytes(), file_type)
