@@ -120,7 +120,7 @@ def test_every_form_that_acts_for_the_patient_says_whose_it_is():
 
 def test_the_menu_counts_the_unread_messages_of_the_patient_open(mary, alice, patient_a, patient_b):
     from clinicportal.messaging.services import Draft, office_send
-    from tests.test_portal_messages import menu_link
+    from tests.test_portal_messages_reading import menu_link
 
     def write(patient: Patient, subject: str) -> None:
         office_send(
