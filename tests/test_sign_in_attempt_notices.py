@@ -341,7 +341,7 @@ def test_the_password_form_posted_twice_at_once_then_the_code_tells_nobody(ada_p
     sign_in_with_code(twin, practice_x, secret)
     ten_minutes_pass()
     run_worker()
-    assert subjects() == [STOPPED]
+    assert subjects() == [SHARED]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -358,6 +358,51 @@ def test_the_next_person_at_a_shared_computer_does_not_clear_the_last_one_s_mark
     ten_minutes_pass()
     run_worker()
     assert subjects() == [STOPPED]
+
+
+def browser() -> Client:
+    """A browser with the portal's sign-in page open: it has a CSRF cookie of its own."""
+    client = Client()
+    client.get("/p/clinic-x/login/")
+    return client
+
+
+SHARED = "Your Clinic X Eye Care portal password was given in more than one browser"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("hers_first", [True, False])
+def test_someone_s_password_beside_hers_is_told_though_she_finishes(
+    ada_portal, practice_x, hers_first
+):
+    secret, _ = turn_on(ada_portal)
+    hers, theirs = browser(), browser()
+    for client in (hers, theirs) if hers_first else (theirs, hers):
+        portal_login(client, practice_x, "ada", NEW_PASSWORD)
+    a_step_later()
+    assert hers.post("/p/clinic-x/login/code/", {"code": current_code(secret)}).status_code == 302
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == [SHARED]
+    assert re.search(
+        rf"On {WHEN}, the right password for your patient portal account at Clinic X Eye Care "
+        r"was given, and within minutes given again in another browser\.",
+        notices()[0].body_text,
+    )
+    portal_login(theirs, practice_x, "ada", NEW_PASSWORD)  # later, a mark of its own again
+    assert PortalAccount.objects.get(username="ada").second_step_awaited_by not in ("", "*")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_her_own_wrong_code_does_not_hide_another_browser_s_password(ada_portal, practice_x):
+    turn_on(ada_portal)
+    hers, theirs = browser(), browser()
+    portal_login(hers, practice_x, "ada", NEW_PASSWORD)
+    wrong_code(hers)  # told at once; and she gives up
+    portal_login(theirs, practice_x, "ada", NEW_PASSWORD)
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == [STOPPED, SHARED]
 
 
 @pytest.mark.django_db(transaction=True)

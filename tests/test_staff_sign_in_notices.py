@@ -259,3 +259,19 @@ def test_a_wrong_code_after_the_password_is_told_once_not_twice(bob):
     ten_minutes_pass()
     run_worker()
     assert len(told()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_someone_s_password_beside_theirs_is_told_though_they_finish(bob):
+    hers, theirs = Client(), Client()
+    for client in (hers, theirs):
+        client.get(reverse("office:login"))  # each browser with a CSRF cookie of its own
+    password_only(bob, hers)
+    password_only(bob, theirs)
+    assert hers.post(reverse("office:login_code"), {"code": office_code(bob)}).status_code == 302
+    ten_minutes_pass()
+    run_worker()
+    assert subjects() == [
+        "Your Clinic X Eye Care office password was given in more than one browser"
+    ]
+    assert "and within minutes given again in another browser." in told()[0].body_text

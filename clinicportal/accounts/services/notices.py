@@ -64,6 +64,8 @@ class SignInAttempt(StrEnum):
 
     CODE_FAILED = "code_failed"  # the right password, then a wrong code: no one signed in
     UNFINISHED = "unfinished"  # the right password, then no code at all
+    # the right password in two browsers at once, and one of them gave no code
+    UNFINISHED_SHARED = "unfinished_shared"
     AFTER_FAILURES = "after_failures"  # signed in after several wrong attempts
     RECOVERY_CODE = "recovery_code"  # signed in with a recovery code in place of the app's
 
@@ -95,6 +97,7 @@ STAFF_EVENTS: frozenset[SignInChange | SignInAttempt] = frozenset(
         SignInChange.RECOVERY_CODES,
         SignInAttempt.CODE_FAILED,
         SignInAttempt.UNFINISHED,
+        SignInAttempt.UNFINISHED_SHARED,
         SignInAttempt.AFTER_FAILURES,
         SignInAttempt.RECOVERY_CODE,
     }
