@@ -128,6 +128,20 @@ def _clean_key(key: str) -> str:
 # Writing ---------------------------------------------------------------------------------------
 
 
+def _sent_before(actor: PortalActor | StaffActor, patient: Patient, key: str) -> Message | None:
+    """The message the form's ``key`` already made, if any (a form posted again)."""
+    if not key:
+        return None
+    found = (
+        Message.objects.filter(practice=actor.practice, idempotency_key=key)
+        .select_related("conversation")
+        .first()
+    )
+    if found is not None and found.patient_id != patient.pk:
+        raise NotFound("That key was another patient's message.")
+    return found
+
+
 def _once(
     actor: PortalActor | StaffActor, patient: Patient, key: str, write: Callable[[], Message]
 ) -> Message:
@@ -136,27 +150,14 @@ def _once(
     Two posts at once: the database holds the second at the unique key until the first
     commits, then refuses it; it then finds and returns the first's message.
     """
-
-    def earlier() -> Message | None:
-        if not key:
-            return None
-        found = (
-            Message.objects.filter(practice=actor.practice, idempotency_key=key)
-            .select_related("conversation")
-            .first()
-        )
-        if found is not None and found.patient_id != patient.pk:
-            raise NotFound("That key was another patient's message.")
-        return found
-
-    first = earlier()
+    first = _sent_before(actor, patient, key)
     if first is not None:
         return first
     try:
         with transaction.atomic():
             return write()
     except IntegrityError:
-        first = earlier()
+        first = _sent_before(actor, patient, key)
         if first is None:
             raise
         return first
