@@ -142,3 +142,63 @@ def test_the_same_form_posted_twice_at_once_at_the_limit_is_sent_once_and_both_s
     assert answers["first"].status_code == answers["second"].status_code == 302
     assert answers["first"]["Location"] == answers["second"]["Location"]
     assert Message.objects.filter(writer="patient").count() == 1
+
+
+def test_files_past_the_limit_and_a_form_posted_again_are_not_checked_again(
+    ada_portal: Client, three_files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[int] = []
+    validate = sending.uploads_validate
+
+    def counted(uploads: Any) -> Any:
+        checked.append(len(uploads))
+        return validate(uploads)
+
+    monkeypatch.setattr(sending, "uploads_validate", counted)
+    first = send(ada_portal, key="sent-once", attachments=pdfs(3))
+    again = send(ada_portal, key="sent-once", attachments=pdfs(3))  # a reload that posts again
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert send(ada_portal, attachments=pdfs(1, start=3)).status_code == 400  # past the limit
+    assert checked == [3]  # only the first post's files were opened and scanned
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_twin_post_sent_between_its_look_up_and_the_first_count_is_not_refused(
+    ada_portal: Client, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES = 1
+    inside, go = threading.Event(), threading.Event()
+    record, count = sending.audit_record, sending.portal_upload_quota_check
+    first = threading.Thread(target=lambda: None)
+
+    def held(**kwargs: Any) -> Any:  # the first post waits, its transaction open
+        if threading.current_thread().name == "first":
+            inside.set()
+            go.wait(10)
+        return record(**kwargs)
+
+    def twin_count(**kwargs: Any) -> Any:  # the twin found no message; the first commits now
+        if threading.current_thread().name != "first" and kwargs.get("lock") is False:
+            go.set()
+            first.join(10)
+        return count(**kwargs)
+
+    monkeypatch.setattr(sending, "audit_record", held)
+    monkeypatch.setattr(sending, "portal_upload_quota_check", twin_count)
+    answers: dict[str, Any] = {}
+
+    def first_post() -> None:
+        answers["first"] = send(ada_portal, key="one-double-click", attachments=pdfs(1))
+        connection.close()
+
+    first = threading.Thread(target=first_post, name="first")
+    first.start()
+    assert inside.wait(10)
+    twin = Client()
+    twin.cookies = copy.deepcopy(ada_portal.cookies)
+    answers["second"] = send(twin, key="one-double-click", attachments=pdfs(1))
+    first.join(10)
+    assert answers["first"].status_code == answers["second"].status_code == 302
+    assert answers["first"]["Location"] == answers["second"]["Location"]
+    assert Message.objects.filter(writer="patient").count() == 1

@@ -6,9 +6,10 @@ time. Each portal account may send at most CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILE
 CLINICPORTAL_PORTAL_UPLOAD_QUOTA_BYTES bytes in any QUOTA_DAYS days, counted over every patient
 the account writes for. The office sends without a quota.
 
-The count is taken inside the transaction that writes the message, with the account's row
-locked, so two sends at the same moment are counted one after the other and cannot both slip
-under the limit.
+The count that decides is taken inside the transaction that writes the message, with the
+account's row locked, so two sends at the same moment are counted one after the other and
+cannot both slip under the limit. A first count, unlocked, comes before the files are opened
+and scanned, so that files past the limit cost no scan.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ from clinicportal.messaging.models import Attachment
 QUOTA_DAYS = 30
 
 
-def portal_upload_quota_check(*, actor: PortalActor, uploads: Sequence[HashedUpload]) -> None:
+def portal_upload_quota_check(
+    *, actor: PortalActor, uploads: Sequence[HashedUpload], lock: bool = True
+) -> None:
     """Raise ValidationError (on "attachments") if ``uploads`` would take the actor's account
-    past its quota. Call it in the transaction that stores them."""
+    past its quota. Call it in the transaction that stores them; or, with ``lock`` False,
+    before their checks and scan, to refuse early what would be refused anyway."""
     if not uploads:
         return
-    list(PortalAccount.objects.select_for_update().filter(pk=actor.account.pk).values("pk"))
+    if lock:
+        list(PortalAccount.objects.select_for_update().filter(pk=actor.account.pk).values("pk"))
     since = timezone.now() - timedelta(days=QUOTA_DAYS)
     sent = Attachment.objects.filter(
         message__author_account=actor.account, message__created_at__gte=since

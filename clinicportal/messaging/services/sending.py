@@ -112,6 +112,26 @@ def _checked_uploads(uploads: Sequence[HashedUpload]) -> list[tuple[HashedUpload
         raise ValidationError({"attachments": exc.error_list}) from None
 
 
+def _sent_or_checked(
+    actor: PortalActor, patient: Patient, key: str, draft: Draft
+) -> tuple[Message | None, list[tuple[HashedUpload, CheckedUpload]]]:
+    """The message the form's ``key`` already made (the form posted again: its files are not
+    checked again); or else the form's files, checked. The quota comes first, as it stands
+    (files past it are not worth a scan); it is counted again, for good, as the message is
+    written."""
+    if (sent := _sent_before(actor, patient, key)) is not None:
+        return sent, []
+    try:
+        portal_upload_quota_check(actor=actor, uploads=draft.uploads, lock=False)
+    except ValidationError:
+        # The same form, posted at the same moment, may have been sent since the look-up:
+        # then its files are in the count, and this post is no new message to refuse.
+        if (sent := _sent_before(actor, patient, key)) is not None:
+            return sent, []
+        raise
+    return None, _checked_uploads(draft.uploads)
+
+
 def _gather(errors: dict[str, str], clean: Callable[[str], str], text: str) -> str:
     """Return ``clean(text)``; or note why it is refused in ``errors``, to say all at once."""
     try:
@@ -277,7 +297,9 @@ def conversation_start(
     _gather(errors, _clean_body, draft.body)
     if errors:
         raise ValidationError(errors)
-    accepted = _checked_uploads(draft.uploads)
+    sent, accepted = _sent_or_checked(actor, patient, _clean_key(draft.key), draft)
+    if sent is not None:
+        return sent
 
     def write() -> Message:
         now = timezone.now()
@@ -323,7 +345,9 @@ def conversation_reply(
     patient = portal_patient(actor)
     require_reachable(actor, conversation)
     _clean_body(draft.body)
-    accepted = _checked_uploads(draft.uploads)
+    sent, accepted = _sent_or_checked(actor, patient, _clean_key(draft.key), draft)
+    if sent is not None:
+        return sent
     return _once(
         actor,
         patient,
