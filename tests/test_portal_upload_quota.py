@@ -50,7 +50,10 @@ def test_files_past_the_account_s_limit_are_refused_kindly_and_nothing_is_sent(
     error = field_error(html, "attachments")
     assert "This account has sent 2 files (" in error
     assert f"in the last {QUOTA_DAYS} days" in error
-    assert "past the portal’s limit of 3 files and 500.0\xa0MB, so nothing was sent" in error
+    assert (
+        "These 2 files would take it past the portal’s limit of 3 files and 500.0\xa0MB, so "
+        "nothing was sent."
+    ) in error
     assert "call the office at (207) 555-0100" in error
     assert "Two more scans." in html  # what she typed is kept
     assert (Message.objects.count(), Attachment.objects.count(), Blob.objects.count()) == before
@@ -67,8 +70,9 @@ def test_the_size_counts_too(ada_portal: Client, settings) -> None:
     assert send(ada_portal, attachments=pdfs(2)).status_code == 302
     refused = send(ada_portal, attachments=pdfs(1, start=2))
     assert refused.status_code == 400
-    assert f"and {limit}\xa0bytes, so nothing was sent" in field_error(
-        refused.content.decode(), "attachments"
+    assert (
+        f"This file would take it past the portal’s limit of 100 files and {limit}\xa0bytes"
+        in field_error(refused.content.decode(), "attachments")
     )
 
 

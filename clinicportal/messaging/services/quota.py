@@ -55,25 +55,28 @@ def portal_upload_quota_check(
         and size + sum(u.size or 0 for u in uploads) <= most_bytes
     ):
         return
-    raise ValidationError(
-        {
-            "attachments": _(
-                "This account has sent %(files)s (%(size)s) in the last %(days)d days. "
-                "These would take it past the portal’s limit of %(most_files)s and "
-                "%(most_size)s, so nothing was sent. Please send fewer or smaller files, or "
-                "call the office at %(phone)s."
-            )
-            % {
-                "days": QUOTA_DAYS,
-                "files": _files(files),
-                "size": filesizeformat(size),
-                "most_files": _files(most_files),
-                "most_size": filesizeformat(most_bytes),
-                "phone": actor.practice.phone,
-            }
-        },
-        code="quota",
+    said = {
+        "days": QUOTA_DAYS,
+        "files": _files(files),
+        "size": filesizeformat(size),
+        "count": len(uploads),
+        "most_files": _files(most_files),
+        "most_size": filesizeformat(most_bytes),
+        "phone": actor.practice.phone,
+    }
+    so_far = _("This account has sent %(files)s (%(size)s) in the last %(days)d days.") % said
+    past = (
+        ngettext(
+            "This file would take it past the portal’s limit of %(most_files)s and %(most_size)s, "
+            "so nothing was sent.",
+            "These %(count)d files would take it past the portal’s limit of %(most_files)s and "
+            "%(most_size)s, so nothing was sent.",
+            len(uploads),
+        )
+        % said
     )
+    ask = _("Please send fewer or smaller files, or call the office at %(phone)s.") % said
+    raise ValidationError({"attachments": f"{so_far} {past} {ask}"}, code="quota")
 
 
 def _files(count: int) -> str:
