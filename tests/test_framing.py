@@ -61,3 +61,13 @@ def test_a_framed_view_s_redirect_says_the_same_as_its_files(ada_portal, bob_cli
     assert policy(response)["frame-ancestors"] == "'self'"
     assert policy(response)["object-src"] == "'none'"
     assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_office_and_portal_pages_open_no_window_another_site_can_reach(alice_client, ada_portal):
+    # ASVS 3.4.8: a page this site opens, or that opens it, shares no window with another site.
+    for response in (
+        alice_client.get(reverse("office:patients")),
+        ada_portal.get("/p/clinic-x/records/"),
+        ada_portal.get("/p/clinic-x/login/"),
+    ):
+        assert response["Cross-Origin-Opener-Policy"] == "same-origin"
