@@ -73,8 +73,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 def env_socket(name: str) -> str:
     """Return the variable as a daemon's socket: an absolute path (a local socket) or
-    ``host:port``; "" when unset."""
+    ``host:port``; "" when unset or ``off`` (as the other settings that can be off say it)."""
     value = env_str(name, "").strip()
+    if value.lower() == "off":
+        return ""
     if not value or value.startswith("/"):
         return value
     host, _sep, port = value.rpartition(":")

@@ -80,6 +80,14 @@ def test_the_setting_is_a_socket_path_or_host_and_port(monkeypatch, value):
     assert env_socket("CLINICPORTAL_CLAMD") == value
 
 
+@pytest.mark.parametrize("value", ["off", " OFF "])
+def test_the_setting_is_off_as_the_breached_passwords_one_is(monkeypatch, value):
+    from config.env import env_socket
+
+    monkeypatch.setenv("CLINICPORTAL_CLAMD", value)
+    assert env_socket("CLINICPORTAL_CLAMD") == ""
+
+
 @pytest.mark.django_db(transaction=True)
 def test_no_transaction_is_open_while_a_file_is_scanned(
     clamd, monkeypatch, ada_portal, bob_client, alice, patient_a
