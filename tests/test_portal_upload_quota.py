@@ -111,41 +111,56 @@ def test_the_count_is_taken_with_the_account_locked(ada_portal: Client, three_fi
     assert any(sql.endswith("FOR UPDATE") for sql in locked), locked
 
 
+class TwinPosts:
+    """One browser's form posted twice at once, with one file: the first post holds its
+    transaction open (at its audit row) until ``go`` is set, and the twin posts meanwhile."""
+
+    KEY = "one-double-click"
+
+    def __init__(self, client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.client = client
+        self.answers: dict[str, Any] = {}
+        self.inside, self.go = threading.Event(), threading.Event()
+        self.first = threading.Thread(target=self._first_post, name="first")
+        record = sending.audit_record
+
+        def held(**kwargs: Any) -> Any:
+            if threading.current_thread().name == "first":
+                self.inside.set()
+                self.go.wait(10)
+            return record(**kwargs)
+
+        monkeypatch.setattr(sending, "audit_record", held)
+
+    def _first_post(self) -> None:
+        self.answers["first"] = send(self.client, key=self.KEY, attachments=pdfs(1))
+        connection.close()
+
+    def post(self) -> tuple[Any, Any]:
+        """Both answers, the first post's and its twin's."""
+        self.first.start()
+        assert self.inside.wait(10)
+        twin = Client()
+        twin.cookies = copy.deepcopy(self.client.cookies)
+        self.answers["second"] = send(twin, key=self.KEY, attachments=pdfs(1))
+        self.first.join(10)
+        return self.answers["first"], self.answers["second"]
+
+
+def sent_once(first: Any, second: Any) -> None:
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Message.objects.filter(writer="patient").count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_same_form_posted_twice_at_once_at_the_limit_is_sent_once_and_both_say_so(
     ada_portal: Client, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES = 1
-    inside, go = threading.Event(), threading.Event()
-    record = sending.audit_record
-
-    def held(**kwargs: Any) -> Any:  # the first post waits, its transaction open, for the twin
-        if threading.current_thread().name == "first":
-            inside.set()
-            go.wait(10)
-        return record(**kwargs)
-
-    monkeypatch.setattr(sending, "audit_record", held)
-    answers: dict[str, Any] = {}
-
-    def post(name: str, client: Client) -> None:
-        answers[name] = send(client, key="one-double-click", attachments=pdfs(1))
-
-    def first_post() -> None:
-        post("first", ada_portal)
-        connection.close()
-
-    first = threading.Thread(target=first_post, name="first")
-    first.start()
-    assert inside.wait(10)
-    threading.Timer(0.5, go.set).start()  # the twin is waiting on the first by then
-    twin = Client()
-    twin.cookies = copy.deepcopy(ada_portal.cookies)
-    post("second", twin)
-    first.join(10)
-    assert answers["first"].status_code == answers["second"].status_code == 302
-    assert answers["first"]["Location"] == answers["second"]["Location"]
-    assert Message.objects.filter(writer="patient").count() == 1
+    twins = TwinPosts(ada_portal, monkeypatch)
+    threading.Timer(0.5, twins.go.set).start()  # the twin is waiting on the first by then
+    sent_once(*twins.post())
 
 
 def test_files_past_the_limit_and_a_form_posted_again_are_not_checked_again(
@@ -172,37 +187,14 @@ def test_a_twin_post_sent_between_its_look_up_and_the_first_count_is_not_refused
     ada_portal: Client, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES = 1
-    inside, go = threading.Event(), threading.Event()
-    record, count = sending.audit_record, sending.portal_upload_quota_check
-    first = threading.Thread(target=lambda: None)
-
-    def held(**kwargs: Any) -> Any:  # the first post waits, its transaction open
-        if threading.current_thread().name == "first":
-            inside.set()
-            go.wait(10)
-        return record(**kwargs)
+    twins = TwinPosts(ada_portal, monkeypatch)
+    count = sending.portal_upload_quota_check
 
     def twin_count(**kwargs: Any) -> Any:  # the twin found no message; the first commits now
         if threading.current_thread().name != "first" and kwargs.get("lock") is False:
-            go.set()
-            first.join(10)
+            twins.go.set()
+            twins.first.join(10)
         return count(**kwargs)
 
-    monkeypatch.setattr(sending, "audit_record", held)
     monkeypatch.setattr(sending, "portal_upload_quota_check", twin_count)
-    answers: dict[str, Any] = {}
-
-    def first_post() -> None:
-        answers["first"] = send(ada_portal, key="one-double-click", attachments=pdfs(1))
-        connection.close()
-
-    first = threading.Thread(target=first_post, name="first")
-    first.start()
-    assert inside.wait(10)
-    twin = Client()
-    twin.cookies = copy.deepcopy(ada_portal.cookies)
-    answers["second"] = send(twin, key="one-double-click", attachments=pdfs(1))
-    first.join(10)
-    assert answers["first"].status_code == answers["second"].status_code == 302
-    assert answers["first"]["Location"] == answers["second"]["Location"]
-    assert Message.objects.filter(writer="patient").count() == 1
+    sent_once(*twins.post())

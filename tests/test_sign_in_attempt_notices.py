@@ -223,6 +223,12 @@ def ten_minutes_pass() -> None:
     unfinished_checks().update(run_after=timezone.now())
 
 
+def sign_in_with_code(client: Client, practice, secret: str) -> None:
+    portal_login(client, practice, "ada", NEW_PASSWORD)
+    a_step_later()
+    assert client.post("/p/clinic-x/login/code/", {"code": current_code(secret)}).status_code == 302
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_right_password_then_no_code_is_told_ten_minutes_later(ada_portal, practice_x):
     turn_on(ada_portal)
@@ -250,12 +256,7 @@ def test_a_sign_in_finished_a_wrong_code_or_a_later_password_tells_nothing_more(
     ada_portal, practice_x
 ):
     secret, _ = turn_on(ada_portal)
-    finished = Client()
-    portal_login(finished, practice_x, "ada", NEW_PASSWORD)
-    a_step_later()
-    assert (
-        finished.post("/p/clinic-x/login/code/", {"code": current_code(secret)}).status_code == 302
-    )
+    sign_in_with_code(Client(), practice_x, secret)
     ten_minutes_pass()
     run_worker()
     assert not notices()
@@ -274,12 +275,6 @@ def test_a_sign_in_finished_a_wrong_code_or_a_later_password_tells_nothing_more(
     run_worker()
     assert subjects() == [STOPPED, STOPPED]
     assert not PortalAccount.objects.filter(second_step_awaited_at__isnull=False).exists()
-
-
-def sign_in_with_code(client: Client, practice, secret: str) -> None:
-    portal_login(client, practice, "ada", NEW_PASSWORD)
-    a_step_later()
-    assert client.post("/p/clinic-x/login/code/", {"code": current_code(secret)}).status_code == 302
 
 
 @pytest.mark.django_db(transaction=True)
