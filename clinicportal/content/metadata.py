@@ -17,7 +17,9 @@ are skipped here too.
 A GIF is rewritten block by block the same way: its comments and application blocks go (XMP
 among them), but for those that say how often an animation loops and the colour profile. A
 HEIC photo keeps its metadata as items beside the picture, and a TIFF scan in tags beside each
-page's: their bytes are blanked where they lie (content.heif, content.tiff).
+page's: their bytes are blanked where they lie (content.heif, content.tiff). A Word document
+is packed again without its properties, its pictures losing theirs as a photo does
+(content.docx).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ import re
 import zlib
 from typing import Literal
 
-from clinicportal.content import heif, tiff
-from clinicportal.content.sniff import GIF, HEIC, JPEG, PNG, TIFF, FileType
+from clinicportal.content import docx, heif, tiff
+from clinicportal.content.sniff import DOCX, GIF, HEIC, JPEG, PNG, TIFF, FileType
 
 
 class Unreadable(Exception):
@@ -49,8 +51,20 @@ def without_metadata(data: bytes, file_type: FileType) -> bytes | None:
             return heif.heif_without_metadata(data)
         if file_type is TIFF:
             return tiff.tiff_without_metadata(data)
-    except (heif.Malformed, tiff.Malformed):
+        if file_type is DOCX:
+            return docx.docx_without_metadata(data, _picture_in_document)
+    except (heif.Malformed, tiff.Malformed, docx.Malformed):
         raise Unreadable from None
+    return None
+
+
+def _picture_in_document(data: bytes) -> bytes | None:
+    """A JPEG or PNG picture inside a document without its metadata; None for any other part
+    or a picture without any."""
+    if data.startswith(b"\xff\xd8"):
+        return _jpeg(data)
+    if data.startswith(_PNG_SIGNATURE):
+        return _png(data)
     return None
 
 

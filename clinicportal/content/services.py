@@ -112,10 +112,11 @@ def upload_validate(upload: HashedUpload) -> CheckedUpload:
 
 
 def _strip_metadata(upload: HashedUpload, name: str, file_type: FileType) -> None:
-    """Keep a photo or a scan without where it was taken and the rest of its metadata (see
-    content.metadata). One whose layout cannot be followed is refused as damaged, rather than
-    kept with what it carries; so is one that would not open once rewritten."""
-    if file_type not in (JPEG, PNG, GIF, HEIC, TIFF):
+    """Keep a photo, a scan or a Word document without where it was taken and the rest of its
+    metadata (see content.metadata and content.docx). One whose layout cannot be followed is
+    refused as damaged, rather than kept with what it carries; so is one that would not open
+    once rewritten."""
+    if file_type not in (JPEG, PNG, GIF, HEIC, TIFF, DOCX):
         return
     try:
         stripped = without_metadata(upload.temp_path.read_bytes(), file_type)
@@ -129,7 +130,7 @@ def _strip_metadata(upload: HashedUpload, name: str, file_type: FileType) -> Non
         raise upload_failed(exc) from exc
     problem = open_problem(upload.temp_path, file_type)
     if problem is not None:
-        log.error("A photo would not open without its metadata: %s", problem.value)
+        log.error("A file would not open without its metadata: %s", problem.value)
         raise _unopenable(name, file_type, problem)
 
 
