@@ -207,15 +207,20 @@ def _overlap(a: range, b: range) -> bool:
     return a.start < b.stop and b.start < a.stop
 
 
-def heif_without_metadata(data: bytes) -> bytes | None:
-    """Return ``data`` with its metadata blanked, or None when it has none.
-    Raises Malformed for a file whose boxes cannot be followed."""
+def _top_and_meta(data: bytes) -> tuple[list[_Box], dict[bytes, _Box]]:
+    """The file's top-level boxes, and the boxes in its ``meta`` box by kind."""
     top = _boxes(data, 0, len(data), top=True)
     meta = next((box for box in top if box.kind == b"meta"), None)
     if not top or top[0].kind != b"ftyp" or meta is None:
         raise Malformed
+    return top, {box.kind: box for box in _boxes(data, meta.start + 4, meta.end)}
+
+
+def heif_without_metadata(data: bytes) -> bytes | None:
+    """Return ``data`` with its metadata blanked, or None when it has none.
+    Raises Malformed for a file whose boxes cannot be followed."""
+    top, children = _top_and_meta(data)
     end = top[-1].end
-    children = {box.kind: box for box in _boxes(data, meta.start + 4, meta.end)}
     iinf, iloc, idat = children.get(b"iinf"), children.get(b"iloc"), children.get(b"idat")
     items = _metadata_items(data, iinf) if iinf is not None else {}
     extents = _extents(data, end, iloc, idat, items) if iloc is not None else []
