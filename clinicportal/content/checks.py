@@ -18,14 +18,16 @@ from os import PathLike
 from pathlib import Path
 
 from django.utils.translation import gettext_noop
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, TiffImagePlugin
 from pypdf import PasswordType, PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
+from clinicportal.content import heif, tiff
 from clinicportal.content.archive import ArchiveBroken, ArchiveTooLarge, unpack_check
 from clinicportal.content.sniff import (
     DOCX,
     GIF,
+    HEIC,
     JPEG,
     MARKUP_LOOKBEHIND,
     PDF,
@@ -83,12 +85,15 @@ def text_refusal(path: str | PathLike[str]) -> str | None:
 def open_problem(path: str | PathLike[str], file_type: FileType) -> Problem | None:
     """Open a PDF, picture or Word document as a reader would; return what stops it, or None.
 
-    Other types (text, HEIC, which Pillow cannot read) are left to their own checks.
+    Text is left to its own check. A HEIC, which nothing here decodes, is read only as far as
+    the size it says its pictures are.
     """
     if file_type is PDF:
         return _pdf_problem(path)
     if file_type is DOCX:
         return _docx_problem(path)
+    if file_type is HEIC:
+        return _heic_problem(path)
     pillow_format = _PILLOW_FORMATS.get(file_type)
     if pillow_format is not None:
         return _picture_problem(path, pillow_format)
@@ -129,6 +134,36 @@ def _docx_problem(path: str | PathLike[str]) -> Problem | None:
     return None
 
 
+def _pixels_max() -> int:
+    """The most pixels a picture may have: Pillow's own bound on what it opens."""
+    return Image.MAX_IMAGE_PIXELS or DECODE_MAX_PIXELS
+
+
+def _later_pages_problem(picture: TiffImagePlugin.TiffImageFile) -> Problem | None:
+    """Check a TIFF's pages after the first, each from its directory as the first was, within
+    the bounds content.tiff reads a scan's directories in."""
+    entries, page = len(picture.tag_v2), 0
+    while True:
+        page += 1
+        try:
+            picture.seek(page)
+        except EOFError:
+            return None
+        entries += len(picture.tag_v2)
+        if page >= tiff.MAX_DIRECTORIES or entries > tiff.MAX_ENTRIES:
+            return Problem.BROKEN  # content.tiff would not follow it either
+        if picture.width * picture.height > _pixels_max():
+            return Problem.TOO_LARGE
+
+
+def _heic_problem(path: str | PathLike[str]) -> Problem | None:
+    try:
+        pixels = heif.heif_pixels(Path(path).read_bytes())
+    except heif.Malformed:
+        return Problem.BROKEN
+    return Problem.TOO_LARGE if pixels > _pixels_max() else None
+
+
 def _has_a_first_page(root: DictionaryObject) -> bool:
     """Walk down the page tree to the first page, without reading every page."""
     node = root["/Pages"].get_object()
@@ -160,7 +195,7 @@ def _picture_checked(path: str | PathLike[str], pillow_format: str) -> Problem |
     try:
         with Image.open(path, formats=[pillow_format]) as picture:
             pixels = picture.width * picture.height
-            if pixels > (Image.MAX_IMAGE_PIXELS or DECODE_MAX_PIXELS):
+            if pixels > _pixels_max():
                 return Problem.TOO_LARGE
             if pillow_format == "PNG":
                 picture.verify()  # every chunk's checksum, without inflating the pixels
@@ -169,6 +204,8 @@ def _picture_checked(path: str | PathLike[str], pillow_format: str) -> Problem |
                 picture.load()
             elif pixels <= DECODE_MAX_PIXELS:
                 picture.load()  # the first frame
+            if isinstance(picture, TiffImagePlugin.TiffImageFile):
+                return _later_pages_problem(picture)
     except Image.DecompressionBombError:
         return Problem.TOO_LARGE
     except Exception:  # Pillow raises many kinds for a damaged file; all mean the same here

@@ -104,6 +104,16 @@ class _Reader:
 def _metadata_items(data: bytes, iinf: _Box) -> dict[int, bytes]:
     """The Exif items and the XMP items ("mime" items of XMP's type): b"Exif" or b"mime" by
     item id."""
+    return {
+        item: kind
+        for item, (kind, content_type) in _item_types(data, iinf).items()
+        if kind == b"Exif" or (kind == b"mime" and content_type == _XMP_TYPE)
+    }
+
+
+def _item_types(data: bytes, iinf: _Box) -> dict[int, tuple[bytes, bytes]]:
+    """Each item's type, and a "mime" item's content type (b"" for others), by item id; an
+    old entry names no type, and is left out."""
     reader = _Reader(data, iinf)
     version = reader.number(4) >> 24
     reader.number(2 if version == 0 else 4)  # how many entries: the boxes say themselves
@@ -118,18 +128,15 @@ def _metadata_items(data: bytes, iinf: _Box) -> dict[int, bytes]:
         if item in seen:
             raise Malformed  # two items of one id: which bytes are whose cannot be told
         seen.add(item)
-        if entry_version < 2:  # an old entry, without an item type: not Exif's or XMP's
+        if entry_version < 2:  # an old entry, without an item type
             continue
         entry.number(2)  # protection
         item_type = entry.number(4).to_bytes(4)
         entry.text()  # the item's name
+        content_type = b""
         if item_type == b"mime":
             content_type = entry.text().split(b";")[0].strip().lower()
-            if content_type != _XMP_TYPE:
-                continue
-        elif item_type != b"Exif":
-            continue
-        found[item] = item_type
+        found[item] = (item_type, content_type)
     return found
 
 
@@ -207,13 +214,79 @@ def _overlap(a: range, b: range) -> bool:
     return a.start < b.stop and b.start < a.stop
 
 
+# The boxes in ``meta`` read here: each once, as HEIF has them (room left empty, ``free``,
+# may come more than once).
+_READ = frozenset({b"iinf", b"iloc", b"idat", b"iprp"})
+
+
 def _top_and_meta(data: bytes) -> tuple[list[_Box], dict[bytes, _Box]]:
     """The file's top-level boxes, and the boxes in its ``meta`` box by kind."""
     top = _boxes(data, 0, len(data), top=True)
     meta = next((box for box in top if box.kind == b"meta"), None)
     if not top or top[0].kind != b"ftyp" or meta is None:
         raise Malformed
-    return top, {box.kind: box for box in _boxes(data, meta.start + 4, meta.end)}
+    children = _boxes(data, meta.start + 4, meta.end)
+    read = [box.kind for box in children if box.kind in _READ]
+    if len(set(read)) != len(read):
+        raise Malformed  # two item tables, say: readers take the first, a dict the last
+    return top, {box.kind: box for box in children}
+
+
+def heif_pixels(data: bytes) -> int:
+    """The most pixels a picture in the file says it has, in its size property (``ispe``, in
+    ``iprp``'s ``ipco``) or, for a grid of tiles or an overlay, in its own data (the canvas a
+    decoder draws), read without decoding.
+    Raises Malformed for boxes that cannot be followed, or a file that gives no size, which
+    a HEIF reader would not show either."""
+    top, children = _top_and_meta(data)
+    iprp = children.get(b"iprp")
+    if iprp is None:
+        raise Malformed
+    containers = [box for box in _boxes(data, iprp.start, iprp.end) if box.kind == b"ipco"]
+    if not containers:
+        raise Malformed
+    sizes = []
+    for ispe in _boxes(data, containers[0].start, containers[0].end):
+        if ispe.kind == b"ispe":
+            reader = _Reader(data, ispe)
+            reader.number(4)  # version and flags
+            sizes.append(reader.number(4) * reader.number(4))
+    if not sizes:
+        raise Malformed
+    return max(sizes + _canvas_pixels(data, top[-1].end, children))
+
+
+# A picture made of others says its canvas's size in its own data: after its version and
+# flags, a grid's rows and columns, an overlay's fill colour (ISO/IEC 23008-12, 6.6.2).
+_CANVASES = {b"grid": 4, b"iovl": 10}
+_WIDE = 1  # flags: the sizes are 32 bits, not 16
+
+
+def _canvas_pixels(data: bytes, end: int, children: dict[bytes, _Box]) -> list[int]:
+    """The canvas sizes, in pixels, of the pictures made of others (grids, overlays): a
+    decoder draws those, whatever their tiles' ``ispe`` say."""
+    iinf, iloc = children.get(b"iinf"), children.get(b"iloc")
+    if iinf is None or iloc is None:
+        return []
+    canvases = {
+        item: kind for item, (kind, _) in _item_types(data, iinf).items() if kind in _CANVASES
+    }
+    if not canvases:
+        return []
+    described: dict[int, bytes] = {}
+    for item, where in _extents(data, end, iloc, children.get(b"idat"), {}):
+        if item in canvases:
+            described[item] = described.get(item, b"") + data[where.start : where.stop][:64]
+    sizes = []
+    for item, kind in canvases.items():
+        body, skip = described.get(item, b""), _CANVASES[kind]
+        width = 4 if len(body) > 1 and body[1] & _WIDE else 2
+        if len(body) < skip + 2 * width:
+            raise Malformed  # a canvas of no size: not shown
+        across = int.from_bytes(body[skip : skip + width])
+        down = int.from_bytes(body[skip + width : skip + 2 * width])
+        sizes.append(across * down)
+    return sizes
 
 
 def heif_without_metadata(data: bytes) -> bytes | None:
