@@ -121,7 +121,7 @@ def _tables() -> Tables:
             OutboxEmail,
             "id practice_id public_id kind to subject body_text body_html secret_link message_id "
             "status attempts next_attempt_at claimed_by lease_until last_error created_at sent_at "
-            "sent_again_as_id attachments",
+            "sent_again_as_id attachments text_forgotten_at",
         ),
     )
 
@@ -270,7 +270,7 @@ def _conversation(
                 (email_id, practice.pk, uid(ctx.uid), "message_waiting", person.email,
                  ctx.email_subject, ctx.email_text, ctx.email_html, "",
                  f"<{email_id}.bench@portal.bench.example>", OutboxEmail.Status.SENT, 1, None, "",
-                 None, "", at, at + datetime.timedelta(seconds=5), None, []),
+                 None, "", at, at + datetime.timedelta(seconds=5), None, [], None),
             )  # fmt: skip
         else:
             author, body = practice.name, ctx.acknowledgement

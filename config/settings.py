@@ -182,6 +182,8 @@ CLINICPORTAL_STORAGE_DIR = Path(env_str("CLINICPORTAL_STORAGE_DIR", str(VAR_DIR 
 CLINICPORTAL_UPLOAD_MAX_BYTES = env_int(
     "CLINICPORTAL_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1
 )
+# Days a sent email keeps its text and files in the Outbox (ASVS 14.2.7).
+CLINICPORTAL_OUTBOX_TEXT_DAYS = env_int("CLINICPORTAL_OUTBOX_TEXT_DAYS", 90, minimum=1)
 # What one portal account may send the office in files in any 30 days (messaging.services.quota).
 CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES = env_int(
     "CLINICPORTAL_PORTAL_UPLOAD_QUOTA_FILES", 100, minimum=1

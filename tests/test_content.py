@@ -219,21 +219,22 @@ def test_sweep_runs_every_app_s_cleanup_in_order_then_scrubs(db, monkeypatch):
     lines = io.StringIO()
     call_command("sweep", stdout=lines)
     said = lines.getvalue().splitlines()
-    assert said[1:6] == [
+    assert said[1:7] == [
         "Forgot 0 sign-in failures older than the throttle window.",
         "Forgot 0 session rows older than 12 hours (the session lifetime), and the expired "
         "stored sessions.",
         "Forgot 0 sent-form tokens older than a day.",
         "Queued again 0 emails a stopped worker left sending.",
+        "Forgot the text of 0 emails sent more than CLINICPORTAL_OUTBOX_TEXT_DAYS ago.",
         "Forgot 0 results of background tasks finished more than a week ago.",
     ]
-    assert said[6].startswith("Checked 0 stored files")
+    assert said[7].startswith("Checked 0 stored files")
 
     monkeypatch.setattr(sweep, "_cleanups", dict(sweep._cleanups))
     sweep.cleanup_register("reports", lambda: 3, report="Forgot {count} old reports.")
     out = io.StringIO()
     call_command("sweep", stdout=out)
-    assert out.getvalue().splitlines()[6] == "Forgot 3 old reports."
+    assert out.getvalue().splitlines()[7] == "Forgot 3 old reports."
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ class NotificationsConfig(AppConfig):
         from clinicportal.notifications.checks import tasks_backend_check
         from clinicportal.notifications.delivery import outbox_reclaim_expired
         from clinicportal.notifications.health import worker_probe
+        from clinicportal.notifications.services import outbox_forget_sent_text
         from clinicportal.notifications.worker import task_results_prune
 
         checks.register(tasks_backend_check)
@@ -21,6 +22,12 @@ class NotificationsConfig(AppConfig):
             "outbox_reclaim",
             outbox_reclaim_expired,
             report="Queued again {count} emails a stopped worker left sending.",
+        )
+        cleanup_register(
+            "outbox_forget_sent_text",
+            outbox_forget_sent_text,
+            report="Forgot the text of {count} emails sent more than "
+            "CLINICPORTAL_OUTBOX_TEXT_DAYS ago.",
         )
         cleanup_register(
             "task_results_prune",

@@ -99,6 +99,9 @@ class OutboxEmail(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When its text and files were forgotten, CLINICPORTAL_OUTBOX_TEXT_DAYS after it was sent
+    # (see outbox_forget_sent_text); the row stays, to say it was sent, to whom and when.
+    text_forgotten_at = models.DateTimeField(null=True, blank=True)
     # A failed email with a single-use link is sent again as a new email with a new link.
     sent_again_as = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -9,10 +9,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
@@ -151,3 +154,21 @@ def outbox_email_view(*, actor: StaffActor, email: OutboxEmail) -> None:
     require_reachable(actor, email)
     with transaction.atomic():
         audit_record(actor=actor, action=AuditEvent.Action.OUTBOX_EMAIL_VIEWED, target=email)
+
+
+def outbox_forget_sent_text() -> int:
+    """Forget the text and files of emails sent more than CLINICPORTAL_OUTBOX_TEXT_DAYS ago,
+    and of failed ones queued that long ago that were sent again as new emails; return how
+    many. What an email said is needed while someone may ask about it, not for good; that it
+    was sent (or not), to whom, when and with which subject stays, for the Outbox and for the
+    messages whose notice it was. Queued emails, and failed ones not sent again, keep theirs,
+    to be sent."""
+    now = timezone.now()
+    long_ago = now - timedelta(days=settings.CLINICPORTAL_OUTBOX_TEXT_DAYS)
+    sent = Q(status=OutboxEmail.Status.SENT, sent_at__lt=long_ago)
+    replaced = Q(
+        status=OutboxEmail.Status.FAILED, sent_again_as__isnull=False, created_at__lt=long_ago
+    )
+    return OutboxEmail.objects.filter(sent | replaced, text_forgotten_at__isnull=True).update(
+        body_text="", body_html="", attachments=[], text_forgotten_at=now
+    )

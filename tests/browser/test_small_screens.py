@@ -179,6 +179,29 @@ def test_the_outbox_says_the_worker_stopped_and_sends_a_failed_email_again_by_ke
 
 
 @pytest.mark.parametrize("page", [360], indirect=True)
+def test_an_email_whose_text_was_forgotten_says_so_on_a_phone(page, axe, alice, email_settings):
+    import datetime
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from clinicportal.notifications.models import OutboxEmail
+    from clinicportal.notifications.services import email_send_test, outbox_forget_sent_text
+    from tests.conftest import actor
+
+    enrol_authenticator(alice)
+    email_send_test(actor=actor(alice), to="ada@example.com")
+    long_ago = timezone.now() - datetime.timedelta(days=100)
+    OutboxEmail.objects.update(status="sent", sent_at=long_ago)
+    assert outbox_forget_sent_text() == 1
+    sign_in(page, axe, "alice")
+    page.goto(reverse("office:outbox_email", args=[OutboxEmail.objects.get().public_id]))
+    axe.check(page)
+    fits(page)
+    expect(page.get_by_text("Its text and files were forgotten on")).to_be_visible()
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
 def test_invoice_print_and_admin_invoices_fit_a_phone(page, axe, alice, patient_a, issue_access):
     import datetime
 

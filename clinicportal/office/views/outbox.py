@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -34,7 +35,11 @@ def outbox(request: StaffRequest) -> HttpResponse:
 def outbox_email(request: StaffRequest, email_id: uuid.UUID) -> HttpResponse:
     email = outbox_email_get(actor=request.actor, public_id=email_id)
     outbox_email_view(actor=request.actor, email=email)
-    return render(request, "office/outbox_email.html", {"email": email})
+    return render(
+        request,
+        "office/outbox_email.html",
+        {"email": email, "text_days": settings.CLINICPORTAL_OUTBOX_TEXT_DAYS},
+    )
 
 
 @require_POST
