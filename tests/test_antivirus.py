@@ -132,3 +132,38 @@ def test_a_file_over_the_scanners_limit_is_refused_as_too_large(
     assert "“big.pdf” is larger than the virus scanner can check" in refused.content.decode()
     assert not ChartFile.objects.exists() and not Blob.objects.exists()
     assert "larger than the virus scanner takes" in caplog.text
+
+
+def test_a_scanner_whose_name_does_not_resolve_in_time_keeps_nothing(
+    settings, bob_client, patient_a, monkeypatch
+):
+    import socket
+    import threading
+
+    from clinicportal.content import antivirus
+
+    # A name server that does not answer is outside this machine: the lookup waits on it,
+    # until the test ends. The upload and the probe must not wait for it.
+    answer, answered = threading.Event(), []
+    looked_up = socket.getaddrinfo
+
+    def unanswered(host, *args, **kwargs):
+        if host == "clamav.example":
+            answer.wait(60)
+            answered.append(host)
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return looked_up(host, *args, **kwargs)
+
+    monkeypatch.setattr(antivirus.socket, "getaddrinfo", unanswered)
+    settings.CLINICPORTAL_CLAMD = "clamav.example:3310"
+    settings.CLINICPORTAL_CLAMD_TIMEOUT = 1
+    try:
+        refused = upload(bob_client, patient_a, named("referral.pdf", PDF_BYTES))
+        probe = Client().get("/readyz/scanner")
+        assert not answered  # both gave up before the name server answered
+    finally:
+        answer.set()
+    assert refused.status_code == 400
+    assert "could not be checked for viruses just now" in refused.content.decode()
+    assert not ChartFile.objects.exists() and not Blob.objects.exists()
+    assert probe.status_code == 503

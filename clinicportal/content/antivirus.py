@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import socket
 import struct
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as LookupTimedOut
 from pathlib import Path
 
 from django.conf import settings
@@ -27,6 +29,12 @@ log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
 REPLY_MAX = 4096
 PROBE_TIMEOUT = 2  # seconds: the probe answers anyone, and must not hold a worker
+# A host name is looked up in a thread of these, so that the time-out bounds the lookup too:
+# the system's resolver takes none, and an unanswering name server holds it for many seconds.
+# A lookup still hanging keeps its thread, and the next wait no longer than the time-out;
+# one given up before it began is not made. (Its threads start with the first lookup, in the
+# worker: gunicorn must not fork after one, as it would with preload_app.)
+_LOOKUPS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clamd-lookup")
 
 
 class ScannerUnavailable(Exception):
@@ -55,9 +63,27 @@ def _connect(timeout: float) -> socket.socket:
                 raise
             return connection
         host, _sep, port = where.rpartition(":")
-        return socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
+        return _connect_tcp(host.strip("[]"), int(port), timeout)
     except OSError as exc:
         raise ScannerUnavailable(f"clamd at {where} cannot be reached: {exc}") from exc
+
+
+def _connect_tcp(host: str, port: int, timeout: float) -> socket.socket:
+    """Connect to the first of the host's addresses that answers, as create_connection does,
+    with the host name's lookup bounded by ``timeout`` too."""
+    lookup = _LOOKUPS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        addresses = lookup.result(timeout=timeout)
+    except LookupTimedOut:
+        lookup.cancel()
+        raise OSError(f"looking up {host} took more than {timeout} s") from None
+    failure: OSError = OSError(f"{host} has no address")
+    for *_kind, address in addresses:
+        try:
+            return socket.create_connection((str(address[0]), port), timeout=timeout)
+        except OSError as exc:
+            failure = exc
+    raise failure
 
 
 def _reply(connection: socket.socket) -> str:
