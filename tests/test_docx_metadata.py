@@ -259,6 +259,22 @@ def test_a_word_document_a_patient_sends_is_kept_and_served_without_its_metadata
     assert_nothing_told(data)
 
 
+def test_the_pictures_of_one_document_are_followed_within_one_budget() -> None:
+    from clinicportal.content.metadata import DOCUMENT_PICTURE_STEPS
+
+    comments = 5_000  # each picture alone well within what one photo may have
+    tiny = b"\xff\xd8" + b"\xff\xfe\x00\x02" * comments + b"\xff\xd9"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for number in range(DOCUMENT_PICTURE_STEPS // comments + 1):
+            part = zipfile.ZipInfo(f"word/media/image{number}.jpeg", ZIP_EPOCH)
+            part.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(part, tiny)
+    assert len(out.getvalue()) < 200_000
+    with pytest.raises(Unreadable):
+        without_metadata(out.getvalue(), DOCX)
+
+
 def renamed(data: bytes, placeholder: str, name: str) -> bytes:
     """``data`` with a part's name ``placeholder`` put as ``name`` in UTF-8, unmarked."""
     raw = name.encode()

@@ -260,3 +260,17 @@ def test_a_disk_too_full_for_the_photo_without_its_metadata_keeps_nothing(
     assert "My eye today." in answer.text
     assert left_in_tmp() == []
     assert not Attachment.objects.exists() and not Blob.objects.exists()
+
+
+def test_a_photo_of_far_more_pieces_than_a_photo_has_is_not_followed() -> None:
+    from clinicportal.content.metadata import JPEG_MARKERS_MAX, PNG_CHUNKS_MAX, _chunk
+
+    tables = b"\xff\xc4\x00\x02"  # an empty table: a segment of no body, four bytes
+    with pytest.raises(Unreadable):
+        without_metadata(b"\xff\xd8" + tables * JPEG_MARKERS_MAX + b"\xff\xd9", JPEG)
+    assert without_metadata(b"\xff\xd8" + tables * 100 + b"\xff\xd9", JPEG) is None
+    header = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", bytes(13))
+    with pytest.raises(Unreadable):
+        without_metadata(header + _chunk(b"zzzz", b"") * PNG_CHUNKS_MAX + _chunk(b"IEND", b""), PNG)
+    many = header + _chunk(b"IDAT", b"") * 100 + _chunk(b"IEND", b"")
+    assert without_metadata(many, PNG) is None

@@ -31,10 +31,32 @@ from typing import Literal
 from clinicportal.content import docx, heif, tiff
 from clinicportal.content.sniff import DOCX, GIF, HEIC, JPEG, PNG, TIFF, FileType
 
+# What a photo may hold, each piece being a step in Python: a JPEG's markers (a progressive
+# photo has a few dozen, with its scans), a PNG's chunks (its picture in pieces of 8 KB or more:
+# a few thousand for a large photo). A file of millions of tiny pieces is not followed.
+JPEG_MARKERS_MAX = 10_000
+PNG_CHUNKS_MAX = 100_000
+# And all the pictures of one Word document together: it may hold a thousand parts, each a
+# picture of tiny pieces, in a few hundred kilobytes.
+DOCUMENT_PICTURE_STEPS = JPEG_MARKERS_MAX + PNG_CHUNKS_MAX
+
 
 class Unreadable(Exception):
     """The file is not laid out as its kind must be, so what it carries cannot be told apart
     from the picture."""
+
+
+class _Steps:
+    """What following a file, or one document's pictures together, may cost: each marker or
+    chunk is a step; past the last, the file is not followed (Unreadable)."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def take(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise Unreadable
 
 
 def without_metadata(data: bytes, file_type: FileType) -> bytes | None:
@@ -52,19 +74,21 @@ def without_metadata(data: bytes, file_type: FileType) -> bytes | None:
         if file_type is TIFF:
             return tiff.tiff_without_metadata(data)
         if file_type is DOCX:
-            return docx.docx_without_metadata(data, _picture_in_document)
+            steps = _Steps(DOCUMENT_PICTURE_STEPS)
+            return docx.docx_without_metadata(data, lambda part: _in_document(part, steps))
     except (heif.Malformed, tiff.Malformed, docx.Malformed):
         raise Unreadable from None
     return None
 
 
-def _picture_in_document(data: bytes) -> bytes | None:
-    """A JPEG or PNG picture inside a document without its metadata; None for any other part
-    or a picture without any."""
+def _in_document(data: bytes, steps: _Steps) -> bytes | None:
+    """A JPEG or PNG picture inside a document without its metadata, within the ``steps``
+    the document's pictures may take together; None for any other part or a picture without
+    any."""
     if data.startswith(b"\xff\xd8"):
-        return _jpeg(data)
+        return _jpeg(data, steps)
     if data.startswith(_PNG_SIGNATURE):
-        return _png(data)
+        return _png(data, steps)
     return None
 
 
@@ -150,7 +174,7 @@ def _kept(marker: int, body: bytes, first_exif: bool) -> bytes:
     return _segment(marker, body)
 
 
-def _jpeg(data: bytes) -> bytes | None:
+def _jpeg(data: bytes, steps: _Steps | None = None) -> bytes | None:
     if not data.startswith(b"\xff\xd8"):
         raise Unreadable
     out = [b"\xff\xd8"]
@@ -158,7 +182,9 @@ def _jpeg(data: bytes) -> bytes | None:
     first_exif = True
     position = 2
     view = memoryview(data)  # searched from a position without copying what follows it
+    steps = steps or _Steps(JPEG_MARKERS_MAX)
     while True:
+        steps.take()
         found = _MARKER.search(view[position:])
         if found is None:
             raise Unreadable
@@ -206,14 +232,16 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return len(body).to_bytes(4) + kind + body + zlib.crc32(kind + body).to_bytes(4)
 
 
-def _png(data: bytes) -> bytes | None:
+def _png(data: bytes, steps: _Steps | None = None) -> bytes | None:
     if not data.startswith(_PNG_SIGNATURE):
         raise Unreadable
     out = [_PNG_SIGNATURE]
     changed = False
     first_exif = True
     position = len(_PNG_SIGNATURE)
+    steps = steps or _Steps(PNG_CHUNKS_MAX)
     while True:
+        steps.take()
         if position + 12 > len(data):
             raise Unreadable
         length = int.from_bytes(data[position : position + 4])
