@@ -186,7 +186,9 @@ def _patients(practice: Any, sizes: Sizes) -> list[Person]:
     next_patient = (Patient.objects.aggregate(top=Max("id"))["top"] or 0) + 1
     next_account = (PortalAccount.objects.aggregate(top=Max("id"))["top"] or 0) + 1
     next_grant = (PortalGrant.objects.aggregate(top=Max("id"))["top"] or 0) + 1
-    patients, accounts, grants = [], [], []
+    patients: list[tuple[object, ...]] = []
+    accounts: list[tuple[object, ...]] = []
+    grants: list[tuple[object, ...]] = []
     for n in range(missing):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         phone = f"({rng.randint(200, 989)}) 555-{rng.randint(0, 9999):04d}"
@@ -202,7 +204,7 @@ def _patients(practice: Any, sizes: Sizes) -> list[Person]:
         username = f"bench.patient.{patient_id}"
         accounts.append(
             (account_id, practice.pk, uid(ids), username, username, f"{first} {last}", email,
-             "!bench-unusable", False, None, created, True, created, None, None, "")
+             "!bench-unusable", False, None, created, True, created, None, None, "", [])
         )  # fmt: skip
         grants.append(
             (next_grant + n, practice.pk, uid(ids), account_id, patient_id, "patient", "",
@@ -218,7 +220,7 @@ def _patients(practice: Any, sizes: Sizes) -> list[Person]:
         PortalAccount,
         "id practice_id public_id username username_key display_name email password "
         "password_is_temporary temporary_password_expires_at password_changed_at is_active "
-        "created_at last_login_at second_step_awaited_at second_step_awaited_by",
+        "created_at last_login_at second_step_awaited_at second_step_awaited_by known_browsers",
     ).write(accounts)
     Writer(
         PortalGrant,

@@ -295,6 +295,7 @@ def add_guardian(
 @pytest.fixture
 def ada_portal(client: Client, practice_x: Practice, patient_a: Patient, issue_access) -> Client:
     """Patient A signed in to the portal with her own password already set."""
+    from clinicportal.accounts.models import PortalAccount
     from clinicportal.notifications.models import OutboxEmail
 
     username, temporary = issue_access(patient_a, "ada")
@@ -306,6 +307,9 @@ def ada_portal(client: Client, practice_x: Practice, patient_a: Patient, issue_a
     # The email telling her she chose a password (test_sign_in_notices.py) is the setup's, not
     # the test's: tests that count emails count their own.
     OutboxEmail.objects.filter(kind="sign_in_changed", to=patient_a.email).delete()
+    # Nor is the browser it signed in from: her next sign-in is the first a test sees
+    # (test_new_browser_notices.py).
+    PortalAccount.objects.filter(username=username).update(known_browsers=[])
     return client
 
 

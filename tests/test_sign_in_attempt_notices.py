@@ -95,7 +95,7 @@ def test_a_sign_in_after_three_wrong_attempts_is_told_with_how_many(ada_portal, 
     assert "please call the office at (207) 555-0100" in told.body_text
     assert WRONG not in told.body_text + told.body_html
     # The sign-in cleared the count: the next one, with no wrong attempt, tells nobody.
-    assert portal_login(Client(), practice_x, "ada", NEW_PASSWORD).status_code == 302
+    assert portal_login(visitor, practice_x, "ada", NEW_PASSWORD).status_code == 302
     assert subjects() == [AFTER]
 
 

@@ -23,6 +23,9 @@ class User(AbstractUser):
     # and by which browser (core.context.browser_tag).
     second_step_awaited_at = models.DateTimeField(null=True, blank=True)
     second_step_awaited_by = models.CharField(max_length=32, blank=True)
+    # The browsers it has signed in from, newest first: keyed hashes of their tokens
+    # (core.known_browser), for accounts.services.browsers.
+    known_browsers = models.JSONField(default=list, blank=True)
 
     class Meta:
         db_table = "accounts_user"
@@ -55,6 +58,9 @@ class PortalAccount(models.Model):
     # and by which browser (core.context.browser_tag).
     second_step_awaited_at = models.DateTimeField(null=True, blank=True)
     second_step_awaited_by = models.CharField(max_length=32, blank=True)
+    # The browsers it has signed in from, newest first: keyed hashes of their tokens
+    # (core.known_browser), for accounts.services.browsers.
+    known_browsers = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -45,6 +45,7 @@ from clinicportal.core.context import browser_tag, client_ip, user_agent
 from clinicportal.core.files import framed_by_this_site
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import signed_out
+from clinicportal.core.known_browser import browser_token, gives_browser_cookie
 from clinicportal.core.pagination import counted_page
 from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.core.zipstream import zip_stream
@@ -73,7 +74,8 @@ NEW_PASSWORD = {"password": "new_password"}
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
+@gives_browser_cookie
+def login(request: HttpRequest, practice_slug: str) -> HttpResponseBase:
     practice = practice_by_slug(practice_slug)
     form = PortalLoginForm(request.POST or None)
     next_path = request.POST.get("next") or request.GET.get("next") or ""
@@ -94,7 +96,11 @@ def login(request: HttpRequest, practice_slug: str) -> HttpResponse:
                 auth.await_second_step(request, account, next_path, awaited_at)
                 return redirect("portal:login_code", practice.slug)
             sign_in_complete(
-                PortalDoor(practice), account, ip=client_ip(request), user_agent=user_agent(request)
+                PortalDoor(practice),
+                account,
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+                browser=browser_token(request),
             )
             return _signed_in(request, account, next_path)
     return render(
@@ -131,6 +137,7 @@ def login_code(request: HttpRequest, practice_slug: str) -> HttpResponse:
                 code=form.cleaned_data["code"],
                 ip=client_ip(request),
                 user_agent=user_agent(request),
+                browser=browser_token(request),
                 awaited_at=auth.second_step_awaited_at(request, account_id),
             )
         except SignInRefused as refused:

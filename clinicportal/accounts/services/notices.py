@@ -5,7 +5,8 @@ Whoever made the change, the patient, someone using their password, or the offic
 hears of it at the address their emails go to, with when it happened and who to call if it was
 not them. A change made from a device that is not theirs is then noticed the same day, not at
 the next sign-in. So is someone who has the password but not the authenticator, someone who
-signed in after guessing, and a recovery code used to sign in. The email says what happened and
+signed in after guessing, a recovery code used to sign in, and a sign-in from a browser the
+account has not used before (accounts.services.browsers). The email says what happened and
 when: never a password, a code or a single-use link. Staff hear of theirs the same way, at
 their own address (``staff_sign_in_notify``).
 """
@@ -68,6 +69,7 @@ class SignInAttempt(StrEnum):
     UNFINISHED_SHARED = "unfinished_shared"
     AFTER_FAILURES = "after_failures"  # signed in after several wrong attempts
     RECOVERY_CODE = "recovery_code"  # signed in with a recovery code in place of the app's
+    NEW_BROWSER = "new_browser"  # signed in from a browser the account had not used before
 
 
 def sign_in_attempt_notify(
@@ -76,11 +78,13 @@ def sign_in_attempt_notify(
     attempt: SignInAttempt,
     failures: int = 0,
     when: datetime | None = None,
+    device: str = "",
 ) -> None:
     """Queue the email that tells the account's owner of ``attempt`` (made ``when``, if not
-    now): with how many wrong attempts came before (``failures``), and how many recovery codes
-    are left (RECOVERY_CODE). Call inside the transaction that records the attempt."""
-    context: dict[str, object] = {"attempt": attempt.value, "failures": failures}
+    now): with how many wrong attempts came before (``failures``), how many recovery codes
+    are left (RECOVERY_CODE), and on what (``device``, as describe_device says, NEW_BROWSER).
+    Call inside the transaction that records the attempt."""
+    context: dict[str, object] = {"attempt": attempt.value, "failures": failures, "device": device}
     if when is not None:
         context["when"] = when
     if attempt is SignInAttempt.RECOVERY_CODE:
@@ -100,6 +104,7 @@ STAFF_EVENTS: frozenset[SignInChange | SignInAttempt] = frozenset(
         SignInAttempt.UNFINISHED_SHARED,
         SignInAttempt.AFTER_FAILURES,
         SignInAttempt.RECOVERY_CODE,
+        SignInAttempt.NEW_BROWSER,
     }
 )
 
@@ -110,13 +115,14 @@ def staff_sign_in_notify(
     event: SignInChange | SignInAttempt,
     failures: int = 0,
     when: datetime | None = None,
+    device: str = "",
 ) -> None:
     """Queue the email that tells a staff member, at their own address, of a change to how
     they sign in to the office (``event`` a SignInChange), or of a sign-in there that may not
-    have been theirs (a SignInAttempt made ``when``, if not now, with ``failures`` as for the
-    portal's). Call inside the
-    transaction that records it. An office account is the key to every patient's chart: its
-    owner is the first to know whether it was them."""
+    have been theirs (a SignInAttempt made ``when``, if not now, with ``failures`` and
+    ``device`` as for the portal's). Call inside the transaction that records it. An office
+    account is the key to every patient's chart: its owner is the first to know whether it
+    was them."""
     if event not in STAFF_EVENTS:
         raise ValueError(f"staff are not told of {event!r}")  # its email has no words for it
     staff = StaffMember.objects.select_related("practice").filter(user=user).first()
@@ -125,6 +131,7 @@ def staff_sign_in_notify(
     context: dict[str, object] = {
         "event": event.value,
         "failures": failures,
+        "device": device,
         "minutes": WINDOW_MINUTES,
         "when": when or timezone.now(),
         "office_url": office_absolute_url(reverse("office:login")),

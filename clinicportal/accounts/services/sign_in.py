@@ -26,6 +26,7 @@ from clinicportal.accounts.passwords import (
     username_key,
 )
 from clinicportal.accounts.selectors import two_factor_device
+from clinicportal.accounts.services.browsers import browser_remember
 from clinicportal.accounts.services.common import USERNAME_MAX, SignInRefused, _record_for_patients
 from clinicportal.accounts.services.notices import (
     SignInAttempt,
@@ -36,6 +37,7 @@ from clinicportal.accounts.services.unfinished import sign_in_unfinished_clear
 from clinicportal.audit.models import AuditEvent
 from clinicportal.audit.services import audit_record
 from clinicportal.core.context import PortalActor, StaffActor, VisitorActor
+from clinicportal.core.devices import describe_device
 from clinicportal.practices.models import Practice, StaffMember
 
 
@@ -71,7 +73,9 @@ class Door[T: User | PortalAccount](Protocol):
 
     def record_recovery_code_used(self, subject: T, *, ip: str | None, user_agent: str) -> None: ...
 
-    def tell_owner(self, subject: T, attempt: SignInAttempt, *, failures: int = 0) -> None: ...
+    def tell_owner(
+        self, subject: T, attempt: SignInAttempt, *, failures: int = 0, device: str = ""
+    ) -> None: ...
 
 
 # An account's grants with their patients: who may come in, and whose LOGS record it.
@@ -155,9 +159,9 @@ class PortalDoor:
         )
 
     def tell_owner(
-        self, subject: PortalAccount, attempt: SignInAttempt, *, failures: int = 0
+        self, subject: PortalAccount, attempt: SignInAttempt, *, failures: int = 0, device: str = ""
     ) -> None:
-        sign_in_attempt_notify(account=subject, attempt=attempt, failures=failures)
+        sign_in_attempt_notify(account=subject, attempt=attempt, failures=failures, device=device)
 
 
 @dataclass(frozen=True)
@@ -225,8 +229,10 @@ class OfficeDoor:
                 actor=actor, action=AuditEvent.Action.STAFF_RECOVERY_CODE_USED, target=subject
             )
 
-    def tell_owner(self, subject: User, attempt: SignInAttempt, *, failures: int = 0) -> None:
-        staff_sign_in_notify(user=subject, event=attempt, failures=failures)
+    def tell_owner(
+        self, subject: User, attempt: SignInAttempt, *, failures: int = 0, device: str = ""
+    ) -> None:
+        staff_sign_in_notify(user=subject, event=attempt, failures=failures, device=device)
 
 
 def _refuse[T: User | PortalAccount](
@@ -322,12 +328,14 @@ def second_step_attempt[T: User | PortalAccount](
     code: str,
     ip: str | None,
     user_agent: str,
+    browser: str | None,
     awaited_at: datetime | None = None,
 ) -> T:
     """Check the authenticator (or recovery) code of an account that gave its password.
 
     On success the sign-in is complete (recorded); raises SignInRefused otherwise.
-    ``awaited_at``: the mark its password set (sign_in_unfinished_watch), if it set one.
+    ``browser``: its token (core.known_browser), or None. ``awaited_at``: the mark its password
+    set (sign_in_unfinished_watch), if it set one.
     """
     subject = door.get(subject_id)
     device = two_factor_device(subject) if subject is not None else None
@@ -358,6 +366,7 @@ def second_step_attempt[T: User | PortalAccount](
             subject,
             ip=ip,
             user_agent=user_agent,
+            browser=browser,
             recovery_code=recovery_code,
             awaited_at=awaited_at,
         )
@@ -370,13 +379,16 @@ def sign_in_complete[T: User | PortalAccount](
     *,
     ip: str | None,
     user_agent: str,
+    browser: str | None,
     recovery_code: bool = False,
     awaited_at: datetime | None = None,
 ) -> None:
-    """Record a finished sign-in (after the password, and the code if two-step is on).
+    """Record a finished sign-in (after the password, and the code if two-step is on) from the
+    browser of token ``browser`` (core.known_browser; None when it sent none).
 
     Its owner is told, in one email, if a ``recovery_code`` was its second step, and if it came
-    after several wrong attempts. Only the unfinished-sign-in mark its own password set
+    after several wrong attempts; else if it came from a browser the account had not used
+    before (browser_remember). Only the unfinished-sign-in mark its own password set
     (``awaited_at``) is cleared: one someone else left before it is still told.
     """
     key = username_key(subject.username)[:USERNAME_MAX]
@@ -385,8 +397,11 @@ def sign_in_complete[T: User | PortalAccount](
             door=door.kind, practice=door.practice, username_key=key
         )
         door.record_sign_in(subject, ip=ip, user_agent=user_agent, awaited_at=awaited_at)
+        new_browser = browser_remember(subject, browser)
         failures = failures if failures >= AFTER_FAILURES_NOTICE else 0
         if recovery_code:
             door.tell_owner(subject, SignInAttempt.RECOVERY_CODE, failures=failures)
         elif failures:
             door.tell_owner(subject, SignInAttempt.AFTER_FAILURES, failures=failures)
+        elif new_browser:
+            door.tell_owner(subject, SignInAttempt.NEW_BROWSER, device=describe_device(user_agent))

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -49,6 +50,7 @@ from clinicportal.accounts.services.unfinished import sign_in_unfinished_watch
 from clinicportal.core.context import StaffActor, browser_tag, client_ip, user_agent
 from clinicportal.core.forms import service_errors
 from clinicportal.core.http import signed_out
+from clinicportal.core.known_browser import browser_token, gives_browser_cookie
 from clinicportal.core.reversing import reverse_with_id_slot
 from clinicportal.core.session_state import (
     second_step_await,
@@ -70,6 +72,7 @@ from clinicportal.practices.selectors import (
 )
 
 
+@method_decorator(gives_browser_cookie, name="dispatch")
 class StaffLoginView(LoginView):
     template_name = "office/login.html"
     authentication_form = StaffLoginForm
@@ -120,6 +123,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
                 code=form.cleaned_data["code"],
                 ip=client_ip(request),
                 user_agent=user_agent(request),
+                browser=browser_token(request),
                 awaited_at=second_step_mark(request, PENDING, user_id),
             )
         except SignInRefused as refused:
@@ -166,6 +170,7 @@ def _two_factor_enrol(
                 user,
                 ip=client_ip(request),
                 user_agent=user_agent(request),
+                browser=browser_token(request),
                 awaited_at=second_step_mark(request, PENDING, user.pk),  # if a code was owed
             )
             second_step_clear(request, PENDING)
