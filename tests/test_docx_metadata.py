@@ -16,10 +16,7 @@ from clinicportal.content.docx import ZIP_EPOCH
 from clinicportal.content.metadata import Unreadable, without_metadata
 from clinicportal.content.models import Blob
 from clinicportal.content.sniff import DOCX
-from clinicportal.messaging.models import Attachment
-from tests.test_photo_metadata import GPS, phone_photo, picture
-from tests.test_portal_messages import LIST, send
-from tests.test_upload_failures import named
+from tests.test_photo_metadata import GPS, phone_photo, picture, sent_and_served
 
 PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
 OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -250,10 +247,7 @@ def test_a_word_document_a_patient_sends_is_kept_and_served_without_its_metadata
     ada_portal,
 ) -> None:
     sent = word_document()
-    assert send(ada_portal, attachments=[named("referral.docx", sent)]).status_code == 302
-    attachment = Attachment.objects.get()
-    served = ada_portal.get(f"{LIST}files/{attachment.public_id}/download")
-    data = b"".join(served.streaming_content)
+    data = sent_and_served(ada_portal, "referral.docx", sent)
     assert data == without_metadata(sent, DOCX)
     assert Blob.objects.get().size == len(data)
     assert_nothing_told(data)

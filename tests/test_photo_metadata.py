@@ -238,12 +238,17 @@ def test_a_file_laid_out_wrongly_is_said_to_be_unreadable(data, kind) -> None:
         without_metadata(data, kind)
 
 
+def sent_and_served(portal, name: str, sent: bytes) -> bytes:
+    """Send ``sent`` as the patient's one attachment ``name``; return what the portal serves."""
+    assert send(portal, attachments=[named(name, sent)]).status_code == 302
+    attachment = Attachment.objects.get()
+    served = portal.get(f"{LIST}files/{attachment.public_id}/download")
+    return b"".join(served.streaming_content)
+
+
 def test_a_photo_a_patient_sends_is_kept_and_served_without_its_metadata(ada_portal) -> None:
     sent = phone_photo()
-    assert send(ada_portal, attachments=[named("eye.jpg", sent)]).status_code == 302
-    attachment = Attachment.objects.get()
-    kept = ada_portal.get(f"{LIST}files/{attachment.public_id}/download")
-    data = b"".join(kept.streaming_content)
+    data = sent_and_served(ada_portal, "eye.jpg", sent)
     assert_only_the_picture_is_left(data, sent)
     assert Blob.objects.get().sha256 == hashlib.sha256(data).hexdigest()
     assert Blob.objects.get().size == len(data) < len(sent)

@@ -22,6 +22,7 @@ from clinicportal.content.metadata import Unreadable, without_metadata
 from clinicportal.content.models import Blob
 from clinicportal.content.sniff import GIF, HEIC
 from clinicportal.messaging.models import Attachment
+from tests.test_photo_metadata import sent_and_served
 from tests.test_portal_messages import LIST, send
 from tests.test_upload_failures import named
 
@@ -341,10 +342,7 @@ def test_metadata_in_parts_that_overlap_or_in_very_many_parts_is_refused() -> No
 
 
 def test_a_heic_a_patient_sends_is_kept_and_served_without_its_metadata(ada_portal) -> None:
-    assert send(ada_portal, attachments=[named("eye.heic", PHONE_HEIC)]).status_code == 302
-    attachment = Attachment.objects.get()
-    served = ada_portal.get(f"{LIST}files/{attachment.public_id}/download")
-    data = b"".join(served.streaming_content)
+    data = sent_and_served(ada_portal, "eye.heic", PHONE_HEIC)
     assert data == without_metadata(PHONE_HEIC, HEIC)
     assert Blob.objects.get().sha256 == hashlib.sha256(data).hexdigest()
 

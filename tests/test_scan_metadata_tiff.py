@@ -26,8 +26,9 @@ from clinicportal.content.metadata import Unreadable, without_metadata
 from clinicportal.content.models import Blob
 from clinicportal.content.sniff import TIFF
 from clinicportal.messaging.models import Attachment
+from tests.test_photo_metadata import sent_and_served
 from tests.test_photo_metadata_heic_gif import changed_runs
-from tests.test_portal_messages import LIST, send
+from tests.test_portal_messages import send
 from tests.test_upload_failures import named
 
 SCAN = (Path(__file__).parent / "data" / "photos" / "scan.tif").read_bytes()
@@ -238,10 +239,7 @@ def test_a_big_tiff_is_left_as_sent() -> None:
 
 
 def test_a_scan_a_patient_sends_is_kept_and_served_without_its_metadata(ada_portal) -> None:
-    assert send(ada_portal, attachments=[named("card.tif", SCAN)]).status_code == 302
-    attachment = Attachment.objects.get()
-    served = ada_portal.get(f"{LIST}files/{attachment.public_id}/download")
-    data = b"".join(served.streaming_content)
+    data = sent_and_served(ada_portal, "card.tif", SCAN)
     assert data == without_metadata(SCAN, TIFF)
     assert Blob.objects.get().size == len(SCAN)
 
