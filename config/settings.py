@@ -194,6 +194,8 @@ CLINICPORTAL_PORTAL_UPLOAD_QUOTA_BYTES = env_int(
 # Scan every upload with ClamAV's clamd (its socket's path, or host:port); "" keeps it off.
 CLINICPORTAL_CLAMD = env_socket("CLINICPORTAL_CLAMD")
 # Below gunicorn's worker time-out (30 s), so that a hung clamd gets a kind refusal, not a 502.
+# Seconds an uploaded PDF may take to open before it is refused as too large to check.
+CLINICPORTAL_PDF_CHECK_SECONDS = env_int("CLINICPORTAL_PDF_CHECK_SECONDS", 5, minimum=1)
 CLINICPORTAL_CLAMD_TIMEOUT = env_int("CLINICPORTAL_CLAMD_TIMEOUT", 20, minimum=1)
 # Hand a checked download to the web server (nginx X-Accel-Redirect) under this internal prefix.
 CLINICPORTAL_X_ACCEL_PREFIX = env_str("CLINICPORTAL_X_ACCEL_PREFIX", "")

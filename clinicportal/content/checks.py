@@ -13,10 +13,16 @@ from __future__ import annotations
 import codecs
 import enum
 import io
+import logging
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.translation import gettext_noop
 from PIL import Image, ImageFile, TiffImagePlugin
 from pypdf import PasswordType, PdfReader
@@ -36,6 +42,8 @@ from clinicportal.content.sniff import (
     FileType,
     markup_kind,
 )
+
+log = logging.getLogger(__name__)
 
 TEXT_CHUNK = 1024 * 1024
 NOT_TEXT = gettext_noop("a kind of file we don’t accept")
@@ -100,7 +108,46 @@ def open_problem(path: str | PathLike[str], file_type: FileType) -> Problem | No
     return None
 
 
+class _OutOfTime(BaseException):
+    """The PDF check's time ran out: a BaseException, for pypdf catches every Exception."""
+
+
+@contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    """Interrupt what runs inside after ``seconds`` of wall time, with _OutOfTime. A timer
+    signal reaches the main thread only, where gunicorn's sync workers serve each request;
+    in another thread (the development server's) nothing is bounded, as before."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _pdf_problem(path: str | PathLike[str]) -> Problem | None:
+    """What stops the PDF opening, found within CLINICPORTAL_PDF_CHECK_SECONDS. pypdf follows
+    what a file says: a crafted PDF of a few kilobytes (its catalogue packed among thousands
+    of objects said to start in a run of spaces, which pypdf skips a byte at a time for each)
+    keeps it busy for minutes. Such a PDF is refused as too large to check, and the worker
+    goes on."""
+    try:
+        with _time_limit(settings.CLINICPORTAL_PDF_CHECK_SECONDS):
+            return _pdf_opened(path)
+    except _OutOfTime:
+        log.warning("A PDF took longer to open than CLINICPORTAL_PDF_CHECK_SECONDS: refused.")
+        return Problem.TOO_COMPLEX
+
+
+def _pdf_opened(path: str | PathLike[str]) -> Problem | None:
     data = Path(path).read_bytes()  # pypdf reads it whole too; uploads are size-limited
     end = data.rfind(b"%%EOF")
     if end < 0 or data.count(b"\n", end) + data.count(b"\r", end) > PDF_MAX_TRAILING_LINES:
